@@ -1,0 +1,3 @@
+from kwshost.cli import main
+
+raise SystemExit(main())

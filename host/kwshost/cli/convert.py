@@ -1,0 +1,17 @@
+"""kwshost convert: convert a trained model to int8 .tflite with its runtime parameters in metadata (filled in by issue 7)."""
+
+import argparse
+
+from kwshost.cli._stub import not_yet
+
+NAME = "convert"
+HELP = "convert a trained model to int8 .tflite with its runtime parameters in metadata"
+DESCRIPTION = HELP + " Not implemented yet: issue 7."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("args", nargs="*", help=argparse.SUPPRESS)
+
+
+def run(args: argparse.Namespace) -> int:
+    return not_yet(NAME, 7)

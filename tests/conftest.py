@@ -1,0 +1,57 @@
+"""Shared fixtures: the native library, the reference-system interpreter, the QEMU board."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "host"))
+
+
+@pytest.fixture(scope="session")
+def native_lib():
+    """The firmware's C code built for the host (scons target=host), loaded with ctypes."""
+    from kwshost import native
+
+    return native.lib()
+
+
+@pytest.fixture(scope="session")
+def ref_python() -> Path:
+    """Python of the reference-systems venv (silabs-mltk 0.20, tflite-micro, its TensorFlow).
+
+    Oracle tests run reference code in that interpreter as a subprocess, because MLTK pins an
+    older TensorFlow than ours. ./scripts/bootstrap --ref creates it; KWS_REF_PYTHON overrides.
+    """
+    path = Path(os.environ.get("KWS_REF_PYTHON", REPO / ".venv-ref" / "bin" / "python"))
+    if not path.exists():
+        pytest.skip(f"reference venv not found at {path}: run ./scripts/bootstrap --ref "
+                    "(needs PyPI for silabs-mltk==0.20.0)")
+    probe = subprocess.run([str(path), "-c", "import mltk"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"silabs-mltk is not importable in {path}")
+    return path
+
+
+def run_in_ref(ref_python: Path, code: str, *args: str, timeout: float = 600) -> str:
+    """Run `code` in the reference interpreter and return its stdout (raises on failure)."""
+    proc = subprocess.run([str(ref_python), "-c", code, *args], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
+                                                "CUDA_VISIBLE_DEVICES": ""})
+    if proc.returncode != 0:
+        raise RuntimeError(f"reference code failed:\n{proc.stderr[-4000:]}")
+    return proc.stdout
+
+
+@pytest.fixture(scope="session")
+def qemu_available() -> str:
+    exe = shutil.which("qemu-system-arm")
+    if exe is None:
+        pytest.fail("qemu-system-arm is missing: run ./scripts/bootstrap")
+    return exe
