@@ -1,0 +1,115 @@
+"""The serial link to a device running kwshost firmware, over any pyserial URL.
+
+A URL is a device path (/dev/ttyACM0), a pty, or `socket://127.0.0.1:PORT` (the emulated
+board). Every failure becomes a LinkError whose message says what to do.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from kwshost import protocol
+from kwshost.errors import LinkError
+from kwshost.protocol import Frame, Msg
+
+DEFAULT_BAUD = 115200
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    protocol_version: int
+    banner: str
+
+
+class Link:
+    """An open connection. Use as a context manager; `connect_timeout` retries refused
+    connections (an emulated board that is still starting) for that many seconds."""
+
+    def __init__(self, url: str, baud: int = DEFAULT_BAUD, connect_timeout: float = 0.0) -> None:
+        import serial  # pyserial: imported here so `kwshost --help` stays fast
+
+        self.url = url
+        self.decoder = protocol.Decoder()
+        self._seq = 0
+        deadline = time.monotonic() + connect_timeout
+        while True:
+            try:
+                self._port = serial.serial_for_url(url, baudrate=baud, timeout=0.05)
+                break
+            except (serial.SerialException, ValueError, OSError) as e:
+                if time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
+                raise LinkError(
+                    f"cannot open {url}: {e}",
+                    hint="check the port name (ls /dev/ttyACM* /dev/ttyUSB*) or, for the "
+                         "emulated board, start it with `kwshost flash --target qemu` and use "
+                         "the URL it prints",
+                ) from e
+
+    def __enter__(self) -> Link:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._port.close()
+
+    def send(self, msg_type: int, payload: bytes = b"") -> None:
+        import serial
+
+        try:
+            self._port.write(protocol.encode(msg_type, self._seq, payload))
+            self._port.flush()
+        except (serial.SerialException, OSError) as e:
+            raise LinkError(f"writing to {self.url} failed: {e}") from e
+        self._seq = (self._seq + 1) & 0xFF
+
+    def read_frames(self, timeout: float) -> list[Frame]:
+        """Frames that arrive within `timeout` seconds (returns as soon as some arrive)."""
+        import serial
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                data = self._port.read(4096)
+            except (serial.SerialException, OSError) as e:
+                raise LinkError(f"reading from {self.url} failed: {e}") from e
+            frames = self.decoder.feed(data) if data else []
+            if frames or time.monotonic() >= deadline:
+                return frames
+
+    def wait_for(self, msg_type: int, timeout: float) -> Frame:
+        """The next frame of `msg_type`; other frames are dropped. LinkError on timeout."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            for frame in self.read_frames(left):
+                if frame.type == msg_type:
+                    return frame
+        raise self._silence_error(timeout)
+
+    def _silence_error(self, timeout: float) -> LinkError:
+        heard = bytes(self.decoder.text[-80:])
+        if heard:
+            return LinkError(
+                f"the device on {self.url} does not speak the kwshost protocol "
+                f"(in {timeout:g} s it sent {self.decoder.skipped_bytes} other bytes, "
+                f"ending {heard!r})",
+                hint="is kwshost firmware flashed on it? (`kwshost flash`)")
+        return LinkError(f"no answer from {self.url} within {timeout:g} s",
+                         hint="is the board powered and running kwshost firmware? "
+                              "try a longer --timeout")
+
+    def hello(self, timeout: float = 3.0) -> DeviceInfo:
+        """Asks the device who it is. Re-asks every 0.25 s, as the first request may be
+        sent before the firmware listens."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            self.send(Msg.HELLO_REQ)
+            for frame in self.read_frames(min(0.25, left)):
+                if frame.type == Msg.HELLO and frame.payload:
+                    return DeviceInfo(frame.payload[0],
+                                      frame.payload[1:].decode("utf-8", errors="replace"))
+        raise self._silence_error(timeout)

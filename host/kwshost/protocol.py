@@ -1,0 +1,97 @@
+"""Framing of the serial link, the Python twin of firmware/protocol/frame.c (docs/protocol.md).
+
+    A5 5A | type u8 | seq u8 | len u16 LE | hcheck u8 (CRC-8 of type..len) | payload | crc32 LE
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+
+SYNC = b"\xa5\x5a"
+HEADER_BYTES = 7
+TRAILER_BYTES = 4
+MAX_PAYLOAD = 2048
+PROTOCOL_VERSION = 1
+
+
+class Msg:
+    """Message types (firmware/protocol/messages.h). Device-to-host types have bit 7 set."""
+
+    HELLO_REQ = 0x01
+    HELLO = 0x81
+
+
+def crc8(data: bytes) -> int:
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x07) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
+    return crc
+
+
+@dataclass(frozen=True)
+class Frame:
+    type: int
+    seq: int
+    payload: bytes
+
+
+def encode(msg_type: int, seq: int, payload: bytes = b"") -> bytes:
+    if len(payload) > MAX_PAYLOAD:
+        raise ValueError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
+    head = struct.pack("<BBH", msg_type, seq & 0xFF, len(payload))
+    crc = zlib.crc32(head + payload)
+    return SYNC + head + bytes([crc8(head)]) + payload + struct.pack("<I", crc)
+
+
+class Decoder:
+    """Streaming decoder: feed bytes, get frames; skips garbage and resynchronises.
+
+    Bytes that are not part of a valid frame are kept in `text` (boot banners, logs printed
+    before the protocol starts), and counted in `skipped_bytes`; dropped frames in `bad_frames`.
+    """
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self.skipped_bytes = 0
+        self.bad_frames = 0
+        self.text = bytearray()
+
+    def _skip(self, n: int) -> None:
+        self.text += self._buf[:n]
+        self.skipped_bytes += n
+        del self._buf[:n]
+
+    def feed(self, data: bytes) -> list[Frame]:
+        self._buf += data
+        frames: list[Frame] = []
+        while True:
+            start = self._buf.find(SYNC)
+            if start < 0:
+                # keep a trailing A5: it may be the first half of a sync split across reads
+                keep = 1 if self._buf.endswith(SYNC[:1]) else 0
+                self._skip(len(self._buf) - keep)
+                return frames
+            self._skip(start)
+            if len(self._buf) < HEADER_BYTES:
+                return frames
+            head = bytes(self._buf[2:6])
+            length = struct.unpack_from("<H", head, 2)[0]
+            if length > MAX_PAYLOAD or crc8(head) != self._buf[6]:
+                self.bad_frames += 1
+                self._skip(1)
+                continue
+            total = HEADER_BYTES + length + TRAILER_BYTES
+            if len(self._buf) < total:
+                return frames
+            payload = bytes(self._buf[HEADER_BYTES:HEADER_BYTES + length])
+            (crc,) = struct.unpack_from("<I", self._buf, HEADER_BYTES + length)
+            if crc != zlib.crc32(head + payload):
+                self.bad_frames += 1
+                self._skip(1)
+                continue
+            frames.append(Frame(head[0], head[1], payload))
+            del self._buf[:total]

@@ -1,0 +1,79 @@
+"""The emulated board: QEMU mps2-an505 (Cortex-M33) with its UART on a local TCP socket.
+
+    with QemuBoard(firmware_image("qemu")) as board:
+        with Link(board.url, connect_timeout=5) as link:
+            print(link.hello().banner)
+
+Facts about this board (addresses, UART rates, cost counting): shared/notes/qemu-facts.md.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+from kwshost.errors import KwsError
+
+# The model region of firmware/platform/qemu/linker.ld.
+MODEL_REGION_ADDR = 0x10100000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class QemuBoard:
+    """Starts QEMU with `elf` (and optionally a model image at the model region).
+
+    QEMU waits for the first client to connect before it runs, so no output is lost.
+    `icount=True` makes virtual time count instructions (1 ns each) for honest profiling.
+    """
+
+    def __init__(self, elf: Path, model_image: Path | None = None, icount: bool = False,
+                 port: int | None = None) -> None:
+        exe = shutil.which("qemu-system-arm")
+        if exe is None:
+            raise KwsError("qemu-system-arm is not installed",
+                           hint="sudo apt-get install qemu-system-arm (or ./scripts/bootstrap)")
+        if not Path(elf).exists():
+            raise KwsError(f"firmware image not found: {elf}", hint="build it: scons target=qemu")
+        self.port = port or free_port()
+        self.url = f"socket://127.0.0.1:{self.port}"
+        self.args = [exe, "-M", "mps2-an505", "-nographic", "-monitor", "none",
+                     "-semihosting-config", "enable=on,target=native",
+                     "-serial", f"tcp:127.0.0.1:{self.port},server=on,wait=on",
+                     "-kernel", str(elf)]
+        if model_image is not None:
+            if not Path(model_image).exists():
+                raise KwsError(f"model image not found: {model_image}")
+            self.args += ["-device", f"loader,file={model_image},addr={MODEL_REGION_ADDR:#x}"]
+        if icount:
+            self.args += ["-icount", "shift=0"]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> QemuBoard:
+        self.process = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        return self
+
+    def exit_code(self) -> int | None:
+        return None if self.process is None else self.process.poll()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> QemuBoard:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

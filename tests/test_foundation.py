@@ -1,0 +1,117 @@
+"""The foundation: build targets, CLI errors, and `kwshost info` against the emulated board."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SCONS = [sys.executable, "-m", "SCons"]
+
+
+def kwshost(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "kwshost", *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=REPO)
+
+
+def scons(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*SCONS, "-Q", "-j2", *args], capture_output=True, text=True,
+                          cwd=REPO, timeout=900)
+
+
+@pytest.fixture(scope="session")
+def qemu_elf() -> Path:
+    proc = scons("target=qemu")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return REPO / "build" / "qemu" / "kws.elf"
+
+
+def test_unknown_target_is_a_clear_error() -> None:
+    proc = scons("target=esp32")
+    assert proc.returncode != 0
+    assert "unknown target 'esp32'" in proc.stdout + proc.stderr
+    assert "efr32xg24" in proc.stdout + proc.stderr
+
+
+def test_efr32_build_fits_the_part() -> None:
+    proc = scons("target=efr32xg24")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = REPO / "build" / "efr32xg24"
+    for name in ("kws.elf", "kws.hex", "kws.bin", "size.txt"):
+        assert (out / name).stat().st_size > 0, name
+    report = (out / "size.txt").read_text()
+    assert "of 1572864 B" in report and "of 262144 B" in report
+
+
+def test_help_lists_every_command() -> None:
+    proc = kwshost("--help")
+    assert proc.returncode == 0
+    for command in ("info", "flash", "listen", "profile", "features", "summarize", "train"):
+        assert command in proc.stdout
+
+
+def test_info_without_port_explains() -> None:
+    proc = kwshost("info")
+    assert proc.returncode == 2
+    assert "no port given" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_info_on_missing_port_is_a_clear_error() -> None:
+    proc = kwshost("info", "--port", "/dev/ttyDOESNOTEXIST")
+    assert proc.returncode == 3
+    assert "cannot open /dev/ttyDOESNOTEXIST" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _serve_once(answer: bytes) -> int:
+    """A TCP peer that answers every chunk it receives with `answer` (b"" = stays silent),
+    as a modem or another firmware would."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def run() -> None:
+        conn, _ = server.accept()
+        conn.settimeout(10)
+        try:
+            while conn.recv(4096):
+                if answer:
+                    conn.sendall(answer)
+        except OSError:
+            pass
+        conn.close()
+        server.close()
+
+    threading.Thread(target=run, daemon=True).start()
+    return server.getsockname()[1]
+
+
+def test_info_on_a_silent_device_times_out_clearly() -> None:
+    port = _serve_once(b"")
+    proc = kwshost("info", "--port", f"socket://127.0.0.1:{port}", "--timeout", "1")
+    assert proc.returncode == 3
+    assert "no answer" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_info_on_a_foreign_device_says_so() -> None:
+    port = _serve_once(b"ERROR\r\n")
+    proc = kwshost("info", "--port", f"socket://127.0.0.1:{port}", "--timeout", "1")
+    assert proc.returncode == 3
+    assert "does not speak the kwshost protocol" in proc.stderr
+
+
+@pytest.mark.qemu
+def test_info_talks_to_the_emulated_board(qemu_elf: Path, qemu_available: str) -> None:
+    from kwshost.qemu import QemuBoard
+
+    with QemuBoard(qemu_elf) as board:
+        proc = kwshost("info", "--port", board.url, "--json", "--timeout", "10")
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(proc.stdout)
+    assert info["protocol_version"] == 1
+    assert info["banner"].startswith("kws firmware 0.1.0 on qemu mps2-an505")
