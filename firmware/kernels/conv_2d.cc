@@ -1,0 +1,153 @@
+/* CONV_2D, int8 with per-channel (or per-tensor) int8 weights and int32 bias.
+ *
+ * Arithmetic of TFLite's reference ConvPerChannel: acc = sum((x + input_offset) * w) + bias,
+ * then acc * M[c] (two-rounding fixed point), + output zero point, clamped to the activation.
+ * Computed as sum(x * w) + input_offset * sum(w): the weight sums are taken once per invoke
+ * for interior pixels; pixels whose window crosses the padding sum their valid taps only.
+ * No persistent op data: multipliers and weight sums live in scratch, recomputed per invoke.
+ */
+#include "kernels/dot.h"
+#include "kernels/fixed_point.h"
+#include "kernels/kernel_util.h"
+#include "kernels/reference_kernels.h"
+
+namespace {
+
+enum { kInput = 0, kFilter = 1, kBias = 2 };
+
+struct Geometry {
+  int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, f_h, f_w, f_c;
+  int32_t pad_h, pad_w;
+};
+
+Geometry geometry(const kws_op_context_t *ctx) {
+  const kws_tensor_t *in = ctx->inputs[kInput], *f = ctx->inputs[kFilter], *out = ctx->outputs[0];
+  const kws_conv_params_t &p = ctx->params.conv;
+  Geometry g;
+  g.batches = in->dims[0];
+  g.in_h = in->dims[1];
+  g.in_w = in->dims[2];
+  g.in_c = in->dims[3];
+  g.out_h = out->dims[1];
+  g.out_w = out->dims[2];
+  g.out_c = out->dims[3];
+  g.f_h = f->dims[1];
+  g.f_w = f->dims[2];
+  g.f_c = f->dims[3];
+  g.pad_h = kws_conv_pad_before(g.in_h, g.f_h, p.stride_h, p.dilation_h, g.out_h);
+  g.pad_w = kws_conv_pad_before(g.in_w, g.f_w, p.stride_w, p.dilation_w, g.out_w);
+  return g;
+}
+
+size_t scratch_size(const kws_op_context_t *ctx) {
+  return (size_t)ctx->outputs[0]->dims[3] * 3 * sizeof(int32_t);
+}
+
+kws_status_t prepare(kws_op_context_t *ctx) {
+  if (ctx->n_inputs < 2 || ctx->n_outputs < 1) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "needs input and filter");
+  const kws_tensor_t *in = ctx->inputs[kInput], *f = ctx->inputs[kFilter], *out = ctx->outputs[0];
+  const kws_tensor_t *bias = ctx->n_inputs > 2 ? ctx->inputs[kBias] : nullptr;
+  if (!kws_is_type(in, KWS_TYPE_INT8) || !kws_is_type(f, KWS_TYPE_INT8) || !kws_is_type(out, KWS_TYPE_INT8))
+    return kws_kernel_fail(ctx, KWS_ERR_UNSUPPORTED, "only int8 input, filter and output are supported");
+  if (bias && bias->type != KWS_TYPE_INT32) return kws_kernel_fail(ctx, KWS_ERR_UNSUPPORTED, "bias must be int32");
+  if (in->rank != 4 || f->rank != 4 || out->rank != 4) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "tensors must be 4-D");
+  const kws_conv_params_t &p = ctx->params.conv;
+  if (p.stride_h < 1 || p.stride_w < 1 || p.dilation_h < 1 || p.dilation_w < 1)
+    return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "stride and dilation must be >= 1");
+  Geometry g = geometry(ctx);
+  if (g.f_c <= 0 || g.in_c % g.f_c != 0) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "input channels not a multiple of filter depth");
+  const int32_t groups = g.in_c / g.f_c;
+  if (f->dims[0] != g.out_c || g.out_c % groups != 0) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "filter count does not match output channels");
+  if (out->dims[0] != g.batches ||
+      g.out_h != kws_conv_out_size(p.padding, g.in_h, g.f_h, p.stride_h, p.dilation_h) ||
+      g.out_w != kws_conv_out_size(p.padding, g.in_w, g.f_w, p.stride_w, p.dilation_w))
+    return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "output shape does not match padding and strides");
+  if (bias && kws_flat_size(bias) != g.out_c) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "bias size differs from output channels");
+  if (f->channel_scales && f->n_channel_scales != 1 && f->n_channel_scales != g.out_c)
+    return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "per-channel scales do not match output channels");
+  if (f->zero_point != 0) return kws_kernel_fail(ctx, KWS_ERR_UNSUPPORTED, "filter zero point must be 0");
+  return KWS_OK;
+}
+
+kws_status_t invoke(kws_op_context_t *ctx) {
+  const kws_tensor_t *in = ctx->inputs[kInput], *f = ctx->inputs[kFilter], *out = ctx->outputs[0];
+  const kws_tensor_t *bias_t = ctx->n_inputs > 2 ? ctx->inputs[kBias] : nullptr;
+  const kws_conv_params_t &p = ctx->params.conv;
+  const Geometry g = geometry(ctx);
+  const int8_t *input = static_cast<const int8_t *>(in->data);
+  const int8_t *filter = static_cast<const int8_t *>(f->data);
+  const int32_t *bias = bias_t ? static_cast<const int32_t *>(bias_t->data) : nullptr;
+  int8_t *output = static_cast<int8_t *>(out->data);
+
+  int32_t *mult = static_cast<int32_t *>(ctx->scratch);
+  int32_t *shift = mult + g.out_c;
+  int32_t *wsum = shift + g.out_c;
+  kws_channel_multipliers(in->scale, f, out->scale, g.out_c, mult, shift);
+  const int32_t filter_size = g.f_h * g.f_w * g.f_c;
+  for (int32_t oc = 0; oc < g.out_c; oc++) wsum[oc] = kws_sum_s8(filter + oc * filter_size, filter_size);
+
+  int32_t act_lo, act_hi;
+  kws_activation_range_int8(p.activation, out, &act_lo, &act_hi);
+  const int32_t in_offset = -in->zero_point, out_offset = out->zero_point;
+  const int32_t oc_per_group = g.out_c / (g.in_c / g.f_c);
+  const int32_t span_h = (g.f_h - 1) * p.dilation_h, span_w = (g.f_w - 1) * p.dilation_w;
+  int32_t acc[4];
+
+  for (int32_t b = 0; b < g.batches; b++) {
+    for (int32_t oy = 0; oy < g.out_h; oy++) {
+      const int32_t y0 = oy * p.stride_h - g.pad_h;
+      for (int32_t ox = 0; ox < g.out_w; ox++) {
+        const int32_t x0 = ox * p.stride_w - g.pad_w;
+        const bool interior = y0 >= 0 && y0 + span_h < g.in_h && x0 >= 0 && x0 + span_w < g.in_w;
+        int8_t *out_px = output + ((b * g.out_h + oy) * g.out_w + ox) * g.out_c;
+        if (interior && g.f_h == 1 && g.f_w == 1 && oc_per_group == g.out_c) {
+          /* Pointwise: one contiguous input row against out_c weight rows, four at a time. */
+          const int8_t *row = input + ((b * g.in_h + y0) * g.in_w + x0) * g.in_c;
+          int32_t oc = 0;
+          for (; oc + 4 <= g.out_c; oc += 4) {
+            const int8_t *w = filter + oc * filter_size;
+            kws_dot4_s8(row, w, w + filter_size, w + 2 * filter_size, w + 3 * filter_size, g.in_c, acc);
+            for (int k = 0; k < 4; k++) {
+              int32_t a = acc[k] + in_offset * wsum[oc + k] + (bias ? bias[oc + k] : 0);
+              a = kws_multiply_by_quantized_multiplier(a, mult[oc + k], shift[oc + k]) + out_offset;
+              out_px[oc + k] = (int8_t)kws_clamp_i32(a, act_lo, act_hi);
+            }
+          }
+          for (; oc < g.out_c; oc++) {
+            int32_t a = kws_dot_s8(row, filter + oc * filter_size, g.in_c) + in_offset * wsum[oc] + (bias ? bias[oc] : 0);
+            a = kws_multiply_by_quantized_multiplier(a, mult[oc], shift[oc]) + out_offset;
+            out_px[oc] = (int8_t)kws_clamp_i32(a, act_lo, act_hi);
+          }
+          continue;
+        }
+        for (int32_t oc = 0; oc < g.out_c; oc++) {
+          const int32_t c0 = (oc / oc_per_group) * g.f_c;
+          const int8_t *w_oc = filter + oc * filter_size;
+          int32_t a = 0, valid_wsum = 0;
+          for (int32_t fy = 0; fy < g.f_h; fy++) {
+            const int32_t y = y0 + fy * p.dilation_h;
+            if (y < 0 || y >= g.in_h) continue;
+            for (int32_t fx = 0; fx < g.f_w; fx++) {
+              const int32_t x = x0 + fx * p.dilation_w;
+              if (x < 0 || x >= g.in_w) continue;
+              const int8_t *w = w_oc + (fy * g.f_w + fx) * g.f_c;
+              a += kws_dot_s8(input + ((b * g.in_h + y) * g.in_w + x) * g.in_c + c0, w, g.f_c);
+              if (!interior) valid_wsum += kws_sum_s8(w, g.f_c);
+            }
+          }
+          a += in_offset * (interior ? wsum[oc] : valid_wsum) + (bias ? bias[oc] : 0);
+          a = kws_multiply_by_quantized_multiplier(a, mult[oc], shift[oc]) + out_offset;
+          out_px[oc] = (int8_t)kws_clamp_i32(a, act_lo, act_hi);
+        }
+      }
+    }
+  }
+  return KWS_OK;
+}
+
+size_t no_op_data(const kws_op_context_t *) { return 0; }
+
+}  // namespace
+
+extern "C" const kws_kernel_t kws_kernel_conv_2d = {KWS_OP_CONV_2D, "CONV_2D", no_op_data, prepare,
+                                                   scratch_size, invoke};

@@ -1,0 +1,135 @@
+#include "kernels/kernel_util.h"
+
+#include <math.h>
+
+#include "kernels/fixed_point.h"
+
+static size_t append(char *dst, size_t at, size_t cap, const char *src) {
+  while (*src && at + 1 < cap) dst[at++] = *src++;
+  return at;
+}
+
+kws_status_t kws_kernel_fail(kws_op_context_t *ctx, kws_status_t status, const char *reason) {
+  if (ctx->message && ctx->message_len > 0) {
+    size_t n = append(ctx->message, 0, ctx->message_len, reason);
+    ctx->message[n] = '\0';
+  }
+  return status;
+}
+
+kws_status_t kws_kernel_fail_value(kws_op_context_t *ctx, kws_status_t status, const char *reason,
+                                   int32_t value) {
+  if (ctx->message && ctx->message_len > 0) {
+    char digits[12];
+    int n_digits = 0;
+    int64_t v = value;
+    size_t at = append(ctx->message, 0, ctx->message_len, reason);
+    if (v < 0) {
+      at = append(ctx->message, at, ctx->message_len, "-");
+      v = -v;
+    }
+    do {
+      digits[n_digits++] = (char)('0' + (int)(v % 10));
+      v /= 10;
+    } while (v > 0);
+    while (n_digits > 0 && at + 1 < ctx->message_len) ctx->message[at++] = digits[--n_digits];
+    ctx->message[at] = '\0';
+  }
+  return status;
+}
+
+/* zero_point + round(f / scale) like TFLite's CalculateActivationRangeQuantized; values beyond
+ * int32 are saturated (they only arise with absurd scales and then clamp away anyway). */
+static int32_t quantize_limit(float f, const kws_tensor_t *output) {
+  const float q = roundf(f / output->scale);
+  const double v = (double)output->zero_point + (double)q;
+  if (v > 2147483647.0) return INT32_MAX;
+  if (v < -2147483648.0) return INT32_MIN;
+  return (int32_t)v;
+}
+
+void kws_activation_range_int8(uint8_t activation, const kws_tensor_t *output, int32_t *lo, int32_t *hi) {
+  int32_t qmin = -128, qmax = 127;
+  if (activation == KWS_ACT_RELU) {
+    int32_t z = quantize_limit(0.0f, output);
+    if (z > qmin) qmin = z;
+  } else if (activation == KWS_ACT_RELU6) {
+    int32_t z = quantize_limit(0.0f, output), six = quantize_limit(6.0f, output);
+    if (z > qmin) qmin = z;
+    if (six < qmax) qmax = six;
+  } else if (activation == KWS_ACT_RELU_N1_TO_1) {
+    int32_t m1 = quantize_limit(-1.0f, output), p1 = quantize_limit(1.0f, output);
+    if (m1 > qmin) qmin = m1;
+    if (p1 < qmax) qmax = p1;
+  }
+  *lo = qmin;
+  *hi = qmax;
+}
+
+int32_t kws_conv_out_size(uint8_t padding, int32_t in, int32_t filter, int32_t stride, int32_t dilation) {
+  const int32_t effective = (filter - 1) * dilation + 1;
+  if (stride <= 0) return 0;
+  if (padding == KWS_PAD_SAME) return (in + stride - 1) / stride;
+  if (in < effective) return 0;
+  return (in + stride - effective) / stride;
+}
+
+int32_t kws_conv_pad_before(int32_t in, int32_t filter, int32_t stride, int32_t dilation, int32_t out) {
+  const int32_t effective = (filter - 1) * dilation + 1;
+  int32_t total = (out - 1) * stride + effective - in;
+  if (total < 0) total = 0;
+  return total / 2;
+}
+
+int32_t kws_flat_size(const kws_tensor_t *t) {
+  int32_t n = 1;
+  for (int i = 0; i < t->rank; i++) n *= t->dims[i];
+  return n;
+}
+
+int32_t kws_dim_from_end(const kws_tensor_t *t, int i) {
+  return i < t->rank ? t->dims[t->rank - 1 - i] : 1;
+}
+
+int kws_same_shape(const kws_tensor_t *a, const kws_tensor_t *b) {
+  if (a->rank != b->rank) return 0;
+  for (int i = 0; i < a->rank; i++)
+    if (a->dims[i] != b->dims[i]) return 0;
+  return 1;
+}
+
+float kws_weight_scale(const kws_tensor_t *w, int32_t c) {
+  if (w->channel_scales && w->n_channel_scales > 1) return w->channel_scales[c];
+  if (w->channel_scales && w->n_channel_scales == 1) return w->channel_scales[0];
+  return w->scale;
+}
+
+void kws_channel_multipliers(float input_scale, const kws_tensor_t *weights, float output_scale,
+                             int32_t n, int32_t *multipliers, int32_t *shifts) {
+  for (int32_t c = 0; c < n; c++) {
+    const double real = (double)input_scale * (double)kws_weight_scale(weights, c) / (double)output_scale;
+    int shift;
+    kws_quantize_multiplier(real, &multipliers[c], &shift);
+    shifts[c] = shift;
+  }
+}
+
+int kws_is_type(const kws_tensor_t *t, uint8_t type) { return t != NULL && t->type == type; }
+
+int kws_broadcast_init(const kws_tensor_t *a, const kws_tensor_t *b, const kws_tensor_t *out,
+                       kws_broadcast_t *bc) {
+  if (a->rank > KWS_MAX_DIMS || b->rank > KWS_MAX_DIMS || out->rank > KWS_MAX_DIMS) return 0;
+  int32_t sa = 1, sb = 1;
+  for (int i = 0; i < KWS_MAX_DIMS; i++) { /* i counts from the last dimension */
+    const int k = KWS_MAX_DIMS - 1 - i;
+    const int32_t da = kws_dim_from_end(a, i), db = kws_dim_from_end(b, i), d = kws_dim_from_end(out, i);
+    if ((da != d && da != 1) || (db != d && db != 1)) return 0;
+    if (i >= out->rank && d != 1) return 0;
+    bc->dims[k] = d;
+    bc->stride_a[k] = da == 1 ? 0 : sa;
+    bc->stride_b[k] = db == 1 ? 0 : sb;
+    sa *= da;
+    sb *= db;
+  }
+  return 1;
+}

@@ -1,0 +1,56 @@
+/* Helpers every reference kernel shares: activation ranges, padding, shapes, quantization
+ * parameters, failure messages. The arithmetic follows TFLite's kernel_util / padding code. */
+#ifndef KWS_KERNELS_KERNEL_UTIL_H
+#define KWS_KERNELS_KERNEL_UTIL_H
+
+#include "kernels/kernel_api.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Writes "<reason><value>" (value omitted when has_value is 0) to ctx->message and returns
+ * `status`, so a prepare function can `return kws_kernel_fail(ctx, ...)`. */
+kws_status_t kws_kernel_fail(kws_op_context_t *ctx, kws_status_t status, const char *reason);
+kws_status_t kws_kernel_fail_value(kws_op_context_t *ctx, kws_status_t status, const char *reason,
+                                   int32_t value);
+
+/* The [lo, hi] int8 range a fused activation clamps to, in the output's quantization. */
+void kws_activation_range_int8(uint8_t activation, const kws_tensor_t *output, int32_t *lo, int32_t *hi);
+
+/* Output size and leading padding of one spatial dimension (TFLite's SAME/VALID rules). */
+int32_t kws_conv_out_size(uint8_t padding, int32_t in, int32_t filter, int32_t stride, int32_t dilation);
+int32_t kws_conv_pad_before(int32_t in, int32_t filter, int32_t stride, int32_t dilation, int32_t out);
+
+int32_t kws_flat_size(const kws_tensor_t *t);
+/* Dimension `i` counted from the end, 1 where the tensor has fewer dimensions. */
+int32_t kws_dim_from_end(const kws_tensor_t *t, int i);
+int kws_same_shape(const kws_tensor_t *a, const kws_tensor_t *b);
+
+/* Scale of output channel `c` of a (possibly per-channel) quantized weight tensor. */
+float kws_weight_scale(const kws_tensor_t *w, int32_t c);
+
+/* Significand and exponent of input_scale * weight_scale(c) / output_scale for each of the n
+ * channels, computed in double like TFLite's PopulateConvolutionQuantizationParams. */
+void kws_channel_multipliers(float input_scale, const kws_tensor_t *weights, float output_scale,
+                             int32_t n, int32_t *multipliers, int32_t *shifts);
+
+/* Two inputs broadcast against an output, shapes right-aligned to KWS_MAX_DIMS; a stride of 0
+ * repeats an input along that dimension. */
+typedef struct {
+  int32_t dims[KWS_MAX_DIMS];
+  int32_t stride_a[KWS_MAX_DIMS];
+  int32_t stride_b[KWS_MAX_DIMS];
+} kws_broadcast_t;
+
+/* 1 when a and b broadcast to exactly out's shape (TFLite's rules), else 0. */
+int kws_broadcast_init(const kws_tensor_t *a, const kws_tensor_t *b, const kws_tensor_t *out,
+                       kws_broadcast_t *bc);
+
+/* Checks that a tensor exists and has the given type. */
+int kws_is_type(const kws_tensor_t *t, uint8_t type);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

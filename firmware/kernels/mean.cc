@@ -1,0 +1,112 @@
+/* MEAN, int8, over any set of axes. TFLite's reference picks one of three arithmetics, and so
+ * do we, in the same order:
+ *  1. keep_dims, 4-D input, axes exactly {1, 2}: sum(x - zp_in) scaled by in/out scale in fixed
+ *     point, divided by the count rounding half away from zero, + zp_out, clamped;
+ *  2. input and output quantized alike: integer sum / count truncated toward zero;
+ *  3. otherwise: float mean * (in/out scale) - zp_in * scale, rounded, + zp_out, clamped.
+ * Per-output sums are accumulated in scratch (one int32 per output element). */
+#include <math.h>
+
+#include "kernels/fixed_point.h"
+#include "kernels/kernel_util.h"
+#include "kernels/reference_kernels.h"
+
+namespace {
+
+size_t no_op_data(const kws_op_context_t *) { return 0; }
+
+size_t scratch_size(const kws_op_context_t *ctx) {
+  return (size_t)kws_flat_size(ctx->outputs[0]) * sizeof(int32_t);
+}
+
+/* Marks the reduced dimensions of the input; returns 0 for an axis out of range. */
+int reduced_mask(const kws_tensor_t *in, const kws_tensor_t *axes, int *reduced) {
+  for (int d = 0; d < KWS_MAX_DIMS; d++) reduced[d] = 0;
+  const int32_t *a = static_cast<const int32_t *>(axes->data);
+  const int32_t n = kws_flat_size(axes);
+  for (int32_t i = 0; i < n; i++) {
+    const int32_t d = a[i] < 0 ? a[i] + in->rank : a[i];
+    if (d < 0 || d >= in->rank) return 0;
+    reduced[d] = 1;
+  }
+  return 1;
+}
+
+kws_status_t prepare(kws_op_context_t *ctx) {
+  if (ctx->n_inputs < 2 || ctx->n_outputs < 1 || !ctx->inputs[1]) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "needs input and axes");
+  const kws_tensor_t *in = ctx->inputs[0], *axes = ctx->inputs[1], *out = ctx->outputs[0];
+  if (!kws_is_type(in, KWS_TYPE_INT8) || !kws_is_type(out, KWS_TYPE_INT8)) return kws_kernel_fail(ctx, KWS_ERR_UNSUPPORTED, "only int8 is supported");
+  if (axes->type != KWS_TYPE_INT32 || axes->data == nullptr) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "axes must be int32");
+  if (in->rank < 1 || in->rank > KWS_MAX_DIMS) return kws_kernel_fail(ctx, KWS_ERR_UNSUPPORTED, "input rank out of range");
+  int reduced[KWS_MAX_DIMS];
+  if (!reduced_mask(in, axes, reduced)) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "axis out of range");
+  int32_t kept = 1;
+  for (int d = 0; d < in->rank; d++)
+    if (!reduced[d]) kept *= in->dims[d];
+  if (kept != kws_flat_size(out)) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "output size does not match the reduced input");
+  return KWS_OK;
+}
+
+kws_status_t invoke(kws_op_context_t *ctx) {
+  const kws_tensor_t *in = ctx->inputs[0], *axes = ctx->inputs[1], *out = ctx->outputs[0];
+  const int8_t *x = static_cast<const int8_t *>(in->data);
+  int8_t *y = static_cast<int8_t *>(out->data);
+  int32_t *sum = static_cast<int32_t *>(ctx->scratch);
+  int reduced[KWS_MAX_DIMS];
+  if (!reduced_mask(in, axes, reduced)) return KWS_ERR_MODEL_INVALID;
+
+  /* Input dims right-aligned to 5-D, output strides 0 along reduced dimensions. */
+  int32_t dims[KWS_MAX_DIMS], ostride[KWS_MAX_DIMS];
+  const int lead = KWS_MAX_DIMS - in->rank;
+  int32_t s = 1, count = 1;
+  for (int k = KWS_MAX_DIMS - 1; k >= 0; k--) {
+    const int d = k - lead;
+    dims[k] = d >= 0 ? in->dims[d] : 1;
+    const int r = d >= 0 && reduced[d];
+    ostride[k] = r ? 0 : s;
+    if (r) count *= dims[k];
+    else s *= dims[k];
+  }
+  const int32_t n_out = kws_flat_size(out);
+  for (int32_t i = 0; i < n_out; i++) sum[i] = 0;
+  const bool special = out->rank == 4 && in->rank == 4 && kws_flat_size(axes) == 2 && ctx->params.reduce.keep_dims &&
+                       ((static_cast<const int32_t *>(axes->data)[0] == 1 && static_cast<const int32_t *>(axes->data)[1] == 2) ||
+                        (static_cast<const int32_t *>(axes->data)[0] == 2 && static_cast<const int32_t *>(axes->data)[1] == 1));
+  const int32_t bias = special ? -in->zero_point : 0;
+  for (int32_t i0 = 0; i0 < dims[0]; i0++)
+    for (int32_t i1 = 0; i1 < dims[1]; i1++)
+      for (int32_t i2 = 0; i2 < dims[2]; i2++)
+        for (int32_t i3 = 0; i3 < dims[3]; i3++) {
+          int32_t *row = sum + i0 * ostride[0] + i1 * ostride[1] + i2 * ostride[2] + i3 * ostride[3];
+          for (int32_t i4 = 0; i4 < dims[4]; i4++) row[i4 * ostride[4]] += *x++ + bias;
+        }
+  if (count <= 0) return KWS_OK;
+
+  if (special) {
+    int32_t mult;
+    int shift;
+    kws_quantize_multiplier((double)in->scale / (double)out->scale, &mult, &shift);
+    for (int32_t i = 0; i < n_out; i++) {
+      int32_t a = kws_multiply_by_quantized_multiplier(sum[i], mult, shift);
+      a = a > 0 ? (a + count / 2) / count : (a - count / 2) / count;
+      y[i] = (int8_t)kws_clamp_i32(a + out->zero_point, -128, 127);
+    }
+  } else if (in->scale == out->scale && in->zero_point == out->zero_point) {
+    for (int32_t i = 0; i < n_out; i++) y[i] = (int8_t)(sum[i] / count);
+  } else {
+    const float scale = in->scale / out->scale;
+    const float fbias = (float)(-in->zero_point) * scale;
+    for (int32_t i = 0; i < n_out; i++) {
+      const float mean = (float)sum[i] / (float)count;
+      float r = roundf(mean * scale + fbias) + (float)out->zero_point;
+      r = r < 127.0f ? r : 127.0f;
+      r = r > -128.0f ? r : -128.0f;
+      y[i] = (int8_t)r;
+    }
+  }
+  return KWS_OK;
+}
+
+}  // namespace
+
+extern "C" const kws_kernel_t kws_kernel_mean = {KWS_OP_MEAN, "MEAN", no_op_data, prepare, scratch_size, invoke};

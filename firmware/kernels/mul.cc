@@ -1,0 +1,31 @@
+/* MUL, int8 with broadcasting and a fused activation: (x + off_a) * (y + off_b) scaled by
+ * M = scale_a * scale_b / scale_out (double, two-rounding fixed point), offset, clamped. */
+#include "kernels/elementwise.h"
+#include "kernels/fixed_point.h"
+#include "kernels/reference_kernels.h"
+
+namespace {
+
+size_t no_op_data(const kws_op_context_t *) { return 0; }
+
+kws_status_t prepare(kws_op_context_t *ctx) { return kws_elementwise_prepare(ctx); }
+
+kws_status_t invoke(kws_op_context_t *ctx) {
+  const kws_tensor_t *a = ctx->inputs[0], *b = ctx->inputs[1];
+  kws_tensor_t *out = ctx->outputs[0];
+  int32_t mult;
+  int shift;
+  kws_quantize_multiplier((double)a->scale * (double)b->scale / (double)out->scale, &mult, &shift);
+  int32_t lo, hi;
+  kws_activation_range_int8(ctx->params.elementwise.activation, out, &lo, &hi);
+  const int32_t off_a = -a->zero_point, off_b = -b->zero_point, off_out = out->zero_point;
+  kws_elementwise_int8(a, b, out, [&](int8_t x, int8_t y) -> int8_t {
+    const int32_t r = kws_multiply_by_quantized_multiplier((x + off_a) * (y + off_b), mult, shift) + off_out;
+    return (int8_t)kws_clamp_i32(r, lo, hi);
+  });
+  return KWS_OK;
+}
+
+}  // namespace
+
+extern "C" const kws_kernel_t kws_kernel_mul = {KWS_OP_MUL, "MUL", no_op_data, prepare, nullptr, invoke};

@@ -1,0 +1,31 @@
+/* The reference (portable C/C++) kernels, one per builtin op. kws_resolver_init_reference
+ * registers all of them; an accelerated kernel may call these tables' functions as fallback. */
+#ifndef KWS_KERNELS_REFERENCE_KERNELS_H
+#define KWS_KERNELS_REFERENCE_KERNELS_H
+
+#include "kernels/kernel_api.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+extern const kws_kernel_t kws_kernel_add;
+extern const kws_kernel_t kws_kernel_average_pool_2d;
+extern const kws_kernel_t kws_kernel_concatenation;
+extern const kws_kernel_t kws_kernel_conv_2d;
+extern const kws_kernel_t kws_kernel_depthwise_conv_2d;
+extern const kws_kernel_t kws_kernel_dequantize;
+extern const kws_kernel_t kws_kernel_fully_connected;
+extern const kws_kernel_t kws_kernel_logistic;
+extern const kws_kernel_t kws_kernel_max_pool_2d;
+extern const kws_kernel_t kws_kernel_mean;
+extern const kws_kernel_t kws_kernel_mul;
+extern const kws_kernel_t kws_kernel_pad;
+extern const kws_kernel_t kws_kernel_quantize;
+extern const kws_kernel_t kws_kernel_reshape;
+extern const kws_kernel_t kws_kernel_softmax;
+
+#ifdef __cplusplus
+}
+#endif
+#endif
