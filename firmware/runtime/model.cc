@@ -1,0 +1,299 @@
+/* Checked reads of tensors, operators and options from a .tflite flatbuffer (see model.h). */
+#include "runtime/model.h"
+
+#include <math.h>
+
+namespace kws {
+
+namespace {
+
+constexpr uint64_t kMaxTensorBytes = 1u << 28; /* far above any model a 256 kB part runs */
+constexpr int32_t kMaxDim = 1 << 24;
+
+/* TFLite BuiltinOptions union values. */
+enum Options : uint8_t {
+  kOptNone = 0, kOptConv2D = 1, kOptDepthwiseConv2D = 2, kOptPool2D = 5, kOptFullyConnected = 8,
+  kOptSoftmax = 9, kOptConcatenation = 10, kOptAdd = 11, kOptReshape = 17, kOptMul = 21, kOptPad = 22,
+  kOptReducer = 27, kOptDequantize = 38, kOptQuantize = 89,
+};
+
+uint8_t expected_options(uint16_t builtin) {
+  switch (builtin) {
+    case KWS_OP_CONV_2D: return kOptConv2D;
+    case KWS_OP_DEPTHWISE_CONV_2D: return kOptDepthwiseConv2D;
+    case KWS_OP_AVERAGE_POOL_2D:
+    case KWS_OP_MAX_POOL_2D: return kOptPool2D;
+    case KWS_OP_FULLY_CONNECTED: return kOptFullyConnected;
+    case KWS_OP_SOFTMAX: return kOptSoftmax;
+    case KWS_OP_CONCATENATION: return kOptConcatenation;
+    case KWS_OP_ADD: return kOptAdd;
+    case KWS_OP_RESHAPE: return kOptReshape;
+    case KWS_OP_MUL: return kOptMul;
+    case KWS_OP_PAD: return kOptPad;
+    case KWS_OP_MEAN: return kOptReducer;
+    case KWS_OP_DEQUANTIZE: return kOptDequantize;
+    case KWS_OP_QUANTIZE: return kOptQuantize;
+    default: return kOptNone;
+  }
+}
+
+bool valid_activation(uint8_t a) { return a <= KWS_ACT_RELU6; }
+bool valid_padding(uint8_t p) { return p == KWS_PAD_SAME || p == KWS_PAD_VALID; }
+bool valid_step(int32_t s) { return s >= 1 && s <= (1 << 16); }
+
+}  // namespace
+
+uint32_t type_size(uint32_t type) {
+  switch (type) {
+    case KWS_TYPE_FLOAT32:
+    case KWS_TYPE_INT32: return 4;
+    case KWS_TYPE_INT64: return 8;
+    case KWS_TYPE_INT16: return 2;
+    case KWS_TYPE_UINT8:
+    case KWS_TYPE_INT8:
+    case KWS_TYPE_BOOL: return 1;
+    default: return 0;
+  }
+}
+
+static fb::Table tensor_table(fb::Reader &r, const kws_interpreter_t *it, uint32_t index) {
+  fb::Vector v;
+  v.first = it->tensors_vec;
+  v.count = it->n_tensors;
+  return r.table_in(v, index);
+}
+
+static fb::Table buffer_table(fb::Reader &r, const kws_interpreter_t *it, uint32_t index) {
+  fb::Vector v;
+  v.first = it->buffers_vec;
+  v.count = it->n_buffers;
+  return r.table_in(v, index);
+}
+
+bool tensor_is_constant(fb::Reader &r, const kws_interpreter_t *it, uint32_t index) {
+  fb::Table t = tensor_table(r, it, index);
+  uint32_t buffer = r.scalar<uint32_t>(t, schema::kTensorBuffer, 0);
+  if (r.bad() || buffer >= it->n_buffers) return false;
+  fb::Vector data = r.vector(buffer_table(r, it, buffer), schema::kBufferData, 1, 1);
+  return data.count > 0;
+}
+
+kws_status_t read_tensor(fb::Reader &r, const kws_interpreter_t *it, uint32_t index, kws_tensor_t *view,
+                         Message &msg) {
+  *view = kws_tensor_t{};
+  if (index >= it->n_tensors) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "index out of range");
+  fb::Table t = tensor_table(r, it, index);
+  fb::Vector shape = r.vector(t, schema::kTensorShape, 4, 4);
+  uint8_t type = r.scalar<uint8_t>(t, schema::kTensorType, 0);
+  uint32_t buffer = r.scalar<uint32_t>(t, schema::kTensorBuffer, 0);
+  uint8_t is_variable = r.scalar<uint8_t>(t, schema::kTensorIsVariable, 0);
+  bool sparse = r.field(t, schema::kTensorSparsity, 4) != 0;
+  fb::Table quant = r.table(t, schema::kTensorQuant);
+  if (r.bad()) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "malformed tensor table");
+  if (shape.count > KWS_MAX_DIMS) return fail(msg.tensor(index), KWS_ERR_UNSUPPORTED, "more than 5 dimensions");
+  uint32_t elem = type_size(type);
+  if (elem == 0) {
+    msg.tensor(index).add("unsupported tensor type ").num(type);
+    return KWS_ERR_UNSUPPORTED;
+  }
+  if (is_variable) return fail(msg.tensor(index), KWS_ERR_UNSUPPORTED, "variable tensors are not supported");
+  if (sparse) return fail(msg.tensor(index), KWS_ERR_UNSUPPORTED, "sparse tensors are not supported");
+  view->type = type;
+  view->rank = (uint8_t)shape.count;
+  uint64_t count = 1;
+  for (uint32_t d = 0; d < shape.count; d++) {
+    int32_t dim = r.read<int32_t>(shape.first + 4 * d);
+    if (dim < 1 || dim > kMaxDim) {
+      msg.tensor(index).add("dimension ").num(d).add(" is ").num(dim);
+      return KWS_ERR_MODEL_INVALID;
+    }
+    view->dims[d] = dim;
+    count *= (uint64_t)dim;
+    if (count * elem > kMaxTensorBytes) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "absurdly large shape");
+  }
+  view->bytes = (size_t)(count * elem);
+
+  if (buffer >= it->n_buffers) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "buffer index out of range");
+  fb::Table buf = buffer_table(r, it, buffer);
+  fb::Vector data = r.vector(buf, schema::kBufferData, 1, 1);
+  uint64_t external = r.scalar<uint64_t>(buf, schema::kBufferOffset, 0);
+  if (r.bad()) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "malformed buffer");
+  if (external > 1) return fail(msg.tensor(index), KWS_ERR_UNSUPPORTED, "buffers outside the flatbuffer");
+  if (data.count > 0) {
+    if (data.count != view->bytes) {
+      msg.tensor(index).add("holds ").num(data.count).add(" bytes, its shape needs ").num((int64_t)view->bytes);
+      return KWS_ERR_MODEL_INVALID;
+    }
+    const uint8_t *p = it->model + data.first;
+    if (((uintptr_t)p % elem) != 0) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "misaligned constant data");
+    view->data = const_cast<uint8_t *>(p); /* kernels never write constants (is_constant) */
+    view->is_constant = 1;
+  }
+
+  if (quant.present()) {
+    fb::Vector scale = r.vector(quant, schema::kQuantScale, 4, 4);
+    fb::Vector zero = r.vector(quant, schema::kQuantZeroPoint, 8, 4);
+    uint8_t details = r.scalar<uint8_t>(quant, schema::kQuantDetailsType, 0);
+    int32_t qdim = r.scalar<int32_t>(quant, schema::kQuantDimension, 0);
+    if (r.bad()) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "malformed quantization");
+    if (details != 0) return fail(msg.tensor(index), KWS_ERR_UNSUPPORTED, "custom quantization details");
+    if (scale.count > 0) {
+      if (zero.count != scale.count && zero.count != 0)
+        return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "scale and zero point counts differ");
+      if (scale.count > 1) {
+        if (qdim < 0 || qdim >= view->rank || (uint32_t)view->dims[qdim] != scale.count)
+          return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "per-channel scales do not match the shape");
+      }
+      const float *scales = reinterpret_cast<const float *>(it->model + scale.first);
+      if (((uintptr_t)scales & 3u) != 0) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "misaligned scales");
+      for (uint32_t c = 0; c < scale.count; c++) {
+        float s = r.read<float>(scale.first + 4 * c);
+        if (!(s > 0.0f) || !isfinite(s)) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "scale not positive and finite");
+        int64_t z = zero.count ? r.read<int64_t>(zero.first + 8 * c) : 0;
+        if (z < INT32_MIN || z > INT32_MAX) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "zero point out of range");
+        if (type == KWS_TYPE_INT8 && (z < -128 || z > 127))
+          return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "int8 zero point out of range");
+        if (type == KWS_TYPE_UINT8 && (z < 0 || z > 255))
+          return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "uint8 zero point out of range");
+      }
+      view->scale = r.read<float>(scale.first);
+      view->zero_point = zero.count ? (int32_t)r.read<int64_t>(zero.first) : 0;
+      view->channel_scales = scales;
+      view->n_channel_scales = (int32_t)scale.count;
+      view->quantized_dimension = qdim;
+    }
+  }
+  return r.bad() ? fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "malformed tensor") : KWS_OK;
+}
+
+kws_status_t read_op(fb::Reader &r, const kws_interpreter_t *it, uint32_t index, OpRecord *op, Message &msg) {
+  *op = OpRecord{};
+  fb::Vector ops;
+  ops.first = it->operators_vec;
+  ops.count = it->n_ops;
+  fb::Table t = r.table_in(ops, index);
+  uint32_t opcode = r.scalar<uint32_t>(t, schema::kOpOpcode, 0);
+  fb::Vector in = r.vector(t, schema::kOpInputs, 4, 4);
+  fb::Vector out = r.vector(t, schema::kOpOutputs, 4, 4);
+  op->options_type = r.scalar<uint8_t>(t, schema::kOpOptionsType, 0);
+  op->options = r.table(t, schema::kOpOptions);
+  if (r.bad()) return fail(msg.op(index, "?"), KWS_ERR_MODEL_INVALID, "malformed operator table");
+  if (opcode >= it->n_opcodes) return fail(msg.op(index, "?"), KWS_ERR_MODEL_INVALID, "opcode index out of range");
+  fb::Vector codes;
+  codes.first = it->opcodes_vec;
+  codes.count = it->n_opcodes;
+  fb::Table code = r.table_in(codes, opcode);
+  int32_t builtin = r.scalar<int8_t>(code, schema::kCodeDeprecated, 0);
+  int32_t extended = r.scalar<int32_t>(code, schema::kCodeBuiltin, 0);
+  if (extended > builtin) builtin = extended;
+  uint32_t custom_len = 0;
+  const char *custom = r.string(code, schema::kCodeCustom, &custom_len);
+  if (r.bad()) return fail(msg.op(index, "?"), KWS_ERR_MODEL_INVALID, "malformed operator code");
+  if (custom && builtin == 32 /* CUSTOM */) {
+    msg.op(index, "CUSTOM").add("custom operator '");
+    for (uint32_t i = 0; i < custom_len && i < 24; i++) {
+      char c[2] = {custom[i] >= ' ' && custom[i] < 127 ? custom[i] : '?', 0};
+      msg.add(c);
+    }
+    return fail(msg, KWS_ERR_UNSUPPORTED, "' is not supported");
+  }
+  if (builtin < 0 || builtin > 0xffff) return fail(msg.op(index, "?"), KWS_ERR_MODEL_INVALID, "bad builtin code");
+  op->builtin = (uint16_t)builtin;
+  const char *name = kws_builtin_name(op->builtin);
+  if (in.count > KWS_MAX_OP_INPUTS || out.count > KWS_MAX_OP_OUTPUTS || out.count == 0) {
+    msg.op(index, name).add("has ").num(in.count).add(" inputs and ").num(out.count).add(" outputs");
+    return KWS_ERR_UNSUPPORTED;
+  }
+  op->n_inputs = (uint8_t)in.count;
+  op->n_outputs = (uint8_t)out.count;
+  for (uint32_t i = 0; i < in.count; i++) {
+    op->inputs[i] = r.read<int32_t>(in.first + 4 * i);
+    if (op->inputs[i] < -1 || op->inputs[i] >= (int32_t)it->n_tensors) {
+      msg.op(index, name).add("input ").num(i).add(" names tensor ").num(op->inputs[i]);
+      return KWS_ERR_MODEL_INVALID;
+    }
+  }
+  for (uint32_t i = 0; i < out.count; i++) {
+    op->outputs[i] = r.read<int32_t>(out.first + 4 * i);
+    if (op->outputs[i] < 0 || op->outputs[i] >= (int32_t)it->n_tensors) {
+      msg.op(index, name).add("output ").num(i).add(" names tensor ").num(op->outputs[i]);
+      return KWS_ERR_MODEL_INVALID;
+    }
+  }
+  return r.bad() ? fail(msg.op(index, name), KWS_ERR_MODEL_INVALID, "malformed operator") : KWS_OK;
+}
+
+kws_status_t read_params(fb::Reader &r, const OpRecord &op, kws_op_params_t *p, Message &msg) {
+  *p = kws_op_params_t{};
+  const uint8_t want = expected_options(op.builtin);
+  if (op.options_type != kOptNone && op.options_type != want) {
+    msg.add("options of type ").num(op.options_type).add(", expected ").num(want);
+    return KWS_ERR_MODEL_INVALID;
+  }
+  const fb::Table &o = op.options; /* absent tables read as schema defaults */
+  switch (op.builtin) {
+    case KWS_OP_CONV_2D:
+    case KWS_OP_DEPTHWISE_CONV_2D: {
+      const bool dw = op.builtin == KWS_OP_DEPTHWISE_CONV_2D;
+      kws_conv_params_t &c = p->conv;
+      c.padding = r.scalar<uint8_t>(o, 0, 0);
+      c.stride_w = r.scalar<int32_t>(o, 1, 0);
+      c.stride_h = r.scalar<int32_t>(o, 2, 0);
+      c.depth_multiplier = dw ? r.scalar<int32_t>(o, 3, 0) : 1;
+      c.activation = r.scalar<uint8_t>(o, dw ? 4 : 3, 0);
+      c.dilation_w = r.scalar<int32_t>(o, dw ? 5 : 4, 1);
+      c.dilation_h = r.scalar<int32_t>(o, dw ? 6 : 5, 1);
+      if (!valid_padding(c.padding)) return fail(msg, KWS_ERR_MODEL_INVALID, "unknown padding");
+      if (!valid_activation(c.activation)) return fail(msg, KWS_ERR_UNSUPPORTED, "unsupported fused activation");
+      if (!valid_step(c.stride_w) || !valid_step(c.stride_h)) return fail(msg, KWS_ERR_MODEL_INVALID, "stride out of range");
+      if (!valid_step(c.dilation_w) || !valid_step(c.dilation_h))
+        return fail(msg, KWS_ERR_MODEL_INVALID, "dilation out of range");
+      if (!valid_step(c.depth_multiplier)) return fail(msg, KWS_ERR_MODEL_INVALID, "depth multiplier out of range");
+      break;
+    }
+    case KWS_OP_AVERAGE_POOL_2D:
+    case KWS_OP_MAX_POOL_2D: {
+      kws_pool_params_t &c = p->pool;
+      c.padding = r.scalar<uint8_t>(o, 0, 0);
+      c.stride_w = r.scalar<int32_t>(o, 1, 0);
+      c.stride_h = r.scalar<int32_t>(o, 2, 0);
+      c.filter_w = r.scalar<int32_t>(o, 3, 0);
+      c.filter_h = r.scalar<int32_t>(o, 4, 0);
+      c.activation = r.scalar<uint8_t>(o, 5, 0);
+      if (!valid_padding(c.padding)) return fail(msg, KWS_ERR_MODEL_INVALID, "unknown padding");
+      if (!valid_activation(c.activation)) return fail(msg, KWS_ERR_UNSUPPORTED, "unsupported fused activation");
+      if (!valid_step(c.stride_w) || !valid_step(c.stride_h)) return fail(msg, KWS_ERR_MODEL_INVALID, "stride out of range");
+      if (!valid_step(c.filter_w) || !valid_step(c.filter_h)) return fail(msg, KWS_ERR_MODEL_INVALID, "filter size out of range");
+      break;
+    }
+    case KWS_OP_FULLY_CONNECTED:
+      p->fc.activation = r.scalar<uint8_t>(o, 0, 0);
+      p->fc.keep_num_dims = r.scalar<uint8_t>(o, 2, 0) ? 1 : 0;
+      if (r.scalar<uint8_t>(o, 1, 0) != 0) return fail(msg, KWS_ERR_UNSUPPORTED, "shuffled weights are not supported");
+      if (!valid_activation(p->fc.activation)) return fail(msg, KWS_ERR_UNSUPPORTED, "unsupported fused activation");
+      break;
+    case KWS_OP_ADD:
+    case KWS_OP_MUL:
+      p->elementwise.activation = r.scalar<uint8_t>(o, 0, 0);
+      if (!valid_activation(p->elementwise.activation)) return fail(msg, KWS_ERR_UNSUPPORTED, "unsupported fused activation");
+      break;
+    case KWS_OP_SOFTMAX:
+      p->softmax.beta = r.scalar<float>(o, 0, 0.0f);
+      if (!isfinite(p->softmax.beta)) return fail(msg, KWS_ERR_MODEL_INVALID, "beta is not finite");
+      break;
+    case KWS_OP_CONCATENATION:
+      p->concat.axis = r.scalar<int32_t>(o, 0, 0);
+      p->concat.activation = r.scalar<uint8_t>(o, 1, 0);
+      if (!valid_activation(p->concat.activation)) return fail(msg, KWS_ERR_UNSUPPORTED, "unsupported fused activation");
+      if (p->concat.axis < -KWS_MAX_DIMS || p->concat.axis >= KWS_MAX_DIMS) return fail(msg, KWS_ERR_MODEL_INVALID, "axis out of range");
+      break;
+    case KWS_OP_MEAN:
+      p->reduce.keep_dims = r.scalar<uint8_t>(o, 0, 0) ? 1 : 0;
+      break;
+    default:
+      break;
+  }
+  return r.bad() ? fail(msg, KWS_ERR_MODEL_INVALID, "malformed options table") : KWS_OK;
+}
+
+}  // namespace kws

@@ -1,0 +1,60 @@
+/* Reading the .tflite schema: tensors, operators and their options, each read checked.
+ *
+ * The verifier runs these over the whole model once; the interpreter calls them again for
+ * each operator it prepares or runs (cheap next to the kernels, and it keeps no copy of the
+ * model's structure in RAM). Field numbers are those of TFLite's schema.fbs.
+ */
+#ifndef KWS_RUNTIME_MODEL_H
+#define KWS_RUNTIME_MODEL_H
+
+#include "kernels/kernel_api.h"
+#include "runtime/flatbuffer.h"
+#include "runtime/interpreter.h"
+#include "runtime/message.h"
+
+namespace kws {
+
+/* TFLite schema field numbers. */
+namespace schema {
+enum Model { kModelVersion = 0, kModelOpcodes = 1, kModelSubgraphs = 2, kModelBuffers = 4, kModelMetadata = 6 };
+enum SubGraph { kSgTensors = 0, kSgInputs = 1, kSgOutputs = 2, kSgOperators = 3 };
+enum Tensor { kTensorShape = 0, kTensorType = 1, kTensorBuffer = 2, kTensorQuant = 4, kTensorIsVariable = 5,
+              kTensorSparsity = 6 };
+enum Quant { kQuantScale = 2, kQuantZeroPoint = 3, kQuantDetailsType = 4, kQuantDimension = 6 };
+enum Buffer { kBufferData = 0, kBufferOffset = 1 };
+enum Operator { kOpOpcode = 0, kOpInputs = 1, kOpOutputs = 2, kOpOptionsType = 3, kOpOptions = 4 };
+enum OperatorCode { kCodeDeprecated = 0, kCodeCustom = 1, kCodeBuiltin = 3 };
+enum Metadata { kMetaName = 0, kMetaBuffer = 1 };
+}  // namespace schema
+
+/* One operator as stored: its builtin code, tensor indices and options table. */
+struct OpRecord {
+  uint16_t builtin = 0;
+  uint8_t n_inputs = 0, n_outputs = 0;
+  int32_t inputs[KWS_MAX_OP_INPUTS] = {};
+  int32_t outputs[KWS_MAX_OP_OUTPUTS] = {};
+  uint8_t options_type = 0;
+  fb::Table options;
+};
+
+inline fb::Reader reader_of(const kws_interpreter_t *it) { return fb::Reader(it->model, it->model_len); }
+
+/* Reads tensor `index` into `view`; data points into the model for constants and is NULL for
+ * activations (the caller fills it from the arena plan). */
+kws_status_t read_tensor(fb::Reader &r, const kws_interpreter_t *it, uint32_t index, kws_tensor_t *view,
+                         Message &msg);
+
+/* True if tensor `index` holds constant data (checked by read_tensor at verification). */
+bool tensor_is_constant(fb::Reader &r, const kws_interpreter_t *it, uint32_t index);
+
+kws_status_t read_op(fb::Reader &r, const kws_interpreter_t *it, uint32_t index, OpRecord *op, Message &msg);
+
+/* Parses and range-checks the builtin options of `op`. */
+kws_status_t read_params(fb::Reader &r, const OpRecord &op, kws_op_params_t *params, Message &msg);
+
+/* Bytes of one element of a TensorType, 0 for types this runtime does not handle. */
+uint32_t type_size(uint32_t type);
+
+}  // namespace kws
+
+#endif
