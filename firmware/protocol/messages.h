@@ -30,7 +30,7 @@ enum {
   KWS_MSG_BOOT = 0x89,        /* u8 protocol version, u8 model status, text: sent at boot */
 };
 
-enum { KWS_START_VERBOSE = 1 };
+enum { KWS_START_VERBOSE = 1, KWS_START_MICROPHONE = 2 };
 enum { KWS_ACK_GAP = 1, KWS_ACK_DUPLICATE = 2, KWS_ACK_NOT_STARTED = 4 };
 enum { KWS_PROFILE_OP = 1, KWS_PROFILE_SUMMARY = 2, KWS_PROFILE_UNIT = 3 };
 

@@ -109,9 +109,25 @@ static void handle_start(kws_session_t *s, const kws_frame_t *f) {
     kws_session_error(s, s->model_status, s->model_problem);
     return;
   }
+  const uint8_t flags = f->len >= 1 ? f->payload[0] : 0;
+  const bool mic = (flags & KWS_START_MICROPHONE) != 0;
+  if (mic && !s->io.microphone) {
+    kws_session_error(s, KWS_ERR_UNSUPPORTED, "this board has no microphone: stream audio");
+    return;
+  }
+  if (s->microphone && s->io.microphone) s->io.microphone(s->io.ctx, 0);
+  s->microphone = false;
   kws_pipeline_reset(s->pipeline);
+  if (mic) {
+    kws_status_t st = s->io.microphone(s->io.ctx, 1);
+    if (st != KWS_OK) {
+      kws_session_error(s, st, "the microphone did not start");
+      return;
+    }
+  }
+  s->microphone = mic;
   s->started = true;
-  s->verbose = f->len >= 1 && (f->payload[0] & KWS_START_VERBOSE);
+  s->verbose = (flags & KWS_START_VERBOSE) != 0;
   s->next_sample = 0;
   s->events = 0;
   s->last_error = KWS_OK;
@@ -128,8 +144,15 @@ static void handle_start(kws_session_t *s, const kws_frame_t *f) {
   kws_session_send(s, KWS_MSG_STARTED, p, (uint16_t)(8 + n));
 }
 
+void kws_session_microphone_audio(kws_session_t *s, const int16_t *samples, size_t n) {
+  if (!s->started || !s->microphone) return;
+  kws_status_t st = kws_pipeline_process(s->pipeline, samples, n, on_inference, s);
+  s->next_sample += (uint32_t)n;
+  if (st != KWS_OK && st != s->last_error) kws_session_error(s, st, "inference failed");
+}
+
 static void handle_audio(kws_session_t *s, const kws_frame_t *f) {
-  if (!s->started || f->len < 4 || (f->len - 4) % 2 != 0) {
+  if (!s->started || s->microphone || f->len < 4 || (f->len - 4) % 2 != 0) {
     send_ack(s, 0);
     return;
   }

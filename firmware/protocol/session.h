@@ -33,6 +33,8 @@ typedef struct {
   void (*write)(void *ctx, const uint8_t *data, size_t n); /* bytes to the host */
   void (*reset)(void *ctx);                                /* reboot (may not return) */
   void (*profile)(void *ctx, kws_session_t *s);            /* answers PROFILE_REQ; optional */
+  kws_status_t (*microphone)(void *ctx, int on);           /* starts/stops the board's mic;
+                                                              NULL: the board has none */
 } kws_session_io_t;
 
 struct kws_session {
@@ -47,6 +49,7 @@ struct kws_session {
   uint8_t tx_seq;
   bool started;
   bool verbose;
+  bool microphone;               /* audio comes from the board's microphone, not the link */
   uint32_t next_sample;
   uint32_t events;               /* events emitted since START */
   uint8_t retained[KWS_SESSION_RETAINED][KWS_SESSION_EVENT_BYTES];
@@ -64,6 +67,9 @@ void kws_session_boot(kws_session_t *s);
 
 /* Feeds received bytes; handles every complete frame. */
 void kws_session_receive(kws_session_t *s, const uint8_t *data, size_t n);
+
+/* Audio from the board's microphone (only while a START asked for it). */
+void kws_session_microphone_audio(kws_session_t *s, const int16_t *samples, size_t n);
 
 /* Sends one frame. */
 void kws_session_send(kws_session_t *s, uint8_t type, const uint8_t *payload, uint16_t len);

@@ -20,7 +20,28 @@ class Msg:
     """Message types (firmware/protocol/messages.h). Device-to-host types have bit 7 set."""
 
     HELLO_REQ = 0x01
+    START = 0x02
+    AUDIO = 0x03
+    EVENTS_REQ = 0x04
+    SYNC_REQ = 0x05
+    PROFILE_REQ = 0x06
+    RESET_REQ = 0x07
+
     HELLO = 0x81
+    STARTED = 0x82
+    ACK = 0x83
+    DETECTION = 0x84
+    SCORES = 0x85
+    LOG = 0x86
+    ERROR = 0x87
+    PROFILE = 0x88
+    BOOT = 0x89
+
+
+START_VERBOSE, START_MICROPHONE = 1, 2
+ACK_GAP, ACK_DUPLICATE, ACK_NOT_STARTED = 1, 2, 4
+PROFILE_OP, PROFILE_SUMMARY, PROFILE_UNIT = 1, 2, 3
+AUDIO_MAX_SAMPLES = 512
 
 
 def crc8(data: bytes) -> int:

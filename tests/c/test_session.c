@@ -81,7 +81,7 @@ static void setup(void) {
   kws_pipeline_config_t cfg = {16000, 160, 2, 2, 200, {440, 2, 204, 900, 2, 0x2}};
   kws_pipeline_ops_t ops = {NULL, fe_step, fe_reset, quant, input, invoke};
   EXPECT_EQ(kws_pipeline_init(&pipe, &cfg, &ops, window, sizeof(window)), KWS_OK);
-  kws_session_io_t io = {NULL, wr, NULL, NULL};
+  kws_session_io_t io = {NULL, wr, NULL, NULL, NULL};
   kws_session_init(&sess, &io, &pipe, KWS_OK, NULL, "test board", "alexa\n_unknown_");
   fed = 0;
   out_len = 0;
@@ -154,7 +154,7 @@ static void test_events_numbered_and_resent(void) {
 }
 
 static void test_no_model_is_a_message_not_a_fault(void) {
-  kws_session_io_t io = {NULL, wr, NULL, NULL};
+  kws_session_io_t io = {NULL, wr, NULL, NULL, NULL};
   kws_session_init(&sess, &io, NULL, KWS_ERR_NOT_FOUND, "no model in the model region", "b", "");
   out_len = 0;
   kws_session_boot(&sess);

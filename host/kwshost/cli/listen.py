@@ -1,17 +1,176 @@
-"""kwshost listen: run the wake-word detector on a WAV or microphone, on the PC or on a device (filled in by issue 5)."""
+"""kwshost listen: run the wake-word detector on a WAV or a microphone, on the PC or a device."""
+
+from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
-from kwshost.cli._stub import not_yet
+import numpy as np
+
+from kwshost.errors import AudioError, KwsError
+from kwshost.events import Event
+from kwshost.paths import MODELS_DIR
 
 NAME = "listen"
 HELP = "run the wake-word detector on a WAV or microphone, on the PC or on a device"
-DESCRIPTION = HELP + " Not implemented yet: issue 5."
+DESCRIPTION = """\
+Runs the always-on pipeline (frontend every 10 ms, model every latency_ms, MLTK's smoothing
+and suppression detector) and prints each detection as it happens:
+
+  Detected class=0 label=alexa score=230 @1400ms
+
+--pc runs the firmware's own C code on this computer (through the native binding);
+--device streams the audio to a board running kwshost firmware (or uses the board's
+microphone with --mic) and prints the events the board sends. Same WAV, same model: both
+print the same detections with the same scores. Times are ms of audio from the start.
+
+--verbose adds every inference's raw scores (0..255 per class) and the averaged top score;
+--json prints one JSON object per event instead (type, time_ms, class_index, label, score).
+Streaming to a device uses flow control, so every sample is processed exactly once however
+fast the link is; problems on the link (retransmissions, a device reset) are reported at
+the end (in --json as an event of type "link").
+
+The model's settings (frontend, latency, threshold, suppression) come from its metadata.
+For --device the model is the one flashed on the board (kwshost flash --model M).
+
+examples:
+  kwshost listen --pc --wav speech.wav
+  kwshost listen --pc --wav speech.wav --model models/my_model.tflite --verbose
+  kwshost listen --device --port socket://127.0.0.1:4321 --wav speech.wav --json
+  kwshost listen --device --port /dev/ttyACM0 --mic
+"""
+
+DEFAULT_MODEL = MODELS_DIR / "mltk_keyword_spotting_alexa.tflite"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("args", nargs="*", help=argparse.SUPPRESS)
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--pc", action="store_true", help="run on this computer (the default)")
+    where.add_argument("--device", action="store_true", help="run on a board (needs --port)")
+    parser.add_argument("--port", "-p", metavar="URL",
+                        help="the board's serial port or pyserial URL (socket://127.0.0.1:PORT "
+                             "for the emulated board)")
+    src = parser.add_mutually_exclusive_group()
+    src.add_argument("--wav", metavar="FILE", type=Path, help="a mono 16-bit WAV to listen to")
+    src.add_argument("--mic", action="store_true", help="listen to a microphone until Ctrl-C")
+    parser.add_argument("--model", metavar="M", type=Path, default=DEFAULT_MODEL,
+                        help="a .tflite with MLTK metadata, for --pc (default: %(default)s)")
+    parser.add_argument("--verbose", action="store_true", help="print every inference's scores")
+    parser.add_argument("--json", action="store_true", help="one JSON object per event")
+    parser.add_argument("--timeout", type=float, default=5.0, metavar="S",
+                        help="seconds to wait for the device to answer (default %(default)s)")
+
+
+def read_wav(path: Path, sample_rate: int) -> np.ndarray:
+    """int16 mono samples at `sample_rate`; AudioError names what is wrong."""
+    try:
+        from kwshost.audio import read_wav as project_read_wav  # the frontend's reader
+    except ImportError:
+        project_read_wav = None
+    if project_read_wav is not None:
+        try:
+            return np.asarray(project_read_wav(path, sample_rate), dtype=np.int16)
+        except TypeError:
+            pass
+    import soundfile
+
+    if not Path(path).exists():
+        raise AudioError(f"audio file not found: {path}")
+    try:
+        data, rate = soundfile.read(str(path), dtype="int16", always_2d=True)
+    except RuntimeError as e:
+        raise AudioError(f"cannot read {path}: {e}") from e
+    if data.shape[1] != 1:
+        raise AudioError(f"{path} has {data.shape[1]} channels; the detector needs mono",
+                         hint=f"sox {path} -c 1 mono.wav")
+    if rate != sample_rate:
+        raise AudioError(f"{path} is sampled at {rate} Hz; the model needs {sample_rate} Hz",
+                         hint=f"sox {path} -r {sample_rate} resampled.wav")
+    if len(data) == 0:
+        raise AudioError(f"{path} holds no audio")
+    return data[:, 0].copy()
+
+
+class Printer:
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.labels: tuple[str, ...] = ()
+        self.detections = 0
+
+    def __call__(self, event: Event) -> None:
+        if event.type == "detection":
+            self.detections += 1
+        stream = sys.stderr if event.type in ("link", "log") and not self.as_json else sys.stdout
+        print(event.to_json() if self.as_json else event.format(self.labels), file=stream,
+              flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
-    return not_yet(NAME, 5)
+    if not args.wav and not args.mic:
+        raise KwsError("nothing to listen to", hint="give --wav FILE or --mic")
+    printer = Printer(args.json)
+    if args.device:
+        return _run_device(args, printer)
+    return _run_pc(args, printer)
+
+
+def _run_pc(args: argparse.Namespace, printer: Printer) -> int:
+    from kwshost.pipeline import PcPipeline
+
+    pipe = PcPipeline.from_model(args.model)
+    printer.labels = pipe.labels
+    if args.mic:
+        return _pc_microphone(pipe, args, printer)
+    samples = read_wav(args.wav, pipe.sample_rate)
+    for inference in pipe.process(samples):
+        for event in inference.events(pipe.labels, args.verbose):
+            printer(event)
+    return 0
+
+
+def _pc_microphone(pipe, args: argparse.Namespace, printer: Printer) -> int:
+    try:
+        import sounddevice
+    except ImportError as e:
+        raise AudioError("microphone input needs the `sounddevice` package, which is not "
+                         "installed", hint="pip install sounddevice (and a sound card), or "
+                                           "use --wav FILE") from e
+    try:
+        sounddevice.check_input_settings(samplerate=pipe.sample_rate, channels=1, dtype="int16")
+    except Exception as e:  # PortAudio raises several types; all mean "no usable input"
+        raise AudioError(f"no usable microphone on this computer: {e}",
+                         hint="plug in a sound card or use --wav FILE") from e
+    print(f"listening at {pipe.sample_rate} Hz; Ctrl-C to stop", file=sys.stderr)
+    with sounddevice.InputStream(samplerate=pipe.sample_rate, channels=1, dtype="int16",
+                                 blocksize=pipe.sample_rate // 10) as stream:
+        while True:
+            block, _overflow = stream.read(pipe.sample_rate // 10)
+            for inference in pipe.process(block[:, 0]):
+                for event in inference.events(pipe.labels, args.verbose):
+                    printer(event)
+
+
+def _run_device(args: argparse.Namespace, printer: Printer) -> int:
+    from kwshost.device import DeviceStream
+    from kwshost.link import Link
+
+    if not args.port:
+        raise KwsError("--device needs --port", hint="kwshost listen --device --port /dev/ttyACM0 "
+                                                     "(or the URL `kwshost flash --target qemu` "
+                                                     "prints)")
+    with Link(args.port, connect_timeout=args.timeout) as link:
+        link.hello(timeout=args.timeout)
+        session = DeviceStream(link, printer, verbose=args.verbose)
+        info = session.start(timeout=args.timeout)
+        printer.labels = info.labels
+        if args.mic:
+            session.listen_microphone()
+            return 0
+        samples = read_wav(args.wav, info.sample_rate)
+        report = session.stream(samples)
+    if args.json:
+        print(Event("link", text=report.summary()).to_json(), flush=True)
+    else:
+        print(report.summary(), file=sys.stderr)
+    return 0

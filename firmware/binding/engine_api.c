@@ -1,0 +1,52 @@
+/* ctypes entry points for running the whole pipeline on the PC: the engine (engine.h) fed
+ * with audio, inferences collected into an array instead of a callback. */
+#include <string.h>
+
+#include "detector/engine.h"
+#include "detector/settings.h"
+
+typedef struct {
+  int32_t time_ms;
+  uint32_t index;
+  int8_t scores[KWS_DETECTOR_MAX_CLASSES];
+  uint32_t class_index;
+  uint8_t score;
+  uint8_t averaged;
+  uint8_t detected;
+} kws_binding_inference_t;
+
+typedef struct {
+  kws_binding_inference_t *out;
+  size_t max, count;
+} collector_t;
+
+size_t kws_binding_settings_size(void) { return sizeof(kws_engine_settings_t); }
+size_t kws_binding_inference_size(void) { return sizeof(kws_binding_inference_t); }
+
+static void collect(void *user, const kws_inference_t *inf) {
+  collector_t *c = user;
+  if (c->count < c->max) {
+    kws_binding_inference_t *o = &c->out[c->count];
+    memset(o, 0, sizeof(*o));
+    o->time_ms = inf->time_ms;
+    o->index = inf->index;
+    memcpy(o->scores, inf->scores, inf->n_classes);
+    o->class_index = inf->decision.class_index;
+    o->score = inf->decision.score;
+    o->averaged = inf->decision.averaged;
+    o->detected = inf->decision.detected;
+  }
+  c->count++;
+}
+
+/* Feeds n samples; writes up to max inferences to out and their number to *count (which may
+ * exceed max: the caller sized out too small). */
+kws_status_t kws_binding_process(kws_engine_t *e, const int16_t *samples, size_t n,
+                                 kws_binding_inference_t *out, size_t max, size_t *count) {
+  collector_t c = {out, max, 0};
+  kws_status_t st = kws_pipeline_process(&e->pipeline, samples, n, collect, &c);
+  *count = c.count;
+  return st;
+}
+
+void kws_binding_reset(kws_engine_t *e) { kws_pipeline_reset(&e->pipeline); }

@@ -1,0 +1,63 @@
+/* The engine: a model (in flash or a host buffer) wired to the real frontend, the runtime
+ * and the detector through the pipeline. The firmware app and the PC binding both build one,
+ * so the PC and the device run the same code on the same settings.
+ *
+ * Settings come from the model's metadata (fe.*, latency_ms and the detector's keys); the
+ * caller reads them (C reader on the device, kwshost.metadata on the PC) and passes them in.
+ * No heap: the engine is one struct (static on the device) plus a caller-owned arena. */
+#ifndef KWS_ENGINE_H
+#define KWS_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "detector/pipeline.h"
+#include "frontend/frontend.h"
+#include "kernels/kernel_api.h"
+#include "kws_status.h"
+#include "runtime/interpreter.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KWS_ENGINE_FRONTEND_MEM 16384u
+#define KWS_ENGINE_MAX_WINDOW_VALUES (128u * 128u)
+
+typedef struct {
+  kws_frontend_config_t frontend;
+  uint32_t latency_ms;
+  kws_detector_config_t detector;
+} kws_engine_settings_t;
+
+typedef struct {
+  kws_interpreter_t interp;
+  kws_op_resolver_t resolver;
+  kws_frontend_t frontend;
+  kws_frontend_config_t frontend_config;
+  kws_pipeline_t pipeline;
+  int8_t *input;
+  const int8_t *output;
+  uint32_t n_classes;
+  char message[112];
+  uint8_t frontend_mem[KWS_ENGINE_FRONTEND_MEM];
+  uint16_t window[KWS_ENGINE_MAX_WINDOW_VALUES];
+} kws_engine_t;
+
+size_t kws_engine_size(void);
+
+/* Verifies and plans the model, builds the frontend, checks that the model's input is the
+ * frontend's window (rows x channels, int8) and its output has one int8 score per class.
+ * On failure kws_engine_message() says why, in words. `resolver` NULL = reference kernels. */
+kws_status_t kws_engine_open(kws_engine_t *e, const uint8_t *model, size_t model_len,
+                             const kws_engine_settings_t *settings,
+                             const kws_op_resolver_t *resolver, uint8_t *arena,
+                             size_t arena_len);
+
+const char *kws_engine_message(const kws_engine_t *e);
+kws_pipeline_t *kws_engine_pipeline(kws_engine_t *e);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,137 @@
+"""The always-on pipeline on the PC: the firmware's own C code (frontend, runtime, detector,
+wired by firmware/detector/engine.c) run through the binding, so the PC reports exactly what
+a device reports for the same audio and model.
+
+    pipe = PcPipeline.from_model("models/mltk_keyword_spotting_alexa.tflite")
+    for inference in pipe.process(samples):      # int16 mono at the model's sample rate
+        if inference.detected: ...
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kwshost import native
+from kwshost.errors import ModelError
+from kwshost.events import Event, label_of
+
+MAX_CLASSES = 32
+ARENA_BYTES = 1 << 20
+
+
+class _Inference(ctypes.Structure):
+    _fields_ = [("time_ms", ctypes.c_int32), ("index", ctypes.c_uint32),
+                ("scores", ctypes.c_int8 * MAX_CLASSES), ("class_index", ctypes.c_uint32),
+                ("score", ctypes.c_uint8), ("averaged", ctypes.c_uint8),
+                ("detected", ctypes.c_uint8)]
+
+
+@dataclass(frozen=True)
+class Inference:
+    time_ms: int
+    index: int
+    scores: tuple[int, ...]  # raw int8 model outputs
+    class_index: int         # the detector's top class
+    score: int               # its averaged score (0 when too few results)
+    averaged: bool
+    detected: bool
+
+    def events(self, labels: tuple[str, ...], verbose: bool) -> list[Event]:
+        out = []
+        if verbose:
+            out.append(Event("scores", self.time_ms, self.class_index,
+                             label_of(labels, self.class_index), self.score,
+                             tuple(s + 128 for s in self.scores)))
+        if self.detected:
+            out.append(Event("detection", self.time_ms, self.class_index,
+                             label_of(labels, self.class_index), self.score))
+        return out
+
+
+def _lib() -> ctypes.CDLL:
+    lib = native.lib()
+    for name in ("kws_engine_size", "kws_binding_settings_size", "kws_binding_inference_size"):
+        getattr(lib, name).restype = ctypes.c_size_t
+    lib.kws_settings_default.argtypes = [ctypes.c_void_p]
+    lib.kws_settings_set.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_double]
+    lib.kws_settings_set_classes.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+    lib.kws_engine_open.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
+                                    ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                                    ctypes.c_size_t]
+    lib.kws_engine_message.argtypes = [ctypes.c_void_p]
+    lib.kws_engine_message.restype = ctypes.c_char_p
+    lib.kws_binding_process.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
+                                        ctypes.POINTER(_Inference), ctypes.c_size_t,
+                                        ctypes.POINTER(ctypes.c_size_t)]
+    lib.kws_binding_reset.argtypes = [ctypes.c_void_p]
+    lib.kws_status_str.argtypes = [ctypes.c_int]
+    lib.kws_status_str.restype = ctypes.c_char_p
+    if lib.kws_binding_inference_size() != ctypes.sizeof(_Inference):
+        raise ModelError("the native library's inference record does not match this kwshost")
+    return lib
+
+
+class PcPipeline:
+    """Frontend + model + detector with the model's own settings (SL_PARAMSv1 metadata)."""
+
+    def __init__(self, tflite: bytes, params: Mapping[str, object]) -> None:
+        self._lib = lib = _lib()
+        classes = params.get("classes")
+        if not classes:
+            raise ModelError("the model's metadata has no 'classes' list",
+                             hint="a keyword model carries its class labels in SL_PARAMSv1")
+        self.labels: tuple[str, ...] = tuple(str(c) for c in classes)  # type: ignore[union-attr]
+        self.params = dict(params)
+        self._settings = ctypes.create_string_buffer(lib.kws_binding_settings_size())
+        lib.kws_settings_default(self._settings)
+        for key, value in params.items():
+            if isinstance(value, bool | int | float):
+                lib.kws_settings_set(self._settings, key.encode(), float(value))
+        status = lib.kws_settings_set_classes(self._settings, "\n".join(self.labels).encode())
+        if status != 0:
+            raise ModelError(f"the model's classes are not usable: "
+                             f"{lib.kws_status_str(status).decode()}")
+        self._model = ctypes.create_string_buffer(bytes(tflite), len(tflite))
+        self._arena = ctypes.create_string_buffer(ARENA_BYTES)
+        self._engine = ctypes.create_string_buffer(lib.kws_engine_size())
+        status = lib.kws_engine_open(self._engine, self._model, len(tflite), self._settings,
+                                     None, self._arena, ARENA_BYTES)
+        if status != 0:
+            why = lib.kws_engine_message(self._engine).decode()
+            raise ModelError(f"the model cannot run: {why} "
+                             f"({lib.kws_status_str(status).decode()})")
+        self.sample_rate = int(params.get("fe.sample_rate_hz", 16000))  # type: ignore[arg-type]
+        self.latency_ms = int(params.get("latency_ms", 200))  # type: ignore[arg-type]
+
+    @classmethod
+    def from_model(cls, path: Path | str) -> PcPipeline:
+        from kwshost.metadata import read_params
+
+        try:
+            data = Path(path).read_bytes()
+        except OSError as e:
+            raise ModelError(f"cannot read model {path}: {e.strerror}") from e
+        return cls(data, read_params(data))
+
+    def reset(self) -> None:
+        self._lib.kws_binding_reset(self._engine)
+
+    def process(self, samples: np.ndarray, block: int = 16000) -> Iterator[Inference]:
+        pcm = np.ascontiguousarray(samples, dtype=np.int16)
+        room = block // 160 + 2
+        out = (_Inference * room)()
+        count = ctypes.c_size_t()
+        for at in range(0, len(pcm), block):
+            part = pcm[at:at + block]
+            status = self._lib.kws_binding_process(self._engine, part.ctypes.data, len(part),
+                                                   out, room, ctypes.byref(count))
+            if status != 0:
+                raise ModelError(f"inference failed: {self._lib.kws_status_str(status).decode()}")
+            for r in out[:min(count.value, room)]:
+                yield Inference(r.time_ms, r.index, tuple(r.scores[:len(self.labels)]),
+                                r.class_index, r.score, bool(r.averaged), bool(r.detected))
