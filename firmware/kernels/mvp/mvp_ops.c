@@ -1,0 +1,314 @@
+#include "kernels/mvp/mvp_ops.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "mvp/mvp_driver.h"
+#include "mvp/mvp_fp16.h"
+
+#define ZERO_A MVP_AMOD(MVP_MOD_REALZERO | MVP_MOD_IMAGZERO)
+#define CHECK(expr)                    \
+  do {                                 \
+    kws_status_t st_ = (expr);         \
+    if (st_ != KWS_OK) return st_;     \
+  } while (0)
+
+/* Two program buffers: the CPU fills one while the MVP runs the other. */
+static mvp_program_t programs[2];
+static int next_program;
+
+static mvp_program_t *program_begin(void) {
+  mvp_program_t *p = &programs[next_program];
+  next_program ^= 1;
+  mvp_prog_begin(p);
+  return p;
+}
+
+static int aligned(const void *p, uintptr_t n) { return ((uintptr_t)p & (n - 1u)) == 0; }
+
+/* Column view of a convolution: width 1 with the filter sliding along the height, or a 1x1
+ * stride-1 convolution over H*W positions treated as one column. */
+typedef struct {
+  int in_h, out_h, c_in, c_out, f_h, stride, pad;
+} column_t;
+
+static int as_column(const mvp_conv_args_t *a, column_t *col) {
+  if (a->in_w == 1 && a->out_w == 1 && a->f_w == 1) {
+    *col = (column_t){a->in_h, a->out_h, a->in_c, a->out_c, a->f_h, a->stride_h, a->pad_top};
+    return 1;
+  }
+  if (a->f_h == 1 && a->f_w == 1 && a->stride_h == 1 && a->stride_w == 1 && a->pad_top == 0 &&
+      a->pad_left == 0 && a->in_h == a->out_h && a->in_w == a->out_w) {
+    *col = (column_t){a->in_h * a->in_w, a->out_h * a->out_w, a->in_c, a->out_c, 1, 1, 0};
+    return 1;
+  }
+  return 0;
+}
+
+static int act_is_full(int32_t lo, int32_t hi) { return lo <= -128 && hi >= 127; }
+
+kws_status_t mvp_conv_check(const mvp_conv_args_t *a) {
+  column_t c;
+  if (!as_column(a, &c)) return KWS_ERR_UNSUPPORTED;
+  if ((c.c_in & 1) || (c.c_out & 1) || c.c_in / 2 > MVP_MAX_DIM_SIZE) return KWS_ERR_UNSUPPORTED;
+  if (c.in_h > MVP_MAX_DIM_SIZE || c.out_h > MVP_MAX_DIM_SIZE * 64) return KWS_ERR_UNSUPPORTED;
+  if (!aligned(a->input, 2) || !aligned(a->filter, 2) || !aligned(a->output, 2))
+    return KWS_ERR_UNSUPPORTED;
+  if (a->depthwise) {
+    if (c.c_in != c.c_out || c.c_in / 2 > MVP_MAX_DIM_SIZE) return KWS_ERR_UNSUPPORTED;
+    if ((long)c.stride * c.c_in / 2 > MVP_MAX_STRIDE) return KWS_ERR_UNSUPPORTED;
+  } else {
+    if ((long)c.f_h * c.c_in / 2 > MVP_MAX_DIM_SIZE) return KWS_ERR_UNSUPPORTED;
+    if ((long)c.f_h * c.c_in > MVP_MAX_STRIDE || c.c_out / 2 > MVP_MAX_DIM_SIZE ||
+        (long)c.stride * c.c_in / 2 > MVP_MAX_STRIDE || c.c_out > MVP_MAX_STRIDE)
+      return KWS_ERR_UNSUPPORTED;
+  }
+  for (int o = 0; o < c.c_out; o++)
+    if (!(fabsf(a->eff_scale[o]) * 32768.0f < (float)MVP_F16_MAX)) return KWS_ERR_UNSUPPORTED;
+  return KWS_OK;
+}
+
+size_t mvp_conv_const_bytes(const mvp_conv_args_t *a) {
+  /* pointwise: per output pair 4 complex values; depthwise: per channel pair 2 complex values */
+  return a->depthwise ? (size_t)a->out_c * 4u : (size_t)a->out_c * 8u;
+}
+
+size_t mvp_conv_scratch_bytes(const mvp_conv_args_t *a) {
+  return ((size_t)a->in_h * (size_t)a->in_w * (size_t)a->in_c * 2u + 3u) & ~(size_t)3u;
+}
+
+kws_status_t mvp_conv_prepare(const mvp_conv_args_t *a, void *consts, size_t const_bytes) {
+  if (const_bytes < mvp_conv_const_bytes(a) || !aligned(consts, 4)) return KWS_ERR_NO_MEMORY;
+  uint16_t *k = (uint16_t *)consts;
+  for (int o = 0; o < a->out_c; o++) {
+    float eff = a->eff_scale[o];
+    float s = eff * 32768.0f;                               /* undoes the 2^-15 input scaling */
+    float cst = (a->bias ? (float)a->bias[o] * eff : 0.0f) + (float)a->out_zp;
+    if (a->depthwise) { /* S pairs, then C pairs */
+      k[o] = mvp_f16_from_float(s);
+      k[a->out_c + o] = mvp_f16_from_float(cst);
+    } else { /* per output pair: (Sa,-Sa) (Ca,0) (Sb,-Sb) (Cb,0) */
+      uint16_t *q = k + (o / 2) * 8 + (o & 1) * 4;
+      q[0] = mvp_f16_from_float(s);
+      q[1] = mvp_f16_from_float(-s);
+      q[2] = mvp_f16_from_float(cst);
+      q[3] = 0;
+    }
+  }
+  return KWS_OK;
+}
+
+kws_status_t mvp_prescale_run(const int8_t *in, int rows, int cols, int32_t zp, uint16_t *out) {
+  mvp_program_t *p = program_begin();
+  CHECK(mvp_prog_array(p, 0, in, MVP_TYPE_CINT8, 1, rows, cols, 0, cols, 1));
+  CHECK(mvp_prog_array(p, 1, out, MVP_TYPE_CBINARY16, 1, rows, cols, 0, cols, 1));
+  mvp_prog_reg(p, 0, MVP_ACC_SCALE, MVP_ACC_SCALE);
+  mvp_prog_reg(p, 1, (float)-zp * MVP_ACC_SCALE, (float)-zp * MVP_ACC_SCALE);
+  mvp_prog_instr(p, 0, MVP_OP_MACR2A, MVP_ALU(6, 5, 0, 1),
+                 MVP_LOAD0(5, 0, MVP_INCR2) | MVP_STORE(6, 1, MVP_INCR2), 1);
+  CHECK(mvp_prog_loop(p, 0, rows, 0, 0, 0, 0));
+  CHECK(mvp_prog_loop(p, 1, cols, 0, 0, MVP_ON_EXIT(0, MVP_INCR1) | MVP_ON_EXIT(1, MVP_INCR1), 0));
+  return mvp_run(p);
+}
+
+/* Clamps n (even) int8 values in place to [lo, hi]: one instruction per pair. */
+static kws_status_t clamp_run(int8_t *data, int n, int32_t lo, int32_t hi) {
+  int pairs = n / 2;
+  while (pairs > 0) {
+    int cols = pairs < MVP_MAX_DIM_SIZE ? pairs : MVP_MAX_DIM_SIZE;
+    int rows = pairs / cols;
+    if (rows > MVP_MAX_DIM_SIZE) rows = MVP_MAX_DIM_SIZE;
+    mvp_program_t *p = program_begin();
+    CHECK(mvp_prog_array(p, 0, data, MVP_TYPE_CINT8, 1, rows, cols, 0, cols, 1));
+    CHECK(mvp_prog_array(p, 1, data, MVP_TYPE_CINT8, 1, rows, cols, 0, cols, 1));
+    mvp_prog_reg(p, 2, (float)lo, (float)lo);
+    mvp_prog_reg(p, 3, (float)hi, (float)hi);
+    mvp_prog_instr(p, 0, MVP_OP_CLIP2A, MVP_ALU(7, 2, 3, 6),
+                   MVP_LOAD0(6, 0, MVP_INCR2) | MVP_STORE(7, 1, MVP_INCR2), 1);
+    CHECK(mvp_prog_loop(p, 0, rows, 0, 0, 0, 0));
+    CHECK(mvp_prog_loop(p, 1, cols, 0, 0, MVP_ON_EXIT(0, MVP_INCR1) | MVP_ON_EXIT(1, MVP_INCR1), 0));
+    CHECK(mvp_run(p));
+    data += 2 * rows * cols;
+    pairs -= rows * cols;
+  }
+  return KWS_OK;
+}
+
+/* Pointwise / 1-D convolution for outputs oy0..oy0+n-1 whose window uses filter rows
+ * fy0..fy1-1. Loops: output pairs > outputs > (taps of A) + (taps of B). */
+static kws_status_t conv_program(const mvp_conv_args_t *a, const column_t *c, const uint16_t *k,
+                                 const uint16_t *x16, int oy0, int n, int fy0, int fy1) {
+  const int taps = (fy1 - fy0) * c->c_in / 2; /* packed pairs per output */
+  const int in_row0 = oy0 * c->stride - c->pad + fy0;
+  const int pairs_out = c->c_out / 2;
+  const int filter_len = c->f_h * c->c_in; /* int8 per output channel */
+  mvp_program_t *p = program_begin();
+  CHECK(mvp_prog_array(p, 0, x16 + (long)in_row0 * c->c_in, MVP_TYPE_CBINARY16, n,
+                       1, taps, c->stride * c->c_in / 2, 0, 1));
+  CHECK(mvp_prog_array(p, 1, a->filter + fy0 * c->c_in, MVP_TYPE_CINT8, pairs_out, 1, taps,
+                       filter_len, 0, 1));
+  CHECK(mvp_prog_array(p, 2, a->filter + filter_len + fy0 * c->c_in, MVP_TYPE_CINT8, pairs_out,
+                       1, taps, filter_len, 0, 1));
+  CHECK(mvp_prog_array(p, 3, k, MVP_TYPE_CBINARY16, 1, 1, 4 * pairs_out, 0, 0, 1));
+  CHECK(mvp_prog_array(p, 4, a->output + (long)oy0 * c->c_out, MVP_TYPE_INT8, pairs_out, n, 2,
+                       2, c->c_out, 1));
+  int s = 0;
+  mvp_prog_instr(p, s++, MVP_OP_NOOP, 0, MVP_LOAD0(0, 3, MVP_INCR2) | MVP_LOAD1(1, 3, MVP_INCR2), 0);
+  mvp_prog_instr(p, s++, MVP_OP_NOOP, 0, MVP_LOAD0(2, 3, MVP_INCR2) | MVP_LOAD1(3, 3, MVP_INCR2), 0);
+  const int first = s;
+  /* output A: acc R5 = sum(x * w) over the window, first tap starting from zero */
+  mvp_prog_instr(p, s++, MVP_OP_MACR2A, MVP_ALU(5, 6, 7, 5) | ZERO_A,
+                 MVP_LOAD0(6, 0, MVP_INCR2) | MVP_LOAD1(7, 1, MVP_INCR2), 0);
+  if (taps > 1) {
+    mvp_prog_instr(p, s, MVP_OP_MACR2A, MVP_ALU(5, 6, 7, 5),
+                   MVP_LOAD0(6, 0, MVP_INCR2) | MVP_LOAD1(7, 1, MVP_INCR2), 0);
+    CHECK(mvp_prog_loop(p, 2, taps - 1, s, s, 0, MVP_ON_EXIT(0, MVP_INCR2) | MVP_ON_EXIT(1, MVP_INCR2)));
+    s++;
+  }
+  /* output B (next channel): same window, second filter array, accumulator R4 */
+  uint32_t last_in = taps > 1 ? MVP_INCR2 : MVP_INCR0;
+  mvp_prog_instr(p, s++, MVP_OP_MACR2A, MVP_ALU(4, 6, 7, 4) | ZERO_A,
+                 MVP_LOAD0(6, 0, last_in) | MVP_LOAD1(7, 2, MVP_INCR2), 0);
+  if (taps > 1) {
+    mvp_prog_instr(p, s, MVP_OP_MACR2A, MVP_ALU(4, 6, 7, 4),
+                   MVP_LOAD0(6, 0, MVP_INCR2) | MVP_LOAD1(7, 2, MVP_INCR2), 0);
+    CHECK(mvp_prog_loop(p, 3, taps - 1, s, s, MVP_ON_EXIT(0, MVP_INCR0), MVP_ON_EXIT(2, MVP_INCR2)));
+    s++;
+  }
+  /* requantize: re*S - im*(-S) + C folds the two lanes; stores go to int8 */
+  mvp_prog_instr(p, s++, MVP_OP_MACC, MVP_ALU(7, 5, 0, 1), MVP_STORE(7, 4, MVP_INCR2), 0);
+  mvp_prog_instr(p, s, MVP_OP_MACC, MVP_ALU(7, 4, 2, 3), MVP_STORE(7, 4, MVP_INCR1 | MVP_INCR2), 1);
+  CHECK(mvp_prog_loop(p, 0, pairs_out, 0, s, 0, 0));
+  CHECK(mvp_prog_loop(p, 1, n, first, s,
+                      MVP_ON_EXIT(1, MVP_INCR0) | MVP_ON_EXIT(2, MVP_INCR0) | MVP_ON_EXIT(4, MVP_INCR0),
+                      MVP_ON_EXIT(0, MVP_INCR0)));
+  if (taps == 1) {
+    /* no tap loops: the A pass must not move the input, the B pass moves to the next output */
+    p->w[MVP_P_INSTR(first, 1)] = MVP_LOAD0(6, 0, 0) | MVP_LOAD1(7, 1, 0);
+    p->w[MVP_P_INSTR(first + 1, 1)] = MVP_LOAD0(6, 0, MVP_INCR0) | MVP_LOAD1(7, 2, 0);
+  }
+  return mvp_run(p);
+}
+
+/* Depthwise for outputs oy0..oy0+n-1 using filter taps fy0..fy1-1; lanes = channel pairs. */
+static kws_status_t depthwise_program(const mvp_conv_args_t *a, const column_t *c,
+                                      const uint16_t *k, const uint16_t *x16, int oy0, int n,
+                                      int fy0, int fy1) {
+  const int taps = fy1 - fy0, pairs = c->c_in / 2;
+  const int in_row0 = oy0 * c->stride - c->pad + fy0;
+  const int clamp = !act_is_full(a->act_min, a->act_max);
+  mvp_program_t *p = program_begin();
+  CHECK(mvp_prog_array(p, 0, x16 + (long)in_row0 * c->c_in, MVP_TYPE_CBINARY16, pairs, n, taps,
+                       1, c->stride * pairs, pairs));
+  CHECK(mvp_prog_array(p, 1, a->filter + fy0 * c->c_in, MVP_TYPE_CINT8, pairs, 1, taps, 1, 0, pairs));
+  CHECK(mvp_prog_array(p, 2, k, MVP_TYPE_CBINARY16, 1, 1, pairs, 0, 0, 1));
+  CHECK(mvp_prog_array(p, 3, k + c->c_in, MVP_TYPE_CBINARY16, 1, 1, pairs, 0, 0, 1));
+  CHECK(mvp_prog_array(p, 4, a->output + (long)oy0 * c->c_out, MVP_TYPE_CINT8, pairs, n, 1, 1,
+                       pairs, 1));
+  if (clamp) {
+    mvp_prog_reg(p, 2, (float)a->act_min, (float)a->act_min);
+    mvp_prog_reg(p, 3, (float)a->act_max, (float)a->act_max);
+  }
+  int s = 0;
+  mvp_prog_instr(p, s++, MVP_OP_NOOP, 0, MVP_LOAD0(0, 2, MVP_INCR2) | MVP_LOAD1(1, 3, MVP_INCR2), 0);
+  const int first = s;
+  mvp_prog_instr(p, s++, MVP_OP_MACR2A, MVP_ALU(5, 6, 7, 5) | ZERO_A,
+                 MVP_LOAD0(6, 0, taps > 1 ? MVP_INCR2 : MVP_INCR1) |
+                     MVP_LOAD1(7, 1, taps > 1 ? MVP_INCR2 : 0), 0);
+  if (taps > 1) {
+    mvp_prog_instr(p, s, MVP_OP_MACR2A, MVP_ALU(5, 6, 7, 5),
+                   MVP_LOAD0(6, 0, MVP_INCR2) | MVP_LOAD1(7, 1, MVP_INCR2), 0);
+    CHECK(mvp_prog_loop(p, 2, taps - 1, s, s, MVP_ON_EXIT(0, MVP_INCR1), MVP_ON_EXIT(1, MVP_INCR2)));
+    s++;
+  }
+  if (clamp) {
+    mvp_prog_instr(p, s++, MVP_OP_MACR2A, MVP_ALU(7, 5, 0, 1), 0, 0);
+    mvp_prog_instr(p, s, MVP_OP_CLIP2A, MVP_ALU(7, 2, 3, 7), MVP_STORE(7, 4, MVP_INCR1), 1);
+  } else {
+    mvp_prog_instr(p, s, MVP_OP_MACR2A, MVP_ALU(7, 5, 0, 1), MVP_STORE(7, 4, MVP_INCR1), 1);
+  }
+  CHECK(mvp_prog_loop(p, 0, pairs, 0, s, 0, 0));
+  CHECK(mvp_prog_loop(p, 1, n, first, s,
+                      MVP_ON_EXIT(0, MVP_INCR0) | MVP_ON_EXIT(1, MVP_INCR0) | MVP_ON_EXIT(4, MVP_INCR0), 0));
+  return mvp_run(p);
+}
+
+kws_status_t mvp_conv_run(const mvp_conv_args_t *a, const void *consts, void *scratch, int wait) {
+  column_t c;
+  CHECK(mvp_conv_check(a));
+  as_column(a, &c);
+  if (!aligned(scratch, 4) || !aligned(consts, 4)) return KWS_ERR_ARG;
+  uint16_t *x16 = (uint16_t *)scratch;
+  CHECK(mvp_prescale_run(a->input, c.in_h, c.c_in / 2, a->in_zp, x16));
+  /* Runs of outputs whose window is clipped the same way share one program. */
+  int oy = 0;
+  while (oy < c.out_h) {
+    int origin = oy * c.stride - c.pad;
+    int fy0 = origin < 0 ? -origin : 0;
+    int fy1 = origin + c.f_h > c.in_h ? c.in_h - origin : c.f_h;
+    int n = 1;
+    while (oy + n < c.out_h && n < MVP_MAX_DIM_SIZE) {
+      int o2 = (oy + n) * c.stride - c.pad;
+      int g0 = o2 < 0 ? -o2 : 0, g1 = o2 + c.f_h > c.in_h ? c.in_h - o2 : c.f_h;
+      if (g0 != fy0 || g1 != fy1) break;
+      n++;
+    }
+    if (fy1 > fy0) {
+      kws_status_t st = a->depthwise
+                            ? depthwise_program(a, &c, (const uint16_t *)consts, x16, oy, n, fy0, fy1)
+                            : conv_program(a, &c, (const uint16_t *)consts, x16, oy, n, fy0, fy1);
+      CHECK(st);
+    } else {
+      return KWS_ERR_UNSUPPORTED; /* a window entirely in the padding */
+    }
+    oy += n;
+  }
+  if (!a->depthwise && !act_is_full(a->act_min, a->act_max))
+    CHECK(clamp_run(a->output, c.out_h * c.c_out, a->act_min, a->act_max));
+  return wait ? mvp_wait() : KWS_OK;
+}
+
+kws_status_t mvp_add_check(const mvp_add_args_t *a) {
+  if (a->n < 2 || (a->n & 1) || !aligned(a->in1, 2) || !aligned(a->in2, 2) || !aligned(a->output, 2))
+    return KWS_ERR_UNSUPPORTED;
+  if (!(fabsf(a->m1) < 1024.0f && fabsf(a->m2) < 1024.0f)) return KWS_ERR_UNSUPPORTED;
+  return KWS_OK;
+}
+
+kws_status_t mvp_add_run(const mvp_add_args_t *a, int wait) {
+  CHECK(mvp_add_check(a));
+  const float cst = (float)a->out_zp - (float)a->zp1 * a->m1 - (float)a->zp2 * a->m2;
+  const int clamp = !act_is_full(a->act_min, a->act_max);
+  int pairs = a->n / 2, done = 0;
+  while (pairs > 0) {
+    int cols = pairs < MVP_MAX_DIM_SIZE ? pairs : MVP_MAX_DIM_SIZE;
+    int rows = pairs / cols;
+    if (rows > MVP_MAX_DIM_SIZE) rows = MVP_MAX_DIM_SIZE;
+    mvp_program_t *p = program_begin();
+    CHECK(mvp_prog_array(p, 0, a->in1 + 2 * done, MVP_TYPE_CINT8, 1, rows, cols, 0, cols, 1));
+    CHECK(mvp_prog_array(p, 1, a->in2 + 2 * done, MVP_TYPE_CINT8, 1, rows, cols, 0, cols, 1));
+    CHECK(mvp_prog_array(p, 2, a->output + 2 * done, MVP_TYPE_CINT8, 1, rows, cols, 0, cols, 1));
+    mvp_prog_reg(p, 0, a->m1, a->m1);
+    mvp_prog_reg(p, 1, cst, cst);
+    mvp_prog_reg(p, 2, a->m2, a->m2);
+    mvp_prog_reg(p, 3, (float)a->act_min, (float)a->act_min);
+    mvp_prog_reg(p, 4, (float)a->act_max, (float)a->act_max);
+    mvp_prog_instr(p, 0, MVP_OP_MACR2A, MVP_ALU(5, 6, 0, 1),
+                   MVP_LOAD0(6, 0, MVP_INCR2) | MVP_LOAD1(7, 1, MVP_INCR2), 0);
+    int last = 1;
+    if (clamp) {
+      mvp_prog_instr(p, 1, MVP_OP_MACR2A, MVP_ALU(7, 7, 2, 5), 0, 0);
+      mvp_prog_instr(p, 2, MVP_OP_CLIP2A, MVP_ALU(7, 3, 4, 7), MVP_STORE(7, 2, MVP_INCR2), 1);
+      last = 2;
+    } else {
+      mvp_prog_instr(p, 1, MVP_OP_MACR2A, MVP_ALU(7, 7, 2, 5), MVP_STORE(7, 2, MVP_INCR2), 1);
+    }
+    CHECK(mvp_prog_loop(p, 0, rows, 0, last, 0, 0));
+    CHECK(mvp_prog_loop(p, 1, cols, 0, last,
+                        MVP_ON_EXIT(0, MVP_INCR1) | MVP_ON_EXIT(1, MVP_INCR1) | MVP_ON_EXIT(2, MVP_INCR1), 0));
+    CHECK(mvp_run(p));
+    done += rows * cols;
+    pairs -= rows * cols;
+  }
+  return wait ? mvp_wait() : KWS_OK;
+}

@@ -1,0 +1,71 @@
+/* int8 layers as MVP programs: the mappings our MVP kernels use.
+ *
+ * All arithmetic on the MVP is binary16. Inputs are first rescaled to binary16
+ * (x - zero_point) * 2^-15 by a one-instruction program (so sums stay inside binary16's range),
+ * then the heavy loops run one packed multiply-accumulate (2 MACs) per cycle:
+ *  - pointwise / 1-D convolution: lanes hold two input channels; two output channels are
+ *    computed per pass with two accumulators so no instruction waits on a multiplier result;
+ *    the lane fold, requantization and bias are one complex MAC: out = acc * (S, -S) + C.
+ *  - depthwise (multiplier 1): lanes hold two channels all the way through, out = acc*S + C.
+ *  - add: out = x1 * m1 + (x2 * m2 + C), two instructions per pair of elements.
+ * Convolutions are "column" shaped (width 1, the filter sliding along the height, as in the
+ * keyword-spotting models) or 1x1; anything else returns KWS_ERR_UNSUPPORTED so the caller
+ * uses the CPU kernel.
+ */
+#ifndef KWS_KERNELS_MVP_OPS_H
+#define KWS_KERNELS_MVP_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kws_status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+  int in_h, in_w, in_c;
+  int out_h, out_w, out_c;
+  int f_h, f_w;
+  int stride_h, stride_w;
+  int pad_top, pad_left;
+  int depthwise; /* depthwise with multiplier 1 (out_c == in_c) */
+  int32_t in_zp, out_zp, act_min, act_max;
+  const int8_t *input;
+  const int8_t *filter; /* OHWI, or 1HWC for depthwise */
+  const int32_t *bias;  /* may be NULL */
+  const float *eff_scale; /* per output channel: in_scale * filter_scale / out_scale */
+  int8_t *output;
+} mvp_conv_args_t;
+
+typedef struct {
+  int n;
+  int32_t zp1, zp2, out_zp, act_min, act_max;
+  float m1, m2; /* in1_scale / out_scale, in2_scale / out_scale */
+  const int8_t *in1, *in2;
+  int8_t *output;
+} mvp_add_args_t;
+
+/* Bytes of binary16 constants (aligned to 4) that mvp_conv_prepare fills for `a`. */
+size_t mvp_conv_const_bytes(const mvp_conv_args_t *a);
+/* Bytes of scratch (binary16 copy of the input) mvp_conv_run needs. */
+size_t mvp_conv_scratch_bytes(const mvp_conv_args_t *a);
+/* KWS_OK if the MVP mapping takes this shape, else KWS_ERR_UNSUPPORTED. */
+kws_status_t mvp_conv_check(const mvp_conv_args_t *a);
+kws_status_t mvp_conv_prepare(const mvp_conv_args_t *a, void *consts, size_t const_bytes);
+/* Runs the layer; waits for the MVP when `wait` (else the caller waits with mvp_wait()). */
+kws_status_t mvp_conv_run(const mvp_conv_args_t *a, const void *consts, void *scratch, int wait);
+
+kws_status_t mvp_add_check(const mvp_add_args_t *a);
+kws_status_t mvp_add_run(const mvp_add_args_t *a, int wait);
+
+/* Rescales n int8 values to binary16 (x - zp) * 2^-15 on the MVP (n even, pointers aligned). */
+kws_status_t mvp_prescale_run(const int8_t *in, int rows, int cols, int32_t zp, uint16_t *out);
+
+#define MVP_ACC_SCALE (1.0f / 32768.0f)
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,116 @@
+#include "mvp/mvp_driver.h"
+
+#include <string.h>
+
+#include "mvp/mvp_fp16.h"
+#include "mvp/mvp_port.h"
+
+static mvp_counters_t counters;
+static int running; /* a program was started and not yet waited for */
+
+void mvp_prog_begin(mvp_program_t *p) {
+  memset(p, 0, sizeof(*p));
+  for (int k = 0; k < MVP_N_ARRAYS; k++) /* reset value: binary16, size 1 */
+    p->w[MVP_P_ARRAY(k, 1)] = (uint32_t)MVP_TYPE_BINARY16 << MVP_DIM0_BASETYPE_SHIFT;
+}
+
+void mvp_prog_reg(mvp_program_t *p, int reg, float re, float im) {
+  p->w[MVP_P_REG(reg)] = (uint32_t)mvp_f16_from_float(re) | ((uint32_t)mvp_f16_from_float(im) << 16);
+}
+
+static int dim_ok(int n, int stride) {
+  return n >= 1 && n <= MVP_MAX_DIM_SIZE && stride >= MVP_MIN_STRIDE && stride <= MVP_MAX_STRIDE;
+}
+
+static uint32_t dim_word(int n, int stride) {
+  return ((uint32_t)(n - 1) & MVP_DIM_SIZE_MASK) |
+         (((uint32_t)stride & MVP_DIM_STRIDE_MASK) << MVP_DIM_STRIDE_SHIFT);
+}
+
+kws_status_t mvp_prog_array(mvp_program_t *p, int k, const void *addr, mvp_type_t type, int n0,
+                            int n1, int n2, int s0, int s1, int s2) {
+  if (k < 0 || k >= MVP_N_ARRAYS || !dim_ok(n0, s0) || !dim_ok(n1, s1) || !dim_ok(n2, s2))
+    return KWS_ERR_ARG;
+  uintptr_t a = (uintptr_t)addr;
+  if ((type == MVP_TYPE_BINARY16 || type == MVP_TYPE_CINT8 || type == MVP_TYPE_CUINT8) && (a & 1u))
+    return KWS_ERR_ARG;
+  if (type == MVP_TYPE_CBINARY16 && (a & 3u)) return KWS_ERR_ARG;
+  p->w[MVP_P_ARRAY(k, 0)] = (uint32_t)a;
+#if UINTPTR_MAX > 0xFFFFFFFFu
+  p->addr_hi[k] = (uint32_t)((uint64_t)a >> 32);
+#endif
+  uint32_t d0 = dim_word(n0, s0) | (((uint32_t)type & 3u) << MVP_DIM0_BASETYPE_SHIFT);
+  if ((uint32_t)type & 4u) d0 |= MVP_DIM0_COMPLEX;
+  p->w[MVP_P_ARRAY(k, 1)] = d0;
+  p->w[MVP_P_ARRAY(k, 2)] = dim_word(n1, s1);
+  p->w[MVP_P_ARRAY(k, 3)] = dim_word(n2, s2);
+  return KWS_OK;
+}
+
+void mvp_prog_instr(mvp_program_t *p, int slot, uint32_t op, uint32_t alu, uint32_t streams,
+                    int endprog) {
+  uint32_t loops = p->w[MVP_P_INSTR(slot, 2)] & 0xFFFFu; /* keep loop marks set earlier */
+  p->w[MVP_P_INSTR(slot, 0)] = alu;
+  p->w[MVP_P_INSTR(slot, 1)] = streams;
+  p->w[MVP_P_INSTR(slot, 2)] = loops | ((op & MVP_I2_ALUOP_MASK) << MVP_I2_ALUOP_SHIFT) |
+                               (endprog ? MVP_I2_ENDPROG : 0u);
+}
+
+kws_status_t mvp_prog_loop(mvp_program_t *p, int n, int count, int first, int last,
+                           uint32_t exit_incr, uint32_t exit_reset) {
+  if (n < 0 || n >= MVP_N_LOOPS || count < 1 || count > MVP_MAX_LOOP_COUNT || first < 0 ||
+      last < first || last >= MVP_N_INSTRS)
+    return KWS_ERR_ARG;
+  p->w[MVP_P_LOOPCFG(n)] = (uint32_t)(count - 1) | (exit_incr & 0x77777000u);
+  p->w[MVP_P_LOOPRST(n)] = exit_reset & 0x77777000u;
+  p->w[MVP_P_INSTR(first, 2)] |= 1u << (2 * n);
+  p->w[MVP_P_INSTR(last, 2)] |= 2u << (2 * n);
+  return KWS_OK;
+}
+
+kws_status_t mvp_init(void) {
+  volatile uint32_t *r = mvp_port_regs();
+  mvp_port_enable_clock();
+  r[MVP_W_EN] = MVP_EN_EN;
+  r[MVP_W_CFG] = MVP_CFG_PERFCNTEN | (MVP_PERF_RUN << MVP_CFG_PERF0SEL_SHIFT) |
+                 (MVP_PERF_STALL << MVP_CFG_PERF1SEL_SHIFT);
+  running = 0;
+  return KWS_OK;
+}
+
+kws_status_t mvp_wait(void) {
+  volatile uint32_t *r = mvp_port_regs();
+  if (!running) return KWS_OK;
+  while (!(r[MVP_W_STATUS] & MVP_STATUS_IDLE)) {
+  }
+  running = 0;
+  uint32_t flags = r[MVP_W_IF];
+  counters.cycles += r[MVP_W_PERF0] & MVP_PERF_COUNT_MASK;
+  counters.stalls += r[MVP_W_PERF1] & MVP_PERF_COUNT_MASK;
+  if (flags & MVP_IF_PERFCNT0) counters.cycles += MVP_PERF_COUNT_MASK + 1u;
+  if (flags & MVP_IF_PERFCNT1) counters.stalls += MVP_PERF_COUNT_MASK + 1u;
+  counters.numeric_flags |= flags & (MVP_IF_ALUNAN | MVP_IF_ALUOF | MVP_IF_ALUUF |
+                                     MVP_IF_STORECONVERTOF | MVP_IF_STORECONVERTUF |
+                                     MVP_IF_STORECONVERTINF | MVP_IF_STORECONVERTNAN);
+  r[MVP_W_IF] = 0; /* the hardware has IF_CLR at +0x2000; the image is cleared directly */
+  return (flags & MVP_IF_FAULTS) ? KWS_ERR_IO : KWS_OK;
+}
+
+kws_status_t mvp_run(const mvp_program_t *p) {
+  kws_status_t st = mvp_wait();
+  if (st != KWS_OK) return st;
+  volatile uint32_t *r = mvp_port_regs();
+#if UINTPTR_MAX > 0xFFFFFFFFu
+  for (int k = 0; k < MVP_N_ARRAYS; k++) r[MVP_W_HOST_ADDR_HI + (uint32_t)k] = p->addr_hi[k];
+#endif
+  for (uint32_t i = 0; i + 1 < MVP_PROGRAM_WORDS; i++) r[MVP_W_ALU0 + i] = p->w[i];
+  r[MVP_W_CMD] = MVP_CMD_INIT | MVP_CMD_START; /* written last: starts the program */
+  counters.programs++;
+  running = 1;
+  mvp_port_started();
+  return KWS_OK;
+}
+
+const mvp_counters_t *mvp_counters(void) { return &counters; }
+
+void mvp_counters_reset(void) { memset(&counters, 0, sizeof(counters)); }

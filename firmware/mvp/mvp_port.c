@@ -1,0 +1,24 @@
+#include "mvp/mvp_port.h"
+
+#include "mvp/mvp_regs.h"
+
+#if defined(KWS_PLATFORM_EFR32XG24)
+/* The peripheral itself. Its bus clock (CMU CLKEN1, MVP bit) is switched on by the platform
+ * layer, which owns the CMU; a platform without that hook leaves the clock as it found it. */
+void kws_platform_mvp_clock_enable(void) __attribute__((weak));
+
+volatile uint32_t *mvp_port_regs(void) { return (volatile uint32_t *)MVP_BASE_S; }
+void mvp_port_enable_clock(void) {
+  if (kws_platform_mvp_clock_enable) kws_platform_mvp_clock_enable();
+}
+void mvp_port_started(void) {}
+#else
+/* Host and QEMU: a register image in RAM, executed by the simulator when CMD is written. */
+#include "mvp/sim/mvp_sim.h"
+
+static uint32_t image[MVP_BLOCK_WORDS] = {[MVP_W_IPVERSION] = 1u, [MVP_W_STATUS] = MVP_STATUS_IDLE};
+
+volatile uint32_t *mvp_port_regs(void) { return image; }
+void mvp_port_enable_clock(void) {}
+void mvp_port_started(void) { mvp_sim_execute(image); }
+#endif

@@ -1,0 +1,20 @@
+/* Where the MVP's register block is and what executes a program written to it.
+ * EFR32xG24: the peripheral. Host and QEMU: a register image in RAM executed by mvp/sim. */
+#ifndef KWS_MVP_PORT_H
+#define KWS_MVP_PORT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+volatile uint32_t *mvp_port_regs(void);
+void mvp_port_enable_clock(void);
+/* Called right after CMD was written. */
+void mvp_port_started(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
