@@ -1,17 +1,109 @@
-"""kwshost features: compute the int8 spectrogram a model sees from a WAV file (filled in by issue 3)."""
+"""kwshost features: the spectrogram a model sees, computed by the firmware's own frontend."""
+
+from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
-from kwshost.cli._stub import not_yet
+import numpy as np
+
+from kwshost.errors import KwsError
 
 NAME = "features"
 HELP = "compute the int8 spectrogram a model sees from a WAV file"
-DESCRIPTION = HELP + " Not implemented yet: issue 3."
+DESCRIPTION = """\
+Runs a WAV file through the audio frontend (the same C code as the firmware, bit-exact with
+MLTK's AudioFeatureGenerator) and saves the result as a NumPy .npy file.
+
+Settings come from the model's metadata (its fe.* entries) with --model, else the seed
+model's (16 kHz, 30 ms windows every 10 ms, 108 channels, 1.2 s per model input).
+Other sample rates and channel counts are resampled / mixed down, with a notice.
+
+Clip mode (default): the model input of one clip, int8 [rows, channels] (118 x 108 for the
+seed): the WAV is cut or zero-padded to the model's sample length (fe.sample_length_ms),
+run from a fresh frontend, and quantized over the whole window as the device does.
+  --warmup MS  prepends MS of silence first, as the seed's training script does (1000) so the
+               noise reduction has settled; only the clip's own rows are kept.
+
+Stream mode (--stream): the rows a device computes over the whole recording, without
+resets and without a length limit: uint16 [rows, channels], one row per window step. The
+device quantizes each model window of the latest rows itself (kwshost.frontend.quantize).
+
+examples:
+  kwshost features clip.wav -o clip.npy
+  kwshost features clip.wav --model my_model.tflite --warmup 1000 -o clip.npy
+  kwshost features long_recording.wav --stream -o rows.npy
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("args", nargs="*", help=argparse.SUPPRESS)
+    parser.add_argument("input", metavar="IN.wav", help="audio file (WAV; FLAC/OGG also read)")
+    parser.add_argument("-o", "--output", metavar="OUT.npy", required=True,
+                        help="where to save the features (.npy)")
+    parser.add_argument("--model", "-m", metavar="M.tflite",
+                        help="take the frontend settings from this model's metadata")
+    parser.add_argument("--stream", action="store_true",
+                        help="all rows of the whole recording (uint16), as a device streams")
+    parser.add_argument("--warmup", type=int, default=0, metavar="MS",
+                        help="clip mode: ms of silence prepended to warm the noise reduction "
+                             "up, as in training (the seed uses 1000); default 0")
+    parser.add_argument("--dtype", choices=("int8", "uint16"), default=None,
+                        help="clip mode: int8 model input (default) or the raw uint16 rows")
+
+
+def load_settings(model: str | None):
+    """FrontendSettings of a model file (its fe.* metadata), or the seed's."""
+    from kwshost.frontend import FrontendSettings
+
+    if not model:
+        return FrontendSettings()
+    from kwshost.metadata import read_params  # lazily: only --model needs it
+
+    path = Path(model)
+    if not path.exists():
+        raise KwsError(f"{path}: no such model file")
+    params = read_params(path)
+    if not any(k.startswith("fe.") for k in params):
+        raise KwsError(f"{path} has no fe.* settings in its metadata",
+                       hint="train or convert it with kwshost, or leave --model out for the "
+                            "seed's settings")
+    return FrontendSettings.from_params(params)
 
 
 def run(args: argparse.Namespace) -> int:
-    return not_yet(NAME, 3)
+    from kwshost import frontend
+    from kwshost.audio import read_wav
+
+    settings = load_settings(args.model)
+    audio = read_wav(args.input, settings.sample_rate_hz)
+    seconds = audio.size / settings.sample_rate_hz
+    if args.stream:
+        if args.warmup or args.dtype == "int8":
+            raise KwsError("--warmup and --dtype int8 apply to clip mode, not --stream",
+                           hint="--stream writes the uint16 rows of the whole recording")
+        with frontend.Frontend(settings) as fe:
+            step = settings.sample_rate_hz * 10  # 10 s chunks keep memory flat
+            parts = [fe.process(audio[i:i + step]) for i in range(0, audio.size, step)]
+        out = (np.concatenate(parts) if parts
+               else np.zeros((0, settings.filterbank_n_channels), np.uint16))
+    else:
+        length = settings.sample_length
+        if audio.size > length:
+            print(f"note: {args.input} lasts {seconds:.2f} s; the model input covers "
+                  f"{length / settings.sample_rate_hz:.2f} s: used the start "
+                  f"(--stream processes all of it)", file=sys.stderr)
+        clip = np.zeros(length, dtype=np.int16)
+        clip[:min(length, audio.size)] = audio[:length]
+        if args.dtype == "uint16":
+            if args.warmup:
+                pad = np.zeros(settings.sample_rate_hz * args.warmup // 1000, np.int16)
+                out = frontend.rows(np.concatenate([pad, clip]), settings)
+                out = out[out.shape[0] - settings.n_rows(length):]
+            else:
+                out = frontend.rows(clip, settings)
+        else:
+            out = frontend.spectrogram(clip, settings, warmup=args.warmup)
+    np.save(args.output, out)
+    print(f"{args.output}: {out.dtype} {list(out.shape)} from {args.input} ({seconds:.2f} s)")
+    return 0

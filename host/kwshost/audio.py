@@ -1,0 +1,98 @@
+"""Reading audio for the frontend: any WAV (or FLAC/OGG that libsndfile reads) to int16 mono
+at the model's sample rate, with clear errors for files that cannot be used."""
+
+from __future__ import annotations
+
+import logging
+import math
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from kwshost.errors import AudioError
+
+log = logging.getLogger(__name__)
+
+
+def _to_int16(x: np.ndarray) -> np.ndarray:
+    """Float samples in [-1, 1) to int16, rounding and saturating (no wrap-around)."""
+    return np.clip(np.round(x * 32768.0), -32768, 32767).astype(np.int16)
+
+
+def _check_wav_length(path: Path) -> None:
+    """A WAV whose data chunk claims more bytes than the file holds was cut short."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(12)
+            if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return
+            while True:
+                chunk = f.read(8)
+                if len(chunk) < 8:
+                    return
+                cid, size = struct.unpack("<4sI", chunk)
+                if cid == b"data":
+                    have = path.stat().st_size - f.tell()
+                    if size != 0xFFFFFFFF and size > have:
+                        raise AudioError(f"{path}: truncated WAV: the header announces "
+                                         f"{size} bytes of audio, the file holds {have}",
+                                         hint="the recording was cut short; re-export it")
+                    return
+                f.seek(size + (size & 1), 1)
+    except OSError:
+        return
+
+
+def read_wav(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
+    """int16 mono samples of an audio file at `sample_rate`.
+
+    Several channels are averaged and other rates resampled (polyphase, scipy), each with a
+    warning in the log. Raises AudioError for a missing, unreadable, truncated or empty file.
+    """
+    import soundfile as sf
+
+    p = Path(path)
+    if not p.exists():
+        raise AudioError(f"{p}: no such file")
+    if p.is_dir():
+        raise AudioError(f"{p} is a folder, not an audio file")
+    if p.stat().st_size == 0:
+        raise AudioError(f"{p} is empty (0 bytes)")
+    try:
+        info = sf.info(str(p))
+        if info.subtype == "PCM_16":
+            data, rate = sf.read(str(p), dtype="int16", always_2d=True)
+        else:
+            data, rate = sf.read(str(p), dtype="float64", always_2d=True)
+    except (RuntimeError, sf.LibsndfileError, ValueError) as e:
+        raise AudioError(f"{p}: not a readable audio file ({e})",
+                         hint="give a WAV file (16-bit PCM, mono, 16 kHz is what the model "
+                              "uses; other formats are converted)") from e
+    if info.format == "WAV":
+        _check_wav_length(p)
+    if data.shape[0] == 0:
+        raise AudioError(f"{p}: the file holds no audio samples")
+    if data.shape[1] > 1:
+        log.warning("%s: %d channels mixed down to mono", p, data.shape[1])
+        mono = data.astype(np.float64).mean(axis=1)
+        data = mono / 32768.0 if data.dtype == np.int16 else mono
+    else:
+        data = data[:, 0]
+    if rate != sample_rate:
+        from scipy.signal import resample_poly
+
+        log.warning("%s: resampled from %d Hz to %d Hz", p, rate, sample_rate)
+        g = math.gcd(int(rate), int(sample_rate))
+        x = data.astype(np.float64) / (32768.0 if data.dtype == np.int16 else 1.0)
+        data = resample_poly(x, sample_rate // g, int(rate) // g)
+    if data.dtype != np.int16:
+        data = _to_int16(np.asarray(data, dtype=np.float64))
+    return np.ascontiguousarray(data)
+
+
+def write_wav(path: str | Path, samples: np.ndarray, sample_rate: int = 16000) -> None:
+    """Writes int16 mono samples as a 16-bit PCM WAV."""
+    import soundfile as sf
+
+    sf.write(str(path), np.asarray(samples, dtype=np.int16), sample_rate, subtype="PCM_16")
