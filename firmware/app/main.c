@@ -1,66 +1,205 @@
-/* The firmware's entry point: banner, then serve the framed protocol. */
+/* The always-on firmware: find the model in its flash region, build the engine (frontend +
+ * model + detector) from the model's own metadata, then serve the protocol: audio streamed
+ * over the link (or the board's microphone) goes through the pipeline and detections, scores,
+ * logs and errors go back as frames. A missing or broken model is reported on the serial
+ * port (text line + BOOT/ERROR frames), never a fault: the link keeps answering. */
 #include <stdint.h>
 #include <string.h>
 
+#include "app/board.h"
+#include "common/model_image.h"
+#include "detector/engine.h"
+#include "detector/settings.h"
 #include "platform/platform.h"
-#include "protocol/frame.h"
 #include "protocol/messages.h"
+#include "protocol/session.h"
 
 #ifndef KWS_FW_VERSION
 #define KWS_FW_VERSION "0.0.0"
 #endif
+#ifndef KWS_ARENA_BYTES
+#define KWS_ARENA_BYTES (112u * 1024u)
+#endif
 
-static kws_frame_decoder_t g_decoder;
-static uint8_t g_tx[KWS_FRAME_MAX_BYTES];
-static uint8_t g_tx_seq;
+static kws_engine_t g_engine;
+static uint8_t g_arena[KWS_ARENA_BYTES] __attribute__((aligned(16)));
+static kws_session_t g_session;
+static char g_labels[256];
+static char g_banner[160];
+static char g_problem[160];
 
-static size_t banner(char *out, size_t max) {
-  const char *parts[] = {"kws firmware ", KWS_FW_VERSION, " on ", platform_board_name()};
-  size_t n = 0;
-  for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-    size_t len = strlen(parts[i]);
-    if (n + len > max) len = max - n;
-    memcpy(out + n, parts[i], len);
-    n += len;
-  }
-  return n;
+static void append(char *dst, size_t size, const char *text) {
+  size_t n = strlen(dst), m = strlen(text);
+  if (n + m >= size) m = size - n - 1;
+  memcpy(dst + n, text, m);
+  dst[n + m] = 0;
 }
 
-static void send(uint8_t type, const uint8_t *payload, uint16_t len) {
-  size_t n = kws_frame_encode(type, g_tx_seq++, payload, len, g_tx, sizeof(g_tx));
-  platform_serial_write(g_tx, n);
+static void append_uint(char *dst, size_t size, uint32_t v) {
+  char digits[11];
+  int i = 10;
+  digits[i] = 0;
+  do {
+    digits[--i] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  append(dst, size, digits + i);
 }
 
-static void handle(const kws_frame_t *frame) {
-  if (frame->type == KWS_MSG_HELLO_REQ) {
-    uint8_t payload[96];
-    payload[0] = KWS_PROTOCOL_VERSION;
-    size_t n = banner((char *)payload + 1, sizeof(payload) - 1);
-    send(KWS_MSG_HELLO, payload, (uint16_t)(n + 1));
+static void serial_write(void *ctx, const uint8_t *data, size_t n) {
+  (void)ctx;
+  platform_serial_write(data, n);
+}
+
+static void serial_text(const char *text) {
+  platform_serial_write((const uint8_t *)text, strlen(text));
+  platform_serial_write((const uint8_t *)"\r\n", 2);
+}
+
+/* --- profiling: the runtime's per-op hook reads the platform counter ------------------- */
+typedef struct {
+  uint32_t start;
+  kws_session_t *s;
+} profile_ctx_t;
+
+static void op_hook(void *user, uint16_t op, int phase) {
+  profile_ctx_t *p = user;
+  if (phase == KWS_HOOK_BEFORE) {
+    p->start = platform_counter();
+    return;
   }
+  const uint32_t ticks = platform_counter() - p->start;
+  kws_op_info_t info;
+  uint8_t m[12];
+  memset(m, 0, sizeof(m));
+  if (kws_interp_op_info(&g_engine.interp, op, &info) == KWS_OK) {
+    m[3] = (uint8_t)info.builtin_code;
+    m[4] = (uint8_t)(info.builtin_code >> 8);
+  }
+  m[0] = KWS_PROFILE_OP;
+  m[1] = (uint8_t)op;
+  m[2] = (uint8_t)(op >> 8);
+  memcpy(m + 5, &ticks, 4);
+  kws_session_send(p->s, KWS_MSG_PROFILE, m, 9);
+}
+
+static void profile(void *ctx, kws_session_t *s) {
+  (void)ctx;
+  const char *unit = platform_counter_unit();
+  uint8_t u[1 + 100];
+  size_t n = strlen(unit);
+  if (n > 100) n = 100;
+  u[0] = KWS_PROFILE_UNIT;
+  memcpy(u + 1, unit, n);
+  kws_session_send(s, KWS_MSG_PROFILE, u, (uint16_t)(n + 1));
+  /* One inference on the current window, exactly as the pipeline runs it. */
+  kws_pipeline_t *p = &g_engine.pipeline;
+  p->ops.quantize(p->ops.ctx, p->window, p->config.n_rows, p->config.n_channels,
+                  p->ops.model_input(p->ops.ctx));
+  profile_ctx_t pc = {0, s};
+  kws_interp_set_hook(&g_engine.interp, op_hook, &pc);
+  const uint32_t t0 = platform_counter();
+  kws_status_t st = kws_interp_invoke(&g_engine.interp);
+  const uint32_t total = platform_counter() - t0;
+  kws_interp_set_hook(&g_engine.interp, NULL, NULL);
+  if (st != KWS_OK) {
+    kws_session_error(s, st, kws_interp_message(&g_engine.interp));
+    return;
+  }
+  uint8_t m[17];
+  const uint32_t arena = (uint32_t)kws_interp_arena_needed(&g_engine.interp);
+  const uint32_t model = g_engine.interp.model_len;
+  const uint16_t ops = g_engine.interp.n_ops;
+  m[0] = KWS_PROFILE_SUMMARY;
+  memcpy(m + 1, &total, 4);
+  memcpy(m + 5, &arena, 4);
+  memcpy(m + 9, &model, 4);
+  memcpy(m + 13, &ops, 2);
+  m[15] = 0;
+  m[16] = 0;
+  kws_session_send(s, KWS_MSG_PROFILE, m, 17);
+}
+
+static void reset(void *ctx) {
+  (void)ctx;
+  board_reset();
+}
+
+static kws_status_t microphone(void *ctx, int on) {
+  (void)ctx;
+  return board_microphone(on, g_engine.pipeline.config.sample_rate_hz);
+}
+
+/* Finds the model image and builds the engine; on failure fills g_problem. */
+static kws_status_t open_model(void) {
+  size_t region_size = 0;
+  const uint8_t *region = platform_model_region(&region_size);
+  kws_model_image_t image;
+  kws_status_t st = kws_model_image_open(region, region_size, &image);
+  if (st != KWS_OK) {
+    append(g_problem, sizeof(g_problem), kws_model_image_problem(st));
+    return st;
+  }
+  kws_engine_settings_t settings;
+  st = kws_settings_from_model(&settings, image.model, image.length, g_labels, sizeof(g_labels));
+  if (st != KWS_OK) {
+    append(g_problem, sizeof(g_problem),
+           "the model has no usable SL_PARAMSv1 metadata (fe.* settings, classes)");
+    return st;
+  }
+  st = kws_engine_open(&g_engine, image.model, image.length, &settings, NULL, g_arena,
+                       sizeof(g_arena));
+  if (st != KWS_OK) {
+    append(g_problem, sizeof(g_problem), "the model cannot run: ");
+    append(g_problem, sizeof(g_problem), kws_engine_message(&g_engine));
+    if (st == KWS_ERR_NO_MEMORY) {
+      append(g_problem, sizeof(g_problem), " (arena needed ");
+      append_uint(g_problem, sizeof(g_problem), (uint32_t)kws_interp_arena_needed(&g_engine.interp));
+      append(g_problem, sizeof(g_problem), " B)");
+    }
+  }
+  return st;
 }
 
 int main(void) {
   platform_init();
-  char text[96];
-  size_t n = banner(text, sizeof(text) - 2);
-  text[n++] = '\r';
-  text[n++] = '\n';
-  platform_serial_write((const uint8_t *)text, n);
-  kws_frame_decoder_init(&g_decoder);
+  append(g_banner, sizeof(g_banner), "kws firmware " KWS_FW_VERSION " on ");
+  append(g_banner, sizeof(g_banner), platform_board_name());
+  serial_text(g_banner);
+
+  const kws_status_t model_status = open_model();
+  if (model_status == KWS_OK) {
+    append(g_banner, sizeof(g_banner), "; model ");
+    append_uint(g_banner, sizeof(g_banner), g_engine.interp.model_len);
+    append(g_banner, sizeof(g_banner), " B, classes ");
+    append_uint(g_banner, sizeof(g_banner), g_engine.n_classes);
+    serial_text("model loaded");
+  } else {
+    serial_text(g_problem);
+  }
+
+  const kws_session_io_t io = {NULL, serial_write, reset, profile, microphone};
+  kws_session_init(&g_session, &io, model_status == KWS_OK ? &g_engine.pipeline : NULL,
+                   model_status, g_problem, g_banner, g_labels);
+  kws_session_boot(&g_session);
+
   for (;;) {
     uint8_t chunk[64];
-    size_t got = platform_serial_read(chunk, sizeof(chunk));
-    if (got == 0) {
-      platform_wait_for_interrupt();
+    const size_t got = platform_serial_read(chunk, sizeof(chunk));
+    if (got) {
+      kws_session_receive(&g_session, chunk, got);
       continue;
     }
-    size_t used = 0;
-    while (used < got) {
-      kws_frame_t frame;
-      int ready;
-      used += kws_frame_decoder_push(&g_decoder, chunk + used, got - used, &frame, &ready);
-      if (ready) handle(&frame);
+    if (g_session.microphone) {
+      int16_t samples[160];
+      const size_t n = board_microphone_read(samples, 160);
+      if (n) {
+        const uint32_t before = g_session.events;
+        kws_session_microphone_audio(&g_session, samples, n);
+        if (g_session.events != before) board_show_detection(0);
+        continue;
+      }
     }
+    platform_wait_for_interrupt();
   }
 }

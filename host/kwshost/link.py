@@ -74,7 +74,11 @@ class Link:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                data = self._port.read(4096)
+                # Take what has arrived (at least one byte, waiting up to the port timeout):
+                # a fixed-size read would sit out the whole timeout on every call.
+                data = self._port.read(1)
+                if data and self._port.in_waiting:
+                    data += self._port.read(self._port.in_waiting)
             except (serial.SerialException, OSError) as e:
                 raise LinkError(f"reading from {self.url} failed: {e}") from e
             frames = self.decoder.feed(data) if data else []

@@ -1,17 +1,169 @@
-"""kwshost flash: flash the firmware and a model to the board, or start the emulated board (filled in by issue 5)."""
+"""kwshost flash: put the firmware and a model on the board, or start the emulated board."""
+
+from __future__ import annotations
 
 import argparse
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
-from kwshost.cli._stub import not_yet
+from kwshost import model_image
+from kwshost.errors import KwsError, LinkError
+from kwshost.paths import BUILD_DIR, MODELS_DIR, REPO_ROOT, firmware_image
 
 NAME = "flash"
 HELP = "flash the firmware and a model to the board, or start the emulated board"
-DESCRIPTION = HELP + " Not implemented yet: issue 5."
+DESCRIPTION = """\
+Puts a firmware image and a model on a board. The model goes to its own flash region with a
+small header (magic, version, length, CRC), so a new model needs no firmware rebuild; the
+firmware reports an absent or damaged model on its serial port.
+
+--target qemu (the emulated board, QEMU mps2-an505): starts the board with IMAGE (default
+build/qemu/kws.elf) and the model, prints the URL of its serial port,
+socket://127.0.0.1:PORT, and keeps it running until Ctrl-C, so other commands can talk to it.
+Virtual time counts instructions (-icount), which `kwshost profile --device` reports.
+
+--target efr32xg24 (the BRD2601B): programs IMAGE (default build/efr32xg24/kws.hex) at
+0x08000000 and the model image at 0x08100000 through pyOCD and the board's debugger, with
+progress, then reads both back to verify. Needs the EFR32MG24 CMSIS pack (pinned in
+third_party/cmsis-packs.txt): pyocd pack install EFR32MG24B310F1536IM48
+
+examples:
+  kwshost flash --target qemu
+  kwshost flash --target qemu --model models/my_model.tflite --port 4321
+  kwshost flash --model models/mltk_keyword_spotting_alexa.tflite       # the board
+  kwshost flash build/efr32xg24/kws.hex --probe 000440123456 --no-model
+"""
+
+DEFAULT_MODEL = MODELS_DIR / "mltk_keyword_spotting_alexa.tflite"
+EFR32_PART = "efr32mg24b310f1536im48"
+EFR32_FLASH_BASE = 0x08000000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("args", nargs="*", help=argparse.SUPPRESS)
+    parser.add_argument("image", nargs="?", type=Path, metavar="IMAGE",
+                        help="firmware image (default: the build for the target)")
+    parser.add_argument("--model", "-m", type=Path, default=DEFAULT_MODEL, metavar="M",
+                        help="a .tflite (or a model image) to flash (default: %(default)s)")
+    parser.add_argument("--no-model", action="store_true",
+                        help="leave the model region as it is (board) or empty (qemu)")
+    parser.add_argument("--target", "-t", choices=("efr32xg24", "qemu"), default="efr32xg24",
+                        help="the board (default) or the emulated board")
+    parser.add_argument("--probe", metavar="ID", help="debug probe unique ID (pyocd list)")
+    parser.add_argument("--port", type=int, metavar="PORT",
+                        help="qemu: TCP port for the serial link (default: a free one)")
+    parser.add_argument("--no-icount", action="store_true",
+                        help="qemu: run at full speed instead of counting instructions")
+
+
+def _model_image(args: argparse.Namespace, target: str) -> Path | None:
+    if args.no_model:
+        return None
+    out = BUILD_DIR / target / "model.kwsm"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model_image.write_image(args.model, out, target)
+    return out
+
+
+def _build(target: str) -> None:
+    scons = Path(sys.executable).with_name("scons")
+    print(f"building the {target} firmware (scons target={target})", file=sys.stderr)
+    proc = subprocess.run([str(scons), "-Q", "-j2", f"target={target}"], cwd=REPO_ROOT,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise KwsError(f"building the firmware failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
 
 
 def run(args: argparse.Namespace) -> int:
-    return not_yet(NAME, 5)
+    if args.target == "qemu":
+        return _run_qemu(args)
+    return _run_board(args)
+
+
+def _run_qemu(args: argparse.Namespace) -> int:
+    from kwshost.qemu import QemuBoard
+
+    image = args.image or firmware_image("qemu")
+    if args.image is None and not image.exists():
+        _build("qemu")
+    model = _model_image(args, "qemu")
+    board = QemuBoard(image, model_image=model, icount=not args.no_icount, port=args.port)
+    # A plain `kill` must stop QEMU too, not leave it orphaned: turn SIGTERM into an exit.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with board:
+        print(board.url, flush=True)
+        print(f"emulated board running {image.name}"
+              f"{' with ' + args.model.name if model else ' without a model'}; Ctrl-C to stop",
+              file=sys.stderr, flush=True)
+        while board.exit_code() is None:
+            time.sleep(0.2)
+        print(f"the emulated board stopped (exit code {board.exit_code()})", file=sys.stderr)
+    return 0
+
+
+def _progress():
+    from rich.progress import Progress
+
+    return Progress(transient=False)
+
+
+def _run_board(args: argparse.Namespace) -> int:
+    try:
+        from pyocd.core.exceptions import Error as PyocdError
+        from pyocd.core.helpers import ConnectHelper
+        from pyocd.flash.file_programmer import FileProgrammer
+    except ImportError as e:
+        raise KwsError("flashing the board needs pyOCD", hint="pip install pyocd") from e
+    image = args.image or (BUILD_DIR / "efr32xg24" / "kws.hex")
+    if args.image is None and not image.exists():
+        _build("efr32xg24")
+    if not image.exists():
+        raise KwsError(f"firmware image not found: {image}", hint="scons target=efr32xg24")
+    model = _model_image(args, "efr32xg24")
+    packs = sorted(str(p) for p in (REPO_ROOT / "third_party" / "packs").glob("*.pack"))
+    options = {"pack": packs} if packs else {}
+    try:
+        session = ConnectHelper.session_with_chosen_probe(
+            unique_id=args.probe, target_override=EFR32_PART, blocking=False, options=options)
+    except PyocdError as e:
+        raise _pack_or_probe_error(e) from e
+    if session is None:
+        raise LinkError("no debug probe found" + (f" with ID {args.probe}" if args.probe else ""),
+                        hint="connect the BRD2601B over USB; `pyocd list` shows the probes")
+    regions = [(image, None)]
+    if model is not None:
+        base, _size = model_image.MODEL_REGION["efr32xg24"]
+        regions.append((model, base))
+    try:
+        with session, _progress() as progress:
+            for path, base in regions:
+                task = progress.add_task(f"flashing {path.name}", total=1.0)
+                programmer = FileProgrammer(
+                    session, progress=lambda f, t=task: progress.update(t, completed=f))
+                if base is None:
+                    programmer.program(str(path))
+                else:
+                    programmer.program(str(path), base_address=base, file_format="bin")
+            if model is not None:
+                data = model.read_bytes()
+                back = bytes(session.target.read_memory_block8(base, len(data)))
+                if back != data:
+                    raise KwsError("verify failed: the model region does not read back as written")
+            session.target.reset()
+    except PyocdError as e:
+        raise _pack_or_probe_error(e) from e
+    print(f"flashed {image.name}" + (f" and {args.model.name}" if model else "")
+          + "; verified; board reset", file=sys.stderr)
+    return 0
+
+
+def _pack_or_probe_error(e: Exception) -> KwsError:
+    text = str(e)
+    if "target" in text.lower() and ("unknown" in text.lower() or "not" in text.lower()):
+        return KwsError(f"pyOCD does not know the part {EFR32_PART}: {text}",
+                        hint="install its CMSIS pack: pyocd pack install EFR32MG24B310F1536IM48 "
+                             "(see third_party/cmsis-packs.txt)")
+    return LinkError(f"the debug probe failed: {text}",
+                     hint="replug the board; close other debuggers (Simplicity Studio)")
