@@ -1,0 +1,65 @@
+"""Shared by the device tests: a spoken test WAV, the QEMU firmware and a booted board."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ALEXA = REPO / "models" / "mltk_keyword_spotting_alexa.tflite"
+
+
+def say(text: str, speed: int = 150) -> np.ndarray:
+    import soundfile as sf
+    from scipy.signal import resample_poly
+
+    with tempfile.NamedTemporaryFile(suffix=".wav") as f:
+        subprocess.run(["espeak-ng", "-v", "en-us", "-s", str(speed), "-w", f.name, text],
+                       check=True, capture_output=True)
+        data, rate = sf.read(f.name, dtype="float32")
+    return resample_poly(data, 16000, rate)
+
+
+def spoken_wav(path: Path, phrases: list[str], gap_s: float = 1.0) -> Path:
+    """Speech with silence around each phrase (the detector suppresses the first 900 ms)."""
+    import soundfile as sf
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (./scripts/bootstrap)")
+    parts = [np.zeros(16000)]
+    for text in phrases:
+        parts += [say(text), np.zeros(int(16000 * gap_s))]
+    x = np.concatenate(parts)
+    x = (x / max(1e-9, float(np.abs(x).max())) * 0.5 * 32767).astype(np.int16)
+    sf.write(str(path), x, 16000, subtype="PCM_16")
+    return path
+
+
+def qemu_firmware() -> Path:
+    """build/qemu/kws.elf, (re)built with scons (quick when up to date)."""
+    if shutil.which("qemu-system-arm") is None:
+        pytest.skip("qemu-system-arm is not installed (./scripts/bootstrap)")
+    scons = Path(sys.executable).with_name("scons")
+    proc = subprocess.run([str(scons), "-Q", "-j2", "target=qemu"], cwd=REPO,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return REPO / "build" / "qemu" / "kws.elf"
+
+
+def model_image_file(tmp: Path, model: Path = ALEXA) -> Path:
+    from kwshost import model_image
+
+    out = tmp / "model.kwsm"
+    model_image.write_image(model, out, "qemu")
+    return out
+
+
+def kwshost(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kwshost", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout)
