@@ -7,7 +7,7 @@
 
 #include "kernels/mvp/mvp_ops.h"
 #include "kws_test.h"
-#include "mvp/host/mltk_mapping.h"
+#include "kernels/mvp/mvp_mltk_mapping.h"
 #include "mvp/mvp_driver.h"
 #include "mvp/mvp_fp16.h"
 #include "mvp/sim/mvp_sim.h"

@@ -63,10 +63,10 @@ kws_status_t mvp_conv_check(const mvp_conv_args_t *a) {
         (long)c.stride * c.c_in / 2 > MVP_MAX_STRIDE || c.c_out > MVP_MAX_STRIDE)
       return KWS_ERR_UNSUPPORTED;
   }
-  for (int o = 0; o < c.c_out; o++)
-    if (!(fabsf(a->eff_scale[o]) * 32768.0f < (float)MVP_F16_MAX)) return KWS_ERR_UNSUPPORTED;
   return KWS_OK;
 }
+
+int mvp_conv_scale_ok(float eff) { return fabsf(eff) * 32768.0f < (float)MVP_F16_MAX; }
 
 size_t mvp_conv_const_bytes(const mvp_conv_args_t *a) {
   /* pointwise: per output pair 4 complex values; depthwise: per channel pair 2 complex values */
@@ -77,24 +77,28 @@ size_t mvp_conv_scratch_bytes(const mvp_conv_args_t *a) {
   return ((size_t)a->in_h * (size_t)a->in_w * (size_t)a->in_c * 2u + 3u) & ~(size_t)3u;
 }
 
+void mvp_conv_const_channel(const mvp_conv_args_t *a, int o, float eff, int32_t bias, void *consts) {
+  uint16_t *k = (uint16_t *)consts;
+  float s = eff * 32768.0f; /* undoes the 2^-15 input scaling */
+  float cst = (float)bias * eff + (float)a->out_zp;
+  if (a->depthwise) { /* S pairs, then C pairs */
+    k[o] = mvp_f16_from_float(s);
+    k[a->out_c + o] = mvp_f16_from_float(cst);
+  } else { /* per output pair: (Sa,-Sa) (Ca,0) (Sb,-Sb) (Cb,0) */
+    uint16_t *q = k + (o / 2) * 8 + (o & 1) * 4;
+    q[0] = mvp_f16_from_float(s);
+    q[1] = mvp_f16_from_float(-s);
+    q[2] = mvp_f16_from_float(cst);
+    q[3] = 0;
+  }
+}
+
 kws_status_t mvp_conv_prepare(const mvp_conv_args_t *a, void *consts, size_t const_bytes) {
   if (const_bytes < mvp_conv_const_bytes(a) || !aligned(consts, 4)) return KWS_ERR_NO_MEMORY;
-  uint16_t *k = (uint16_t *)consts;
-  for (int o = 0; o < a->out_c; o++) {
-    float eff = a->eff_scale[o];
-    float s = eff * 32768.0f;                               /* undoes the 2^-15 input scaling */
-    float cst = (a->bias ? (float)a->bias[o] * eff : 0.0f) + (float)a->out_zp;
-    if (a->depthwise) { /* S pairs, then C pairs */
-      k[o] = mvp_f16_from_float(s);
-      k[a->out_c + o] = mvp_f16_from_float(cst);
-    } else { /* per output pair: (Sa,-Sa) (Ca,0) (Sb,-Sb) (Cb,0) */
-      uint16_t *q = k + (o / 2) * 8 + (o & 1) * 4;
-      q[0] = mvp_f16_from_float(s);
-      q[1] = mvp_f16_from_float(-s);
-      q[2] = mvp_f16_from_float(cst);
-      q[3] = 0;
-    }
-  }
+  for (int o = 0; o < a->out_c; o++)
+    if (!mvp_conv_scale_ok(a->eff_scale[o])) return KWS_ERR_UNSUPPORTED;
+  for (int o = 0; o < a->out_c; o++)
+    mvp_conv_const_channel(a, o, a->eff_scale[o], a->bias ? a->bias[o] : 0, consts);
   return KWS_OK;
 }
 

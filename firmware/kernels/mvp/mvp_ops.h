@@ -51,9 +51,13 @@ typedef struct {
 size_t mvp_conv_const_bytes(const mvp_conv_args_t *a);
 /* Bytes of scratch (binary16 copy of the input) mvp_conv_run needs. */
 size_t mvp_conv_scratch_bytes(const mvp_conv_args_t *a);
-/* KWS_OK if the MVP mapping takes this shape, else KWS_ERR_UNSUPPORTED. */
+/* KWS_OK if the MVP mapping takes this shape and these pointers, else KWS_ERR_UNSUPPORTED. */
 kws_status_t mvp_conv_check(const mvp_conv_args_t *a);
+/* 1 if a channel's requantization scale fits binary16 once multiplied by 2^15. */
+int mvp_conv_scale_ok(float eff);
 kws_status_t mvp_conv_prepare(const mvp_conv_args_t *a, void *consts, size_t const_bytes);
+/* The constants of output channel o alone (eff = in_scale * filter_scale[o] / out_scale). */
+void mvp_conv_const_channel(const mvp_conv_args_t *a, int o, float eff, int32_t bias, void *consts);
 /* Runs the layer; waits for the MVP when `wait` (else the caller waits with mvp_wait()). */
 kws_status_t mvp_conv_run(const mvp_conv_args_t *a, const void *consts, void *scratch, int wait);
 

@@ -1,4 +1,4 @@
-#include "mvp/host/mltk_mapping.h"
+#include "kernels/mvp/mvp_mltk_mapping.h"
 
 #include "mvp/mvp_driver.h"
 #include "mvp/mvp_fp16.h"
@@ -11,14 +11,17 @@
 
 static mvp_program_t prog;
 
+void mltk_conv_const_channel(const mvp_conv_args_t *a, int o, float eff, int32_t bias, uint16_t *consts) {
+  float s = eff * 32768.0f;
+  if (s > 65504.0f) s = 65504.0f;
+  if (s < -65504.0f) s = -65504.0f;
+  consts[o] = mvp_f16_from_float((float)bias * MVP_ACC_SCALE);
+  consts[a->out_c + o] = mvp_f16_from_float(s);
+}
+
 kws_status_t mltk_conv_prepare(const mvp_conv_args_t *a, uint16_t *consts) {
-  for (int o = 0; o < a->out_c; o++) {
-    float s = a->eff_scale[o] * 32768.0f;
-    if (s > 65504.0f) s = 65504.0f;
-    if (s < -65504.0f) s = -65504.0f;
-    consts[o] = mvp_f16_from_float(a->bias ? (float)a->bias[o] * MVP_ACC_SCALE : 0.0f);
-    consts[a->out_c + o] = mvp_f16_from_float(s);
-  }
+  for (int o = 0; o < a->out_c; o++)
+    mltk_conv_const_channel(a, o, a->eff_scale[o], a->bias ? a->bias[o] : 0, consts);
   return KWS_OK;
 }
 
