@@ -1,5 +1,6 @@
 /* Host binding of the model runtime for kwshost (ctypes): owns an aligned copy of the model,
  * an arena of exactly the planned size and the op resolver. Host-only: may use malloc. */
+#include "kernels/mvp/mvp_kernels.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -43,14 +44,15 @@ void kws_rt_destroy(kws_rt_t *rt) {
   free(rt);
 }
 
-/* accelerator: 0 = reference kernels only. */
+/* accelerator: 0 = reference kernels only, 1 = MVP kernels (simulated MVP on the host),
+ * 2 = MVP kernels with MLTK 0.20's program mapping (cycle-model calibration only). */
 kws_rt_t *kws_rt_create(const uint8_t *model, size_t len, int accelerator, int *status, char *msg,
                         size_t msg_len) {
   *status = KWS_OK;
   copy_message(msg, msg_len, "");
-  if (accelerator != 0) {
+  if (accelerator < 0 || accelerator > 2) {
     *status = KWS_ERR_UNSUPPORTED;
-    copy_message(msg, msg_len, "this build has no accelerated kernels");
+    copy_message(msg, msg_len, "unknown accelerator");
     return NULL;
   }
   kws_rt_t *rt = (kws_rt_t *)calloc(1, sizeof(kws_rt_t));
@@ -62,6 +64,10 @@ kws_rt_t *kws_rt_create(const uint8_t *model, size_t len, int accelerator, int *
   }
   if (len) memcpy(rt->model, model, len);
   kws_resolver_init_reference(&rt->resolver);
+  if (accelerator != 0) {
+    kws_mvp_set_mapping(accelerator == 2 ? KWS_MVP_MAPPING_MLTK : KWS_MVP_MAPPING_FAST);
+    kws_mvp_resolver_add(&rt->resolver);
+  }
   kws_status_t s = kws_interp_init(&rt->it, rt->model, len, &rt->resolver);
   size_t size = 64 * 1024;
   for (int attempt = 0; s == KWS_OK && attempt < 4; attempt++) {

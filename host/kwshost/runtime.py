@@ -26,7 +26,7 @@ STATUS_NAMES = {0: "OK", 1: "bad argument", 2: "out of memory", 3: "invalid mode
 DTYPES = {0: np.float32, 2: np.int32, 3: np.uint8, 4: np.int64, 6: np.bool_, 7: np.int16,
           9: np.int8}
 TYPE_NAMES = {0: "float32", 2: "int32", 3: "uint8", 4: "int64", 6: "bool", 7: "int16", 9: "int8"}
-ACCELERATORS = {"none": 0}
+ACCELERATORS = {"none": 0, "mvp": 1, "mvp-mltk-mapping": 2}
 ACTIVATIONS = {0: "None", 1: "Relu", 2: "ReluN1To1", 3: "Relu6"}
 PADDINGS = {0: "Same", 1: "Valid"}
 
