@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import run_in_ref
-
 from kwshost.errors import ModelError
 from kwshost.flatbuf import Buf
 from kwshost.runtime import Interpreter, check_model

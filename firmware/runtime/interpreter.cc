@@ -291,7 +291,8 @@ extern "C" kws_status_t kws_interp_allocate(kws_interpreter_t *it, void *arena, 
   /* 3. Place activations and scratch; reuse bytes across lifetimes that do not overlap. */
   uint32_t planned = kws_plan_greedy(plan, (uint32_t)it->n_tensors + it->n_ops, order);
   it->planned_bytes = align_up(planned);
-  it->arena_needed = it->planned_bytes + persistent;
+  /* The planning work space must fit too (it can exceed the plan for tiny models). */
+  it->arena_needed = (it->planned_bytes > work ? it->planned_bytes : work + kAlign) + persistent;
   if (it->planned_bytes > tail) {
     msg.add("arena too small: needs ").num((int64_t)it->arena_needed).add(" bytes");
     return KWS_ERR_NO_MEMORY;

@@ -208,7 +208,8 @@ class Interpreter:
         if not self._rt:
             reason = msg.value.decode(errors="replace") or STATUS_NAMES.get(status.value, "")
             raise ModelError(f"the runtime rejected the model: {reason}",
-                             hint="kwshost summarize MODEL shows its operators")
+                             hint="the runtime runs complete int8 .tflite models whose "
+                                  "operators it has kernels for (see docs/runtime.md)")
         self.input_details = [self._tensor(1, i) for i in
                               range(self._lib.kws_rt_num_inputs(self._rt))]
         self.output_details = [self._tensor(2, i) for i in

@@ -1,17 +1,100 @@
-"""kwshost infer: run a .tflite model on an input tensor (.npy) with the firmware's runtime (filled in by issue 4)."""
+"""kwshost infer: run a .tflite model on an input tensor (.npy) with the firmware's runtime."""
+
+from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from kwshost.cli._stub import not_yet
+import numpy as np
+
+from kwshost.errors import KwsError
 
 NAME = "infer"
 HELP = "run a .tflite model on an input tensor (.npy) with the firmware's runtime"
-DESCRIPTION = HELP + " Not implemented yet: issue 4."
+DESCRIPTION = """\
+Runs a model on one input (or a batch of inputs) with the firmware's own model runtime and
+kernels (the C++ code the device runs, bit-exact with TFLite's reference kernels) and prints
+the output tensor. Where the model's metadata names its classes, each score is shown with
+its class and its dequantized value.
+
+The input is a NumPy .npy file:
+  - an array of the model input's element count (any shape; 118 x 108 from
+    `kwshost features` fits the alexa model's 1 x 118 x 1 x 108 input), or
+  - a batch: N such arrays stacked on a first axis; each is run in turn.
+A float input to an int8 model is quantized with the input's scale and zero point.
+
+examples:
+  kwshost features clip.wav -o clip.npy
+  kwshost infer models/mltk_keyword_spotting_alexa.tflite clip.npy
+  kwshost infer my_model.tflite batch.npy -o scores.npy
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("args", nargs="*", help=argparse.SUPPRESS)
+    parser.add_argument("model", metavar="M.tflite", help="the .tflite model")
+    parser.add_argument("input", metavar="IN.npy", help="input tensor or batch (.npy)")
+    parser.add_argument("-o", "--output", metavar="OUT.npy",
+                        help="also save the raw output tensor(s) to this .npy file")
+
+
+def load_input(path: str, shape: tuple[int, ...], dtype: type, scale: float,
+               zero_point: int) -> list[np.ndarray]:
+    try:
+        x = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise KwsError(f"cannot read {path}: {e}", hint="pass a NumPy .npy file") from None
+    size = int(np.prod(shape))
+    if x.size == size:
+        batch = [x.reshape(shape)]
+    elif x.ndim >= 1 and x.shape[0] > 0 and x.size == x.shape[0] * size:
+        batch = [row.reshape(shape) for row in x]
+    else:
+        raise KwsError(f"{path} holds an array of shape {x.shape}; the model takes "
+                       f"{'x'.join(map(str, shape))} ({size} values) or a batch of those")
+    out = []
+    for item in batch:
+        if np.issubdtype(item.dtype, np.floating) and np.issubdtype(dtype, np.integer):
+            info = np.iinfo(dtype)
+            item = np.clip(np.round(item / scale) + zero_point, info.min, info.max)
+        elif item.dtype != dtype and np.issubdtype(item.dtype, np.integer) and \
+                np.issubdtype(dtype, np.integer):
+            info = np.iinfo(dtype)
+            if item.min() < info.min or item.max() > info.max:
+                raise KwsError(f"{path}: values outside the {np.dtype(dtype).name} range")
+        out.append(np.asarray(item).astype(dtype))
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
-    return not_yet(NAME, 4)
+    from rich.console import Console
+
+    from kwshost.metadata import read_params
+    from kwshost.runtime import Interpreter
+
+    model = Path(args.model)
+    it = Interpreter(model)
+    if len(it.input_details) != 1:
+        raise KwsError("`kwshost infer` runs models with one input; this one has "
+                       f"{len(it.input_details)}")
+    d = it.input_details[0]
+    batch = load_input(args.input, d.shape, d.dtype, d.scale, d.zero_point)
+    classes = read_params(model).get("classes")
+    console = Console()
+    outputs = []
+    for n, x in enumerate(batch):
+        y = it.invoke(x)
+        ys = y if isinstance(y, list) else [y]
+        outputs.append(ys[0])
+        prefix = f"[{n}] " if len(batch) > 1 else ""
+        for k, (out, od) in enumerate(zip(ys, it.output_details, strict=True)):
+            console.print(f"{prefix}output {k} {od.type_name} {'x'.join(map(str, od.shape))}: "
+                          f"{np.array2string(out, separator=', ', threshold=64)}", highlight=False)
+            if k == 0 and isinstance(classes, list) and out.size == len(classes) and \
+                    np.issubdtype(out.dtype, np.integer):
+                real = (out.reshape(-1).astype(np.float64) - od.zero_point) * od.scale
+                for name, q, r in zip(classes, out.reshape(-1), real, strict=True):
+                    console.print(f"{prefix}  {name:<16} {r:8.4f}  ({od.type_name} {int(q)})",
+                                  highlight=False)
+    if args.output:
+        np.save(args.output, np.stack(outputs) if len(outputs) > 1 else outputs[0])
+    return 0

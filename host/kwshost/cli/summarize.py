@@ -1,17 +1,143 @@
-"""kwshost summarize: per-operator table and totals (MACs, RAM, flash, metadata) of a .tflite model (filled in by issue 4)."""
+"""kwshost summarize: per-operator table and totals (MACs, RAM, flash, metadata) of a model."""
+
+from __future__ import annotations
 
 import argparse
-
-from kwshost.cli._stub import not_yet
+import json
+from pathlib import Path
 
 NAME = "summarize"
 HELP = "per-operator table and totals (MACs, RAM, flash, metadata) of a .tflite model"
-DESCRIPTION = HELP + " Not implemented yet: issue 4."
+DESCRIPTION = """\
+Loads a .tflite model into the firmware's runtime (so every operator it lists is one the
+device can run) and prints:
+  - one row per operator: its type, input and output shapes and types, options
+    (padding, strides, fused activation, ...), MACs and OPs;
+  - totals: MACs and OPs (counted the way MLTK's summary counts them), the RAM the runtime
+    needs (the planned arena plus the interpreter's own state), the model's flash size;
+  - the model's parameters (MLTK's SL_PARAMSv1 metadata: classes, fe.* frontend settings,
+    detector settings), which the firmware reads from the model itself.
+A model the runtime cannot run is reported with the operator and the reason.
+
+examples:
+  kwshost summarize models/mltk_keyword_spotting_alexa.tflite
+  kwshost summarize my_model.tflite --json > summary.json
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("args", nargs="*", help=argparse.SUPPRESS)
+    parser.add_argument("model", metavar="M.tflite", help="the .tflite model")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--no-params", action="store_true",
+                        help="leave out the metadata parameters")
+
+
+def _shape(t) -> str:
+    # Like MLTK's summary: a leading batch of 1 is left out.
+    dims = t.shape[1:] if len(t.shape) > 1 and t.shape[0] == 1 else t.shape
+    return f"{'x'.join(map(str, dims)) or 'scalar'} ({t.type_name})"
+
+
+_SHORT = {"padding": "pad", "activation": "act", "multiplier": "mult"}
+
+
+def _options(options: dict[str, object]) -> str:
+    parts = []
+    for key, value in options.items():
+        if isinstance(value, tuple):
+            value = "x".join(map(str, value))
+        parts.append(f"{_SHORT.get(key, key)}:{value}")
+    return " ".join(parts)
+
+
+def _si(n: float) -> str:
+    for unit, div in (("M", 1e6), ("k", 1e3)):
+        if n >= div:
+            return f"{n / div:.3f} {unit}" if unit == "M" else f"{n / div:.1f} {unit}"
+    return f"{n:.0f}"
+
+
+def _value(v: object) -> str:
+    return f"{v:.7g}" if isinstance(v, float) else str(v)  # float32 values without noise
+
+
+def summarize(model: Path) -> dict[str, object]:
+    """Everything `kwshost summarize` prints, as plain data."""
+    from kwshost.metadata import read_params
+    from kwshost.model_stats import count
+    from kwshost.runtime import Interpreter
+
+    it = Interpreter(model)
+    ops = []
+    for op in it.ops:
+        c = count(op)
+        ops.append({"index": op.index, "op": op.name, "kernel": op.kernel,
+                    "inputs": [None if t is None else {"shape": list(t.shape),
+                                                       "type": t.type_name,
+                                                       "constant": t.constant}
+                               for t in op.inputs],
+                    "outputs": [{"shape": list(t.shape), "type": t.type_name}
+                                for t in op.outputs],
+                    "options": {k: list(v) if isinstance(v, tuple) else v
+                                for k, v in op.options.items()},
+                    "macs": c.macs, "ops": c.ops})
+    params = read_params(model)
+    return {
+        "model": str(model), "operators": ops,
+        "total_macs": sum(o["macs"] for o in ops), "total_ops": sum(o["ops"] for o in ops),
+        "arena_bytes": it.arena_bytes, "runtime_state_bytes": it.state_bytes,
+        "ram_bytes": it.arena_bytes + it.state_bytes, "flash_bytes": model.stat().st_size,
+        "params": {k: (v.hex() if isinstance(v, bytes) else v) for k, v in params.items()},
+    }
 
 
 def run(args: argparse.Namespace) -> int:
-    return not_yet(NAME, 4)
+    from rich.console import Console
+    from rich.table import Table
+
+    from kwshost.errors import ModelError
+    from kwshost.runtime import Interpreter
+
+    model = Path(args.model)
+    if not model.is_file():
+        raise ModelError(f"model not found: {model}")
+    s = summarize(model)
+    if args.no_params:
+        s.pop("params")
+    if args.json:
+        print(json.dumps(s, indent=1))
+        return 0
+    it = Interpreter(model)
+    console = Console()
+    if not console.is_terminal:  # piped or redirected: do not squeeze into 80 columns
+        console = Console(width=150)
+    table = Table(title=f"{model.name}: {len(it.ops)} operators", show_lines=False)
+    for col, just in (("#", "right"), ("Op", "left"), ("Inputs", "left"), ("Outputs", "left"),
+                      ("Options", "left"), ("MACs", "right"), ("OPs", "right")):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    for op, row in zip(it.ops, s["operators"], strict=True):  # type: ignore[arg-type]
+        ins = "\n".join("-" if t is None else _shape(t) for t in op.inputs)
+        outs = "\n".join(_shape(t) for t in op.outputs)
+        name = op.name if op.kernel == op.name else f"{op.name}\n[{op.kernel}]"
+        table.add_row(str(op.index), name.lower(), ins, outs, _options(op.options),
+                      _si(row["macs"]) if row["macs"] else "0", _si(row["ops"]))
+    console.print(table)
+    totals = Table.grid(padding=(0, 2))
+    totals.add_row("Total MACs:", _si(s["total_macs"]))  # type: ignore[arg-type]
+    totals.add_row("Total OPs:", _si(s["total_ops"]))  # type: ignore[arg-type]
+    totals.add_row("RAM:", f"{s['ram_bytes']:,} bytes (arena {s['arena_bytes']:,} + runtime "
+                           f"state {s['runtime_state_bytes']:,})")
+    totals.add_row("Flash (model):", f"{s['flash_bytes']:,} bytes")
+    console.print(totals)
+    params = s.get("params")
+    if params:
+        pt = Table(title="Model parameters (SL_PARAMSv1)")
+        pt.add_column("Key")
+        pt.add_column("Value")
+        for key, value in params.items():  # type: ignore[union-attr]
+            text = ", ".join(map(_value, value)) if isinstance(value, list) else _value(value)
+            pt.add_row(key, text if len(text) < 80 else text[:77] + "...")
+        console.print(pt)
+    elif params is not None:
+        console.print("Model parameters: none (no SL_PARAMSv1 metadata)")
+    return 0

@@ -1,0 +1,66 @@
+"""`kwshost summarize` and `kwshost infer` on MLTK's alexa model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from kwshost.cli import main
+from kwshost.runtime import Interpreter
+
+ALEXA = Path(__file__).resolve().parents[1] / "models" / "mltk_keyword_spotting_alexa.tflite"
+
+
+def test_summarize_totals_agree_with_the_seed(capsys):
+    assert main(["summarize", str(ALEXA), "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    # The seed's `mltk summarize` page: Total MACs 4.562 M, Total OPs 9.247 M.
+    assert round(s["total_macs"] / 1e6, 3) == 4.562
+    assert round(s["total_ops"] / 1e6, 3) == 9.247
+    assert len(s["operators"]) == 56
+    first = s["operators"][0]
+    assert first["op"] == "CONV_2D" and first["macs"] == 118 * 32 * 3 * 108
+    assert first["inputs"][1]["shape"] == [32, 3, 1, 108]
+    assert first["options"] == {"padding": "Same", "stride": [1, 1], "activation": "None"}
+    assert s["flash_bytes"] == ALEXA.stat().st_size
+    assert s["ram_bytes"] <= 40 * 1024
+    assert s["params"]["classes"] == ["alexa", "_unknown_"]
+
+
+def test_summarize_table(capsys):
+    assert main(["summarize", str(ALEXA)]) == 0
+    out = capsys.readouterr().out
+    for text in ("depthwise_conv_2d", "118x1x108 (int8)", "pad:Same stride:2x2 act:Relu",
+                 "Total MACs:", "4.562 M", "9.247 M", "detection_threshold", "204"):
+        assert text in out
+
+
+def test_summarize_rejects_broken_model(tmp_path, capsys):
+    bad = tmp_path / "bad.tflite"
+    bad.write_bytes(ALEXA.read_bytes()[:3000])
+    assert main(["summarize", str(bad)]) == 2
+    assert "rejected the model" in capsys.readouterr().err
+
+
+def test_infer_prints_output_and_classes(tmp_path, capsys):
+    x = np.random.default_rng(3).integers(-128, 128, (118, 108), dtype=np.int8)
+    np.save(tmp_path / "x.npy", x)
+    assert main(["infer", str(ALEXA), str(tmp_path / "x.npy"), "-o",
+                 str(tmp_path / "y.npy")]) == 0
+    out = capsys.readouterr().out
+    expected = Interpreter(ALEXA).invoke(x.reshape(1, 118, 1, 108))
+    np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), expected)
+    assert "output 0 int8 1x2" in out and "alexa" in out and "_unknown_" in out
+    assert f"(int8 {int(expected[0, 0])})" in out
+
+
+def test_infer_batch_and_bad_shape(tmp_path, capsys):
+    xs = np.random.default_rng(5).integers(-128, 128, (3, 118, 108), dtype=np.int8)
+    np.save(tmp_path / "xs.npy", xs)
+    assert main(["infer", str(ALEXA), str(tmp_path / "xs.npy"), "-o",
+                 str(tmp_path / "ys.npy")]) == 0
+    assert np.load(tmp_path / "ys.npy").shape == (3, 1, 2)
+    np.save(tmp_path / "bad.npy", np.zeros((5, 5), np.int8))
+    assert main(["infer", str(ALEXA), str(tmp_path / "bad.npy")]) == 2
+    assert "shape (5, 5)" in capsys.readouterr().err
