@@ -1,0 +1,34 @@
+/* Reset and vector table for the EFR32MG24 (Cortex-M33). */
+#include <stdint.h>
+
+#include "platform/platform.h"
+
+extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
+extern void (*__init_array_start[])(void);
+extern void (*__init_array_end[])(void);
+extern int main(void);
+void Reset_Handler(void);
+void Default_Handler(void);
+
+#define SCB_CPACR (*(volatile uint32_t *)0xE000ED88u)
+
+void Reset_Handler(void) {
+  uint32_t *src = &_sidata;
+  for (uint32_t *dst = &_sdata; dst < &_edata;) *dst++ = *src++;
+  for (uint32_t *dst = &_sbss; dst < &_ebss;) *dst++ = 0;
+  SCB_CPACR |= 0xFu << 20; /* CP10/CP11 full access: the FPU */
+  __asm volatile("dsb\n isb");
+  for (void (**f)(void) = __init_array_start; f < __init_array_end; f++) (*f)();
+  platform_exit(main());
+}
+
+void Default_Handler(void) {
+  for (;;) {
+  }
+}
+
+__attribute__((section(".isr_vector"), used)) void (*const g_vectors[16 + 80])(void) = {
+    (void (*)(void))(&_estack), Reset_Handler, Default_Handler, Default_Handler,
+    Default_Handler, Default_Handler, Default_Handler, 0, 0, 0, 0, Default_Handler,
+    Default_Handler, 0, Default_Handler, Default_Handler,
+};
