@@ -48,71 +48,28 @@ class Reader {
   uint32_t size() const { return size_; }
 
   /* True if [pos, pos + len) lies inside the buffer (sets bad otherwise). */
-  bool in_bounds(uint32_t pos, uint64_t len) {
-    if ((uint64_t)pos + len > size_) {
-      bad_ = true;
-      return false;
-    }
-    return true;
-  }
+  bool in_bounds(uint32_t pos, uint64_t len);
+
+  /* Copies `n` bytes at `pos` to `out` (zeros and sets bad if out of bounds). Out of line, as
+   * every other reader function: the checks are then compiled once, not at every field read,
+   * which keeps the runtime small in flash. */
+  void load(uint32_t pos, void *out, uint32_t n);
 
   template <typename T>
   T read(uint32_t pos) {
     T v{};
-    if (in_bounds(pos, sizeof(T))) memcpy(&v, base_ + pos, sizeof(T));
+    load(pos, &v, sizeof(T));
     return v;
   }
 
   /* Follows the uoffset stored at `pos`; returns 0 (and sets bad) if it leaves the buffer. */
-  uint32_t follow(uint32_t pos) {
-    uint32_t rel = read<uint32_t>(pos);
-    uint64_t target = (uint64_t)pos + rel;
-    if (bad_ || rel == 0 || target + 4 > size_) {
-      bad_ = true;
-      return 0;
-    }
-    return (uint32_t)target;
-  }
+  uint32_t follow(uint32_t pos);
 
-  Table table_at(uint32_t pos) {
-    Table t;
-    if (pos == 0 || (pos & 3u) != 0 || !in_bounds(pos, 4)) {
-      bad_ = true;
-      return Table{};
-    }
-    int32_t soff = read<int32_t>(pos);
-    int64_t vt = (int64_t)pos - soff;
-    if (vt < 0 || vt + 4 > (int64_t)size_ || (vt & 1) != 0) {
-      bad_ = true;
-      return Table{};
-    }
-    t.vtable = (uint32_t)vt;
-    t.vtable_size = read<uint16_t>(t.vtable);
-    t.table_size = read<uint16_t>(t.vtable + 2);
-    if (t.vtable_size < 4 || (t.vtable_size & 1) != 0 || !in_bounds(t.vtable, t.vtable_size) ||
-        t.table_size < 4 || !in_bounds(pos, t.table_size)) {
-      bad_ = true;
-      return Table{};
-    }
-    t.pos = pos;
-    return t;
-  }
-
-  Table root() { return size_ < 8 ? (bad_ = true, Table{}) : table_at(follow(0)); }
+  Table table_at(uint32_t pos);
+  Table root();
 
   /* Position of field `index` (width `width` bytes) or 0 if the table omits it. */
-  uint32_t field(const Table &t, unsigned index, unsigned width) {
-    if (!t.present()) return 0;
-    uint32_t entry = 4 + 2 * index;
-    if (entry + 2 > t.vtable_size) return 0;
-    uint16_t rel = read<uint16_t>(t.vtable + entry);
-    if (rel == 0) return 0;
-    if ((uint32_t)rel + width > t.table_size) {
-      bad_ = true;
-      return 0;
-    }
-    return t.pos + rel;
-  }
+  uint32_t field(const Table &t, unsigned index, unsigned width);
 
   template <typename T>
   T scalar(const Table &t, unsigned index, T fallback) {
@@ -120,60 +77,18 @@ class Reader {
     return pos ? read<T>(pos) : fallback;
   }
 
-  Table table(const Table &t, unsigned index) {
-    uint32_t pos = field(t, index, 4);
-    return pos ? table_at(follow(pos)) : Table{};
-  }
+  Table table(const Table &t, unsigned index);
 
   /* A vector field with elements of `elem_size` bytes, checked to fit and to be aligned to
    * `align` bytes relative to the buffer start. */
-  Vector vector(const Table &t, unsigned index, uint32_t elem_size, uint32_t align) {
-    Vector v;
-    uint32_t pos = field(t, index, 4);
-    if (!pos) return v;
-    uint32_t start = follow(pos);
-    if (!start || (start & 3u) != 0) {
-      bad_ = true;
-      return v;
-    }
-    uint32_t count = read<uint32_t>(start);
-    if (!in_bounds(start + 4, (uint64_t)count * elem_size) || ((start + 4) % align) != 0) {
-      bad_ = true;
-      return v;
-    }
-    v.first = start + 4;
-    v.count = count;
-    v.present = true;
-    return v;
-  }
+  Vector vector(const Table &t, unsigned index, uint32_t elem_size, uint32_t align);
 
   /* Element i of a vector of tables. */
-  Table table_in(const Vector &v, uint32_t i) {
-    if (i >= v.count) {
-      bad_ = true;
-      return Table{};
-    }
-    return table_at(follow(v.first + 4 * i));
-  }
+  Table table_in(const Vector &v, uint32_t i);
 
   /* A string: its bytes (not copied) and length; checks the terminating 0 byte. */
-  const char *string_at(uint32_t start, uint32_t *len) {
-    *len = 0;
-    if (!start) return nullptr;
-    uint32_t n = read<uint32_t>(start);
-    if (!in_bounds(start + 4, (uint64_t)n + 1) || base_[start + 4 + n] != 0) {
-      bad_ = true;
-      return nullptr;
-    }
-    *len = n;
-    return reinterpret_cast<const char *>(base_ + start + 4);
-  }
-
-  const char *string(const Table &t, unsigned index, uint32_t *len) {
-    uint32_t pos = field(t, index, 4);
-    *len = 0;
-    return pos ? string_at(follow(pos), len) : nullptr;
-  }
+  const char *string_at(uint32_t start, uint32_t *len);
+  const char *string(const Table &t, unsigned index, uint32_t *len);
 
  private:
   const uint8_t *base_ = nullptr;

@@ -19,25 +19,8 @@ class Message {
     return *this;
   }
 
-  Message &add(const char *s) {
-    while (s && *s && len_ + 1 < cap_) buf_[len_++] = *s++;
-    if (cap_) buf_[len_] = 0;
-    return *this;
-  }
-
-  Message &num(int64_t v) {
-    char digits[21];
-    int n = 0;
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do {
-      digits[n++] = (char)('0' + u % 10);
-      u /= 10;
-    } while (u && n < 20);
-    if (v < 0 && len_ + 1 < cap_) buf_[len_++] = '-';
-    while (n && len_ + 1 < cap_) buf_[len_++] = digits[--n];
-    if (cap_) buf_[len_] = 0;
-    return *this;
-  }
+  Message &add(const char *s);
+  Message &num(int64_t v);
 
   /* Starts a message about operator `op` ("operator 3 (CONV_2D): "). */
   Message &op(uint32_t index, const char *name) {
