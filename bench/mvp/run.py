@@ -1,0 +1,233 @@
+"""MVP benchmark: our MVP kernels on the simulated EFR32xG24 MVP, for the seed's model.
+
+Prints, per layer:
+  - the cycle model checked against what is known: MLTK 0.20's closed simulator (run here,
+    `mltk profile --accelerator mvp`) and the seed's device table (older MLTK, 57.0 ms), next
+    to our simulator running MLTK's own mapping of the layer (same programs, our cycle model),
+    with the error;
+  - our mapping's accelerator cycles and estimated CPU cycles;
+  - each layer's numerical difference from the reference int8 kernels (binary16 on the MVP),
+    measured layer by layer on the reference layer inputs of a real clip;
+then totals, time at 78 MHz and the ratio to the seed's 57.0 ms, and the agreement of whole-model
+outputs over real clips (reference kernels vs MVP kernels).
+
+    .venv/bin/python bench/mvp/run.py [--clips N] [--no-mltk]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "host"))
+
+from kwshost import mvp  # noqa: E402
+
+MODEL = REPO / "models" / "mltk_keyword_spotting_alexa.tflite"
+REF_MLTK = REPO / ".venv-ref" / "bin" / "mltk"
+SEED_MS = 57.0
+# The seed's device profile (older MLTK, physical EFR32xG24, MVP): accelerator cycles per layer.
+SEED_ACC = [930.7e3, 307.9e3, 91.9e3, 145.7e3, 52.9e3, 6.6e3, 154.0e3, 90.4e3, 145.7e3, 6.6e3,
+            154.0e3, 90.4e3, 145.7e3, 6.6e3, 154.0e3, 90.4e3, 145.7e3, 6.6e3, 154.5e3, 45.7e3,
+            74.2e3, 27.4e3, 3.4e3, 78.6e3, 44.6e3, 74.2e3, 3.4e3, 78.6e3, 44.6e3, 74.2e3, 3.4e3,
+            78.6e3, 44.6e3, 74.2e3, 3.4e3, 78.6e3, 22.3e3, 37.2e3, 13.7e3, 1.7e3, 39.4e3, 20.8e3,
+            37.2e3, 1.7e3, 39.4e3, 20.8e3, 37.2e3, 1.7e3, 39.4e3, 20.8e3, 37.2e3, 1.7e3, 309.0, 0,
+            123.0, 0]
+SEED_CPU = [11.3e3, 5.2e3, 88.9e3, 5.3e3, 5.1e3, 2.8e3, 5.2e3, 88.7e3, 5.3e3, 2.7e3, 5.2e3,
+            88.7e3, 5.3e3, 2.7e3, 5.2e3, 88.7e3, 5.3e3, 2.7e3, 5.2e3, 45.6e3, 5.3e3, 5.1e3, 2.7e3,
+            5.2e3, 45.7e3, 5.3e3, 2.7e3, 5.2e3, 45.7e3, 5.3e3, 2.7e3, 5.2e3, 45.7e3, 5.3e3, 2.7e3,
+            5.2e3, 23.4e3, 5.2e3, 5.1e3, 2.7e3, 5.2e3, 23.4e3, 5.2e3, 2.7e3, 5.2e3, 23.4e3, 5.2e3,
+            2.7e3, 5.2e3, 23.4e3, 5.2e3, 2.7e3, 3.9e3, 595.0, 2.1e3, 2.4e3]
+
+
+def parse_k(text: str) -> float:
+    text = text.strip()
+    mult = {"k": 1e3, "M": 1e6}.get(text[-1:], 1.0)
+    return float(text[:-1] if text[-1:] in "kM" else text) * mult
+
+
+def mltk_sim_cycles(model: Path) -> list[float] | None:
+    """Per-layer accelerator cycles from MLTK 0.20's MVP simulator (None if unavailable)."""
+    if not REF_MLTK.exists():
+        return None
+    proc = subprocess.run([str(REF_MLTK), "profile", str(model), "--accelerator", "mvp"],
+                          capture_output=True, text=True, timeout=600,
+                          env={"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "",
+                               "PATH": "/usr/bin:/bin"})
+    rows = {}
+    for line in proc.stdout.splitlines():
+        m = re.match(r"\|\s*(\d+)\s*\|\s*\w+\s*\|[^|]*\|[^|]*\|\s*([\d.]+[kM]?)\s*\|", line)
+        if m:
+            rows[int(m.group(1))] = parse_k(m.group(2))
+    return [rows[i] for i in sorted(rows)] if rows else None
+
+
+def real_inputs(n: int) -> list[np.ndarray]:
+    """int8 model inputs of up to n real clips from data/alexa (spoken 'alexa' and others)."""
+    from kwshost import audio, frontend
+
+    wavs = sorted((REPO / "data" / "alexa" / "alexa").glob("*.wav"))[: (n + 1) // 2]
+    wavs += sorted((REPO / "data" / "alexa" / "_unknown_").glob("*.wav"))[: n // 2]
+    out = []
+    for w in wavs:
+        clip = audio.read_wav(w)[:19200]
+        clip = np.pad(clip, (0, 19200 - clip.size))
+        out.append(frontend.spectrogram(clip)[None, :, None, :].astype(np.int8))
+    return out
+
+
+def act_range(activation: str, zp: int, scale: float) -> tuple[int, int]:
+    if activation == "Relu":
+        return max(-128, zp), 127
+    if activation == "Relu6":
+        return max(-128, zp), min(127, zp + int(round(6.0 / scale)))
+    return -128, 127
+
+
+def layer_errors(x: np.ndarray) -> dict[int, tuple[int, int, int]]:
+    """Per layer: (max |diff|, outputs differing, outputs) of the MVP kernel against the
+    reference int8 kernel, both fed the reference input of that layer (teacher forcing)."""
+    import tensorflow as tf
+
+    ref_kernels = tf.lite.experimental.OpResolverType.BUILTIN_REF
+    it = tf.lite.Interpreter(model_path=str(MODEL), experimental_preserve_all_tensors=True,
+                             experimental_op_resolver_type=ref_kernels)
+    it.allocate_tensors()
+    it.set_tensor(it.get_input_details()[0]["index"], x)
+    it.invoke()
+    details = {d["index"]: d for d in it.get_tensor_details()}
+
+    def q(i):
+        p = details[i]["quantization_parameters"]
+        return p["scales"], p["zero_points"]
+
+    from kwshost.runtime import Interpreter
+    opts = {op.index: op.options for op in Interpreter(MODEL).ops}
+    errs = {}
+    for op in it._get_ops_details():
+        name, ins, outs = op["op_name"], list(op["inputs"]), list(op["outputs"])
+        ref = it.get_tensor(outs[0])
+        o = opts[op["index"]]
+        (so,), (zo,) = q(outs[0])
+        if name in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+            xin, w = it.get_tensor(ins[0]), it.get_tensor(ins[1])
+            b = it.get_tensor(ins[2]) if len(ins) > 2 and ins[2] >= 0 else None
+            (si,), (zi,) = q(ins[0])
+            sw, _ = q(ins[1])
+            cout = ref.shape[-1]
+            eff = (si * np.broadcast_to(sw, (cout,)) / so).astype(np.float32)
+            act = act_range(o.get("activation", "None"), int(zo), float(so))
+            if name == "FULLY_CONNECTED":
+                r = mvp.run_conv(xin.reshape(1, 1, -1), w.reshape(w.shape[0], 1, 1, -1), b, eff,
+                                 out_shape=(1, 1, cout), stride=(1, 1), pad=(0, 0),
+                                 depthwise=False, in_zp=int(zi), out_zp=int(zo), act=act)
+            else:
+                sw_, sh_ = o["stride"]
+                fh, fw = w.shape[1], w.shape[2]
+                pads = []
+                for n_in, n_out, f, s in ((xin.shape[1], ref.shape[1], fh, sh_),
+                                          (xin.shape[2], ref.shape[2], fw, sw_)):
+                    total = max((n_out - 1) * s + f - n_in, 0) if o["padding"] == "Same" else 0
+                    pads.append(total // 2)
+                r = mvp.run_conv(xin[0], w, b, eff, out_shape=tuple(ref.shape[1:]),
+                                 stride=(sh_, sw_), pad=tuple(pads),
+                                 depthwise=name == "DEPTHWISE_CONV_2D", in_zp=int(zi),
+                                 out_zp=int(zo), act=act)
+        elif name == "ADD":
+            (s1,), (z1,) = q(ins[0])
+            (s2,), (z2,) = q(ins[1])
+            r = mvp.run_add(it.get_tensor(ins[0]), it.get_tensor(ins[1]), zp1=int(z1),
+                            zp2=int(z2), out_zp=int(zo), m1=float(s1 / so), m2=float(s2 / so),
+                            act=act_range(o.get("activation", "None"), int(zo), float(so)))
+        else:
+            continue
+        if r.status != 0:
+            continue
+        d = np.abs(r.output.reshape(-1).astype(int) - ref.reshape(-1).astype(int))
+        errs[op["index"]] = (int(d.max()), int((d > 0).sum()), int(d.size))
+    return errs
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--clips", type=int, default=10, help="real clips for output agreement")
+    ap.add_argument("--no-mltk", action="store_true", help="skip MLTK's simulator")
+    args = ap.parse_args()
+
+    t0 = time.time()
+    theirs = None if args.no_mltk else mltk_sim_cycles(MODEL)
+    t_mltk = time.time() - t0
+    inputs = real_inputs(args.clips)
+    x = inputs[0] if inputs else np.zeros((1, 118, 1, 108), np.int8)
+    as_mltk = mvp.profile(MODEL, accelerator="mvp-mltk-mapping", x=x)
+    t0 = time.time()
+    ours = mvp.profile(MODEL, accelerator="mvp", x=x)
+    t_ours = time.time() - t0
+    errs = layer_errors(x)
+
+    print("Cycle model vs MLTK 0.20's simulator (same mapping), and the seed's device table;")
+    print("our mapping; per-layer difference from the reference kernels (teacher-forced).\n")
+    hdr = (f"{'#':>2} {'op':<17} {'MLTK sim':>9} {'our sim,':>9} {'err':>6} {'seed dev':>9} "
+           f"{'ours acc':>9} {'ours cpu':>8} {'speedup':>7} {'max|d|':>6} {'differ':>11}")
+    print(hdr + "\n" + f"{'':>2} {'':<17} {'':>9} {'MLTK map':>9}")
+    print("-" * len(hdr))
+    n_match = 0
+    for r, m in zip(ours, as_mltk, strict=True):
+        i = r.index
+        t = theirs[i] if theirs and i < len(theirs) else None
+        err = "" if not t or not m.acc_cycles else f"{(m.acc_cycles - t) / t * 100:+.1f}%"
+        if t and m.acc_cycles and abs(m.acc_cycles - t) / t < 0.01:
+            n_match += 1
+        e = errs.get(i)
+        base = t if t else (SEED_ACC[i] if i < len(SEED_ACC) else 0)
+        sp = f"{base / r.acc_cycles:.2f}x" if r.acc_cycles and base else ""
+        print(f"{i:>2} {r.name:<17} {t if t is not None else float('nan'):>9.0f} "
+              f"{m.acc_cycles:>9} {err:>6} {SEED_ACC[i]:>9.0f} {r.acc_cycles:>9} "
+              f"{r.cpu_cycles:>8} {sp:>7} {e[0] if e else '':>6} "
+              f"{f'{e[1]}/{e[2]}' if e else '':>11}")
+    tot = mvp.totals(ours)
+    tot_m = mvp.totals(as_mltk)
+    print("-" * len(hdr))
+    if theirs:
+        mv = sum(theirs)
+        print(f"MLTK 0.20 simulator total: {mv / 1e6:.3f} M acc cycles; our simulator running "
+              f"MLTK's mapping: {tot_m['acc_cycles'] / 1e6:.3f} M "
+              f"({(tot_m['acc_cycles'] - mv) / mv * 100:+.1f}%); layers within 1%: "
+              f"{n_match}/{sum(1 for v in theirs if v > 0)} (MLTK took {t_mltk:.1f} s)")
+    seed_acc = sum(SEED_ACC)
+    print(f"Seed (device, older MLTK): {seed_acc / 1e6:.2f} M acc cycles, "
+          f"{sum(SEED_CPU) / 1e3:.0f} k CPU cycles, {SEED_MS} ms")
+    print(f"\nOur MVP kernels: {tot['acc_cycles'] / 1e6:.3f} M accelerator cycles, "
+          f"{tot['cpu_cycles'] / 1e3:.0f} k CPU cycles (estimated), "
+          f"{tot['macs'] / tot['acc_cycles']:.2f} MACs per accelerator cycle")
+    ms = tot["seconds"] * 1e3
+    print(f"Time at 78 MHz: {ms:.1f} ms per inference  vs seed {SEED_MS} ms: ratio "
+          f"{ms / SEED_MS:.2f} ({SEED_MS / ms:.2f}x faster); goal <= 30 ms: "
+          f"{'met' if ms <= 30 else 'not met'}")
+    print(f"(simulating one inference took {t_ours:.1f} s on this PC)")
+
+    if len(inputs) > 1:
+        from kwshost.runtime import Interpreter
+
+        ref_it, mvp_it = Interpreter(MODEL), Interpreter(MODEL, accelerator="mvp")
+        dmax, same_top, n = 0, 0, 0
+        for xi in inputs:
+            a, b = ref_it.invoke(xi).astype(int), mvp_it.invoke(xi).astype(int)
+            dmax = max(dmax, int(np.abs(a - b).max()))
+            same_top += int(a.argmax() == b.argmax())
+            n += 1
+        print(f"\nWhole model on {n} real clips: top class agrees on {same_top}/{n}, "
+              f"max |score difference| {dmax} (int8 output steps)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
