@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -194,10 +195,13 @@ def generate(seed: int, count: int, out_dir: Path) -> list[Path]:
     import tensorflow as tf
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = []
+    names: list[str] = []
     for i in range(count):
         rng = np.random.default_rng([seed, i])
         op = OPS[i % len(OPS)]
+        if (out_dir / f"{i:04d}_{op}.tflite").exists():  # converted by an interrupted run
+            names.append(f"{i:04d}_{op}.tflite")
+            continue
         tf.random.set_seed(int(rng.integers(0, 2**31)))
         fn, shapes = _spec(op, rng)
         try:
@@ -208,8 +212,42 @@ def generate(seed: int, count: int, out_dir: Path) -> list[Path]:
         name = f"{i:04d}_{op}.tflite"
         (out_dir / name).write_bytes(data)
         names.append(name)
+    names = _runnable_by_tflite(out_dir, names)
     manifest.write_text(json.dumps(names))
     return [out_dir / n for n in names]
+
+
+_CHECK_CODE = """
+import sys, numpy as np, tensorflow as tf
+for path in sys.argv[1:]:
+    it = tf.lite.Interpreter(model_path=path,
+        experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
+    it.allocate_tensors()
+    for d in it.get_input_details():
+        it.set_tensor(d["index"], np.zeros(d["shape"], d["dtype"]))
+    it.invoke()
+    print("OK", path, flush=True)
+"""
+
+
+def _runnable_by_tflite(out_dir: Path, names: list[str]) -> list[str]:
+    """Drops models TFLite itself cannot run: its reference kernels abort the process on
+    quantization parameters they do not support (an ADD whose output scale is far below its
+    inputs', ...). Checked in a child process that is restarted after each abort."""
+    import subprocess
+
+    good, todo = [], list(names)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    while todo:
+        proc = subprocess.run([sys.executable, "-c", _CHECK_CODE, *[str(out_dir / n) for n in todo]],
+                              capture_output=True, text=True, env=env)
+        done = [line.split(" ", 2)[1] for line in proc.stdout.splitlines() if line.startswith("OK ")]
+        good += [Path(p).name for p in done]
+        todo = todo[len(done):]
+        if todo:  # todo[0] aborted the interpreter
+            (out_dir / (todo[0] + ".rejected-by-tflite.txt")).write_text(proc.stderr[-2000:])
+            todo = todo[1:]
+    return good
 
 
 def random_inputs(model_bytes: bytes, seed: int) -> list[np.ndarray]:

@@ -47,6 +47,15 @@ static inline int32_t kws_multiply_by_quantized_multiplier(int32_t x, int32_t mu
       kws_sat_rounding_doubling_high_mul(kws_shift_left_wrapping(x, left), multiplier), right);
 }
 
+/* x * M with one rounding (half up) of the exact product: round(x * multiplier / 2^(31 - shift)),
+ * for shift <= 30. TFLite's interpreter gets this for FULLY_CONNECTED; it differs from the
+ * two-rounding form on exact ties only. */
+static inline int32_t kws_multiply_by_quantized_multiplier_single(int32_t x, int32_t multiplier, int shift) {
+  const int total = 31 - (shift > 30 ? 30 : (shift < -32 ? -32 : shift));
+  const int64_t round = (int64_t)1 << (total - 1);
+  return (int32_t)(((int64_t)x * (int64_t)multiplier + round) >> total);
+}
+
 /* The "smaller than one" form used by ADD: shift <= 0, no left shift. */
 static inline int32_t kws_multiply_by_quantized_multiplier_lt1(int32_t x, int32_t multiplier, int shift) {
   return kws_rounding_divide_by_pot(kws_sat_rounding_doubling_high_mul(x, multiplier), -shift);

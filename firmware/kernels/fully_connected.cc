@@ -1,8 +1,8 @@
 /* FULLY_CONNECTED, int8 with per-tensor or per-channel int8 weights and optional int32 bias.
  *
  * TFLite's reference: acc = sum((w + filter_offset) * (x + input_offset)) + bias, scaled by
- * M = input_scale * weight_scale / output_scale (double, then the two-rounding fixed point),
- * offset, clamped. Expanded so the int8 dot product stays the inner loop:
+ * M = input_scale * weight_scale / output_scale (double), offset, clamped. x * M is rounded
+ * once (TFLite) or twice (TFLite Micro), see kws_kernel_flavor_t. Expanded so the int8 dot product stays the inner loop:
  *   sum(w*x) + input_offset*sum(w) + filter_offset*sum(x) + depth*input_offset*filter_offset.
  * Any input rank: rows = elements / weight columns.
  */
@@ -58,6 +58,7 @@ kws_status_t invoke(kws_op_context_t *ctx) {
   kws_activation_range_int8(ctx->params.fc.activation, out, &act_lo, &act_hi);
   const int32_t in_offset = -in->zero_point, w_offset = -w_t->zero_point, out_offset = out->zero_point;
 
+  const bool single_rounding = kws_kernels_flavor() == KWS_FLAVOR_TFLITE;
   for (int32_t r = 0; r < rows; r++) {
     const int8_t *x = input + r * depth;
     const int32_t xsum_term = w_offset ? w_offset * kws_sum_s8(x, depth) + depth * in_offset * w_offset : 0;
@@ -66,7 +67,8 @@ kws_status_t invoke(kws_op_context_t *ctx) {
       int32_t a = kws_dot_s8(x, w, depth) + in_offset * kws_sum_s8(w, depth) + xsum_term;
       if (bias) a += bias[u];
       const int32_t k = n_mult > 1 ? u : 0;
-      a = kws_multiply_by_quantized_multiplier(a, mult[k], shift[k]) + out_offset;
+            a = (single_rounding ? kws_multiply_by_quantized_multiplier_single(a, mult[k], shift[k])
+                           : kws_multiply_by_quantized_multiplier(a, mult[k], shift[k])) + out_offset;
       output[r * units + u] = (int8_t)kws_clamp_i32(a, act_lo, act_hi);
     }
   }

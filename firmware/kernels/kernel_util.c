@@ -4,6 +4,11 @@
 
 #include "kernels/fixed_point.h"
 
+static kws_kernel_flavor_t g_flavor = KWS_FLAVOR_TFLITE;
+
+void kws_kernels_set_flavor(kws_kernel_flavor_t flavor) { g_flavor = flavor; }
+kws_kernel_flavor_t kws_kernels_flavor(void) { return g_flavor; }
+
 static size_t append(char *dst, size_t at, size_t cap, const char *src) {
   while (*src && at + 1 < cap) dst[at++] = *src++;
   return at;

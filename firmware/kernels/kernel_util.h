@@ -9,6 +9,15 @@
 extern "C" {
 #endif
 
+/* Which reference's arithmetic the kernels reproduce where TFLite and TFLite Micro disagree.
+ * They agree everywhere except FULLY_CONNECTED's output scaling: TFLite's interpreter (its GEMM
+ * back end) rounds the product x * M once, half up; TFLite Micro rounds twice (the high
+ * multiply, then the shift), half away from zero. The two differ on exact ties only (about
+ * 0.2% of FC outputs). Default: TFLITE, the reference the project is tested against. */
+typedef enum { KWS_FLAVOR_TFLITE = 0, KWS_FLAVOR_TFLM = 1 } kws_kernel_flavor_t;
+void kws_kernels_set_flavor(kws_kernel_flavor_t flavor);
+kws_kernel_flavor_t kws_kernels_flavor(void);
+
 /* Writes "<reason><value>" (value omitted when has_value is 0) to ctx->message and returns
  * `status`, so a prepare function can `return kws_kernel_fail(ctx, ...)`. */
 kws_status_t kws_kernel_fail(kws_op_context_t *ctx, kws_status_t status, const char *reason);

@@ -24,9 +24,9 @@ bool params_for(const kws_tensor_t *in, Params *p) {
   const double real = (double)in->scale * (double)(1 << (31 - kInputIntegerBits));
   const double q = frexp(real, &p->left_shift);
   p->multiplier = (int32_t)(uint32_t)(int64_t)round(q * (double)(1LL << 31));
-  if (p->left_shift < 0 || p->left_shift > 31) return false;
-  /* radius = floor((2^4 - 1) * 2^27 / 2^left_shift) */
-  p->radius = (int32_t)floor(15.0 * (double)(1LL << (31 - kInputIntegerBits)) / (double)(1LL << p->left_shift));
+  if (p->left_shift < 0 || p->left_shift > 62) return false;
+  /* radius = floor((2^4 - 1) * 2^27 / 2^left_shift); 0 for huge scales: every input saturates */
+  p->radius = (int32_t)floor(15.0 * (double)(1LL << (31 - kInputIntegerBits)) / ldexp(1.0, p->left_shift));
   return true;
 }
 

@@ -3,10 +3,9 @@
  *  1. keep_dims, 4-D input, axes exactly {1, 2}: sum(x - zp_in) scaled by in/out scale in fixed
  *     point, divided by the count rounding half away from zero, + zp_out, clamped;
  *  2. input and output quantized alike: integer sum / count truncated toward zero;
- *  3. otherwise: float mean * (in/out scale) - zp_in * scale, rounded, + zp_out, clamped.
+ *  3. otherwise: sum(x - zp_in) * (in/out scale) / count as one fixed-point multiplier (the
+ *     count folded into it), + zp_out, clamped.
  * Per-output sums are accumulated in scratch (one int32 per output element). */
-#include <math.h>
-
 #include "kernels/fixed_point.h"
 #include "kernels/kernel_util.h"
 #include "kernels/reference_kernels.h"
@@ -94,14 +93,22 @@ kws_status_t invoke(kws_op_context_t *ctx) {
   } else if (in->scale == out->scale && in->zero_point == out->zero_point) {
     for (int32_t i = 0; i < n_out; i++) y[i] = (int8_t)(sum[i] / count);
   } else {
-    const float scale = in->scale / out->scale;
-    const float fbias = (float)(-in->zero_point) * scale;
+    /* M = in/out scale, then divided by count with the count's top power of two moved into
+     * the exponent: sum(x - zp_in) * M / count in the two-rounding fixed point. */
+    int32_t mult;
+    int shift;
+    kws_quantize_multiplier((double)in->scale / (double)out->scale, &mult, &shift);
+    int pot = 0;
+    while (pot < 62 && ((int64_t)count >> (pot + 1)) != 0) pot++;
+    if (pot > 32) pot = 32;
+    if (pot > 31 + shift) pot = 31 + shift;
+    if (pot < 0) pot = 0;
+    mult = (int32_t)(((int64_t)mult << pot) / count);
+    shift -= pot;
     for (int32_t i = 0; i < n_out; i++) {
-      const float mean = (float)sum[i] / (float)count;
-      float r = roundf(mean * scale + fbias) + (float)out->zero_point;
-      r = r < 127.0f ? r : 127.0f;
-      r = r > -128.0f ? r : -128.0f;
-      y[i] = (int8_t)r;
+      const int32_t centred = (int32_t)((int64_t)sum[i] - (int64_t)in->zero_point * count);
+      const int32_t v = kws_multiply_by_quantized_multiplier(centred, mult, shift) + out->zero_point;
+      y[i] = (int8_t)kws_clamp_i32(v, -128, 127);
     }
   }
   return KWS_OK;

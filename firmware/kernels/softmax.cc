@@ -63,7 +63,7 @@ kws_status_t invoke(kws_op_context_t *ctx) {
     for (int32_t c = 0; c < depth; c++) {
       const int32_t diff = x[c] - max;
       if (diff < p.diff_min) continue;
-      const int32_t scaled = kws_sat_rounding_doubling_high_mul(diff * (1 << p.left_shift), p.multiplier);
+      const int32_t scaled = kws_sat_rounding_doubling_high_mul(kws_shift_left_wrapping(diff, p.left_shift), p.multiplier);
       sum = kws_fx_add(sum, kws_rounding_divide_by_pot(kws_exp_on_negative_values(scaled, kScaledDiffIntegerBits),
                                                        kAccumulationIntegerBits));
     }
@@ -76,7 +76,7 @@ kws_status_t invoke(kws_op_context_t *ctx) {
         y[c] = -128;
         continue;
       }
-      const int32_t scaled = kws_sat_rounding_doubling_high_mul(diff * (1 << p.left_shift), p.multiplier);
+      const int32_t scaled = kws_sat_rounding_doubling_high_mul(kws_shift_left_wrapping(diff, p.left_shift), p.multiplier);
       const int32_t e = kws_exp_on_negative_values(scaled, kScaledDiffIntegerBits);
       const int32_t v = kws_rounding_divide_by_pot(kws_fx_mul(reciprocal, e), exponent) - 128;
       y[c] = (int8_t)kws_clamp_i32(v, -128, 127);

@@ -3,6 +3,7 @@
 #include <stdint.h>
 
 #include "kernels/kernel_api.h"
+#include "kernels/kernel_util.h"
 
 /* Runs op_data_size, prepare, scratch_size and invoke of the reference kernel for
  * ctx->builtin_code, carving op data and scratch from `work`. */
@@ -24,3 +25,6 @@ kws_status_t kws_kernel_probe_run(kws_op_context_t *ctx, void *work, size_t work
   if (used) *used = op_bytes + scratch;
   return k->invoke(ctx);
 }
+
+/* Lets host tests pick the reference whose rounding the kernels reproduce (0 TFLite, 1 TFLM). */
+void kws_kernel_probe_set_flavor(int flavor) { kws_kernels_set_flavor((kws_kernel_flavor_t)flavor); }
