@@ -52,3 +52,20 @@ def test_device_without_model_says_so(tmp_path) -> None:
     assert dev.returncode != 0
     assert "no model in the model region" in dev.stderr
     assert "kwshost flash" in dev.stderr
+
+
+def test_profile_on_the_emulated_board(tmp_path) -> None:
+    from kwshost.qemu import QemuBoard
+
+    with QemuBoard(qemu_firmware(), model_image=model_image_file(tmp_path), icount=True) as board:
+        out = kwshost("profile", "--device", "--port", board.url, "--json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    layers, summary = report["layers"], report["summary"]
+    assert len(layers) == summary["operators"] == 56
+    assert summary["unit"].startswith("instructions")  # QEMU: not cycles, and says so
+    assert summary["total"] == sum(r["measure"] for r in layers)
+    assert all(r["measure"] > 0 for r in layers)
+    convs = [r for r in layers if r["op"] == "CONV_2D"]
+    assert max(convs, key=lambda r: r["macs"])["measure"] == max(r["measure"] for r in convs)
+    assert summary["arena_bytes"] > 0 and summary["model_flash_bytes"] == 207460
