@@ -1,0 +1,137 @@
+"""Keras model -> fully int8 .tflite with MLTK's SL_PARAMSv1 metadata.
+
+The model is rebuilt with batch size 1 before conversion: with a free batch dimension the
+converter emits SHAPE/STRIDED_SLICE/PACK ops around the final reshape, which the seed's graph
+(and our runtime's op set) does not have. Inputs and outputs are int8; the representative set
+is drawn from the feature cache, so activation ranges are those of real spectrograms.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from kwshost.errors import KwsError, ModelError
+from kwshost.train_config import TrainConfig
+
+SEED_OPERATORS = {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "AVERAGE_POOL_2D", "RESHAPE",
+                  "FULLY_CONNECTED", "SOFTMAX"}
+
+
+def representative_samples(cache_dir: Path, n: int, seed: int) -> np.ndarray:
+    from kwshost.data.features import load_split
+
+    xs = []
+    for split in ("val", "train"):
+        if (cache_dir / f"{split}_x.npy").exists():
+            x, _ = load_split(cache_dir, split)
+            rng = np.random.default_rng(seed)
+            idx = np.sort(rng.choice(len(x), size=min(n, len(x)), replace=False))
+            xs.append(np.asarray(x[idx]))
+    if not xs:
+        raise KwsError(f"no feature cache in {cache_dir} for the representative set",
+                       hint="train first (kwshost train), or pass --run RUN")
+    return np.concatenate(xs)[:n].astype(np.float32)[:, :, None, :]
+
+
+def model_params(cfg: TrainConfig) -> dict[str, object]:
+    """Everything the device, the host and MLTK's tools need, in MLTK's key names."""
+    from kwshost.data.features import frontend_settings
+
+    fe = frontend_settings(cfg.frontend)
+    params: dict[str, object] = {"name": cfg.name, "version": int(cfg.version),
+                                 "classes": list(cfg.classes)}
+    params.update(fe.to_params())
+    d = cfg.detector
+    params.update({"latency_ms": d.latency_ms, "minimum_count": d.minimum_count,
+                   "average_window_duration_ms": d.average_window_duration_ms,
+                   "detection_threshold": d.detection_threshold,
+                   "suppression_ms": d.suppression_ms, "volume_gain": d.volume_gain,
+                   "description": cfg.description,
+                   "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")})
+    return params
+
+
+def operators(tflite: bytes) -> list[str]:
+    import tensorflow as tf
+
+    interp = tf.lite.Interpreter(model_content=tflite)
+    return [op["op_name"] for op in interp._get_ops_details()]
+
+
+def _quantize(converter, reps: np.ndarray) -> bytes:
+    import tensorflow as tf
+
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+
+    def rep():
+        for i in range(len(reps)):
+            yield [reps[i:i + 1]]
+
+    converter.representative_dataset = rep
+    return converter.convert()
+
+
+def short_tensor_names(tflite: bytes) -> bytes:
+    """Replace the converter's tensor names by "t<index>" (input/output keep theirs).
+
+    Folding batch norm into convolutions concatenates every folded op's name: ~30 kB of
+    strings in a ~200 kB model, flash a device should not spend on debug text.
+    """
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(tflite))
+    for graph in model.subgraphs:
+        keep = set(graph.inputs) | set(graph.outputs)
+        for i, tensor in enumerate(graph.tensors):
+            if i not in keep:
+                tensor.name = f"t{i}".encode()
+    model.signatureDefs = []
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def convert(keras_path: Path, cfg: TrainConfig, cache_dir: Path, n_representative: int = 500
+            ) -> tuple[bytes, dict]:
+    """The int8 model with metadata, and a small report (operators, size, quantization)."""
+    import keras
+    import tensorflow as tf
+
+    from kwshost import metadata
+    from kwshost.model import TENetShape, build_tenet, custom_objects
+
+    trained = keras.models.load_model(keras_path, custom_objects=custom_objects())
+    _, rows, _, channels = trained.input_shape
+    model = build_tenet(TENetShape(time_steps=rows, features=channels,
+                                   classes=len(cfg.classes)), batch_size=1)
+    model.set_weights(trained.get_weights())
+    reps = representative_samples(cache_dir, n_representative, cfg.seed)
+
+    # Keras 3 models convert reliably through a SavedModel (concrete functions keep their
+    # variables as resources, which the calibrator cannot read).
+    with tempfile.TemporaryDirectory() as tmp:
+        model.export(tmp, format="tf_saved_model", verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
+        tflite = _quantize(converter, reps)
+    ops = operators(tflite)
+    extra = sorted(set(ops) - SEED_OPERATORS)
+    if extra:
+        raise ModelError(f"the converted graph has operators outside the seed's set: {extra}")
+    tflite = short_tensor_names(tflite)
+    params = model_params(cfg)
+    params["hash"] = hashlib.md5(tflite).hexdigest()
+    out = metadata.write_params(tflite, params)
+    interp = tf.lite.Interpreter(model_content=out)
+    inp = interp.get_input_details()[0]
+    report = {"bytes": len(out), "operators": len(ops), "operator_types": sorted(set(ops)),
+              "input_shape": inp["shape"].tolist(),
+              "input_quantization": [float(inp["quantization"][0]),
+                                     int(inp["quantization"][1])],
+              "parameters": int(trained.count_params())}
+    return out, report

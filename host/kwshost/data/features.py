@@ -1,0 +1,188 @@
+"""The feature cache: augmented examples turned into int8 spectrograms by our C frontend.
+
+Augmenting and computing features on the fly would cost more CPU than training itself on a
+small machine, so each split is precomputed once into memory-mapped arrays:
+
+    CACHE/<split>_x.npy   int8  [N, 118, 108]   spectrograms, exactly what the device computes
+    CACHE/<split>_y.npy   uint8 [N]              class index
+    CACHE/cache.json      the recipe (dataset, seeds, settings); a changed recipe rebuilds
+
+Speaker groups (one TTS voice configuration each) are split between training and validation,
+so validation accuracy measures unheard voices. Example `i` of a split is augmented with a
+generator seeded by (seed, split, i): the cache is the same whatever `jobs` is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from kwshost.data.augment import AugmentSettings, make_example
+from kwshost.errors import KwsError
+
+SPLITS = ("train", "val")
+CHUNK = 128
+
+
+def frontend_settings(overrides: dict | None = None):
+    """The seed's frontend settings with the config's overrides (the frontend's own dataclass)."""
+    from kwshost.frontend import FrontendSettings
+
+    if not overrides:
+        return FrontendSettings()
+    return FrontendSettings.from_params({k if k.startswith("fe.") else f"fe.{k}": v
+                                         for k, v in overrides.items()})
+
+
+def spectrograms(audio: list[np.ndarray], settings, warmup_ms: int) -> np.ndarray:
+    """int8 [n, rows, channels] for equally long float clips that start with `warmup_ms` of
+    warm-up audio.
+
+    The frontend runs over warm-up and clip (so noise reduction has settled, as the seed's
+    training does), then only the clip's own rows are quantized: the device also quantizes
+    exactly the model's 118-row window, so training sees what the device computes.
+    """
+    from kwshost import frontend
+
+    x = np.stack(audio)
+    pcm = np.clip(np.round(x * 32767.0), -32768, 32767).astype(np.int16)
+    keep = settings.n_rows(pcm.shape[1] - settings.sample_rate_hz * warmup_ms // 1000)
+    rows = frontend.batch_rows(pcm, settings)[:, -keep:, :]
+    return np.stack([frontend.quantize(r, settings) for r in rows])
+
+
+def _group_split(group: str, validation_percent: int) -> str:
+    # TTS engines with one or two voices (festival, flite) and user recordings stay in training:
+    # validating on them would remove a whole engine from the few voices we have.
+    if not group.startswith("espeak:"):
+        return "train"
+    h = int(hashlib.sha1(group.encode()).hexdigest()[:8], 16)
+    return "val" if h % 100 < validation_percent else "train"
+
+
+def plan_examples(manifest: dict, cache, seed: int) -> dict[str, list[tuple[int, str]]]:
+    """Per split: (clip index or -1, kind) for every example, in a seeded shuffled order."""
+    clips = manifest["clips"]
+    classes = manifest["classes"]
+    keyword, unknown = classes[0], classes[1]
+    rng = np.random.default_rng(seed)
+    plans: dict[str, list[tuple[int, str]]] = {}
+    for split in SPLITS:
+        idx = [i for i, c in enumerate(clips)
+               if _group_split(c["group"], cache.validation_percent) == split]
+        kw = [i for i in idx if clips[i]["label"] == keyword]
+        unk = [i for i in idx if clips[i]["label"] == unknown]
+        if not kw or not unk:
+            raise KwsError(f"the {split} split has no {'keyword' if not kw else unknown} clips",
+                           hint="make a larger dataset (kwshost dataset make --size small)")
+        variants = cache.keyword_variants if split == "train" else cache.validation_variants
+        examples = [(i, "keyword") for i in kw for _ in range(variants)]
+        n_unknown = int(len(examples) * cache.unknown_multiplier)
+        aug = AugmentSettings(warmup_ms=cache.warmup_ms)
+        for _ in range(n_unknown):
+            r = rng.random()
+            if r < aug.silence_p:
+                examples.append((-1, "silence"))
+            elif r < aug.silence_p + aug.cropped_keyword_p:
+                examples.append((int(rng.choice(kw)), "cropped"))
+            else:
+                examples.append((int(rng.choice(unk)), "speech"))
+        order = rng.permutation(len(examples))
+        plans[split] = [examples[k] for k in order]
+    return plans
+
+
+def _recipe(dataset: Path, manifest: dict, cache, seed: int, fe_overrides: dict) -> dict:
+    return {"dataset": str(dataset.resolve()), "dataset_seed": manifest["seed"],
+            "n_clips": len(manifest["clips"]), "cache": asdict(cache), "seed": seed,
+            "frontend": fe_overrides, "augment": asdict(AugmentSettings())}
+
+
+_worker: dict = {}
+
+
+def _init_worker(dataset: str, manifest: dict, fe_overrides: dict, warmup_ms: int) -> None:
+    root = Path(dataset)
+    _worker["clips"] = manifest["clips"]
+    _worker["root"] = root
+    _worker["noises"] = [sf.read(root / n["path"], dtype="float32")[0]
+                         for n in manifest["noises"]]
+    _worker["settings"] = frontend_settings(fe_overrides)
+    _worker["aug"] = AugmentSettings(warmup_ms=warmup_ms)
+    _worker["audio"] = {}
+
+
+def _clip(i: int) -> np.ndarray:
+    cache = _worker["audio"]
+    if i not in cache:
+        if len(cache) > 4000:
+            cache.clear()
+        cache[i] = sf.read(_worker["root"] / _worker["clips"][i]["path"], dtype="float32")[0]
+    return cache[i]
+
+
+def _compute_chunk(args: tuple[str, int, int, list[tuple[int, str]]]):
+    split, seed, start, items = args
+    audio = []
+    for k, (clip, kind) in enumerate(items):
+        rng = np.random.default_rng([seed, SPLITS.index(split), start + k])
+        src = _clip(clip) if clip >= 0 else np.zeros(0, dtype=np.float32)
+        audio.append(make_example(src, kind, rng, _worker["noises"], _worker["aug"]))
+    return split, start, spectrograms(audio, _worker["settings"], _worker["aug"].warmup_ms)
+
+
+def build_cache(dataset: Path, out: Path, cache, seed: int, fe_overrides: dict,
+                jobs: int = 1, progress=None) -> dict[str, int]:
+    """Build (or reuse, if the recipe is unchanged) the cache; returns examples per split."""
+    manifest_path = dataset / "manifest.json"
+    if not manifest_path.exists():
+        raise KwsError(f"no dataset at {dataset} (manifest.json missing)",
+                       hint="make one first: kwshost dataset make " + str(dataset))
+    manifest = json.loads(manifest_path.read_text())
+    recipe = _recipe(dataset, manifest, cache, seed, fe_overrides)
+    info_path = out / "cache.json"
+    if info_path.exists():
+        info = json.loads(info_path.read_text())
+        if info.get("recipe") == recipe and info.get("complete"):
+            return info["counts"]
+    out.mkdir(parents=True, exist_ok=True)
+    plans = plan_examples(manifest, cache, seed)
+    settings = frontend_settings(fe_overrides)
+    rows, channels = settings.spectrogram_shape
+    label_of = {c: k for k, c in enumerate(manifest["classes"])}
+    arrays = {}
+    work = []
+    for split, items in plans.items():
+        x = np.lib.format.open_memmap(out / f"{split}_x.npy", mode="w+", dtype=np.int8,
+                                      shape=(len(items), rows, channels))
+        y = np.array([label_of[manifest["classes"][0]] if kind == "keyword"
+                      else label_of[manifest["classes"][1]] for _, kind in items], np.uint8)
+        np.save(out / f"{split}_y.npy", y)
+        arrays[split] = x
+        work += [(split, seed, s, items[s:s + CHUNK]) for s in range(0, len(items), CHUNK)]
+    total = sum(len(v) for v in plans.values())
+    task = progress.add_task("features", total=total) if progress else None
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(max(1, jobs), _init_worker,
+                  (str(dataset), manifest, fe_overrides, cache.warmup_ms)) as pool:
+        for split, start, feats in pool.imap_unordered(_compute_chunk, work):
+            arrays[split][start:start + len(feats)] = feats
+            if progress:
+                progress.advance(task, len(feats))
+    for x in arrays.values():
+        x.flush()
+    counts = {s: len(p) for s, p in plans.items()}
+    info_path.write_text(json.dumps({"recipe": recipe, "counts": counts, "complete": True,
+                                     "classes": manifest["classes"]}, indent=1))
+    return counts
+
+
+def load_split(out: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """The memory-mapped features and labels of one split."""
+    return (np.load(out / f"{split}_x.npy", mmap_mode="r"), np.load(out / f"{split}_y.npy"))

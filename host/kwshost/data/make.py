@@ -1,0 +1,219 @@
+"""`kwshost dataset make`: synthesize keyword and `_unknown_` clips and background noise offline.
+
+Layout of OUT (a plain directory, easy to inspect or extend by hand):
+
+    OUT/alexa/<voice-group>__<n>.wav       keyword clips, 16 kHz mono int16
+    OUT/_unknown_/<voice-group>__<n>.wav   confusable words, vocabulary, sentences
+    OUT/_background_noise_/<kind>_<n>.wav  synthesized noise (babble is made from `_unknown_`)
+    OUT/manifest.json                      every clip with its voice, text, class and duration
+
+The plan (who says what with which prosody) is drawn from one seeded RNG before any work is
+shared out, so the result does not depend on `--jobs`.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import random
+import subprocess
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from kwshost.data import noise as noise_mod
+from kwshost.data import voices as voices_mod
+from kwshost.data import words
+from kwshost.errors import KwsError
+
+SAMPLE_RATE = 16000
+KEYWORD = "alexa"
+UNKNOWN = "_unknown_"
+NOISE_DIR = "_background_noise_"
+SIZE_PRESETS = {"tiny": 16, "small": 300, "medium": 3000, "large": 10000}
+UNKNOWN_PER_KEYWORD = 2.0
+ENGINE_WEIGHTS = {"espeak": 0.7, "festival": 0.15, "flite": 0.15}
+
+
+@dataclass
+class ClipPlan:
+    path: str            # relative to OUT
+    label: str
+    kind: str            # "keyword", "confusable", "word", "sentence", "user"
+    engine: str
+    voice: str
+    group: str
+    text: str
+    prosody: dict
+    formant_cents: int   # sox pitch shift applied after synthesis (moves formants and F0)
+
+
+def parse_size(size: str | int) -> int:
+    if isinstance(size, int) or str(size).isdigit():
+        return int(size)
+    if size not in SIZE_PRESETS:
+        raise KwsError(f"unknown --size {size!r}",
+                       hint=f"use a number of keyword clips or one of {', '.join(SIZE_PRESETS)}")
+    return SIZE_PRESETS[size]
+
+
+def _pick_voice(rng: random.Random, by_engine: dict[str, list[voices_mod.Voice]]):
+    engines = [e for e in ENGINE_WEIGHTS if by_engine.get(e)]
+    engine = rng.choices(engines, [ENGINE_WEIGHTS[e] for e in engines])[0]
+    if engine == "espeak":
+        # Three in four espeak clips use an English accent; the rest a foreign one.
+        pool = by_engine["espeak"]
+        english = [v for v in pool if v.name.split("+")[0].startswith("en")]
+        if english and rng.random() < 0.75:
+            return rng.choice(english)
+        return rng.choice(pool)
+    return rng.choice(by_engine[engine])
+
+
+def plan(n_keyword: int, seed: int) -> list[ClipPlan]:
+    rng = random.Random(seed)
+    by_engine: dict[str, list[voices_mod.Voice]] = {}
+    for v in voices_mod.training_voices():
+        by_engine.setdefault(v.engine, []).append(v)
+    plans: list[ClipPlan] = []
+    n_unknown = int(round(n_keyword * UNKNOWN_PER_KEYWORD))
+    for i in range(n_keyword + n_unknown):
+        voice = _pick_voice(rng, by_engine)
+        if i < n_keyword:
+            label, kind = KEYWORD, "keyword"
+            english = voice.engine != "espeak" or voice.name.startswith("en")
+            if voice.engine == "espeak" and english and rng.random() < 0.25:
+                text = rng.choice(words.KEYWORD_PHONEMES_ESPEAK)
+            else:
+                text = rng.choice(words.KEYWORD_SPELLINGS)
+        else:
+            label = UNKNOWN
+            kind, text = words.unknown_text(rng)
+        cents = rng.randint(-300, 300) if rng.random() < 0.5 else 0
+        safe_group = voice.group.replace(":", "-").replace("+", "-")
+        plans.append(ClipPlan(f"{label}/{safe_group}__{i:06d}.wav", label, kind, voice.engine,
+                              voice.name, voice.group, text,
+                              voices_mod.random_prosody(voice, rng), cents))
+    return plans
+
+
+def _formant_shift(audio: np.ndarray, cents: int) -> np.ndarray:
+    if cents == 0 or len(audio) == 0:
+        return audio
+    proc = subprocess.run(["sox", "-t", "f32", "-r", str(SAMPLE_RATE), "-c", "1", "-",
+                           "-t", "f32", "-", "pitch", str(cents)],
+                          input=audio.astype(np.float32).tobytes(), capture_output=True,
+                          check=True)
+    return np.frombuffer(proc.stdout, dtype=np.float32).copy()
+
+
+def _run_chunk(args: tuple[str, list[ClipPlan]]) -> list[dict]:
+    out_dir, chunk = args
+    first = chunk[0]
+    voice = voices_mod.Voice(first.engine, first.voice)
+    try:
+        clips = voices_mod.synthesize(voice, [(p.text, p.prosody) for p in chunk])
+    except (subprocess.SubprocessError, RuntimeError, OSError) as e:
+        # One failing voice must not sink the whole dataset: report it in the manifest.
+        return [{"path": p.path, "error": f"{type(e).__name__}: {e}"[:300]} for p in chunk]
+    rows = []
+    for p, audio in zip(chunk, clips, strict=True):
+        audio = _formant_shift(audio, p.formant_cents)
+        peak = float(np.max(np.abs(audio))) if len(audio) else 0.0
+        if peak < 1e-4:
+            rows.append({"path": p.path, "error": "silent output"})
+            continue
+        audio = 0.9 * audio / peak
+        path = Path(out_dir) / p.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(path, audio, SAMPLE_RATE, subtype="PCM_16")
+        rows.append({**asdict(p), "duration_s": round(len(audio) / SAMPLE_RATE, 3)})
+    return rows
+
+
+def _chunks(plans: list[ClipPlan], size: int = 40) -> list[list[ClipPlan]]:
+    by_voice: dict[tuple[str, str], list[ClipPlan]] = {}
+    for p in plans:
+        by_voice.setdefault((p.engine, p.voice), []).append(p)
+    out = []
+    for group in by_voice.values():
+        out += [group[i:i + size] for i in range(0, len(group), size)]
+    return out
+
+
+def import_recordings(src: Path, out: Path) -> list[dict]:
+    """Copy the user's own `SRC/<class>/*.wav` into the dataset, resampled to 16 kHz mono."""
+    rows = []
+    for wav in sorted(src.glob("*/*.wav")):
+        label = wav.parent.name
+        audio, rate = sf.read(wav, dtype="float32")
+        audio = voices_mod.to_16k(audio, rate)
+        rel = f"{label}/user-{wav.stem}.wav"
+        (out / label).mkdir(parents=True, exist_ok=True)
+        sf.write(out / rel, audio, SAMPLE_RATE, subtype="PCM_16")
+        rows.append({"path": rel, "label": label, "kind": "user", "engine": "user",
+                     "voice": wav.stem, "group": f"user:{wav.stem}", "text": "",
+                     "duration_s": round(len(audio) / SAMPLE_RATE, 3)})
+    if not rows:
+        raise KwsError(f"no recordings found in {src}", hint="expected DIR/<class>/*.wav")
+    return rows
+
+
+def make_noises(out: Path, rows: list[dict], n_files: int, seconds: float,
+                seed: int) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    speech_paths = [r["path"] for r in rows if r.get("kind") in ("sentence", "word", "confusable")]
+    speech = [sf.read(out / p, dtype="float32")[0] for p in speech_paths[:200]]
+    (out / NOISE_DIR).mkdir(parents=True, exist_ok=True)
+    noise_rows = []
+    for i in range(n_files):
+        kind = noise_mod.KINDS[i % len(noise_mod.KINDS)]
+        x = noise_mod.make_noise(kind, rng, seconds, speech)
+        rel = f"{NOISE_DIR}/{kind}_{i:04d}.wav"
+        sf.write(out / rel, x, SAMPLE_RATE, subtype="PCM_16")
+        noise_rows.append({"path": rel, "label": NOISE_DIR, "kind": kind,
+                           "duration_s": seconds})
+    return noise_rows
+
+
+def make_dataset(out: Path, size: str | int, jobs: int, seed: int,
+                 recordings: Path | None = None, progress=None) -> dict:
+    n_keyword = parse_size(size)
+    out.mkdir(parents=True, exist_ok=True)
+    plans = plan(n_keyword, seed)
+    chunks = _chunks(plans)
+    rows: list[dict] = []
+    task = progress.add_task("synthesizing", total=len(plans)) if progress else None
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(max(1, jobs)) as pool:
+        for chunk_rows in pool.imap_unordered(_run_chunk, [(str(out), c) for c in chunks]):
+            rows += chunk_rows
+            if progress:
+                progress.advance(task, len(chunk_rows))
+    errors = [r for r in rows if "error" in r]
+    rows = sorted((r for r in rows if "error" not in r), key=lambda r: r["path"])
+    if recordings:
+        rows += import_recordings(recordings, out)
+    n_noise = max(len(noise_mod.KINDS), n_keyword // 100)
+    noise_seconds = 4.0 if n_keyword < 100 else 10.0
+    noises = make_noises(out, rows, n_noise, noise_seconds, seed + 1)
+    manifest = {
+        "format": "kwshost-dataset-1",
+        "seed": seed,
+        "size": n_keyword,
+        "classes": [KEYWORD, UNKNOWN],
+        "counts": dict(Counter(r["label"] for r in rows)),
+        "durations_s": {k: round(sum(r["duration_s"] for r in rows if r["label"] == k), 1)
+                        for k in (KEYWORD, UNKNOWN)},
+        "groups": len({r["group"] for r in rows}),
+        "noise_files": len(noises),
+        "errors": errors[:50],
+        "n_errors": len(errors),
+        "clips": rows,
+        "noises": noises,
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return manifest

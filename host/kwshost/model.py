@@ -1,0 +1,100 @@
+"""TENet12 in Keras: the seed's keyword model (temporal efficient network, 3 groups of 4 blocks).
+
+Layer plan, as the seed's converted graph shows it (input 118 x 1 x 108, time first):
+
+    conv 3x1 (108 -> 32, no activation)
+    12 x inverted bottleneck block:
+        conv 1x1 (32 -> 96) + ReLU
+        depthwise 9x1, stride 2 on the first block of each group + ReLU
+        conv 1x1 (96 -> 32), no activation
+        shortcut: identity, or conv 1x1 stride 2 + ReLU on the first block of a group
+        add + ReLU
+    average pool over time (15 steps), reshape, dense (2), softmax
+
+Every convolution is followed by batch normalization while training; the TFLite converter folds
+it into the convolution, so the int8 graph holds only CONV_2D, DEPTHWISE_CONV_2D, ADD,
+AVERAGE_POOL_2D, RESHAPE, FULLY_CONNECTED and SOFTMAX: the seed's operators.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TENetShape:
+    time_steps: int = 118
+    features: int = 108
+    classes: int = 2
+    channels: int = 32
+    expansion: int = 3            # 96 = 3 x 32 channels inside a block
+    groups: int = 3
+    blocks_per_group: int = 4
+    kernel: int = 9
+
+
+@functools.cache
+def custom_objects() -> dict:
+    """Layers of ours that `keras.models.load_model` must know."""
+    import keras
+
+    class Squeeze(keras.layers.Layer):
+        """(batch, 1, 1, C) -> (batch, C) as one RESHAPE with a constant shape [-1, C].
+
+        Keras' Flatten/Reshape compute the batch size at run time, which the converter turns
+        into SHAPE, STRIDED_SLICE and PACK operators the seed's graph does not have.
+        """
+
+        def call(self, x):
+            return keras.ops.reshape(x, (-1, x.shape[-1]))
+
+        def compute_output_shape(self, input_shape):
+            return (input_shape[0], input_shape[-1])
+
+    return {"Squeeze": Squeeze}
+
+
+def build_tenet(shape: TENetShape = TENetShape(), batch_size: int | None = None,
+                dropout: float = 0.0):
+    """The Keras model; input (batch, time, 1, features): the int8 spectrogram values as floats.
+
+    Training on the raw int8 values (-128..127) makes the converter calibrate the input to
+    scale 1, zero point 0, so the device feeds the frontend's int8 rows in unchanged.
+    """
+    import keras
+    from keras import layers
+
+    def bn(x):
+        return layers.BatchNormalization(momentum=0.99, epsilon=1e-3)(x)
+
+    inputs = keras.Input(shape=(shape.time_steps, 1, shape.features), batch_size=batch_size,
+                         name="spectrogram")
+    x = layers.Conv2D(shape.channels, (3, 1), padding="same", name="stem")(inputs)
+    x = bn(x)
+    wide = shape.channels * shape.expansion
+    for g in range(shape.groups):
+        for b in range(shape.blocks_per_group):
+            stride = 2 if b == 0 else 1
+            y = layers.Conv2D(wide, 1, padding="valid")(x)
+            y = layers.ReLU()(bn(y))
+            y = layers.DepthwiseConv2D((shape.kernel, 1), strides=(stride, stride),
+                                       padding="same")(y)
+            y = layers.ReLU()(bn(y))
+            y = layers.Conv2D(shape.channels, 1, padding="valid")(y)
+            y = bn(y)
+            if stride == 2:
+                shortcut = layers.Conv2D(shape.channels, 1, strides=(2, 2), padding="same")(x)
+                shortcut = layers.ReLU()(bn(shortcut))
+            else:
+                shortcut = x
+            x = layers.ReLU(name=f"g{g}b{b}_out")(layers.Add()([y, shortcut]))
+    steps = x.shape[1]
+    x = layers.AveragePooling2D(pool_size=(steps, 1))(x)
+    x = custom_objects()["Squeeze"]()(x)
+    if dropout:
+        x = layers.Dropout(dropout)(x)
+    x = layers.Dense(shape.classes)(x)
+    outputs = layers.Softmax(name="scores")(x)
+    return keras.Model(inputs, outputs, name="tenet12")
+

@@ -1,0 +1,196 @@
+"""Training TENet12 on the feature cache: schedule, class weights, checkpoints, resume.
+
+A run directory holds everything a run needs to continue in a later session:
+
+    RUN/cache/            the feature cache (kwshost.data.features)
+    RUN/last.keras        model + optimizer state after the latest epoch (`--resume` loads it)
+    RUN/best.keras        the epoch with the best validation accuracy (`kwshost convert` uses it)
+    RUN/state.json        epochs done, global step, best accuracy, wall time, history
+    RUN/history.csv       loss, accuracy and validation figures per epoch
+    RUN/logs/             TensorBoard logs, when tensorboard is installed
+
+The learning rate follows the seed's stepped schedule scaled to `total_steps`, set per step
+from the optimizer's own step counter, so a resumed run continues the schedule where it was.
+With several GPUs, `tf.distribute.MirroredStrategy` builds the model on all of them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from kwshost.data import features
+from kwshost.errors import KwsError
+from kwshost.train_config import TrainConfig
+
+
+def class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
+    """'balanced' weights: n / (classes * count), as scikit-learn and the seed compute them."""
+    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
+    return np.where(counts > 0, len(y) / (n_classes * np.maximum(counts, 1)), 0.0)
+
+
+class BatchFeeder:
+    """Shuffled batches straight from the memory-mapped cache, reshuffled per epoch (seeded)."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, n_classes: int, batch_size: int,
+                 seed: int, weights: np.ndarray | None) -> None:
+        self.x, self.y, self.n_classes = x, y, n_classes
+        self.batch_size, self.seed, self.weights = batch_size, seed, weights
+
+    def batches(self, epoch: int, steps: int):
+        rng = np.random.default_rng([self.seed, epoch])
+        order = np.concatenate([rng.permutation(len(self.y))
+                                for _ in range(math.ceil(steps * self.batch_size / len(self.y))
+                                               + 1)])
+        for s in range(steps):
+            idx = np.sort(order[s * self.batch_size:(s + 1) * self.batch_size])
+            yield self.batch(idx)
+
+    def batch(self, idx: np.ndarray):
+        x = np.asarray(self.x[idx], dtype=np.float32)[:, :, None, :]
+        y = np.eye(self.n_classes, dtype=np.float32)[self.y[idx]]
+        if self.weights is None:
+            return x, y
+        return x, y, self.weights[self.y[idx]].astype(np.float32)
+
+
+def _strategy():
+    import tensorflow as tf
+
+    gpus = tf.config.list_logical_devices("GPU")
+    return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+
+
+def _callbacks(cfg: TrainConfig, run: Path, state: dict, deadline: float | None):
+    import keras
+
+    class Schedule(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            step = int(self.model.optimizer.iterations.numpy())
+            self.model.optimizer.learning_rate.assign(cfg.learning_rate(step))
+
+    class Checkpoint(keras.callbacks.Callback):
+        """Saves last/best and the state file after every epoch; stops at the deadline."""
+
+        def __init__(self):
+            super().__init__()
+            self.t0 = time.time()
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            state["epochs_done"] = epoch + 1
+            state["global_step"] = int(self.model.optimizer.iterations.numpy())
+            state["train_seconds"] = state.get("train_seconds", 0.0) + time.time() - self.t0
+            self.t0 = time.time()
+            row = {k: float(v) for k, v in logs.items()}
+            row["epoch"] = epoch + 1
+            row["lr"] = float(cfg.learning_rate(state["global_step"]))
+            state.setdefault("history", []).append(row)
+            self.model.save(run / "last.keras")
+            acc = row.get("val_accuracy", row.get("accuracy", 0.0))
+            if acc >= state.get("best_val_accuracy", -1.0):
+                state["best_val_accuracy"] = acc
+                state["best_epoch"] = epoch + 1
+                self.model.save(run / "best.keras")
+            (run / "state.json").write_text(json.dumps(state, indent=1))
+            if deadline is not None and time.time() > deadline:
+                print(f"time budget reached after epoch {epoch + 1}: stopping "
+                      "(continue with --resume)")
+                self.model.stop_training = True
+
+    callbacks = [keras.callbacks.TerminateOnNaN(), Schedule(), Checkpoint(),
+                 keras.callbacks.CSVLogger(str(run / "history.csv"), append=True)]
+    try:
+        import tensorboard  # noqa: F401  (optional: pip install tensorboard)
+
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run / "logs"),
+                                                     update_freq=100, profile_batch=0))
+    except ImportError:
+        pass
+    return callbacks
+
+
+def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
+          jobs: int = 1, max_minutes: float | None = None, verbose: int = 1,
+          progress=None) -> dict:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    run = cfg.path(cfg.run_dir)
+    run.mkdir(parents=True, exist_ok=True)
+    cache_dir = run / "cache"
+    counts = features.build_cache(cfg.path(cfg.dataset), cache_dir, cfg.cache, cfg.seed,
+                                  cfg.frontend, jobs=jobs, progress=progress)
+    if progress is not None:
+        progress.stop()
+    x_train, y_train = features.load_split(cache_dir, "train")
+    x_val, y_val = features.load_split(cache_dir, "val")
+    n_classes = len(cfg.classes)
+    weights = class_weights(y_train, n_classes) if cfg.class_weights == "balanced" else None
+
+    import keras
+    import tensorflow as tf
+
+    tf.config.optimizer.set_jit(False)   # XLA is 6-10x slower on small CPUs
+    keras.utils.set_random_seed(cfg.seed)
+    state_path = run / "state.json"
+    state: dict = {}
+    from kwshost.model import TENetShape, build_tenet, custom_objects
+
+    with _strategy().scope():
+        if resume and (run / "last.keras").exists():
+            model = keras.models.load_model(run / "last.keras",
+                                             custom_objects=custom_objects())
+            state = json.loads(state_path.read_text()) if state_path.exists() else {}
+            print(f"resuming from epoch {state.get('epochs_done', 0)}, "
+                  f"step {int(model.optimizer.iterations.numpy())}")
+        else:
+            if resume:
+                print(f"nothing to resume in {run}: starting fresh")
+            rows, channels = x_train.shape[1:]
+            model = build_tenet(TENetShape(time_steps=rows, features=channels,
+                                           classes=n_classes))
+            model.compile(loss="categorical_crossentropy",
+                          optimizer=keras.optimizers.Adam(learning_rate=0.001, epsilon=1e-8),
+                          metrics=["accuracy"], jit_compile=False)
+    state.update({"config": cfg.name, "cache_counts": counts,
+                  "train_class_counts": np.bincount(y_train, minlength=n_classes).tolist(),
+                  "parameters": int(model.count_params())})
+    total_epochs = math.ceil(cfg.total_steps / cfg.steps_per_epoch)
+    start_epoch = int(state.get("epochs_done", 0))
+    end_epoch = total_epochs if epochs is None else min(total_epochs, start_epoch + epochs)
+    if start_epoch >= end_epoch:
+        print(f"training already complete ({start_epoch}/{total_epochs} epochs)")
+        return state
+
+    feeder = BatchFeeder(x_train, y_train, n_classes, cfg.batch_size, cfg.seed, weights)
+    spec = (tf.TensorSpec((None, *x_train.shape[1:2], 1, x_train.shape[2]), tf.float32),
+            tf.TensorSpec((None, n_classes), tf.float32))
+    if weights is not None:
+        spec = (*spec, tf.TensorSpec((None,), tf.float32))
+
+    def gen():
+        epoch = start_epoch
+        while True:
+            yield from feeder.batches(epoch, cfg.steps_per_epoch)
+            epoch += 1
+
+    train_ds = tf.data.Dataset.from_generator(gen, output_signature=spec).prefetch(4)
+    val_feeder = BatchFeeder(x_val, y_val, n_classes, 500, cfg.seed, None)
+    val_x, val_y = val_feeder.batch(np.arange(len(y_val)))
+    deadline = time.time() + max_minutes * 60 if max_minutes else None
+    t0 = time.time()
+    model.fit(train_ds, validation_data=(val_x, val_y), epochs=end_epoch,
+              initial_epoch=start_epoch, steps_per_epoch=cfg.steps_per_epoch,
+              callbacks=_callbacks(cfg, run, state, deadline), verbose=verbose)
+    elapsed = time.time() - t0
+    steps = state.get("global_step", 0)
+    print(f"trained to step {steps} in {elapsed:.0f} s this session; best validation "
+          f"accuracy {state.get('best_val_accuracy', 0):.4f} (epoch {state.get('best_epoch')})")
+    if not (run / "best.keras").exists():
+        raise KwsError("training produced no checkpoint")
+    return state

@@ -1,0 +1,120 @@
+"""The training configuration: one typed dataclass, read from TOML files in configs/.
+
+Everything that defines a model lives here, once: classes, the feature cache's recipe, the
+learning-rate schedule, the detector parameters and frontend overrides that `kwshost convert`
+writes into the model's SL_PARAMSv1 metadata. A TOML file names only what it changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kwshost.errors import KwsError
+from kwshost.paths import REPO_ROOT
+
+CONFIG_DIR = REPO_ROOT / "configs"
+
+# The seed's stepped schedule (from kws_streaming): (steps, learning rate). 100,400 steps of
+# batch 100. `TrainConfig.schedule()` scales the step counts to the budget we can afford.
+SEED_SCHEDULE: tuple[tuple[int, float], ...] = (
+    (100, 0.001), (100, 0.002), (100, 0.003), (100, 0.004), (30000, 0.005),
+    (30000, 0.002), (20000, 0.0005), (10000, 1e-5), (5000, 1e-6), (5000, 1e-7),
+)
+
+
+@dataclass(frozen=True)
+class DetectorParams:
+    """What the device's detector needs (MLTK's audio classifier parameters)."""
+
+    latency_ms: int = 200
+    minimum_count: int = 2
+    average_window_duration_ms: int = 440
+    detection_threshold: int = 204
+    suppression_ms: int = 900
+    volume_gain: int = 0
+
+
+@dataclass(frozen=True)
+class CacheParams:
+    """How `kwshost train` turns the dataset's clips into precomputed feature examples."""
+
+    keyword_variants: int = 4          # augmented copies of each keyword clip
+    validation_variants: int = 1
+    unknown_multiplier: float = 1.5    # `_unknown_` examples per keyword example (the seed's)
+    validation_percent: int = 10       # share of speaker groups kept for validation
+    warmup_ms: int = 1000              # audio before the clip that warms up noise reduction
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    name: str = "keyword_spotting_alexa_kwshost"
+    version: int = 1
+    description: str = 'Keyword spotting classifier to detect: "alexa"'
+    classes: tuple[str, ...] = ("alexa", "_unknown_")
+    batch_size: int = 100
+    total_steps: int = 20000           # the budget; the seed's schedule is scaled to it
+    steps_per_epoch: int = 500
+    seed: int = 1
+    class_weights: str = "balanced"
+    dataset: str = "data/alexa"        # relative to the repository, or absolute
+    run_dir: str = "runs/alexa"
+    cache: CacheParams = field(default_factory=CacheParams)
+    detector: DetectorParams = field(default_factory=DetectorParams)
+    frontend: dict = field(default_factory=dict)   # overrides of the seed's fe.* settings
+
+    def schedule(self) -> list[tuple[int, float]]:
+        """The seed's schedule with its step counts scaled to `total_steps` (warm-up kept)."""
+        seed_total = sum(s for s, _ in SEED_SCHEDULE)
+        scale = self.total_steps / seed_total
+        return [(max(1, round(s * scale)), lr) for s, lr in SEED_SCHEDULE]
+
+    def learning_rate(self, step: int) -> float:
+        for steps, lr in self.schedule():
+            if step < steps:
+                return lr
+            step -= steps
+        return SEED_SCHEDULE[-1][1]
+
+    def path(self, value: str) -> Path:
+        p = Path(value)
+        return p if p.is_absolute() else REPO_ROOT / p
+
+    def replace(self, **changes) -> TrainConfig:
+        return dataclasses.replace(self, **changes)
+
+
+def _build(cls, data: dict, where: str):
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in data.items():
+        if key not in names:
+            raise KwsError(f"{where}: unknown setting {key!r}",
+                           hint=f"known settings: {', '.join(sorted(names))}")
+        sub = {"cache": CacheParams, "detector": DetectorParams}.get(key) if cls is TrainConfig \
+            else None
+        if sub is not None:
+            value = _build(sub, value, f"{where}[{key}]")
+        elif isinstance(value, list):
+            value = tuple(value)
+        kwargs[key] = value
+    return cls(**kwargs)
+
+
+def load_config(path: str | Path | None) -> TrainConfig:
+    """A config from TOML (a name in configs/ or a path); None gives the defaults."""
+    if path is None:
+        return TrainConfig()
+    p = Path(path)
+    if not p.exists() and (CONFIG_DIR / f"{path}.toml").exists():
+        p = CONFIG_DIR / f"{path}.toml"
+    if not p.exists():
+        raise KwsError(f"config {path} not found",
+                       hint=f"give a TOML path or a name from {CONFIG_DIR}")
+    try:
+        data = tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as e:
+        raise KwsError(f"{p}: {e}") from e
+    return _build(TrainConfig, data, str(p))
