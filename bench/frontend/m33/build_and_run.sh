@@ -1,0 +1,15 @@
+#!/bin/sh
+# Builds the Cortex-M33 cost bench of the frontend and runs it on QEMU mps2-an505 with
+# -icount shift=0 (one virtual nanosecond per instruction). Prints "rows=N ticks=T ...":
+# instructions per row = T * 50 / N (the 20 MHz timer ticks once per 50 instructions).
+set -e
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../../.." && pwd)
+out=${1:-"$repo/build/bench_frontend_m33"}
+mkdir -p "$out"
+arm-none-eabi-gcc -mcpu=cortex-m33 -mthumb -mfloat-abi=hard -mfpu=fpv5-sp-d16 -O2 -std=c11 \
+  -Wall -Wextra -ffunction-sections -fdata-sections -I"$repo/firmware" -I"$repo/firmware/common" \
+  -nostartfiles --specs=nano.specs -T"$here/link.ld" -Wl,--gc-sections \
+  "$here/startup.c" "$here/bench_main.c" "$repo"/firmware/frontend/*.c -lm -o "$out/frontend_m33.elf"
+qemu-system-arm -M mps2-an505 -cpu cortex-m33 -nographic -monitor none -serial none \
+  -icount shift=0 -semihosting-config enable=on,target=native -kernel "$out/frontend_m33.elf"

@@ -1,0 +1,130 @@
+"""Frontend bench: bit-exactness over an hour of varied audio, host throughput against MLTK's
+AudioFeatureGenerator (and TensorFlow's audio_microfrontend op when importable) measured in
+the same run, and the Cortex-M33 instruction count of one 10 ms step on QEMU.
+
+    .venv/bin/python bench/frontend/run.py              # 1 hour, all parts
+    .venv/bin/python bench/frontend/run.py --minutes 5  # quicker
+
+Throughput is seconds of audio per second of one core; each side is timed around its own
+computation only (MLTK inside its process, no file I/O). The audio: 120 s recordings of every
+kind in bench/frontend/signals.py (espeak-ng speech, noise, silence, square waves, clipping,
+DC, very quiet, sweeps, impulses, mixtures), each run from a fresh frontend as MLTK's wrapper
+does (its one-call limit is 134 s), with the seed model's settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path[:0] = [str(REPO / "host"), str(HERE)]
+
+import reference  # noqa: E402
+import signals  # noqa: E402
+from kwshost import frontend  # noqa: E402
+
+SEGMENT_S = 120
+M33_HZ = 78e6
+
+
+def exactness_and_speed(minutes: float, settings) -> dict:
+    py = reference.ref_python()
+    n_clips = max(1, round(minutes * 60 / SEGMENT_S))
+    t = time.perf_counter()
+    audio = np.stack([signals.stream(SEGMENT_S, seed=1000 + i) for i in range(n_clips)])
+    print(f"audio: {n_clips} x {SEGMENT_S} s = {audio.size / 16000 / 3600:.2f} h "
+          f"(made in {time.perf_counter() - t:.0f} s)")
+    frontend.batch_rows(audio[:1, :16000], settings)  # load the library first
+    t = time.perf_counter()
+    ours = frontend.batch_rows(audio, settings)
+    ours_s = time.perf_counter() - t
+    ours_q = frontend.spectrograms(audio, settings)
+    result = {"seconds": audio.size / 16000, "ours_s": ours_s, "values": ours.size}
+    if py is None:
+        print("MLTK reference venv not found: exactness and MLTK speed skipped")
+        return result
+    ref, ref_s = reference.mltk_features(py, settings.to_params(), audio, "uint16")
+    ref_q, _ = reference.mltk_features(py, settings.to_params(), audio, "int8")
+    result.update(mltk_s=ref_s, diff_rows=int(np.count_nonzero(ref != ours)),
+                  diff_int8=int(np.count_nonzero(ref_q != ours_q)))
+    return result
+
+
+def tf_microfrontend_speed(seconds: float, settings) -> float | None:
+    """TensorFlow's audio_microfrontend op (no DC notch; speed only), seconds of audio/s."""
+    try:
+        import tensorflow as tf
+        from tensorflow.lite.experimental.microfrontend.python.ops import (
+            audio_microfrontend_op as op,
+        )
+    except Exception as e:  # noqa: BLE001 - any import problem means "not available"
+        print(f"TensorFlow audio_microfrontend op not importable: {e}")
+        return None
+    x = tf.constant(signals.stream(seconds, seed=3))
+    kw = dict(sample_rate=settings.sample_rate_hz, window_size=settings.window_size_ms,
+              window_step=settings.window_step_ms, num_channels=settings.filterbank_n_channels,
+              upper_band_limit=settings.filterbank_upper_band_limit,
+              lower_band_limit=settings.filterbank_lower_band_limit,
+              even_smoothing=settings.noise_reduction_even_smoothing,
+              odd_smoothing=settings.noise_reduction_odd_smoothing,
+              min_signal_remaining=settings.noise_reduction_min_signal_remaining,
+              enable_pcan=False, out_scale=1, out_type=tf.uint16)
+    op.audio_microfrontend(x[:16000], **kw)
+    t = time.perf_counter()
+    op.audio_microfrontend(x, **kw)
+    return seconds / (time.perf_counter() - t)
+
+
+def m33_instructions() -> float | None:
+    if not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")):
+        print("arm-none-eabi-gcc or qemu-system-arm missing: M33 count skipped")
+        return None
+    out = subprocess.run(["sh", str(HERE / "m33" / "build_and_run.sh")], capture_output=True,
+                         text=True, timeout=300)
+    m = re.search(r"rows=(\d+) ticks=(\d+)", out.stdout + out.stderr)
+    if not m:
+        print(f"M33 bench failed:\n{out.stdout}{out.stderr}")
+        return None
+    return int(m.group(2)) * 50 / int(m.group(1))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--minutes", type=float, default=60.0, help="audio to compare (default 60)")
+    ap.add_argument("--no-tf", action="store_true", help="skip the TensorFlow op")
+    args = ap.parse_args()
+    settings = frontend.FrontendSettings()
+
+    r = exactness_and_speed(args.minutes, settings)
+    ours_rate = r["seconds"] / r["ours_s"]
+    print(f"ours (C frontend via kwshost.frontend.batch_rows): {ours_rate:8.0f} s audio/s")
+    if "mltk_s" in r:
+        mltk_rate = r["seconds"] / r["mltk_s"]
+        print(f"MLTK AudioFeatureGenerator wrapper:               {mltk_rate:8.0f} s audio/s")
+        print(f"ratio ours / MLTK: {ours_rate / mltk_rate:.2f}x")
+        print(f"bit-exactness over {r['seconds'] / 3600:.2f} h ({r['values']} uint16 values): "
+              f"{r['diff_rows']} differing uint16, {r['diff_int8']} differing int8")
+    if not args.no_tf:
+        tf_rate = tf_microfrontend_speed(min(r["seconds"], 300.0), settings)
+        if tf_rate:
+            print(f"TensorFlow audio_microfrontend op:               {tf_rate:8.0f} s audio/s "
+                  f"(ours / TF: {ours_rate / tf_rate:.2f}x)")
+    per_row = m33_instructions()
+    if per_row:
+        print(f"Cortex-M33 (QEMU -icount): {per_row:.0f} instructions per 10 ms step = "
+              f"{per_row / (M33_HZ * 0.01) * 100:.2f}% of a 78 MHz core "
+              f"(instructions, not cycles: the M33 needs at least one cycle per instruction)")
+    return 0 if r.get("diff_rows", 0) == 0 and r.get("diff_int8", 0) == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
