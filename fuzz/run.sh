@@ -11,11 +11,15 @@ FLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=
 OBJS=""
 for src in $(find firmware/common/kws_status.c firmware/runtime firmware/kernels -name '*.c' -o -name '*.cc' | grep -v -e '/arm/' -e '/mvp/' | sort); do
   obj="$OUT/obj/$(echo "$src" | tr '/' '_').o"
+  OBJS="$OBJS $obj"
+  # Rebuild only what changed (the source, or any firmware header, newer than the object).
+  if [ -f "$obj" ] && [ "$obj" -nt "$src" ] && [ -z "$(find firmware -name '*.h' -newer "$obj" | head -1)" ]; then
+    continue
+  fi
   case "$src" in
     *.cc) clang++ -std=c++17 -fno-exceptions -fno-rtti $FLAGS -c "$src" -o "$obj" ;;
     *.c) clang -std=c11 $FLAGS -c "$src" -o "$obj" ;;
   esac
-  OBJS="$OBJS $obj"
 done
 clang++ -std=c++17 -fno-exceptions $FLAGS -fsanitize=fuzzer fuzz/fuzz_model_loader.cc $OBJS -lm \
   -o "$OUT/fuzz_model_loader"
