@@ -1,20 +1,29 @@
-"""kwshost profile: per-layer cost of a model on the PC (cycle model) or measured on a device."""
+"""kwshost profile: per-layer cost of a model, on the PC (MVP simulator + cycle model) or
+measured on a device over the serial link."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
-from kwshost.cli._stub import not_yet
 from kwshost.errors import KwsError
 from kwshost.paths import MODELS_DIR
 
 NAME = "profile"
-HELP = "per-layer cost of a model on the PC (cycle model) or measured on a device"
+HELP = "per-layer accelerator/CPU cycles and time of a model (PC cycle model or a device)"
 DESCRIPTION = """\
-Per-operator cost of one inference, in the seed's table format (index, op, OPs, MACs, cost,
-time, input/output shapes, options) and a summary (inference time, inferences/s, RAM, flash).
+Per-operator cost of one inference, in the seed's (MLTK's) table format: OPs, MACs,
+accelerator cycles, CPU cycles, time at 78 MHz, shapes and options, then the totals.
+
+On the PC (the default) the firmware's own kernels run the model through the firmware
+runtime; with --accelerator mvp the MVP kernels run on the C simulator of the EFR32xG24's MVP,
+whose cycle model is calibrated against MLTK 0.20's simulator (bench/mvp shows the per-layer
+agreement). Accelerator cycles are the simulator's; CPU cycles are estimates (a fixed cost per
+MVP kernel call and per MVP program, per-element costs for CPU layers; see docs/mvp.md). A
+layer's time is its accelerator cycles plus the CPU work before its first program (the CPU
+builds later programs while the MVP runs), or its CPU cycles for a CPU layer.
 
 --device measures on a board running kwshost firmware: the runtime's per-op hook reads the
 board's counter. On the BRD2601B that is the DWT cycle counter (CPU cycles at 78 MHz). On
@@ -23,6 +32,9 @@ the table says "instructions", which are not cycles and have no time on a real p
 --model names the .tflite flashed on the device (for the op details).
 
 examples:
+  kwshost profile                                   # the bundled alexa model, MVP kernels
+  kwshost profile my_model.tflite --accelerator none
+  kwshost profile --json > profile.json
   kwshost profile --device --port socket://127.0.0.1:4321
   kwshost profile --device --port /dev/ttyACM0 --model models/my_model.tflite --json
 """
@@ -31,9 +43,13 @@ DEFAULT_MODEL = MODELS_DIR / "mltk_keyword_spotting_alexa.tflite"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model_arg", nargs="?", type=Path, metavar="MODEL", help=argparse.SUPPRESS)
+    parser.add_argument("model_arg", nargs="?", type=Path, metavar="M.tflite",
+                        help=f"the .tflite model (default: {DEFAULT_MODEL.name})")
     parser.add_argument("--model", "-m", type=Path, default=None, metavar="M",
-                        help=f"the .tflite (default: {DEFAULT_MODEL.name})")
+                        help="the same, as an option (for --device: the model flashed)")
+    parser.add_argument("--accelerator", "-a", choices=("mvp", "none"), default="mvp",
+                        help="PC: mvp = MVP kernels on the simulated MVP (default); "
+                             "none = CPU reference kernels only")
     parser.add_argument("--device", action="store_true", help="measure on a device")
     parser.add_argument("--port", "-p", metavar="URL", help="the device's serial port or URL")
     parser.add_argument("--timeout", type=float, default=30.0, metavar="S",
@@ -42,9 +58,84 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.device:
-        return not_yet(NAME + " (PC cycle model)", 6)
-    return _run_device(args)
+    if args.device:
+        return _run_device(args)
+    if args.port:
+        print("note: --port is only used with --device", file=sys.stderr)
+    return _pc(args)
+
+
+def _si(n: float, unit: str = "") -> str:
+    for suffix, div in (("M", 1e6), ("k", 1e3)):
+        if abs(n) >= div:
+            return f"{n / div:.1f}{suffix}{unit}"
+    return f"{n:.0f}{unit}" if unit != "s" else f"{n:.1f}"
+
+
+def _seconds(s: float) -> str:
+    if s == 0:
+        return "0"
+    if s >= 1:
+        return f"{s:.2f}"
+    if s >= 1e-3:
+        return f"{s * 1e3:.1f}m"
+    return f"{s * 1e6:.1f}u"
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape))
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    line = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
+    def fmt(cells: list[str]) -> str:
+        return "|" + "|".join(f" {c:<{w}} " for c, w in zip(cells, widths, strict=True)) + "|"
+    return "\n".join([line, fmt(headers), line, *(fmt(r) for r in rows), line])
+
+
+def _pc(args: argparse.Namespace) -> int:
+    from kwshost import mvp
+
+    model = str(args.model or args.model_arg or DEFAULT_MODEL)
+    rows = mvp.profile(model, accelerator=args.accelerator)
+    tot = mvp.totals(rows)
+    if args.json:
+        print(json.dumps({"model": model, "accelerator": args.accelerator,
+                          "clock_hz": mvp.CLOCK_HZ, "totals": tot,
+                          "layers": [{"index": r.index, "op": r.name, "kernel": r.kernel,
+                                      "ops": r.ops, "macs": r.macs, "acc_cycles": r.acc_cycles,
+                                      "cpu_cycles": r.cpu_cycles, "seconds": r.seconds,
+                                      "input_shapes": [list(s) for s in r.input_shapes],
+                                      "output_shape": list(r.output_shape),
+                                      "options": r.options} for r in rows]}, indent=1))
+        return 0
+    n_mvp = sum(r.on_mvp for r in rows)
+    n_acc_ops = sum(1 for r in rows if r.kernel.endswith(("/mvp", "/cpu")))
+    print("Profiling Summary")
+    print(f" Model: {model}")
+    how = "simulated MVP, calibrated cycle model" if args.accelerator == "mvp" \
+        else "CPU reference kernels"
+    print(f" Accelerator: {args.accelerator} ({how})")
+    print(f" Operation Count: {_si(tot['ops'])}")
+    print(f" Multiply-Accumulate Count: {_si(tot['macs'])}")
+    print(f" Layer Count: {len(rows)}")
+    if args.accelerator == "mvp":
+        print(f" Layers on the MVP: {n_mvp} (of {n_acc_ops} with an MVP kernel)")
+    print(f" Accelerator Cycle Count: {_si(tot['acc_cycles'])}")
+    print(f" CPU Cycle Count (estimated): {_si(tot['cpu_cycles'])}")
+    print(f" Clock Rate (hz): {_si(mvp.CLOCK_HZ)}")
+    print(f" Time (s): {_seconds(tot['seconds'])}")
+    print(f" Inference/s: {1 / tot['seconds']:.1f}" if tot["seconds"] else "")
+    print()
+    print(" Model Layers")
+    table = [[str(r.index), r.name, _si(r.ops), _si(r.macs), _si(r.acc_cycles), _si(r.cpu_cycles),
+              _seconds(r.seconds), ",".join(_shape(s) for s in r.input_shapes),
+              _shape(r.output_shape), r.options] for r in rows]
+    print(_table(["Index", "OpCode", "# Ops", "# MACs", "Acc Cycles", "CPU Cycles", "Time (s)",
+                  "Input Shape", "Output Shape", "Options"], table))
+    return 0
+
 
 
 def _run_device(args: argparse.Namespace) -> int:
