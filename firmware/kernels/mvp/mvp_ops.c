@@ -194,13 +194,16 @@ static kws_status_t conv_program(const mvp_conv_args_t *a, const column_t *c, co
   return mvp_run(p);
 }
 
-/* Depthwise for outputs oy0..oy0+n-1 using filter taps fy0..fy1-1; lanes = channel pairs. */
+/* Depthwise for outputs oy0..oy0+n-1 using filter taps fy0..fy1-1; lanes = channel pairs.
+ * Without a clamp, outputs go two at a time with two accumulators (n even), so the requantize
+ * of one never waits on the multiplier result of the other. */
 static kws_status_t depthwise_program(const mvp_conv_args_t *a, const column_t *c,
                                       const uint16_t *k, const uint16_t *x16, int oy0, int n,
                                       int fy0, int fy1) {
   const int taps = fy1 - fy0, pairs = c->c_in / 2;
   const int in_row0 = oy0 * c->stride - c->pad + fy0;
   const int clamp = !act_is_full(a->act_min, a->act_max);
+  const int dual = !clamp && n % 2 == 0;
   mvp_program_t *p = program_begin();
   CHECK(mvp_prog_array(p, 0, x16 + (long)in_row0 * c->c_in, MVP_TYPE_CBINARY16, pairs, n, taps,
                        1, c->stride * pairs, pairs));
@@ -216,23 +219,29 @@ static kws_status_t depthwise_program(const mvp_conv_args_t *a, const column_t *
   int s = 0;
   mvp_prog_instr(p, s++, MVP_OP_NOOP, 0, MVP_LOAD0(0, 2, MVP_INCR2) | MVP_LOAD1(1, 3, MVP_INCR2), 0);
   const int first = s;
-  mvp_prog_instr(p, s++, MVP_OP_MACR2A, MVP_ALU(5, 6, 7, 5) | ZERO_A,
-                 MVP_LOAD0(6, 0, taps > 1 ? MVP_INCR2 : MVP_INCR1) |
-                     MVP_LOAD1(7, 1, taps > 1 ? MVP_INCR2 : 0), 0);
-  if (taps > 1) {
-    mvp_prog_instr(p, s, MVP_OP_MACR2A, MVP_ALU(5, 6, 7, 5),
-                   MVP_LOAD0(6, 0, MVP_INCR2) | MVP_LOAD1(7, 1, MVP_INCR2), 0);
-    CHECK(mvp_prog_loop(p, 2, taps - 1, s, s, MVP_ON_EXIT(0, MVP_INCR1), MVP_ON_EXIT(1, MVP_INCR2)));
-    s++;
+  int loop = 2;
+  for (int acc = 5; acc >= (dual ? 4 : 5); acc--) { /* accumulators R5 (and R4) */
+    mvp_prog_instr(p, s++, MVP_OP_MACR2A, MVP_ALU(acc, 6, 7, acc) | ZERO_A,
+                   MVP_LOAD0(6, 0, taps > 1 ? MVP_INCR2 : MVP_INCR1) |
+                       MVP_LOAD1(7, 1, taps > 1 ? MVP_INCR2 : 0), 0);
+    if (taps > 1) {
+      mvp_prog_instr(p, s, MVP_OP_MACR2A, MVP_ALU(acc, 6, 7, acc),
+                     MVP_LOAD0(6, 0, MVP_INCR2) | MVP_LOAD1(7, 1, MVP_INCR2), 0);
+      CHECK(mvp_prog_loop(p, loop++, taps - 1, s, s, MVP_ON_EXIT(0, MVP_INCR1), MVP_ON_EXIT(1, MVP_INCR2)));
+      s++;
+    }
   }
   if (clamp) {
     mvp_prog_instr(p, s++, MVP_OP_MACR2A, MVP_ALU(7, 5, 0, 1), 0, 0);
     mvp_prog_instr(p, s, MVP_OP_CLIP2A, MVP_ALU(7, 2, 3, 7), MVP_STORE(7, 4, MVP_INCR1), 1);
+  } else if (dual) {
+    mvp_prog_instr(p, s++, MVP_OP_MACR2A, MVP_ALU(7, 5, 0, 1), MVP_STORE(7, 4, MVP_INCR1), 0);
+    mvp_prog_instr(p, s, MVP_OP_MACR2A, MVP_ALU(7, 4, 0, 1), MVP_STORE(7, 4, MVP_INCR1), 1);
   } else {
     mvp_prog_instr(p, s, MVP_OP_MACR2A, MVP_ALU(7, 5, 0, 1), MVP_STORE(7, 4, MVP_INCR1), 1);
   }
   CHECK(mvp_prog_loop(p, 0, pairs, 0, s, 0, 0));
-  CHECK(mvp_prog_loop(p, 1, n, first, s,
+  CHECK(mvp_prog_loop(p, 1, dual ? n / 2 : n, first, s,
                       MVP_ON_EXIT(0, MVP_INCR0) | MVP_ON_EXIT(1, MVP_INCR0) | MVP_ON_EXIT(4, MVP_INCR0), 0));
   return mvp_run(p);
 }
@@ -257,6 +266,8 @@ kws_status_t mvp_conv_run(const mvp_conv_args_t *a, const void *consts, void *sc
       if (g0 != fy0 || g1 != fy1) break;
       n++;
     }
+    if (a->depthwise && n > 1 && (n & 1) && act_is_full(a->act_min, a->act_max))
+      n--; /* an even run for the two-accumulator program; the last output goes alone */
     if (fy1 > fy0) {
       kws_status_t st = a->depthwise
                             ? depthwise_program(a, &c, (const uint16_t *)consts, x16, oy, n, fy0, fy1)
