@@ -25,7 +25,7 @@ def test_fuzz_model_loader_20_seconds(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     seeds = list((REPO / "models").glob("*.tflite"))
-    seeds += list((REPO / "build" / "test-models").glob("seed1234-n30/*.tflite"))
+    seeds += list((REPO / "build" / "test-models").glob("*seed1234-n30/*.tflite"))
     for seed in seeds:
         shutil.copy(seed, corpus / seed.name)
     run = subprocess.run([str(REPO / "build" / "fuzz" / "fuzz_model_loader"), str(corpus),

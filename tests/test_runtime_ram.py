@@ -41,7 +41,7 @@ print(json.dumps(out))
 
 def _test_models() -> list[Path]:
     """The kernel tests' random models if they are built, else a small cached set."""
-    cached = sorted((REPO / "build" / "test-models").glob("seed20261125-n*/manifest.json"))
+    cached = sorted((REPO / "build" / "test-models").glob("*seed20261125-n*/manifest.json"))
     if cached:
         d = cached[-1].parent
         return [d / n for n in json.loads(cached[-1].read_text())]

@@ -163,6 +163,10 @@ kws_status_t read_tensor(fb::Reader &r, const kws_interpreter_t *it, uint32_t in
       view->quantized_dimension = qdim;
     }
   }
+  /* Integer activations and weights are only meaningful with a scale: kernels divide by it. */
+  const bool quantized_type = type == KWS_TYPE_INT8 || type == KWS_TYPE_UINT8 || type == KWS_TYPE_INT16;
+  if (quantized_type && view->n_channel_scales == 0)
+    return fail(msg.tensor(index), KWS_ERR_UNSUPPORTED, "integer tensor without quantization parameters");
   return r.bad() ? fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "malformed tensor") : KWS_OK;
 }
 
