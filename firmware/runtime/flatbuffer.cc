@@ -4,21 +4,6 @@
 namespace kws {
 namespace fb {
 
-bool Reader::in_bounds(uint32_t pos, uint64_t len) {
-  if ((uint64_t)pos + len > size_) {
-    bad_ = true;
-    return false;
-  }
-  return true;
-}
-
-void Reader::load(uint32_t pos, void *out, uint32_t n) {
-  if (in_bounds(pos, n))
-    memcpy(out, base_ + pos, n);
-  else
-    memset(out, 0, n);
-}
-
 uint32_t Reader::follow(uint32_t pos) {
   uint32_t rel = read<uint32_t>(pos);
   uint64_t target = (uint64_t)pos + rel;

@@ -48,17 +48,21 @@ class Reader {
   uint32_t size() const { return size_; }
 
   /* True if [pos, pos + len) lies inside the buffer (sets bad otherwise). */
-  bool in_bounds(uint32_t pos, uint64_t len);
+  bool in_bounds(uint32_t pos, uint64_t len) {
+    if ((uint64_t)pos + len > size_) {
+      bad_ = true;
+      return false;
+    }
+    return true;
+  }
 
-  /* Copies `n` bytes at `pos` to `out` (zeros and sets bad if out of bounds). Out of line, as
-   * every other reader function: the checks are then compiled once, not at every field read,
-   * which keeps the runtime small in flash. */
-  void load(uint32_t pos, void *out, uint32_t n);
-
+  /* A scalar at `pos` (zero, and bad set, if out of bounds). The reader's other functions
+   * are out of line: their checks are compiled once, not at every field read, which keeps
+   * the runtime small in flash. */
   template <typename T>
   T read(uint32_t pos) {
     T v{};
-    load(pos, &v, sizeof(T));
+    if (in_bounds(pos, sizeof(T))) memcpy(&v, base_ + pos, sizeof(T));
     return v;
   }
 
