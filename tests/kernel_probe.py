@@ -143,7 +143,7 @@ def probe_model(lib: C.CDLL, model_bytes: bytes, inputs: list[np.ndarray]) -> li
         model_content=model_bytes, experimental_preserve_all_tensors=True,
         experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
     interp.allocate_tensors()
-    for d, x in zip(interp.get_input_details(), inputs):
+    for d, x in zip(interp.get_input_details(), inputs, strict=True):
         interp.set_tensor(d["index"], x)
     interp.invoke()
     keep = []  # keeps every buffer handed to C alive
@@ -196,9 +196,11 @@ def probe_model(lib: C.CDLL, model_bytes: bytes, inputs: list[np.ndarray]) -> li
         msg = C.create_string_buffer(200)
         ctx.message, ctx.message_len = C.cast(msg, C.c_char_p), 200
         used = C.c_size_t(0)
-        status = lib.kws_kernel_probe_run(C.byref(ctx), work.ctypes.data, work.nbytes, C.byref(used))
+        status = lib.kws_kernel_probe_run(C.byref(ctx), work.ctypes.data, work.nbytes,
+                                          C.byref(used))
         name = fb.BuiltinOperator.__dict__
-        op_name = next((k for k, v in name.items() if v == code and not k.startswith("_")), str(code))
+        op_name = next((k for k, v in name.items() if v == code and not k.startswith("_")),
+                       str(code))
         differing, size = 0, 0
         if status == 0:
             ours = np.ctypeslib.as_array(C.cast(out_tensors[0].data, C.POINTER(C.c_uint8)),

@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
+GENERATOR_VERSION = 1  # bump when a spec changes: cached models are keyed by it
 OPS = ("conv", "depthwise", "fc", "add", "mul", "avg_pool", "max_pool", "mean", "pad", "concat",
        "reshape", "softmax", "logistic", "chain", "float_io")
 
@@ -83,12 +84,14 @@ def _spec(op: str, rng: np.random.Generator) -> tuple[Callable, list[tuple[int, 
         stride, dil = [int(rng.integers(1, 3))] * 2, [1, 1]
         if rng.random() < 0.3:
             stride, dil = [1, 1], [int(rng.integers(1, 3)), int(rng.integers(1, 3))]
-        pad = "SAME" if rng.random() < 0.5 or (kh - 1) * dil[0] + 1 > h or (kw - 1) * dil[1] + 1 > w else "VALID"
+        too_big = (kh - 1) * dil[0] + 1 > h or (kw - 1) * dil[1] + 1 > w
+        pad = "SAME" if rng.random() < 0.5 or too_big else "VALID"
         k = _weights(rng, (kh, kw, cin, mult), 2)
         b = rng.normal(0, 1, size=cin * mult).astype(np.float32)
 
         def f(x):
-            y = tf.nn.depthwise_conv2d(x, k, strides=[1, *stride, 1], padding=pad, dilations=dil) + b
+            y = tf.nn.depthwise_conv2d(x, k, strides=[1, *stride, 1], padding=pad,
+                                       dilations=dil) + b
             return _act(y, rng)
         return f, [(1, h, w, cin)]
     if op == "fc":
@@ -121,12 +124,13 @@ def _spec(op: str, rng: np.random.Generator) -> tuple[Callable, list[tuple[int, 
         choices = [[1, 2], [2, 1], [1], [2], [3], [1, 3], [-1], [1, 2, 3]]
         axes = choices[int(rng.integers(0, len(choices)))]
         keep = bool(rng.random() < 0.6)
-        scale = float(10 ** rng.uniform(-1, 1)) if rng.random() < 0.5 else 1.0
+        scale = float(10 ** rng.uniform(-1, 1)) if rng.random() < 0.5 else 1.0  # requantizes
         return (lambda x: tf.reduce_mean(x, axis=axes, keepdims=keep) * scale), [shape]
     if op == "pad":
         rank = int(rng.integers(2, 5))
         shape = (1, *[int(rng.integers(1, 6)) for _ in range(rank - 1)])
-        pads = [[0, 0]] + [[int(rng.integers(0, 3)), int(rng.integers(0, 3))] for _ in range(rank - 1)]
+        pads = [[0, 0]] + [[int(rng.integers(0, 3)), int(rng.integers(0, 3))]
+                           for _ in range(rank - 1)]
         return (lambda x: tf.pad(x, pads) * 1.0), [shape]
     if op == "concat":
         shape = (1, *hw(), int(rng.integers(1, 6)))
@@ -146,7 +150,8 @@ def _spec(op: str, rng: np.random.Generator) -> tuple[Callable, list[tuple[int, 
         return (lambda x: tf.sigmoid(x)), [shape]
     if op == "chain":
         h, w = int(rng.integers(3, 12)), int(rng.integers(1, 4))
-        cin, cmid, units = int(rng.integers(1, 12)), int(rng.integers(2, 16)), int(rng.integers(2, 6))
+        cin, cmid = int(rng.integers(1, 12)), int(rng.integers(2, 16))
+        units = int(rng.integers(2, 6))
         k1 = _weights(rng, (3, 1, cin, cmid), 3)
         k2 = _weights(rng, (3, 1, cmid, 1), 2)
         k3 = _weights(rng, (1, 1, cmid, cmid), 3)
@@ -187,7 +192,7 @@ def convert(fn: Callable, shapes: list[tuple[int, ...]], rng: np.random.Generato
 
 def generate(seed: int, count: int, out_dir: Path) -> list[Path]:
     """`count` models for `seed`, converted once and cached (a manifest marks completion)."""
-    out_dir = out_dir / f"seed{seed}-n{count}"
+    out_dir = out_dir / f"v{GENERATOR_VERSION}-seed{seed}-n{count}"
     manifest = out_dir / "manifest.json"
     if manifest.exists():
         return [out_dir / name for name in json.loads(manifest.read_text())]
@@ -239,9 +244,10 @@ def _runnable_by_tflite(out_dir: Path, names: list[str]) -> list[str]:
     good, todo = [], list(names)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     while todo:
-        proc = subprocess.run([sys.executable, "-c", _CHECK_CODE, *[str(out_dir / n) for n in todo]],
-                              capture_output=True, text=True, env=env)
-        done = [line.split(" ", 2)[1] for line in proc.stdout.splitlines() if line.startswith("OK ")]
+        args = [sys.executable, "-c", _CHECK_CODE, *[str(out_dir / n) for n in todo]]
+        proc = subprocess.run(args, capture_output=True, text=True, env=env)
+        done = [line.split(" ", 2)[1] for line in proc.stdout.splitlines()
+                if line.startswith("OK ")]
         good += [Path(p).name for p in done]
         todo = todo[len(done):]
         if todo:  # todo[0] aborted the interpreter

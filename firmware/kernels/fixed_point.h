@@ -2,10 +2,11 @@
  *
  * A real multiplier M is stored as a Q0.31 significand q in [2^30, 2^31) and an exponent e
  * with M = q * 2^(e - 31). Applying it to an int32 x is a left shift by max(e, 0), a
- * "saturating rounding doubling high multiply" (round-half-away of x*q / 2^31) and a rounding
- * right shift by max(-e, 0) (round-half-away too). Two roundings, not one: TFLite's default
- * build (no TFLITE_SINGLE_ROUNDING) and TFLite Micro do it this way, and bit-exactness with
- * them depends on it. Header-only so the compiler can inline it into inner loops.
+ * "saturating rounding doubling high multiply" (x*q / 2^31 rounded, ties up) and a rounding
+ * right shift by max(-e, 0) (ties away from zero). Two roundings, not one: TFLite's kernels
+ * (default build, no TFLITE_SINGLE_ROUNDING) and TFLite Micro do it this way, and bit-exactness
+ * depends on it. The one exception, TFLite's FULLY_CONNECTED, rounds once (see
+ * kws_multiply_by_quantized_multiplier_single). Header-only so inner loops can inline it.
  */
 #ifndef KWS_KERNELS_FIXED_POINT_H
 #define KWS_KERNELS_FIXED_POINT_H
@@ -17,12 +18,13 @@
 extern "C" {
 #endif
 
-/* round(a * b / 2^31) with halves away from zero; the one overflowing case saturates. */
+/* round(a * b / 2^31) with ties toward +infinity (gemmlowp's nudge-and-truncate); the one
+ * overflowing case, INT32_MIN * INT32_MIN, saturates. */
 static inline int32_t kws_sat_rounding_doubling_high_mul(int32_t a, int32_t b) {
   if (a == b && a == INT32_MIN) return INT32_MAX;
   const int64_t ab = (int64_t)a * (int64_t)b;
   const int64_t nudge = ab >= 0 ? (1LL << 30) : (1 - (1LL << 30));
-  /* C division truncates toward zero, which together with the nudge rounds half away. */
+  /* C division truncates toward zero; with the nudge, ties go up for both signs. */
   return (int32_t)((ab + nudge) / (1LL << 31));
 }
 

@@ -10,10 +10,13 @@ extern "C" {
 #endif
 
 /* Which reference's arithmetic the kernels reproduce where TFLite and TFLite Micro disagree.
- * They agree everywhere except FULLY_CONNECTED's output scaling: TFLite's interpreter (its GEMM
- * back end) rounds the product x * M once, half up; TFLite Micro rounds twice (the high
- * multiply, then the shift), half away from zero. The two differ on exact ties only (about
- * 0.2% of FC outputs). Default: TFLITE, the reference the project is tested against. */
+ * They agree everywhere except:
+ *  - FULLY_CONNECTED's output scaling: TFLite's interpreter (its GEMM back end) rounds the
+ *    product x * M once, half up; TFLite Micro rounds twice (the high multiply, then the
+ *    shift). They differ on exact ties only (about 0.2% of FC outputs);
+ *  - LOGISTIC: TFLite uses a float table of the sigmoid, TFLite Micro fixed-point arithmetic.
+ * Default: TFLITE, the reference the project is tested against; TFLM reproduces the
+ * tflite-micro runtime (MLTK's device path). */
 typedef enum { KWS_FLAVOR_TFLITE = 0, KWS_FLAVOR_TFLM = 1 } kws_kernel_flavor_t;
 void kws_kernels_set_flavor(kws_kernel_flavor_t flavor);
 kws_kernel_flavor_t kws_kernels_flavor(void);
