@@ -1,4 +1,4 @@
-/* Reset and vector table for the EFR32MG24 (Cortex-M33). */
+/* Reset and vector table for the EFR32MG24 (Cortex-M33); IRQ numbers from the part's header. */
 #include <stdint.h>
 
 #include "platform/platform.h"
@@ -9,6 +9,9 @@ extern void (*__init_array_end[])(void);
 extern int main(void);
 void Reset_Handler(void);
 void Default_Handler(void);
+void efr32_eusart1_rx_irq(void);
+void efr32_ldma_irq(void);
+void efr32_systick_irq(void);
 
 #define SCB_CPACR (*(volatile uint32_t *)0xE000ED88u)
 
@@ -30,5 +33,7 @@ void Default_Handler(void) {
 __attribute__((section(".isr_vector"), used)) void (*const g_vectors[16 + 80])(void) = {
     (void (*)(void))(&_estack), Reset_Handler, Default_Handler, Default_Handler,
     Default_Handler, Default_Handler, Default_Handler, 0, 0, 0, 0, Default_Handler,
-    Default_Handler, 0, Default_Handler, Default_Handler,
+    Default_Handler, 0, Default_Handler, efr32_systick_irq,
+    [16 + 13] = efr32_eusart1_rx_irq, /* EUSART1_RX_IRQn */
+    [16 + 21] = efr32_ldma_irq,       /* LDMA_IRQn */
 };

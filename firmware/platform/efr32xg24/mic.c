@@ -1,0 +1,94 @@
+/* The BRD2601B's I2S MEMS microphone: USART0 as I2S master (bit clock 64 x fs, 32-bit
+ * slots, left channel, top 16 bits of each sample), LDMA moving one 16-bit sample per
+ * request into two buffers that link to each other (ping-pong). Each finished buffer raises
+ * the LDMA interrupt; the app takes whole buffers with efr32_mic_read. Pins: data PD4,
+ * clock PD3, word select PD5; the microphone's power comes from the sensor enable on PC9. */
+#include <string.h>
+
+#include "efr32_drivers.h"
+
+/* Synchronous mode: f_bit = f / (2 * (1 + CLKDIV / 256)). */
+uint32_t efr32_i2s_clkdiv(uint32_t clock_hz, uint32_t sample_rate) {
+  const uint64_t bit_hz = (uint64_t)sample_rate * 64u;
+  const uint64_t div = ((uint64_t)clock_hz * 128u + bit_hz / 2u) / bit_hz - 256u;
+  return (uint32_t)div & 0x007FFFF8u;
+}
+
+static void build_descriptors(efr32_mic_t *m) {
+  const uint32_t ctrl = ((EFR32_MIC_BLOCK - 1u) << LDMA_DESC_XFERCNT_SHIFT) | LDMA_DESC_DONEIEN |
+                        LDMA_DESC_REQMODE_BLOCK | LDMA_DESC_SRCINC_NONE |
+                        LDMA_DESC_SIZE_HALFWORD | LDMA_DESC_DSTINC_ONE;
+  for (unsigned i = 0; i < 2; i++) {
+    m->desc[i].ctrl = ctrl;
+    m->desc[i].src = (uint32_t)(uintptr_t)&m->usart->RXDOUBLE;
+    m->desc[i].dst = (uint32_t)(uintptr_t)m->buffer[i];
+    m->desc[i].link = (uint32_t)(uintptr_t)&m->desc[i ^ 1u] | LDMA_DESC_LINK;
+  }
+}
+
+kws_status_t efr32_mic_start(efr32_mic_t *m, efr32_usart_t *usart, efr32_ldma_t *ldma,
+                             efr32_ldmaxbar_t *xbar, efr32_gpio_t *gpio, unsigned channel,
+                             uint32_t clock_hz, uint32_t sample_rate) {
+  if (channel >= 8 || sample_rate == 0) return KWS_ERR_ARG;
+  memset(m, 0, sizeof(*m));
+  m->usart = usart;
+  m->ldma = ldma;
+  m->xbar = xbar;
+  m->channel = channel;
+
+  efr32_gpio_mode(gpio, GPIO_PORT_C, 9, GPIO_MODE_PUSHPULL, 1); /* microphone power */
+  efr32_gpio_mode(gpio, GPIO_PORT_D, 4, GPIO_MODE_INPUT, 0);
+  efr32_gpio_mode(gpio, GPIO_PORT_D, 3, GPIO_MODE_PUSHPULL, 0);
+  efr32_gpio_mode(gpio, GPIO_PORT_D, 5, GPIO_MODE_PUSHPULL, 0);
+  efr32_serial_route_t *route = &gpio->USARTROUTE[0];
+  route->RXROUTE = GPIO_ROUTE(GPIO_PORT_D, 4);
+  route->CLKROUTE = GPIO_ROUTE(GPIO_PORT_D, 3);
+  route->CSROUTE = GPIO_ROUTE(GPIO_PORT_D, 5);
+  route->ROUTEEN = GPIO_ROUTEEN_RXPEN | GPIO_ROUTEEN_CLKPEN | GPIO_ROUTEEN_CSPEN;
+
+  usart->EN = USART_EN_EN;
+  usart->CTRL = USART_CTRL_SYNC | USART_CTRL_MSBF;
+  usart->FRAME = USART_FRAME_DATABITS_SIXTEEN;
+  usart->I2SCTRL = USART_I2SCTRL_EN | USART_I2SCTRL_MONO | USART_I2SCTRL_DELAY |
+                   USART_I2SCTRL_FORMAT_W32D16;
+  usart->CLKDIV = efr32_i2s_clkdiv(clock_hz, sample_rate);
+
+  build_descriptors(m);
+  ldma->EN = 1;
+  xbar->REQSEL[channel] = LDMAXBAR_SOURCESEL_USART0 | LDMAXBAR_SIGSEL_USART0_RXDATAV;
+  ldma->CH[channel].CFG = 0;
+  ldma->CH[channel].LINK = (uint32_t)(uintptr_t)&m->desc[0] & ~3u;
+  ldma->IEN |= 1u << channel;
+  ldma->CHEN |= 1u << channel;
+  ldma->LINKLOAD = 1u << channel; /* fetch desc[0]: the transfer starts */
+
+  usart->CMD = USART_CMD_RXEN | USART_CMD_MASTEREN;
+  return KWS_OK;
+}
+
+void efr32_mic_stop(efr32_mic_t *m) {
+  m->usart->CMD = USART_CMD_RXDIS;
+  m->ldma->CHDIS = 1u << m->channel;
+  m->ldma->IEN &= ~(1u << m->channel);
+  m->usart->I2SCTRL = 0;
+  m->usart->EN = 0;
+}
+
+/* LDMA interrupt: one buffer is full (the hardware already moved on to the other one). */
+void efr32_mic_dma_irq(efr32_mic_t *m) {
+  const uint32_t bit = 1u << m->channel;
+  if (!(m->ldma->IF & bit)) return;
+  m->ldma->IF &= ~bit;
+  if (m->filled - m->consumed >= 2u) {
+    m->overruns++; /* the app missed a buffer: drop the oldest */
+    m->consumed++;
+  }
+  m->filled++;
+}
+
+size_t efr32_mic_read(efr32_mic_t *m, int16_t *samples, size_t max) {
+  if (m->filled == m->consumed || max < EFR32_MIC_BLOCK) return 0;
+  memcpy(samples, m->buffer[m->consumed & 1u], EFR32_MIC_BLOCK * sizeof(int16_t));
+  m->consumed++;
+  return EFR32_MIC_BLOCK;
+}
