@@ -13,18 +13,13 @@ from kwshost.errors import ModelError
 
 ALEXA = Path(__file__).resolve().parents[1] / "models" / "mltk_keyword_spotting_alexa.tflite"
 
-# Reads a model's parameters with MLTK's own reader and prints them as JSON.
-MLTK_READ = """
+# One MLTK process for both directions: reads argv[1]'s parameters (printed as JSON) and
+# writes parameters with MLTK's writer into a copy of argv[2], saved to argv[3].
+MLTK_ROUND_TRIP = """
 import json, sys
 from mltk.core.tflite_model_parameters import TfliteModelParameters
 p = TfliteModelParameters.load_from_tflite_file(sys.argv[1])
 print(json.dumps({k: (v.hex() if isinstance(v, bytes) else v) for k, v in p.items()}))
-"""
-
-# Writes parameters with MLTK's writer (into a copy of argv[1], saved to argv[2]).
-MLTK_WRITE = """
-import sys
-from mltk.core.tflite_model_parameters import TfliteModelParameters
 p = TfliteModelParameters()
 p['name'] = 'written_by_mltk'
 p['threshold'] = 190
@@ -32,7 +27,7 @@ p['gain'] = -3
 p['ratio'] = 0.5
 p['on'] = True
 p['classes'] = ['a', 'b', '_c']
-p.add_to_tflite_file(sys.argv[1], output=sys.argv[2])
+p.add_to_tflite_file(sys.argv[2], output=sys.argv[3])
 """
 
 SAMPLE = {
@@ -129,19 +124,25 @@ def test_written_model_still_runs_in_tflite():
     np.testing.assert_array_equal(outputs[0], outputs[1])
 
 
-def test_mltk_reads_what_we_write(ref_python, tmp_path):
-    path = tmp_path / "ours.tflite"
-    path.write_bytes(metadata.write_params(ALEXA.read_bytes(), SAMPLE))
-    got = json.loads(run_in_ref(ref_python, MLTK_READ, str(path)))
-    expected = {k: (v.hex() if isinstance(v, bytes) else v) for k, v in SAMPLE.items()}
-    assert got == expected
-
-
-def test_we_read_what_mltk_writes(ref_python, tmp_path):
-    src = tmp_path / "src.tflite"
+@pytest.fixture(scope="module")
+def mltk_round_trip(ref_python, tmp_path_factory):
+    """(what MLTK read from our file, the path of a file MLTK wrote)."""
+    tmp = tmp_path_factory.mktemp("mltk")
+    ours = tmp / "ours.tflite"
+    ours.write_bytes(metadata.write_params(ALEXA.read_bytes(), SAMPLE))
+    src = tmp / "src.tflite"
     src.write_bytes(metadata.write_params(ALEXA.read_bytes(), {"old": 1}))
-    out = tmp_path / "mltk.tflite"
-    run_in_ref(ref_python, MLTK_WRITE, str(src), str(out))
-    assert metadata.read_params(out) == {"name": "written_by_mltk", "threshold": 190,
-                                         "gain": -3, "ratio": 0.5, "on": True,
-                                         "classes": ["a", "b", "_c"]}
+    out = tmp / "mltk.tflite"
+    read = json.loads(run_in_ref(ref_python, MLTK_ROUND_TRIP, str(ours), str(src), str(out)))
+    return read, out
+
+
+def test_mltk_reads_what_we_write(mltk_round_trip):
+    expected = {k: (v.hex() if isinstance(v, bytes) else v) for k, v in SAMPLE.items()}
+    assert mltk_round_trip[0] == expected
+
+
+def test_we_read_what_mltk_writes(mltk_round_trip):
+    assert metadata.read_params(mltk_round_trip[1]) == {
+        "name": "written_by_mltk", "threshold": 190, "gain": -3, "ratio": 0.5, "on": True,
+        "classes": ["a", "b", "_c"]}
