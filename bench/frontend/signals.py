@@ -55,8 +55,8 @@ def _fit(x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def _speech(n: int, rng: np.random.Generator) -> np.ndarray:
-    if not have_espeak():  # a voiced-like stand-in: harmonics with a moving pitch
+def _voice(n: int, rng: np.random.Generator, synthetic: bool = False) -> np.ndarray:
+    if synthetic or not have_espeak():  # a voiced-like stand-in: harmonics, moving pitch
         t = np.arange(n) / RATE
         f0 = 120 + 40 * np.sin(2 * np.pi * 0.7 * t)
         phase = 2 * np.pi * np.cumsum(f0) / RATE
@@ -67,9 +67,14 @@ def _speech(n: int, rng: np.random.Generator) -> np.ndarray:
     return _fit(espeak(text, voice, speed).astype(np.float64), n, rng)
 
 
-def make(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
-    """One int16 clip of n samples of the given kind."""
+def make(kind: str, n: int, rng: np.random.Generator, synthetic: bool = False) -> np.ndarray:
+    """One int16 clip of n samples of the given kind (synthetic: no espeak-ng, numpy only,
+    so the result is the same on every machine)."""
     t = np.arange(n) / RATE
+
+    def _speech(n: int, rng: np.random.Generator) -> np.ndarray:
+        return _voice(n, rng, synthetic)
+
     if kind == "speech":
         x = _speech(n, rng) * rng.uniform(0.3, 3.0)
     elif kind == "noise":

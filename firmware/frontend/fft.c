@@ -1,104 +1,115 @@
 #include "frontend/fft.h"
 
-#include "frontend/bits.h"
+#include "frontend/dsp16.h"
 
-/* Q15 rounding of a 32-bit product sum. */
-static inline int16_t q15_round(int32_t x) { return kws_wrap16((x + (1 << 14)) >> 15); }
+/* Complex values travel as packed words (real in the low half); see dsp16.h. Every step is
+ * the kissfft fixed-point operation, lane by lane:
+ *   scale by 1/p:  sround(x * (32767/p)) = (x * 2*(32767/p) + 2^15) >> 16 (same value)
+ *   product:       sround(a.r*b.r - a.i*b.i), sround(a.r*b.i + a.i*b.r), sround = +2^14 >> 15
+ *   sums:          16-bit wrap-around. */
 
-/* x * (32767 / radix) in Q15: the per-stage scaling of a butterfly input. */
-static inline kws_cpx16_t scale_down(kws_cpx16_t a, int32_t factor) {
-  kws_cpx16_t r = {q15_round(a.r * factor), q15_round(a.i * factor)};
-  return r;
+static inline uint32_t scale(uint32_t x, uint32_t twice_factor) {
+  const int32_t lo = kws_smlabb(x, twice_factor, 1 << 15);
+  const int32_t hi = kws_smlatb(x, twice_factor, 1 << 15);
+  return ((uint32_t)lo >> 16) | ((uint32_t)hi & 0xFFFF0000u);
 }
 
-static inline kws_cpx16_t cmul(kws_cpx16_t a, kws_cpx16_t b) {
-  kws_cpx16_t r = {q15_round((int32_t)a.r * b.r - (int32_t)a.i * b.i),
-                   q15_round((int32_t)a.r * b.i + (int32_t)a.i * b.r)};
-  return r;
+static inline uint32_t cmul(uint32_t a, uint32_t w) {
+  const int32_t re = kws_smlsd(a, w, 1 << 14);
+  const int32_t im = kws_smladx(a, w, 1 << 14);
+  return ((uint32_t)(re >> 15) & 0xFFFFu) | (((uint32_t)im << 1) & 0xFFFF0000u);
 }
 
-static inline kws_cpx16_t cadd(kws_cpx16_t a, kws_cpx16_t b) {
-  kws_cpx16_t r = {kws_wrap16(a.r + b.r), kws_wrap16(a.i + b.i)};
-  return r;
+#define QUARTER 16382u /* 2 * (32767 / 4) */
+#define HALF 32766u    /* 2 * (32767 / 2) */
+
+static inline void butterfly4(uint32_t *f, size_t m, uint32_t w1, uint32_t w2, uint32_t w3) {
+  const uint32_t a0 = scale(f[0], QUARTER);
+  const uint32_t b1 = cmul(scale(f[m], QUARTER), w1);
+  const uint32_t b2 = cmul(scale(f[2 * m], QUARTER), w2);
+  const uint32_t b3 = cmul(scale(f[3 * m], QUARTER), w3);
+  const uint32_t s02 = kws_add16(a0, b2), d02 = kws_sub16(a0, b2);
+  const uint32_t s13 = kws_add16(b1, b3), d13 = kws_sub16(b1, b3);
+  f[0] = kws_add16(s02, s13);
+  f[2 * m] = kws_sub16(s02, s13);
+  f[m] = kws_sax16(d02, d13);     /* d02 - j*d13 */
+  f[3 * m] = kws_asx16(d02, d13); /* d02 + j*d13 */
 }
 
-static inline kws_cpx16_t csub(kws_cpx16_t a, kws_cpx16_t b) {
-  kws_cpx16_t r = {kws_wrap16(a.r - b.r), kws_wrap16(a.i - b.i)};
-  return r;
+static inline void butterfly2(uint32_t *f, size_t m, uint32_t w1) {
+  const uint32_t a = scale(f[0], HALF);
+  const uint32_t b = cmul(scale(f[m], HALF), w1);
+  f[m] = kws_sub16(a, b);
+  f[0] = kws_add16(a, b);
 }
 
-/* One radix-2 butterfly group: m butterflies over f[0..2m), twiddle step `tw_step`. */
-static void radix2(kws_cpx16_t *f, size_t m, size_t tw_step, const kws_cpx16_t *tw) {
-  for (size_t k = 0; k < m; ++k) {
-    const kws_cpx16_t a = scale_down(f[k], 16383);
-    const kws_cpx16_t b = cmul(scale_down(f[k + m], 16383), tw[k * tw_step]);
-    f[k + m] = csub(a, b);
-    f[k] = cadd(a, b);
+/* Both samples of a word shifted left in 16 bits (the frontend's input scaling). */
+static inline uint32_t shift_lanes(uint32_t w, int s) {
+  return ((w << s) & 0xFFFFu) | ((w & 0xFFFF0000u) << s);
+}
+
+/* The innermost stage (m = 1) reads its inputs straight from the signal in decimation order,
+ * shifting them on the way. */
+static void first_stage(const kws_fft_t *f, const uint32_t *in, int shift, uint32_t *z) {
+  const size_t n = f->n, p = f->radix[f->n_stages - 1], groups = n / p, step = n / p;
+  const uint32_t w = *(const uint32_t *)(const void *)&f->twiddles[0];
+  for (size_t g = 0; g < groups; ++g) {
+    const uint32_t *x = in + f->input_order[g * p];
+    uint32_t *o = z + g * p;
+    o[0] = shift_lanes(x[0], shift);
+    o[1] = shift_lanes(x[step], shift);
+    if (p == 4) {
+      o[2] = shift_lanes(x[2 * step], shift);
+      o[3] = shift_lanes(x[3 * step], shift);
+      butterfly4(o, 1, w, w, w);
+    } else {
+      butterfly2(o, 1, w);
+    }
   }
 }
 
-/* One radix-4 butterfly group (forward transform). */
-static void radix4(kws_cpx16_t *f, size_t m, size_t tw_step, const kws_cpx16_t *tw) {
-  for (size_t k = 0; k < m; ++k) {
-    const kws_cpx16_t a0 = scale_down(f[k], 8191);
-    const kws_cpx16_t b1 = cmul(scale_down(f[k + m], 8191), tw[k * tw_step]);
-    const kws_cpx16_t b2 = cmul(scale_down(f[k + 2 * m], 8191), tw[2 * k * tw_step]);
-    const kws_cpx16_t b3 = cmul(scale_down(f[k + 3 * m], 8191), tw[3 * k * tw_step]);
-    const kws_cpx16_t d02 = csub(a0, b2);
-    const kws_cpx16_t s02 = cadd(a0, b2);
-    const kws_cpx16_t s13 = cadd(b1, b3);
-    const kws_cpx16_t d13 = csub(b1, b3);
-    f[k + 2 * m] = csub(s02, s13);
-    f[k] = cadd(s02, s13);
-    /* d02 -/+ j*d13 */
-    f[k + m].r = kws_wrap16(d02.r + d13.i);
-    f[k + m].i = kws_wrap16(d02.i - d13.r);
-    f[k + 3 * m].r = kws_wrap16(d02.r - d13.i);
-    f[k + 3 * m].i = kws_wrap16(d02.i + d13.r);
-  }
-}
-
-static void complex_fft(const kws_fft_t *f, const kws_cpx16_t *in, kws_cpx16_t *out) {
+static void complex_fft(const kws_fft_t *f, const uint32_t *in, int shift, uint32_t *z) {
   const size_t n = f->n;
-  for (size_t j = 0; j < n; ++j) out[j] = in[f->input_order[j]];
-  /* Innermost stage first. Stage s has groups of radix*m points; `stride` (the product of
-   * the outer radices) is both the number of groups and the twiddle step. */
-  size_t m = 1;
-  for (int s = f->n_stages - 1; s >= 0; --s) {
-    const size_t p = f->radix[s];
-    const size_t span = p * m;
-    const size_t stride = n / span;
-    for (size_t g = 0; g < stride; ++g) {
+  const uint32_t *tw = (const uint32_t *)(const void *)f->twiddles;
+  first_stage(f, in, shift, z);
+  size_t m = f->radix[f->n_stages - 1];
+  for (int s = f->n_stages - 2; s >= 0; --s) {
+    const size_t p = f->radix[s], span = p * m, groups = n / span;
+    /* Twiddle k is shared by every group: load it once per k. */
+    for (size_t k = 0; k < m; ++k) {
+      uint32_t *x = z + k;
       if (p == 4) {
-        radix4(out + g * span, m, stride, f->twiddles);
+        const uint32_t w1 = tw[k * groups], w2 = tw[2 * k * groups], w3 = tw[3 * k * groups];
+        for (size_t g = 0; g < groups; ++g, x += span) butterfly4(x, m, w1, w2, w3);
       } else {
-        radix2(out + g * span, m, stride, f->twiddles);
+        const uint32_t w1 = tw[k * groups];
+        for (size_t g = 0; g < groups; ++g, x += span) butterfly2(x, m, w1);
       }
     }
     m = span;
   }
 }
 
-void kws_fft_real(const kws_fft_t *f, const int16_t *input, kws_cpx16_t *output) {
+void kws_fft_real(const kws_fft_t *f, const int16_t *input, int input_shift,
+                  kws_cpx16_t *output) {
   const size_t n = f->n;
-  kws_cpx16_t *z = f->work;
-  complex_fft(f, (const kws_cpx16_t *)(const void *)input, z);
+  uint32_t *z = (uint32_t *)(void *)f->work;
+  uint32_t *out = (uint32_t *)(void *)output;
+  const uint32_t *st = (const uint32_t *)(const void *)f->split_twiddles;
+  complex_fft(f, (const uint32_t *)(const void *)input, input_shift, z);
 
   /* Split the transform of the even/odd interleaved signal into the real spectrum. */
-  const kws_cpx16_t dc = scale_down(z[0], 16383);
-  output[0].r = kws_wrap16(dc.r + dc.i);
-  output[0].i = 0;
-  output[n].r = kws_wrap16(dc.r - dc.i);
-  output[n].i = 0;
+  const uint32_t dc = scale(z[0], HALF);
+  out[0] = (uint32_t)(kws_lo16(dc) + kws_hi16(dc)) & 0xFFFFu;
+  out[n] = (uint32_t)(kws_lo16(dc) - kws_hi16(dc)) & 0xFFFFu;
   for (size_t k = 1; k <= n / 2; ++k) {
-    kws_cpx16_t conj_mirror = {z[n - k].r, kws_wrap16(-(int32_t)z[n - k].i)};
-    const kws_cpx16_t a = scale_down(z[k], 16383);
-    const kws_cpx16_t b = scale_down(conj_mirror, 16383);
-    const kws_cpx16_t sum = cadd(a, b);
-    const kws_cpx16_t t = cmul(csub(a, b), f->split_twiddles[k - 1]);
-    output[k].r = kws_wrap16((sum.r + t.r) >> 1);
-    output[k].i = kws_wrap16((sum.i + t.i) >> 1);
-    output[n - k].r = kws_wrap16((sum.r - t.r) >> 1);
-    output[n - k].i = kws_wrap16((t.i - sum.i) >> 1);
+    const uint32_t mirror = (z[n - k] ^ 0xFFFF0000u) + 0x10000u; /* conjugate: negate imag */
+    const uint32_t a = scale(z[k], HALF);
+    const uint32_t b = scale(mirror, HALF);
+    const uint32_t sum = kws_add16(a, b);
+    const uint32_t t = cmul(kws_sub16(a, b), st[k - 1]);
+    out[k] = kws_hadd16(sum, t);
+    /* ((sum.r - t.r) >> 1, (t.i - sum.i) >> 1) */
+    out[n - k] = kws_hsub16((sum & 0xFFFFu) | (t & 0xFFFF0000u), (t & 0xFFFFu) | (sum & 0xFFFF0000u));
   }
 }

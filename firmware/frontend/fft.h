@@ -29,6 +29,9 @@ typedef struct {
   kws_cpx16_t *work;                /* [n] */
 } kws_fft_t;
 
-/* Real FFT of `input[fft_length]` into `output[fft_length/2 + 1]`. */
-void kws_fft_real(const kws_fft_t *f, const int16_t *input, kws_cpx16_t *output);
+/* Real FFT of `input[fft_length]`, each sample first shifted left by input_shift in 16 bits
+ * ((int16)((uint16)x << shift)), into `output[fft_length/2 + 1]`. `input` must be 4-byte
+ * aligned; it is read, not changed. */
+void kws_fft_real(const kws_fft_t *f, const int16_t *input, int input_shift,
+                  kws_cpx16_t *output);
 #endif

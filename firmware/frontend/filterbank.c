@@ -1,20 +1,23 @@
 #include "frontend/filterbank.h"
 
-#include <math.h>
+#include "frontend/dsp16.h"
 
-/* floor(sqrt(x)): a float estimate (one hardware instruction on the M33 and the PC),
- * refined once for large inputs, then made exact with integer checks. */
+/* floor(sqrt(x)): a float estimate (a few FPU instructions on the M33 and the PC), one
+ * Newton step when the estimate can be off by more than a unit, then exact integer checks. */
 static uint32_t sqrt_floor(uint64_t x) {
-  uint64_t r = (uint64_t)sqrtf((float)x);
-  if (r > 0xFFFFFFFFu) r = 0xFFFFFFFFu;
-  if (x >> 40) { /* the float estimate is off by up to ~2^(bits/2 - 24): one Newton step */
-    const int64_t err = (int64_t)(x - r * r);
-    r = (uint64_t)((int64_t)r + (int64_t)((float)err / (2.0f * (float)r)));
-    if (r > 0xFFFFFFFFu) r = 0xFFFFFFFFu;
+  const uint32_t hi = (uint32_t)(x >> 32);
+  const float xf = (float)hi * 4294967296.0f + (float)(uint32_t)x;
+  const float rf = __builtin_sqrtf(xf);
+  uint32_t r = rf >= 4294967040.0f ? 0xFFFFFFFFu : (uint32_t)rf;
+  if (hi >> 18) { /* x >= 2^50: the estimate's error can exceed a few units */
+    const int64_t err = (int64_t)(x - (uint64_t)r * r);
+    const int64_t step = (int64_t)((float)err / (2.0f * (float)r));
+    const int64_t refined = (int64_t)r + step;
+    r = refined > 0xFFFFFFFF ? 0xFFFFFFFFu : refined < 1 ? 1u : (uint32_t)refined;
   }
-  while (r * r > x) --r;
-  while (r < 0xFFFFFFFFu && (r + 1) * (r + 1) <= x) ++r;
-  return (uint32_t)r;
+  while ((uint64_t)r * r > x) --r;
+  while (r != 0xFFFFFFFFu && (uint64_t)(r + 1) * (r + 1) <= x) ++r;
+  return r;
 }
 
 uint32_t kws_filterbank_sqrt(uint64_t x) {
@@ -27,22 +30,21 @@ uint32_t kws_filterbank_sqrt(uint64_t x) {
 
 void kws_filterbank_apply(const kws_filterbank_t *fb, const kws_cpx16_t *spectrum,
                           int scale_down_shift, uint32_t *out) {
-  const kws_cpx16_t *bin = spectrum + fb->start_bin;
+  const uint32_t *bin = (const uint32_t *)(const void *)(spectrum + fb->start_bin);
   const uint16_t *w = fb->weights;
   const uint16_t *u = fb->unweights;
   const uint16_t *band = fb->band_start;
   uint64_t falling = 0; /* unweighted sum of the previous band */
   for (size_t c = 0; c <= fb->n_channels; ++c) {
-    uint64_t rising = 0, next_falling = 0;
+    int64_t rising = 0, next_falling = 0;
     for (size_t k = band[c]; k < band[c + 1]; ++k) {
-      /* |X|^2 as the reference stores it: a 32-bit sum kept in a signed 32-bit slot, then
-       * widened with sign (only -32768 + -32768j reaches 2^31 and turns negative). */
-      const int32_t e = (int32_t)((uint32_t)((int32_t)bin[k].r * bin[k].r) +
-                                  (uint32_t)((int32_t)bin[k].i * bin[k].i));
-      rising += (uint64_t)((int64_t)w[k] * e);
-      next_falling += (uint64_t)((int64_t)u[k] * e);
+      /* |X|^2 as the reference computes it: in 32 bits, kept in a signed 32-bit slot, then
+       * widened with sign (only -32768 - 32768j reaches 2^31 and turns negative). */
+      const int32_t e = kws_smuad(bin[k], bin[k]);
+      rising += (int64_t)w[k] * e;
+      next_falling += (int64_t)u[k] * e;
     }
-    if (c > 0) out[c - 1] = kws_filterbank_sqrt(rising + falling) >> scale_down_shift;
-    falling = next_falling;
+    if (c > 0) out[c - 1] = kws_filterbank_sqrt((uint64_t)rising + falling) >> scale_down_shift;
+    falling = (uint64_t)next_falling;
   }
 }

@@ -21,10 +21,7 @@ static void compute_row(kws_frontend_t *fe, uint16_t *row_out) {
   /* Scale the windowed samples up so the largest uses all 15 bits: the fixed-point FFT
    * keeps its precision, and the filterbank shifts the result back down. */
   const int shift = 15 - kws_msb32((uint32_t)(int32_t)fe->window.max_abs_output);
-  int16_t *x = fe->fft_input;
-  const size_t size = fe->window.size;
-  for (size_t i = 0; i < size; ++i) x[i] = (int16_t)(uint16_t)((uint32_t)(uint16_t)x[i] << shift);
-  kws_fft_real(&fe->fft, x, fe->spectrum);
+  kws_fft_real(&fe->fft, fe->fft_input, shift, fe->spectrum);
   kws_filterbank_apply(&fe->filterbank, fe->spectrum, shift, fe->channels);
   if (fe->activity.enabled) kws_activity_update(&fe->activity, fe->channels);
   if (fe->noise.enabled) kws_noise_reduction_apply(&fe->noise, fe->channels);

@@ -87,7 +87,7 @@ typedef struct {
 } carve_t;
 
 static void *carve(carve_t *a, size_t count, size_t elem) {
-  const size_t align = elem >= 8 ? 8 : elem;
+  const size_t align = elem >= 8 ? 8 : 4; /* word access to int16 pairs */
   const size_t start = (a->used + align - 1) / align * align;
   a->used = start + count * elem;
   if (!a->base || a->used > a->cap) return NULL;

@@ -39,13 +39,15 @@ def stateless(s: frontend.FrontendSettings) -> frontend.FrontendSettings:
 
 
 def long_stream() -> np.ndarray:
-    """12 minutes of numpy-only audio (speech replaced by its synthetic stand-in)."""
+    """12 minutes of numpy-only audio (speech replaced by its synthetic stand-in), the same on
+    every machine."""
     rng = np.random.default_rng(STREAM_SEED)
     n = STREAM_SECONDS * signals.RATE
     parts, have = [], 0
     while have < n:
         k = int(rng.integers(signals.RATE // 2, signals.RATE * 8))
-        parts.append(signals.make(NOISELESS[int(rng.integers(len(NOISELESS)))], k, rng))
+        parts.append(signals.make(NOISELESS[int(rng.integers(len(NOISELESS)))], k, rng,
+                                  synthetic=True))
         have += k
     return np.concatenate(parts)[:n]
 
