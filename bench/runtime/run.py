@@ -9,6 +9,7 @@ printed as ratios; and, for MLTK's alexa model, the Cortex-M33 instruction count
 inference on the QEMU firmware image (-icount: instructions, not cycles).
 
     .venv/bin/python bench/runtime/run.py [--repeats N] [--no-qemu] [--small-models N]
+        [--model M.tflite ...] [--qemu-model M.tflite]
 
 Timings are wall-clock means over back-to-back invokes on the same input, one thread, with
 only `invoke()` inside the timed loop for every runtime (Python loop, same call overhead).
@@ -180,12 +181,16 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=200, help="invokes per runtime (alexa)")
     ap.add_argument("--small-models", type=int, default=8,
                     help="also this many small random models of the kernel tests")
+    ap.add_argument("--model", action="append", default=[], type=Path,
+                    help="another model to compare (repeatable), e.g. a trained TENet")
+    ap.add_argument("--qemu-model", type=Path, default=ALEXA,
+                    help="model whose QEMU instruction count is measured (default: alexa)")
     ap.add_argument("--no-qemu", action="store_true", help="skip the QEMU instruction count")
     args = ap.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-    models = [(ALEXA, args.repeats)] + [(p, args.repeats * 10)
-                                         for p in small_models(args.small_models)]
+    models = [(ALEXA, args.repeats)] + [(p, args.repeats) for p in args.model]
+    models += [(p, args.repeats * 10) for p in small_models(args.small_models)]
     micro = tflm(models)
     rows = []
     for path, repeats in models:
@@ -217,9 +222,10 @@ def main() -> int:
           "struct and op resolver (x86-64 sizes). TFLM arena = its recording allocator's total.")
 
     if not args.no_qemu:
-        q = qemu_instructions(ALEXA)
+        q = qemu_instructions(args.qemu_model)
         if q:
-            print(f"\nQEMU mps2-an505 (Cortex-M33), one alexa inference: {q['instructions']:,} "
+            print(f"\nQEMU mps2-an505 (Cortex-M33), one inference of {args.qemu_model.name}: "
+                  f"{q['instructions']:,} "
                   f"instructions ({q['ticks']:,} ticks of {q['unit']}); firmware arena "
                   f"{q['arena']:,} B")
             top = sorted(q["per_op_ticks"].items(), key=lambda kv: -kv[1])[:5]
