@@ -13,6 +13,10 @@
 #include "platform/platform.h"
 #include "protocol/messages.h"
 #include "protocol/session.h"
+#if defined(KWS_PLATFORM_EFR32XG24)
+#include "kernels/mvp/mvp_kernels.h"
+#define KWS_USE_MVP 1
+#endif
 
 #ifndef KWS_FW_VERSION
 #define KWS_FW_VERSION "0.0.0"
@@ -22,6 +26,7 @@
 #endif
 
 static kws_engine_t g_engine;
+static kws_op_resolver_t g_resolver;
 static uint8_t g_arena[KWS_ARENA_BYTES] __attribute__((aligned(16)));
 static kws_session_t g_session;
 static char g_labels[256];
@@ -148,7 +153,13 @@ static kws_status_t open_model(void) {
            "the model has no usable SL_PARAMSv1 metadata (fe.* settings, classes)");
     return st;
   }
-  st = kws_engine_open(&g_engine, image.model, image.length, &settings, NULL, g_arena,
+  /* The reference kernels; on the EFR32 the MVP kernels replace four of them (each falls
+   * back to the CPU for an operator the MVP cannot take). */
+  kws_resolver_init_reference(&g_resolver);
+#if defined(KWS_USE_MVP)
+  if (kws_mvp_resolver_add(&g_resolver) != KWS_OK) kws_resolver_init_reference(&g_resolver);
+#endif
+  st = kws_engine_open(&g_engine, image.model, image.length, &settings, &g_resolver, g_arena,
                        sizeof(g_arena));
   if (st != KWS_OK) {
     append(g_problem, sizeof(g_problem), "the model cannot run: ");

@@ -4,6 +4,7 @@
 
 #include "detector/engine.h"
 #include "detector/settings.h"
+#include "kernels/mvp/mvp_kernels.h"
 
 typedef struct {
   int32_t time_ms;
@@ -50,3 +51,19 @@ kws_status_t kws_binding_process(kws_engine_t *e, const int16_t *samples, size_t
 }
 
 void kws_binding_reset(kws_engine_t *e) { kws_pipeline_reset(&e->pipeline); }
+
+/* Opens the engine with the reference kernels (accelerator 0) or with the MVP kernels over
+ * them (1: on the PC the MVP is the simulator), as the firmware of the matching board does. */
+kws_status_t kws_binding_open(kws_engine_t *e, const uint8_t *model, size_t model_len,
+                              const kws_engine_settings_t *settings, int accelerator,
+                              uint8_t *arena, size_t arena_len) {
+  static kws_op_resolver_t resolver;
+  kws_resolver_init_reference(&resolver);
+  if (accelerator == 1) {
+    kws_status_t st = kws_mvp_resolver_add(&resolver);
+    if (st != KWS_OK) return st;
+  } else if (accelerator != 0) {
+    return KWS_ERR_ARG;
+  }
+  return kws_engine_open(e, model, model_len, settings, &resolver, arena, arena_len);
+}

@@ -63,6 +63,9 @@ def _lib() -> ctypes.CDLL:
     lib.kws_engine_open.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
                                     ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
                                     ctypes.c_size_t]
+    lib.kws_binding_open.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
+                                     ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p,
+                                     ctypes.c_size_t]
     lib.kws_engine_message.argtypes = [ctypes.c_void_p]
     lib.kws_engine_message.restype = ctypes.c_char_p
     lib.kws_binding_process.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
@@ -79,7 +82,15 @@ def _lib() -> ctypes.CDLL:
 class PcPipeline:
     """Frontend + model + detector with the model's own settings (SL_PARAMSv1 metadata)."""
 
-    def __init__(self, tflite: bytes, params: Mapping[str, object]) -> None:
+    ACCELERATORS = {"none": 0, "mvp": 1}
+
+    def __init__(self, tflite: bytes, params: Mapping[str, object],
+                 accelerator: str = "none") -> None:
+        """accelerator "mvp" runs the MVP kernels (the simulator on the PC), as the EFR32
+        firmware does; "none" the reference kernels, as the QEMU firmware does."""
+        if accelerator not in self.ACCELERATORS:
+            raise ModelError(f"unknown accelerator '{accelerator}'",
+                             hint=f"choose one of {', '.join(self.ACCELERATORS)}")
         self._lib = lib = _lib()
         classes = params.get("classes")
         if not classes:
@@ -99,8 +110,8 @@ class PcPipeline:
         self._model = ctypes.create_string_buffer(bytes(tflite), len(tflite))
         self._arena = ctypes.create_string_buffer(ARENA_BYTES)
         self._engine = ctypes.create_string_buffer(lib.kws_engine_size())
-        status = lib.kws_engine_open(self._engine, self._model, len(tflite), self._settings,
-                                     None, self._arena, ARENA_BYTES)
+        status = lib.kws_binding_open(self._engine, self._model, len(tflite), self._settings,
+                                      self.ACCELERATORS[accelerator], self._arena, ARENA_BYTES)
         if status != 0:
             why = lib.kws_engine_message(self._engine).decode()
             raise ModelError(f"the model cannot run: {why} "
@@ -109,14 +120,14 @@ class PcPipeline:
         self.latency_ms = int(params.get("latency_ms", 200))  # type: ignore[arg-type]
 
     @classmethod
-    def from_model(cls, path: Path | str) -> PcPipeline:
+    def from_model(cls, path: Path | str, accelerator: str = "none") -> PcPipeline:
         from kwshost.metadata import read_params
 
         try:
             data = Path(path).read_bytes()
         except OSError as e:
             raise ModelError(f"cannot read model {path}: {e.strerror}") from e
-        return cls(data, read_params(data))
+        return cls(data, read_params(data), accelerator)
 
     def reset(self) -> None:
         self._lib.kws_binding_reset(self._engine)

@@ -56,6 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     src.add_argument("--mic", action="store_true", help="listen to a microphone until Ctrl-C")
     parser.add_argument("--model", metavar="M", type=Path, default=DEFAULT_MODEL,
                         help="a .tflite with MLTK metadata, for --pc (default: %(default)s)")
+    parser.add_argument("--accelerator", choices=("none", "mvp"), default="none",
+                        help="--pc: reference kernels (as the emulated board) or the MVP "
+                             "kernels on the MVP simulator (as the BRD2601B); default none")
     parser.add_argument("--verbose", action="store_true", help="print every inference's scores")
     parser.add_argument("--json", action="store_true", help="one JSON object per event")
     parser.add_argument("--timeout", type=float, default=5.0, metavar="S",
@@ -118,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
 def _run_pc(args: argparse.Namespace, printer: Printer) -> int:
     from kwshost.pipeline import PcPipeline
 
-    pipe = PcPipeline.from_model(args.model)
+    pipe = PcPipeline.from_model(args.model, args.accelerator)
     printer.labels = pipe.labels
     if args.mic:
         return _pc_microphone(pipe, args, printer)
