@@ -219,7 +219,7 @@ extern "C" kws_status_t kws_interp_allocate(kws_interpreter_t *it, void *arena, 
     if (bytes > kMaxArena) return fail(msg, KWS_ERR_NO_MEMORY, "op data size out of range");
     persistent += align_up(bytes);
   }
-  size_t work = ((size_t)it->n_tensors + it->n_ops) * (sizeof(kws_plan_buffer_t) + sizeof(uint16_t)) + kAlign;
+  size_t work = ((size_t)it->n_tensors + it->n_ops) * (sizeof(kws_plan_buffer_t) + 2 * sizeof(uint16_t)) + kAlign;
   it->arena_needed = persistent + work;
   if (persistent + work > usable) {
     msg.clear().add("arena too small: needs at least ").num((int64_t)it->arena_needed).add(" bytes");

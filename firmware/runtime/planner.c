@@ -12,6 +12,8 @@ static int goes_before(const kws_plan_buffer_t *a, const kws_plan_buffer_t *b) {
 }
 
 uint32_t kws_plan_greedy(kws_plan_buffer_t *buffers, uint32_t n, uint16_t *order) {
+  /* order[0..n) is the visit order; order[n..2n) lists placed buffers by offset. */
+  uint16_t *by_offset = order + n;
   for (uint32_t i = 0; i < n; i++) {
     /* Insertion sort: n is small and this needs no extra memory. */
     uint32_t j = i;
@@ -21,33 +23,29 @@ uint32_t kws_plan_greedy(kws_plan_buffer_t *buffers, uint32_t n, uint16_t *order
     }
     order[j] = (uint16_t)i;
   }
-  uint32_t total = 0;
+  uint32_t total = 0, placed = 0;
   for (uint32_t k = 0; k < n; k++) {
     kws_plan_buffer_t *b = &buffers[order[k]];
-    if (b->size == 0) {
-      b->offset = 0;
-      continue;
+    b->offset = 0;
+    if (b->size == 0) continue;
+    /* Sweep the placed buffers in offset order; only those alive at the same time matter.
+     * The first gap that holds the buffer is the lowest offset where it fits. */
+    uint32_t candidate = 0;
+    for (uint32_t p = 0; p < placed; p++) {
+      const kws_plan_buffer_t *o = &buffers[by_offset[p]];
+      if (!overlaps_in_time(b, o)) continue;
+      if (candidate + b->size <= o->offset) break;
+      if (o->offset + o->size > candidate) candidate = o->offset + o->size;
     }
-    uint32_t best = UINT32_MAX;
-    /* Candidates: 0 and the end of every placed buffer that lives at the same time. */
-    for (uint32_t c = 0; c <= k; c++) {
-      uint32_t candidate = 0;
-      if (c < k) {
-        const kws_plan_buffer_t *o = &buffers[order[c]];
-        if (o->size == 0 || !overlaps_in_time(b, o)) continue;
-        candidate = o->offset + o->size;
-      }
-      if (candidate >= best) continue;
-      int fits = 1;
-      for (uint32_t p = 0; p < k && fits; p++) {
-        const kws_plan_buffer_t *o = &buffers[order[p]];
-        if (o->size == 0 || !overlaps_in_time(b, o)) continue;
-        if (candidate < o->offset + o->size && o->offset < candidate + b->size) fits = 0;
-      }
-      if (fits) best = candidate;
+    b->offset = candidate;
+    if (candidate + b->size > total) total = candidate + b->size;
+    /* Keep by_offset sorted. */
+    uint32_t j = placed++;
+    while (j > 0 && buffers[by_offset[j - 1]].offset > candidate) {
+      by_offset[j] = by_offset[j - 1];
+      j--;
     }
-    b->offset = best;
-    if (best + b->size > total) total = best + b->size;
+    by_offset[j] = order[k];
   }
   return total;
 }

@@ -25,7 +25,7 @@ static uint8_t *load_model(size_t *len) {
 static void test_planner_never_overlaps_live_buffers() {
   enum { N = 60 };
   kws_plan_buffer_t b[N];
-  uint16_t order[N];
+  uint16_t order[2 * N];
   uint32_t seed = 12345;
   for (int trial = 0; trial < 50; trial++) {
     for (int i = 0; i < N; i++) {
@@ -61,7 +61,7 @@ static void test_planner_never_overlaps_live_buffers() {
 static void test_planner_reuses_dead_memory() {
   /* A chain a -> b -> c: a and c never live together, so they share bytes. */
   kws_plan_buffer_t b[3] = {{1024, 0, 0, 0}, {512, 0, 1, 0}, {1024, 1, 1, 0}};
-  uint16_t order[3];
+  uint16_t order[6];
   EXPECT_EQ(kws_plan_greedy(b, 3, order), 1536);
   EXPECT_EQ(b[0].offset, b[2].offset);
 }
