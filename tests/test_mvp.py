@@ -122,3 +122,26 @@ def test_profile_cli_json(native_lib):
         capture_output=True, text=True, check=True, timeout=300,
         env={**os.environ, "PYTHONPATH": str(REPO / "host")}).stdout)
     assert none["totals"]["acc_cycles"] == 0
+
+
+def test_cpu_share_splits_convolutions_and_keeps_results(interps):
+    from kwshost import mvp
+    from kwshost.runtime import Interpreter
+
+    ref, alone = interps
+    lib = mvp._lib()
+    lib.kws_mvp_api_set_cpu_cost(mvp.CPU_PER_MAC * 16, mvp.CPU_PER_OUTPUT)
+    try:
+        shared = Interpreter(ALEXA, accelerator="mvp")
+    finally:
+        lib.kws_mvp_api_set_cpu_cost(0, 0)
+    for x in _inputs(2):
+        a, b = ref.invoke(x).astype(int), shared.invoke(x).astype(int)
+        assert a.argmax() == b.argmax() and np.abs(a - b).max() <= 16
+    rows = mvp.profile(ALEXA, accelerator="mvp", cpu_share=True)
+    base = mvp.profile(ALEXA, accelerator="mvp")
+    convs = [r for r in rows if r.name == "conv_2d"]
+    assert all(r.cpu_share_cycles > 0 for r in convs)
+    assert mvp.totals(rows)["acc_cycles"] < mvp.totals(base)["acc_cycles"]
+    for r, b in zip(rows, base, strict=True):  # the split never makes a layer slower
+        assert r.cycles <= b.cycles

@@ -9,9 +9,11 @@
 #include "mvp/sim/mvp_sim.h"
 
 /* Per-operator stats of the last invoke: 0 on success, 1 when op is out of range. */
-int kws_mvp_api_op_stats(uint32_t op, uint32_t *cycles, uint32_t *programs, uint8_t *on_mvp) {
+int kws_mvp_api_op_stats(uint32_t op, uint32_t *cycles, uint32_t *programs, uint8_t *on_mvp,
+                         uint32_t *cpu_macs) {
   const kws_mvp_op_stats_t *s = kws_mvp_op_stats((uint16_t)op);
   if (!s || op > UINT16_MAX) return 1;
+  *cpu_macs = s->cpu_macs;
   *cycles = s->cycles;
   *programs = s->programs;
   *on_mvp = s->on_mvp;
@@ -19,6 +21,11 @@ int kws_mvp_api_op_stats(uint32_t op, uint32_t *cycles, uint32_t *programs, uint
 }
 
 uint32_t kws_mvp_api_max_ops(void) { return KWS_MVP_MAX_OPS; }
+
+/* The CPU share of convolutions (see kws_mvp_set_cpu_cost), for interpreters created after. */
+void kws_mvp_api_set_cpu_cost(uint32_t cycles_per_mac_x16, uint32_t cycles_per_output) {
+  kws_mvp_set_cpu_cost((uint16_t)cycles_per_mac_x16, (uint16_t)cycles_per_output);
+}
 
 void kws_mvp_api_reset(void) {
   kws_mvp_op_stats_reset();
@@ -45,7 +52,7 @@ int kws_mvp_api_conv(const int32_t *geom, const int32_t *q, const int8_t *in, co
                      uint64_t *cycles, uint32_t *programs) {
   mvp_conv_args_t a = {geom[0], geom[1], geom[2], geom[3], geom[4], geom[5], geom[6],
                        geom[7], geom[8], geom[9], geom[10], geom[11], geom[12],
-                       q[0], q[1], q[2], q[3], in, filter, bias, eff, out};
+                       q[0], q[1], q[2], q[3], in, filter, bias, eff, out, 0, NULL, NULL};
   kws_status_t st = mvp_conv_check(&a);
   if (st != KWS_OK) return st;
   size_t kb = mvp_conv_const_bytes(&a);

@@ -41,7 +41,8 @@ def _lib() -> ctypes.CDLL:
     u32, u64, i32 = ctypes.c_uint32, ctypes.c_uint64, ctypes.c_int32
     p = ctypes.c_void_p
     lib.kws_mvp_api_op_stats.argtypes = [u32, ctypes.POINTER(u32), ctypes.POINTER(u32),
-                                         ctypes.POINTER(ctypes.c_uint8)]
+                                         ctypes.POINTER(ctypes.c_uint8), ctypes.POINTER(u32)]
+    lib.kws_mvp_api_set_cpu_cost.argtypes = [u32, u32]
     lib.kws_mvp_api_max_ops.restype = u32
     lib.kws_mvp_api_cycles.restype = u64
     lib.kws_mvp_api_programs.restype = u32
@@ -116,6 +117,7 @@ class LayerProfile:
     acc_cycles: int
     cpu_cycles: int
     on_mvp: bool
+    cpu_share_cycles: int  # estimated CPU cycles of the output channels the CPU computes
     input_shapes: list[tuple[int, ...]]
     output_shape: tuple[int, ...]
     options: str
@@ -124,8 +126,9 @@ class LayerProfile:
     def cycles(self) -> int:
         """Cycles the layer takes: the MVP runs while the CPU prepares the next program, so an
         MVP layer costs its accelerator cycles plus the CPU work before the first program."""
-        if self.on_mvp:
-            return self.acc_cycles + CPU_PER_MVP_KERNEL + CPU_PER_MVP_PROGRAM
+        if self.on_mvp:  # the CPU's share of a layer runs while the MVP works
+            return max(self.acc_cycles, self.cpu_share_cycles) + CPU_PER_MVP_KERNEL + \
+                CPU_PER_MVP_PROGRAM
         return self.cpu_cycles
 
     @property
@@ -187,13 +190,20 @@ def _options_text(op) -> str:
 
 
 def profile(model: bytes | str | Path, accelerator: str = "mvp",
-            x: np.ndarray | None = None) -> list[LayerProfile]:
+            x: np.ndarray | None = None, cpu_share: bool = False) -> list[LayerProfile]:
     """Runs the model once through the firmware runtime (MVP kernels on the simulator when
-    accelerator is "mvp") and returns one row per operator."""
+    accelerator is "mvp") and returns one row per operator. cpu_share: let the CPU compute
+    some output channels of each convolution while the MVP computes the rest, split with the
+    CPU cost estimates below."""
     from kwshost.runtime import Interpreter
 
     lib = _lib()
-    it = Interpreter(model, accelerator=accelerator)
+    if cpu_share:
+        lib.kws_mvp_api_set_cpu_cost(CPU_PER_MAC * 16, CPU_PER_OUTPUT)
+    try:
+        it = Interpreter(model, accelerator=accelerator)
+    finally:
+        lib.kws_mvp_api_set_cpu_cost(0, 0)
     if x is None:
         d = it.input_details[0]
         x = np.zeros(d.shape, dtype=d.dtype)
@@ -202,17 +212,24 @@ def profile(model: bytes | str | Path, accelerator: str = "mvp",
     rows = []
     for op in it.ops:
         cyc, progs, on = ctypes.c_uint32(), ctypes.c_uint32(), ctypes.c_uint8()
+        cpu_macs = ctypes.c_uint32()
         on_mvp = False
         if accelerator != "none" and op.index < lib.kws_mvp_api_max_ops():
             lib.kws_mvp_api_op_stats(op.index, ctypes.byref(cyc), ctypes.byref(progs),
-                                     ctypes.byref(on))
+                                     ctypes.byref(on), ctypes.byref(cpu_macs))
             on_mvp = bool(on.value) and op.kernel.endswith("/mvp")
         macs = _macs(op)
+        share = 0
+        if on_mvp and cpu_macs.value:
+            n_out = int(np.prod(op.outputs[0].shape))
+            share_outputs = n_out * cpu_macs.value // max(macs, 1)
+            share = CPU_PER_MAC * int(cpu_macs.value) + CPU_PER_OUTPUT * share_outputs
         rows.append(LayerProfile(
             index=op.index, name=op.name.lower(), kernel=op.kernel if on_mvp or
             not op.kernel.endswith("/mvp") else op.kernel[:-4] + "/cpu",
             ops=_ops_count(op, macs), macs=macs, acc_cycles=int(cyc.value) if on_mvp else 0,
-            cpu_cycles=cpu_estimate(op, macs, on_mvp, int(progs.value)), on_mvp=on_mvp,
+            cpu_cycles=cpu_estimate(op, macs, on_mvp, int(progs.value)) + share,
+            on_mvp=on_mvp, cpu_share_cycles=share,
             input_shapes=[t.shape for t in op.inputs if t is not None],
             output_shape=op.outputs[0].shape, options=_options_text(op)))
     return rows

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "kernels/fixed_point.h"
 #include "kernels/kernel_util.h"
 #include "kernels/mvp/mvp_mltk_mapping.h"
 #include "kernels/mvp/mvp_ops.h"
@@ -19,6 +20,24 @@ typedef struct {
 #define CONST_OFFSET ((sizeof(op_data_t) + 15u) & ~(size_t)15u)
 
 static kws_mvp_mapping_t current_mapping = KWS_MVP_MAPPING_FAST;
+static uint16_t cpu_mac_x16, cpu_per_output;
+
+void kws_mvp_set_cpu_cost(uint16_t cycles_per_mac_x16, uint16_t cycles_per_output) {
+  cpu_mac_x16 = cycles_per_mac_x16;
+  cpu_per_output = cycles_per_output;
+}
+
+/* Output channels the CPU takes: an even count, rounded down so the CPU finishes first. */
+static int cpu_channels(const kws_op_context_t *ctx, const mvp_conv_args_t *a) {
+  if (ctx->builtin_code != KWS_OP_CONV_2D || current_mapping != KWS_MVP_MAPPING_FAST ||
+      cpu_mac_x16 == 0)
+    return 0;
+  const uint32_t taps = (uint32_t)(a->f_h * a->f_w * a->in_c);
+  const uint32_t mvp_x16 = (taps / 2u + 1u) * 16u;                  /* per output and channel */
+  const uint32_t cpu_x16 = taps * cpu_mac_x16 + 16u * cpu_per_output;
+  int n = (int)((uint32_t)a->out_c * mvp_x16 / (mvp_x16 + cpu_x16)) & ~1;
+  return n > a->out_c - 2 ? 0 : n;
+}
 static kws_mvp_op_stats_t op_stats[KWS_MVP_MAX_OPS];
 
 void kws_mvp_set_mapping(kws_mvp_mapping_t mapping) { current_mapping = mapping; }
@@ -85,7 +104,8 @@ static void bind_conv(const kws_op_context_t *ctx, mvp_conv_args_t *a) {
 static size_t conv_op_data_size(const kws_op_context_t *ctx) {
   mvp_conv_args_t a;
   if (!conv_geometry(ctx, &a)) return CONST_OFFSET;
-  return CONST_OFFSET + mvp_conv_const_bytes(&a); /* >= the MLTK mapping's 4 bytes/channel */
+  /* constants (>= the MLTK mapping's 4 bytes/channel), then the CPU share's multipliers */
+  return CONST_OFFSET + mvp_conv_const_bytes(&a) + 8u * (size_t)cpu_channels(ctx, &a);
 }
 
 static kws_status_t conv_prepare(kws_op_context_t *ctx) {
@@ -102,6 +122,20 @@ static kws_status_t conv_prepare(kws_op_context_t *ctx) {
   const kws_tensor_t *in = ctx->inputs[0], *f = ctx->inputs[1], *out = ctx->outputs[0];
   for (int o = 0; o < a->out_c; o++)
     if (!mvp_conv_scale_ok(in->scale * kws_weight_scale(f, o) / out->scale)) return KWS_OK;
+  a->cpu_out_c = cpu_channels(ctx, a);
+  if (a->cpu_out_c) {
+    int32_t *mult = (int32_t *)((uint8_t *)consts_of(ctx) + mvp_conv_const_bytes(a));
+    int32_t *shift = mult + a->cpu_out_c;
+    const int o0 = a->out_c - a->cpu_out_c;
+    for (int o = o0; o < a->out_c; o++) {
+      int sh;
+      kws_quantize_multiplier((double)in->scale * (double)kws_weight_scale(f, o) / (double)out->scale,
+                              &mult[o - o0], &sh);
+      shift[o - o0] = sh;
+    }
+    a->cpu_mult = mult;
+    a->cpu_shift = shift;
+  }
   for (int o = 0; o < a->out_c; o++) {
     float eff = in->scale * kws_weight_scale(f, o) / out->scale;
     int32_t bias = a->bias ? a->bias[o] : 0;
@@ -122,8 +156,10 @@ static size_t conv_scratch_size(const kws_op_context_t *ctx) {
   return cpu > mvp ? cpu : mvp;
 }
 
-static void account(uint16_t op, uint64_t cycles0, uint32_t programs0, uint8_t on_mvp) {
+static void account(uint16_t op, uint64_t cycles0, uint32_t programs0, uint8_t on_mvp,
+                    uint32_t cpu_macs) {
   if (op >= KWS_MVP_MAX_OPS) return;
+  op_stats[op].cpu_macs = cpu_macs;
   const mvp_counters_t *c = mvp_counters();
   op_stats[op].cycles = (uint32_t)(c->cycles - cycles0);
   op_stats[op].programs = c->programs - programs0;
@@ -133,7 +169,7 @@ static void account(uint16_t op, uint64_t cycles0, uint32_t programs0, uint8_t o
 static kws_status_t conv_invoke(kws_op_context_t *ctx) {
   op_data_t *d = (op_data_t *)ctx->op_data;
   if (!d->on_mvp) {
-    account(ctx->op_index, mvp_counters()->cycles, mvp_counters()->programs, 0);
+    account(ctx->op_index, mvp_counters()->cycles, mvp_counters()->programs, 0, 0);
     return reference_for(ctx->builtin_code)->invoke(ctx);
   }
   uint64_t c0 = mvp_counters()->cycles;
@@ -147,7 +183,9 @@ static kws_status_t conv_invoke(kws_op_context_t *ctx) {
   } else {
     st = mvp_conv_run(&d->conv, consts_of(ctx), ctx->scratch, 1);
   }
-  account(ctx->op_index, c0, p0, 1);
+  const mvp_conv_args_t *a = &d->conv;
+  account(ctx->op_index, c0, p0, 1,
+          (uint32_t)a->cpu_out_c * (uint32_t)(a->out_h * a->out_w) * (uint32_t)(a->f_h * a->f_w * a->in_c));
   return st;
 }
 
@@ -192,7 +230,7 @@ static kws_status_t add_invoke(kws_op_context_t *ctx) {
   if (!d->on_mvp || mvp_add_check(a) != KWS_OK) st = kws_kernel_add.invoke(ctx);
   else if (d->mapping == KWS_MVP_MAPPING_MLTK) st = mltk_add_run(a);
   else st = mvp_add_run(a, 1);
-  account(ctx->op_index, c0, p0, d->on_mvp);
+  account(ctx->op_index, c0, p0, d->on_mvp, 0);
   return st;
 }
 

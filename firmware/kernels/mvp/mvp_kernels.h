@@ -27,11 +27,19 @@ kws_status_t kws_mvp_resolver_add(kws_op_resolver_t *resolver);
 typedef enum { KWS_MVP_MAPPING_FAST = 0, KWS_MVP_MAPPING_MLTK = 1 } kws_mvp_mapping_t;
 void kws_mvp_set_mapping(kws_mvp_mapping_t mapping);
 
+/* CPU share of convolutions: the CPU computes some output channels (TFLite's arithmetic,
+ * bit-exact) while the MVP computes the others. Each layer is split so both finish together,
+ * given the CPU's cost per multiply-accumulate (in 1/16 cycle) and per output; the MVP's cost
+ * is its program's (taps/2 + 1 cycles per output and channel). 0 (the default) turns it off.
+ * Read at prepare time. */
+void kws_mvp_set_cpu_cost(uint16_t cycles_per_mac_x16, uint16_t cycles_per_output);
+
 /* Per-operator accounting of the last invokes (ops with index < KWS_MVP_MAX_OPS): MVP cycles
  * (PERF0), programs started, and whether the op ran on the MVP (1) or fell back (0). */
 #define KWS_MVP_MAX_OPS 128
 typedef struct {
   uint32_t cycles, programs;
+  uint32_t cpu_macs; /* multiply-accumulates of the CPU's share */
   uint8_t on_mvp;
 } kws_mvp_op_stats_t;
 const kws_mvp_op_stats_t *kws_mvp_op_stats(uint16_t op_index);

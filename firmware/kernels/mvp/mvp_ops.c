@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "kernels/fixed_point.h"
 #include "mvp/mvp_driver.h"
 #include "mvp/mvp_fp16.h"
 
@@ -53,6 +54,9 @@ kws_status_t mvp_conv_check(const mvp_conv_args_t *a) {
   if ((c.c_in & 1) || (c.c_out & 1) || c.c_in / 2 > MVP_MAX_DIM_SIZE) return KWS_ERR_UNSUPPORTED;
   if (c.in_h > MVP_MAX_DIM_SIZE || c.out_h > MVP_MAX_DIM_SIZE * 64) return KWS_ERR_UNSUPPORTED;
   if (!aligned(a->input, 2) || !aligned(a->filter, 2) || !aligned(a->output, 2))
+    return KWS_ERR_UNSUPPORTED;
+  if (a->cpu_out_c && (a->depthwise || (a->cpu_out_c & 1) || a->cpu_out_c < 0 ||
+                       a->cpu_out_c > c.c_out - 2 || !a->cpu_mult || !a->cpu_shift))
     return KWS_ERR_UNSUPPORTED;
   if (a->depthwise) {
     if (c.c_in != c.c_out || c.c_in / 2 > MVP_MAX_DIM_SIZE) return KWS_ERR_UNSUPPORTED;
@@ -144,7 +148,7 @@ static kws_status_t conv_program(const mvp_conv_args_t *a, const column_t *c, co
                                  const uint16_t *x16, int oy0, int n, int fy0, int fy1) {
   const int taps = (fy1 - fy0) * c->c_in / 2; /* packed pairs per output */
   const int in_row0 = oy0 * c->stride - c->pad + fy0;
-  const int pairs_out = c->c_out / 2;
+  const int pairs_out = (c->c_out - a->cpu_out_c) / 2;
   const int filter_len = c->f_h * c->c_in; /* int8 per output channel */
   mvp_program_t *p = program_begin();
   CHECK(mvp_prog_array(p, 0, x16 + (long)in_row0 * c->c_in, MVP_TYPE_CBINARY16, n,
@@ -246,6 +250,25 @@ static kws_status_t depthwise_program(const mvp_conv_args_t *a, const column_t *
   return mvp_run(p);
 }
 
+/* The CPU's share: output channels c_out - cpu_out_c .. c_out - 1, TFLite's int8 arithmetic. */
+static void cpu_share(const mvp_conv_args_t *a, const column_t *c) {
+  const int o0 = c->c_out - a->cpu_out_c;
+  for (int oy = 0; oy < c->out_h; oy++) {
+    const int origin = oy * c->stride - c->pad;
+    const int fy0 = origin < 0 ? -origin : 0;
+    const int fy1 = origin + c->f_h > c->in_h ? c->in_h - origin : c->f_h;
+    const int8_t *x = a->input + (long)(origin + fy0) * c->c_in;
+    const int n = (fy1 - fy0) * c->c_in;
+    for (int o = o0; o < c->c_out; o++) {
+      const int8_t *w = a->filter + ((long)o * c->f_h + fy0) * c->c_in;
+      int32_t acc = a->bias ? a->bias[o] : 0;
+      for (int i = 0; i < n; i++) acc += ((int32_t)x[i] - a->in_zp) * w[i];
+      acc = kws_multiply_by_quantized_multiplier(acc, a->cpu_mult[o - o0], a->cpu_shift[o - o0]);
+      a->output[(long)oy * c->c_out + o] = (int8_t)kws_clamp_i32(acc + a->out_zp, a->act_min, a->act_max);
+    }
+  }
+}
+
 kws_status_t mvp_conv_run(const mvp_conv_args_t *a, const void *consts, void *scratch, int wait) {
   column_t c;
   CHECK(mvp_conv_check(a));
@@ -253,31 +276,36 @@ kws_status_t mvp_conv_run(const mvp_conv_args_t *a, const void *consts, void *sc
   if (!aligned(scratch, 4) || !aligned(consts, 4)) return KWS_ERR_ARG;
   uint16_t *x16 = (uint16_t *)scratch;
   CHECK(mvp_prescale_run(a->input, c.in_h, c.c_in / 2, a->in_zp, x16));
-  /* Runs of outputs whose window is clipped the same way share one program. */
-  int oy = 0;
-  while (oy < c.out_h) {
-    int origin = oy * c.stride - c.pad;
-    int fy0 = origin < 0 ? -origin : 0;
-    int fy1 = origin + c.f_h > c.in_h ? c.in_h - origin : c.f_h;
-    int n = 1;
-    while (oy + n < c.out_h && n < MVP_MAX_DIM_SIZE) {
-      int o2 = (oy + n) * c.stride - c.pad;
-      int g0 = o2 < 0 ? -o2 : 0, g1 = o2 + c.f_h > c.in_h ? c.in_h - o2 : c.f_h;
-      if (g0 != fy0 || g1 != fy1) break;
-      n++;
+  /* Runs of outputs whose window is clipped the same way share one program; the longest run
+   * goes last so the CPU's share overlaps it. */
+  int longest = -1, longest_n = 0;
+  for (int pass = 0; pass < 3; pass++) { /* find the longest run, run the others, run it */
+    int oy = 0;
+    while (oy < c.out_h) {
+      int origin = oy * c.stride - c.pad;
+      int fy0 = origin < 0 ? -origin : 0;
+      int fy1 = origin + c.f_h > c.in_h ? c.in_h - origin : c.f_h;
+      int n = 1;
+      while (oy + n < c.out_h && n < MVP_MAX_DIM_SIZE) {
+        int o2 = (oy + n) * c.stride - c.pad;
+        int g0 = o2 < 0 ? -o2 : 0, g1 = o2 + c.f_h > c.in_h ? c.in_h - o2 : c.f_h;
+        if (g0 != fy0 || g1 != fy1) break;
+        n++;
+      }
+      if (a->depthwise && n > 1 && (n & 1) && act_is_full(a->act_min, a->act_max))
+        n--; /* an even run for the two-accumulator program; the last output goes alone */
+      if (fy1 <= fy0) return KWS_ERR_UNSUPPORTED; /* a window entirely in the padding */
+      if (pass == 0 && n > longest_n) longest = oy, longest_n = n;
+      if ((pass == 1 && oy != longest) || (pass == 2 && oy == longest)) {
+        kws_status_t st = a->depthwise
+                              ? depthwise_program(a, &c, (const uint16_t *)consts, x16, oy, n, fy0, fy1)
+                              : conv_program(a, &c, (const uint16_t *)consts, x16, oy, n, fy0, fy1);
+        CHECK(st);
+      }
+      oy += n;
     }
-    if (a->depthwise && n > 1 && (n & 1) && act_is_full(a->act_min, a->act_max))
-      n--; /* an even run for the two-accumulator program; the last output goes alone */
-    if (fy1 > fy0) {
-      kws_status_t st = a->depthwise
-                            ? depthwise_program(a, &c, (const uint16_t *)consts, x16, oy, n, fy0, fy1)
-                            : conv_program(a, &c, (const uint16_t *)consts, x16, oy, n, fy0, fy1);
-      CHECK(st);
-    } else {
-      return KWS_ERR_UNSUPPORTED; /* a window entirely in the padding */
-    }
-    oy += n;
   }
+  if (a->cpu_out_c) cpu_share(a, &c); /* while the MVP runs the last program */
   if (!a->depthwise && !act_is_full(a->act_min, a->act_max))
     CHECK(clamp_run(a->output, c.out_h * c.c_out, a->act_min, a->act_max));
   return wait ? mvp_wait() : KWS_OK;

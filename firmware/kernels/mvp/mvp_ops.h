@@ -37,6 +37,11 @@ typedef struct {
   const int32_t *bias;  /* may be NULL */
   const float *eff_scale; /* per output channel: in_scale * filter_scale / out_scale */
   int8_t *output;
+  /* Optional CPU share (convolutions, not depthwise): the last cpu_out_c output channels (even)
+   * are computed by the CPU with TFLite's int8 arithmetic (bit-exact) while the MVP computes the
+   * others; cpu_mult/cpu_shift are those channels' quantized multipliers. */
+  int cpu_out_c;
+  const int32_t *cpu_mult, *cpu_shift;
 } mvp_conv_args_t;
 
 typedef struct {

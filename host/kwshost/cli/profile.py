@@ -50,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--accelerator", "-a", choices=("mvp", "none"), default="mvp",
                         help="PC: mvp = MVP kernels on the simulated MVP (default); "
                              "none = CPU reference kernels only")
+    parser.add_argument("--cpu-share", action="store_true",
+                        help="PC, mvp: the CPU computes some output channels of each "
+                             "convolution while the MVP computes the rest (CPU time estimated)")
     parser.add_argument("--device", action="store_true", help="measure on a device")
     parser.add_argument("--port", "-p", metavar="URL", help="the device's serial port or URL")
     parser.add_argument("--timeout", type=float, default=30.0, metavar="S",
@@ -98,7 +101,8 @@ def _pc(args: argparse.Namespace) -> int:
     from kwshost import mvp
 
     model = str(args.model or args.model_arg or DEFAULT_MODEL)
-    rows = mvp.profile(model, accelerator=args.accelerator)
+    rows = mvp.profile(model, accelerator=args.accelerator,
+                       cpu_share=args.cpu_share and args.accelerator == "mvp")
     tot = mvp.totals(rows)
     if args.json:
         print(json.dumps({"model": model, "accelerator": args.accelerator,
