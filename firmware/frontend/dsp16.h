@@ -10,6 +10,9 @@
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
 #include <arm_acle.h>
 #define KWS_DSP16_NATIVE 1
+#define KWS_DSP16_NATIVE_OR_0 1
+#else
+#define KWS_DSP16_NATIVE_OR_0 0
 #endif
 
 static inline int32_t kws_lo16(uint32_t w) { return (int16_t)(uint16_t)w; }
@@ -20,6 +23,18 @@ static inline uint32_t kws_pack16(int32_t lo, int32_t hi) {
 }
 
 #ifdef KWS_DSP16_NATIVE
+/* (hi & 0xFFFF0000) | (lo >> 16 & 0xFFFF), and (lo & 0xFFFF) | (hi << 1 & 0xFFFF0000):
+ * PKHTB / PKHBT, which the compiler does not always find by itself. */
+static inline uint32_t kws_pack_tops(int32_t lo, int32_t hi) {
+  uint32_t r;
+  __asm("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(hi), "r"(lo));
+  return r;
+}
+static inline uint32_t kws_pack_q15(int32_t lo, int32_t hi) {
+  uint32_t r;
+  __asm("pkhbt %0, %1, %2, lsl #1" : "=r"(r) : "r"(lo >> 15), "r"(hi));
+  return r;
+}
 static inline uint32_t kws_add16(uint32_t a, uint32_t b) { return (uint32_t)__sadd16((int16x2_t)a, (int16x2_t)b); }
 static inline uint32_t kws_sub16(uint32_t a, uint32_t b) { return (uint32_t)__ssub16((int16x2_t)a, (int16x2_t)b); }
 /* (a.lo + b.hi, a.hi - b.lo) and (a.lo - b.hi, a.hi + b.lo): a -/+ j*b for complex words. */
@@ -35,7 +50,14 @@ static inline int32_t kws_smladx(uint32_t a, uint32_t b, int32_t acc) { return _
 static inline int32_t kws_smuad(uint32_t a, uint32_t b) { return __smuad((int16x2_t)a, (int16x2_t)b); }
 static inline int32_t kws_smlabb(uint32_t a, uint32_t b, int32_t acc) { return __smlabb((int32_t)a, (int32_t)b, acc); }
 static inline int32_t kws_smlatb(uint32_t a, uint32_t b, int32_t acc) { return __smlatb((int32_t)a, (int32_t)b, acc); }
+static inline int32_t kws_smultt(uint32_t a, uint32_t b) { return __smlatt((int32_t)a, (int32_t)b, 0); }
 #else
+static inline uint32_t kws_pack_tops(int32_t lo, int32_t hi) {
+  return ((uint32_t)lo >> 16) | ((uint32_t)hi & 0xFFFF0000u);
+}
+static inline uint32_t kws_pack_q15(int32_t lo, int32_t hi) {
+  return ((uint32_t)(lo >> 15) & 0xFFFFu) | (((uint32_t)hi << 1) & 0xFFFF0000u);
+}
 static inline uint32_t kws_add16(uint32_t a, uint32_t b) { return kws_pack16(kws_lo16(a) + kws_lo16(b), kws_hi16(a) + kws_hi16(b)); }
 static inline uint32_t kws_sub16(uint32_t a, uint32_t b) { return kws_pack16(kws_lo16(a) - kws_lo16(b), kws_hi16(a) - kws_hi16(b)); }
 static inline uint32_t kws_sax16(uint32_t a, uint32_t b) { return kws_pack16(kws_lo16(a) + kws_hi16(b), kws_hi16(a) - kws_lo16(b)); }
@@ -53,5 +75,6 @@ static inline int32_t kws_smuad(uint32_t a, uint32_t b) {
 }
 static inline int32_t kws_smlabb(uint32_t a, uint32_t b, int32_t acc) { return kws_lo16(a) * kws_lo16(b) + acc; }
 static inline int32_t kws_smlatb(uint32_t a, uint32_t b, int32_t acc) { return kws_hi16(a) * kws_lo16(b) + acc; }
+static inline int32_t kws_smultt(uint32_t a, uint32_t b) { return kws_hi16(a) * kws_hi16(b); }
 #endif
 #endif

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "frontend/bits.h"
+#include "frontend/dsp16.h"
 
 int kws_window_process(kws_window_t *w, kws_dc_notch_t *notch, const int16_t *samples,
                        size_t n, size_t *consumed) {
@@ -17,19 +17,38 @@ int kws_window_process(kws_window_t *w, kws_dc_notch_t *notch, const int16_t *sa
   w->used += take;
   if (w->used < w->size) return 0;
 
-  const int16_t *in = w->input;
-  const int16_t *coef = w->coefficients;
-  int16_t *out = w->output;
-  int16_t max_abs = 0;
-  for (size_t i = 0; i < w->size; ++i) {
-    const int16_t v = (int16_t)(((int32_t)in[i] * coef[i]) >> KWS_WINDOW_BITS);
-    out[i] = v;
-    /* |v| in 16 bits: |-32768| wraps to -32768 and never becomes the maximum. */
-    const int16_t a = v < 0 ? kws_wrap16(-(int32_t)v) : v;
-    if (a > max_abs) max_abs = a;
+  /* Windowed samples, and the OR of their magnitudes: its top bit is the top bit of the
+   * largest magnitude, all the FFT's scaling needs. The reference's 16-bit abs turns
+   * -32768 into -32768, which never wins; masking bit 15 at the end does the same. */
+  uint32_t magnitudes = 0;
+  if ((w->size & 1) == 0) {
+    const uint32_t *in = (const uint32_t *)(const void *)w->input;
+    const uint32_t *coef = (const uint32_t *)(const void *)w->coefficients;
+    uint32_t *out = (uint32_t *)(void *)w->output;
+    for (size_t i = 0; i < w->size / 2; ++i) {
+      const int32_t v0 = kws_smlabb(in[i], coef[i], 0) >> KWS_WINDOW_BITS;
+      const int32_t v1 = kws_smultt(in[i], coef[i]) >> KWS_WINDOW_BITS;
+      out[i] = kws_pack16(v0, v1);
+      magnitudes |= (uint32_t)((v0 ^ (v0 >> 31)) - (v0 >> 31));
+      magnitudes |= (uint32_t)((v1 ^ (v1 >> 31)) - (v1 >> 31));
+    }
+  } else {
+    for (size_t i = 0; i < w->size; ++i) {
+      const int32_t v = ((int32_t)w->input[i] * w->coefficients[i]) >> KWS_WINDOW_BITS;
+      w->output[i] = (int16_t)v;
+      magnitudes |= (uint32_t)((v ^ (v >> 31)) - (v >> 31));
+    }
   }
-  w->max_abs_output = max_abs;
-  memmove(w->input, w->input + w->step, (w->size - w->step) * sizeof(*w->input));
+  w->max_abs_output = (int16_t)(magnitudes & 0x7FFFu);
+  /* Slide by one step (word copies when both halves are even). */
+  const size_t keep = w->size - w->step;
+  if (((keep | w->step) & 1) == 0) {
+    uint32_t *dst = (uint32_t *)(void *)w->input;
+    const uint32_t *src = (const uint32_t *)(const void *)(w->input + w->step);
+    for (size_t i = 0; i < keep / 2; ++i) dst[i] = src[i];
+  } else {
+    memmove(w->input, w->input + w->step, keep * sizeof(*w->input));
+  }
   w->used -= w->step;
   return 1;
 }

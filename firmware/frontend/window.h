@@ -16,7 +16,8 @@ typedef struct {
   const int16_t *coefficients;  /* [size], Q12 */
   int16_t *input;               /* [size] */
   int16_t *output;              /* [size], windowed samples of the last full window */
-  int16_t max_abs_output;       /* largest |output| (16-bit wrap, as the reference) */
+  int16_t max_abs_output;       /* has the top bit of the largest |output| (-32768 left out,
+                                   as the reference's 16-bit abs does): the FFT's scaling */
 } kws_window_t;
 
 /* Takes up to the samples the window still needs from `samples` (through the notch filter)
