@@ -145,6 +145,7 @@ class DeviceStream:
         rewound_at = -1
         began = time.monotonic()
         last_progress = began
+        ack_gap = 0.0  # running average of the time between acks that moved forward
         final_sync_sent = 0.0
         while True:
             while sent < total and sent - acked < window:
@@ -158,7 +159,10 @@ class DeviceStream:
                 if not final_sync_sent:
                     final_sync_sent = time.monotonic()
                     self.link.send(Msg.SYNC_REQ)
-            frames = self.link.read_frames(self.silence_timeout)
+            # A silence counts as a loss only when it is well beyond the usual gap between
+            # acks on this link (a slow or loaded link is not a lossy one).
+            wait = max(self.silence_timeout, 4 * ack_gap)
+            frames = self.link.read_frames(wait)
             self._count_link_noise()
             if not frames:
                 self.report.timeouts += 1
@@ -185,7 +189,9 @@ class DeviceStream:
                         break
                     if nxt > acked:
                         acked = nxt
-                        last_progress = time.monotonic()
+                        now = time.monotonic()
+                        ack_gap = 0.8 * ack_gap + 0.2 * (now - last_progress)
+                        last_progress = now
                     self._device_events = max(self._device_events, emitted)
                     if flags & ACK_GAP and rewound_at != acked:
                         self.report.gaps += 1
