@@ -1,17 +1,118 @@
-"""kwshost evaluate: accuracy, ROC and wake-word figures (FRR at FA/h) of a .tflite model (filled in by issue 7)."""
+"""kwshost evaluate: clip accuracy and streaming wake-word figures of any .tflite with metadata."""
+
+from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
-from kwshost.cli._stub import not_yet
+from kwshost.errors import KwsError
 
 NAME = "evaluate"
-HELP = "accuracy, ROC and wake-word figures (FRR at FA/h) of a .tflite model"
-DESCRIPTION = HELP + " Not implemented yet: issue 7."
+HELP = "measure a keyword model: accuracy, ROC, and FRR at a false-accept rate on streams"
+DESCRIPTION = """\
+Evaluates any .tflite that carries SL_PARAMSv1 metadata (ours, or MLTK's pretrained model).
+
+Clip figures: accuracy, per-class precision and recall, confusion matrix and ROC AUC, run on
+our C runtime, over --cache DIR (a training run's feature cache, split --split) or --data DIR
+(a dataset from `kwshost dataset make`, every clip once, augmented as in training).
+
+Streaming figures: --stream WAV (repeatable) runs the device pipeline (C frontend, runtime and
+detector with the model's own settings) over long recordings. With --events JSON per stream
+({"duration_s": .., "events": [{"label": "alexa", "start_s": .., "end_s": ..}]}) it reports
+hits, false rejection rate and false accepts per hour, and the FRR at --fa-per-hour found by
+sweeping the detection threshold. --plots DIR writes ROC, DET and threshold-sweep PNGs.
+
+examples:
+  kwshost evaluate runs/alexa/model.tflite --cache runs/alexa/cache
+  kwshost evaluate models/mltk_keyword_spotting_alexa.tflite --data data/heldout
+  kwshost evaluate models/alexa.tflite --stream s.wav --events s.json --plots report/
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("args", nargs="*", help=argparse.SUPPRESS)
+    parser.add_argument("model", type=Path, metavar="M.tflite")
+    parser.add_argument("--cache", type=Path, metavar="DIR", help="a run's feature cache")
+    parser.add_argument("--split", default="val", help="cache split (default val)")
+    parser.add_argument("--data", type=Path, metavar="DIR", help="a dataset directory")
+    parser.add_argument("--stream", type=Path, action="append", default=[], metavar="WAV")
+    parser.add_argument("--events", type=Path, action="append", default=[], metavar="JSON",
+                        help="keyword times of each --stream, in the same order")
+    parser.add_argument("--fa-per-hour", type=float, default=0.5, metavar="R",
+                        help="report the FRR at this false-accept rate (default 0.5)")
+    parser.add_argument("--plots", type=Path, metavar="DIR", help="write PNG plots here")
+    parser.add_argument("--jobs", "-j", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
-    return not_yet(NAME, 7)
+    import numpy as np
+    from rich.progress import Progress
+
+    from kwshost import evaluate as ev
+
+    model, params = ev.load_model(args.model)
+    if not (args.cache or args.data or args.stream):
+        raise KwsError("nothing to evaluate on",
+                       hint="give --cache RUN/cache, --data DATASET or --stream WAV --events J")
+    if args.events and len(args.events) != len(args.stream):
+        raise KwsError("give one --events file per --stream")
+    report: dict = {"model": str(args.model), "name": params.get("name"),
+                    "classes": params["classes"]}
+    clip = curve = None
+    with Progress(transient=True) as progress:
+        if args.cache or args.data:
+            if args.cache:
+                from kwshost.data.features import load_split
+
+                x, y = load_split(args.cache, args.split)
+            else:
+                from kwshost.data.features import compute_dataset
+
+                x, y = compute_dataset(args.data, args.seed, args.jobs, progress=progress)
+            clip = ev.classify(model, params, x, y, progress)
+            report["clips"] = {k: v for k, v in clip.items() if not k.startswith("_")}
+        if args.stream:
+            results = [ev.stream(args.model, w, e) for w, e in
+                       zip(args.stream, args.events or [None] * len(args.stream), strict=True)]
+            hours = sum(r.duration_s for r in results) / 3600
+            n_kw = sum(r.keywords for r in results)
+            hits = sum(r.hits for r in results)
+            fa = sum(r.false_accepts for r in results)
+            report["stream"] = {"hours": round(hours, 4), "keywords": n_kw, "hits": hits,
+                                "frr": (1 - hits / n_kw) if n_kw else None,
+                                "false_accepts": fa, "fa_per_hour": fa / hours,
+                                "threshold": params.get("detection_threshold")}
+            curve = ev.curve_from(results, params, np.arange(100, 256, 5))
+            best = ev.frr_at(curve, args.fa_per_hour)
+            report["stream"][f"frr_at_{args.fa_per_hour}_fa_per_hour"] = (
+                {"frr": best[0], "threshold": best[1]} if best else None)
+    if args.plots:
+        name = args.model.stem
+        report["plots"] = [str(p) for p in ev.plot_report(args.plots, name, clip, curve)]
+    if args.json:
+        print(json.dumps(report, indent=1))
+        return 0
+    print(f"model: {args.model} ({params.get('name')})")
+    if "clips" in report:
+        c = report["clips"]
+        print(f"clips: {c['examples']} on {c['engine']}: accuracy {c['accuracy']:.4f}, "
+              f"ROC AUC {c['roc_auc']:.4f}")
+        for name, pc in c["per_class"].items():
+            print(f"  {name:10s} precision {pc['precision']:.4f}  recall {pc['recall']:.4f}  "
+                  f"n={pc['count']}")
+        print(f"  confusion (rows true, columns predicted {c['classes']}): {c['confusion']}")
+    if "stream" in report:
+        s = report["stream"]
+        frr = f"{s['frr'] * 100:.1f}%" if s["frr"] is not None else "n/a"
+        print(f"streams: {s['hours'] * 60:.1f} min, {s['keywords']} keywords, {s['hits']} hits "
+              f"(FRR {frr}), {s['false_accepts']} false accepts ({s['fa_per_hour']:.2f}/h) "
+              f"at threshold {s['threshold']}")
+        best = s[f"frr_at_{args.fa_per_hour}_fa_per_hour"]
+        if best:
+            print(f"  best FRR at <= {args.fa_per_hour} FA/h: {best['frr'] * 100:.1f}% "
+                  f"(threshold {best['threshold']})")
+    for p in report.get("plots", []):
+        print(f"plot: {p}")
+    return 0

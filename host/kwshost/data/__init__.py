@@ -1,1 +1,1 @@
-"""Offline training data: TTS voices, words, noise, augmentation, dataset synthesis, feature cache."""
+"""Offline training data: TTS voices, words, noise, augmentation, synthesis, feature cache."""

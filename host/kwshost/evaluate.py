@@ -1,0 +1,259 @@
+"""Evaluating a .tflite keyword model: clip classification and streaming wake-word figures.
+
+Clip figures (accuracy, per-class precision/recall, confusion matrix, ROC AUC) run the model on
+our C runtime (kwshost.runtime) over spectrograms from a feature cache or a dataset directory.
+
+Streaming figures are what a user feels: the whole device pipeline (our C frontend, runtime and
+MLTK-compatible detector, kwshost.pipeline) runs over long WAVs with known keyword times. A
+detection inside [start, end + tolerance] of a keyword is a hit (one per keyword); any other is
+a false accept. The FRR-vs-FA/h curve re-runs the detector (kwshost.detector) over the recorded
+scores at other thresholds; the device's own post-detection reset is only applied at the
+model's threshold, so other points of the curve are close approximations.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from kwshost.errors import KwsError
+
+
+def load_model(path: Path) -> tuple[bytes, dict]:
+    from kwshost.metadata import read_params
+
+    data = Path(path).read_bytes()
+    params = read_params(data)
+    if not params.get("classes"):
+        raise KwsError(f"{path} has no 'classes' in its SL_PARAMSv1 metadata",
+                       hint="convert with kwshost convert, which writes the metadata")
+    return data, params
+
+
+class Runner:
+    """int8 spectrogram -> int8 scores, on our C runtime (TFLite's interpreter as fallback)."""
+
+    def __init__(self, model: bytes) -> None:
+        try:
+            from kwshost.runtime import Interpreter
+
+            self._rt = Interpreter(model)
+            self.engine = "kwshost runtime"
+        except ImportError:
+            import tensorflow as tf
+
+            self._tf = tf.lite.Interpreter(model_content=model)
+            self._tf.allocate_tensors()
+            self._rt = None
+            self.engine = "tf.lite.Interpreter (kwshost.runtime missing)"
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        x = np.ascontiguousarray(x, dtype=np.int8).reshape(1, x.shape[0], 1, x.shape[-1])
+        if self._rt is not None:
+            return np.asarray(self._rt.invoke(x)).reshape(-1)
+        d = self._tf.get_input_details()[0]
+        self._tf.set_tensor(d["index"], x.reshape(d["shape"]))
+        self._tf.invoke()
+        return self._tf.get_tensor(self._tf.get_output_details()[0]["index"]).reshape(-1)
+
+
+def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Area under the ROC curve (Mann-Whitney statistic, ties counted half)."""
+    pos, neg = scores[labels == 1], scores[labels == 0]
+    if len(pos) == 0 or len(neg) == 0:
+        return float("nan")
+    order = np.argsort(np.concatenate([pos, neg]), kind="mergesort")
+    allv = np.concatenate([pos, neg])[order]
+    ranks = np.empty(len(allv))
+    i = 0
+    while i < len(allv):
+        j = i
+        while j + 1 < len(allv) and allv[j + 1] == allv[i]:
+            j += 1
+        ranks[i:j + 1] = (i + j) / 2 + 1
+        i = j + 1
+    r = np.empty(len(allv))
+    r[order] = ranks
+    return float((r[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def classify(model: bytes, params: dict, x: np.ndarray, y: np.ndarray, progress=None) -> dict:
+    classes = [str(c) for c in params["classes"]]
+    runner = Runner(model)
+    scores = np.empty((len(x), len(classes)), dtype=np.int16)
+    task = progress.add_task("inference", total=len(x)) if progress else None
+    for i in range(len(x)):
+        scores[i] = runner.scores(np.asarray(x[i]))
+        if progress:
+            progress.advance(task)
+    pred = scores.argmax(axis=1)
+    n = len(classes)
+    confusion = np.zeros((n, n), dtype=int)
+    for t, p in zip(y, pred, strict=True):
+        confusion[int(t), int(p)] += 1
+    per_class = {}
+    for k, c in enumerate(classes):
+        tp = confusion[k, k]
+        per_class[c] = {"precision": float(tp / max(confusion[:, k].sum(), 1)),
+                        "recall": float(tp / max(confusion[k, :].sum(), 1)),
+                        "count": int(confusion[k, :].sum())}
+    kw = 0
+    is_kw = (y == kw).astype(int)
+    kw_score = scores[:, kw].astype(float) + 128
+    return {"engine": runner.engine, "examples": int(len(y)),
+            "accuracy": float((pred == y).mean()), "classes": classes, "per_class": per_class,
+            "confusion": confusion.tolist(), "roc_auc": roc_auc(is_kw, kw_score),
+            "_scores": kw_score, "_labels": is_kw}
+
+
+@dataclass
+class StreamResult:
+    name: str
+    duration_s: float
+    keywords: int
+    hits: int
+    false_accepts: int
+    detections: list[float] = field(default_factory=list)
+    scores: np.ndarray | None = None     # [n_inferences, classes] raw int8 outputs
+    times_ms: np.ndarray | None = None
+    events: list[tuple[float, float]] = field(default_factory=list)
+
+
+def load_events(path: Path | None, keyword: str) -> tuple[list[tuple[float, float]], float | None]:
+    """Keyword times from JSON: {"events": [{"label", "start_s", "end_s"}], "duration_s"}."""
+    if path is None:
+        return [], None
+    data = json.loads(Path(path).read_text())
+    events = [(float(e["start_s"]), float(e["end_s"])) for e in data.get("events", [])
+              if e.get("label", keyword) == keyword]
+    return events, data.get("duration_s")
+
+
+def match(detections: list[float], events: list[tuple[float, float]],
+          tolerance_s: float) -> tuple[int, int]:
+    """(hits, false accepts): each keyword is hit at most once."""
+    used = [False] * len(events)
+    false = 0
+    for t in detections:
+        for k, (start, end) in enumerate(events):
+            if not used[k] and start <= t <= end + tolerance_s:
+                used[k] = True
+                break
+        else:
+            if not any(start <= t <= end + tolerance_s for start, end in events):
+                false += 1
+    return sum(used), false
+
+
+def stream(model_path: Path, wav: Path, events_path: Path | None,
+           tolerance_s: float = 1.0, audio: np.ndarray | None = None,
+           events: list[tuple[float, float]] | None = None) -> StreamResult:
+    """Run the device pipeline over a WAV; detections are matched to the keyword events."""
+    from kwshost.pipeline import PcPipeline
+
+    pipe = PcPipeline.from_model(model_path)
+    keyword = pipe.labels[0]
+    if audio is None:
+        import soundfile as sf
+
+        audio, rate = sf.read(wav, dtype="int16")
+        if rate != pipe.sample_rate:
+            raise KwsError(f"{wav} is {rate} Hz; the model wants {pipe.sample_rate} Hz")
+        if audio.ndim > 1:
+            audio = audio[:, 0]
+    if events is None:
+        events, _ = load_events(events_path, keyword)
+    times, scores, detections = [], [], []
+    for inf in pipe.process(audio):
+        times.append(inf.time_ms)
+        scores.append(inf.scores)
+        if inf.detected and pipe.labels[inf.class_index] == keyword:
+            detections.append(inf.time_ms / 1000)
+    hits, fa = match(detections, events, tolerance_s)
+    return StreamResult(Path(wav).name if wav else "stream", len(audio) / pipe.sample_rate,
+                        len(events), hits, fa, detections, np.array(scores, dtype=np.int8),
+                        np.array(times), events)
+
+
+def sweep(result: StreamResult, params: dict, thresholds, tolerance_s: float = 1.0):
+    """(threshold, hits, false accepts) re-running only the detector on recorded scores."""
+    from kwshost.detector import Detector, DetectorSettings
+
+    out = []
+    for th in thresholds:
+        det = Detector(DetectorSettings.from_params({**params, "detection_threshold": int(th)}))
+        found = [t / 1000 for t, s in zip(result.times_ms, result.scores, strict=True)
+                 if (d := det.process(int(t), s)).detected and d.class_index == 0]
+        hits, fa = match(found, result.events, tolerance_s)
+        out.append((int(th), hits, fa))
+    return out
+
+
+def plot_report(out_dir: Path, name: str, clip: dict | None, curve: dict | None) -> list[Path]:
+    """ROC, DET (FRR vs FA/h) and threshold-sweep plots as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    if clip is not None:
+        s, y = clip["_scores"], clip["_labels"]
+        ths = np.arange(0, 257)
+        tpr = [(s[y == 1] >= t).mean() if (y == 1).any() else 0 for t in ths]
+        fpr = [(s[y == 0] >= t).mean() if (y == 0).any() else 0 for t in ths]
+        fig, ax = plt.subplots(figsize=(5, 4))
+        ax.plot(fpr, tpr)
+        ax.set(xlabel="false positive rate", ylabel="true positive rate",
+               title=f"ROC {name} (AUC {clip['roc_auc']:.4f})")
+        paths.append(out_dir / f"{name}_roc.png")
+        fig.savefig(paths[-1], dpi=100, bbox_inches="tight")
+        plt.close(fig)
+    if curve is not None:
+        th, frr, fah = curve["threshold"], curve["frr"], curve["fa_per_hour"]
+        fig, ax = plt.subplots(figsize=(5, 4))
+        ax.plot(fah, np.array(frr) * 100, marker=".")
+        ax.set(xlabel="false accepts per hour", ylabel="false rejection rate (%)",
+               title=f"DET {name}")
+        paths.append(out_dir / f"{name}_det.png")
+        fig.savefig(paths[-1], dpi=100, bbox_inches="tight")
+        plt.close(fig)
+        fig, ax = plt.subplots(figsize=(5, 4))
+        ax.plot(th, np.array(frr) * 100, label="FRR %")
+        ax.plot(th, fah, label="FA/h")
+        ax.set(xlabel="detection threshold", title=f"threshold sweep {name}")
+        ax.legend()
+        paths.append(out_dir / f"{name}_sweep.png")
+        fig.savefig(paths[-1], dpi=100, bbox_inches="tight")
+        plt.close(fig)
+    return paths
+
+
+def curve_from(results: list[StreamResult], params: dict, thresholds) -> dict:
+    """FRR and FA/h per threshold over several streams together."""
+    totals: dict[int, list[int]] = {}
+    for r in results:
+        for th, hits, fa in sweep(r, params, thresholds):
+            t = totals.setdefault(th, [0, 0])
+            t[0] += hits
+            t[1] += fa
+    n_kw = sum(r.keywords for r in results)
+    hours = sum(r.duration_s for r in results) / 3600
+    ths = sorted(totals)
+    return {"threshold": ths,
+            "frr": [1 - totals[t][0] / n_kw if n_kw else float("nan") for t in ths],
+            "fa_per_hour": [totals[t][1] / hours for t in ths]}
+
+
+def frr_at(curve: dict, fa_per_hour: float) -> tuple[float, int] | None:
+    """Lowest FRR whose FA/h is at most `fa_per_hour`, with its threshold."""
+    best = None
+    for th, frr, fah in zip(curve["threshold"], curve["frr"], curve["fa_per_hour"],
+                            strict=True):
+        if fah <= fa_per_hour and (best is None or frr < best[0]):
+            best = (frr, th)
+    return best

@@ -1,0 +1,135 @@
+"""Dataset synthesis, augmentation and the feature cache (kwshost.data)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from kwshost.data import augment, features, make, voices, words
+from kwshost.errors import KwsError
+from kwshost.train_config import CacheParams
+
+pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng missing")
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("ds")
+    make.make_dataset(out, "tiny", jobs=2, seed=3)
+    return out
+
+
+def test_unknown_texts_never_say_the_keyword() -> None:
+    import random
+
+    spoken = {w.lower().strip(".?,") for w in words.KEYWORD_SPELLINGS}
+    rng = random.Random(0)
+    for _ in range(2000):
+        _, text = words.unknown_text(rng)
+        tokens = {t.strip(".?,!'") for t in text.lower().split()}
+        assert not tokens & (spoken | {"alexa"}), text
+
+
+def test_plan_is_deterministic_and_keeps_heldout_voices_out() -> None:
+    a, b = make.plan(60, seed=5), make.plan(60, seed=5)
+    assert a == b
+    assert make.plan(60, seed=6) != a
+    heldout = {v.group for v in voices.heldout_voices()} | {"flite:slt",
+                                                           "festival:cmu_us_slt_arctic_hts"}
+    assert not heldout & {p.group for p in a}
+    assert sum(p.label == "alexa" for p in a) == 60
+    assert sum(p.label == "_unknown_" for p in a) == 120
+
+
+def test_make_dataset_writes_clips_noise_and_manifest(tiny: Path) -> None:
+    m = json.loads((tiny / "manifest.json").read_text())
+    assert m["n_errors"] == 0
+    assert m["counts"] == {"alexa": 16, "_unknown_": 32}
+    assert m["noise_files"] >= 9
+    for row in m["clips"][:10]:
+        audio, rate = __import__("soundfile").read(tiny / row["path"])
+        assert rate == 16000 and 0.1 < len(audio) / rate < 20
+        assert abs(len(audio) / rate - row["duration_s"]) < 0.01
+
+
+def test_make_dataset_same_result_whatever_jobs(tiny: Path, tmp_path: Path) -> None:
+    make.make_dataset(tmp_path, "tiny", jobs=1, seed=3)
+    a = json.loads((tiny / "manifest.json").read_text())["clips"]
+    b = json.loads((tmp_path / "manifest.json").read_text())["clips"]
+    assert [r["path"] for r in a] == [r["path"] for r in b]
+    one = a[0]["path"]
+    assert (tiny / one).read_bytes() == (tmp_path / one).read_bytes()
+
+
+def test_size_words_and_errors() -> None:
+    assert make.parse_size("small") == 300 and make.parse_size("42") == 42
+    with pytest.raises(KwsError):
+        make.parse_size("huge")
+
+
+def test_augmentation_is_reproducible_and_well_formed() -> None:
+    rng = np.random.default_rng(0)
+    clip = (0.3 * np.sin(np.arange(12000) / 7)).astype(np.float32)
+    noises = [np.random.default_rng(1).standard_normal(16000).astype(np.float32) * 0.1]
+    s = augment.AugmentSettings()
+    a = augment.make_example(clip, "keyword", np.random.default_rng(9), noises, s)
+    b = augment.make_example(clip, "keyword", np.random.default_rng(9), noises, s)
+    assert np.array_equal(a, b)
+    assert len(a) == (s.warmup_ms + s.clip_ms) * 16
+    assert np.all(np.abs(a) <= 1.0) and np.isfinite(a).all()
+    # Silence stays quiet; a cropped keyword ends at the window's end (after the warm-up).
+    silent = augment.make_example(clip, "silence", rng,
+                                  [], augment.AugmentSettings(gaussian_p=0, bandlimit_p=0))
+    assert augment.rms(silent) < 10 ** (-55 / 20)
+    crop = augment.make_example(clip, "cropped", np.random.default_rng(2), [],
+                                augment.AugmentSettings(reverb_p=0, speed_p=0, gaussian_p=0,
+                                                        bandlimit_p=0))
+    tail = crop[-800:]
+    head = crop[s.warmup_ms * 16:s.warmup_ms * 16 + 800]
+    assert augment.rms(tail) > 30 * augment.rms(head)
+
+
+def test_trim_and_place() -> None:
+    x = np.concatenate([np.zeros(4000), np.ones(3000) * 0.5, np.zeros(4000)]).astype(np.float32)
+    t = augment.trim(x)
+    assert 2800 <= len(t) <= 3600
+    placed = augment.place(t, 19200, np.random.default_rng(0), crop_random=False)
+    assert len(placed) == 19200 and np.isclose(np.abs(placed).sum(), np.abs(t).sum())
+
+
+def test_training_features_equal_what_the_device_streams() -> None:
+    """Warm-up + clip through the batch path == the streaming frontend fed the same audio,
+    with only the model window's rows quantized (as the device does)."""
+    from kwshost import frontend
+
+    rng = np.random.default_rng(4)
+    audio = (rng.standard_normal(35200) * 0.05).astype(np.float32)
+    s = features.frontend_settings()
+    got = features.spectrograms([audio], s, warmup_ms=1000)[0]
+    pcm = np.clip(np.round(audio * 32767), -32768, 32767).astype(np.int16)
+    fe = frontend.Frontend(s)
+    streamed = np.concatenate([fe.process(pcm[i:i + 480]) for i in range(0, len(pcm), 480)])
+    want = frontend.quantize(streamed[-118:], s)
+    assert got.shape == (118, 108) and got.dtype == np.int8
+    assert np.array_equal(got, want)
+
+
+def test_feature_cache_splits_by_voice_and_is_reused(tiny: Path, tmp_path: Path) -> None:
+    cache = CacheParams(keyword_variants=2, validation_percent=40)
+    counts = features.build_cache(tiny, tmp_path, cache, seed=1, fe_overrides={}, jobs=2)
+    x, y = features.load_split(tmp_path, "train")
+    assert x.shape == (counts["train"], 118, 108) and x.dtype == np.int8
+    n_kw = int((y == 0).sum())
+    assert int((y == 1).sum()) == int(n_kw * cache.unknown_multiplier)
+    assert np.abs(x.astype(int)).sum(axis=(1, 2)).min() > 0   # every example was computed
+    m = json.loads((tiny / "manifest.json").read_text())
+    groups = {split: {c["group"] for i, c in enumerate(m["clips"])
+                      if features._group_split(c["group"], 40) == split}
+              for split in ("train", "val")}
+    assert not groups["train"] & groups["val"]
+    stamp = (tmp_path / "train_x.npy").stat().st_mtime_ns
+    features.build_cache(tiny, tmp_path, cache, seed=1, fe_overrides={}, jobs=2)
+    assert (tmp_path / "train_x.npy").stat().st_mtime_ns == stamp

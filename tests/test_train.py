@@ -1,0 +1,98 @@
+"""Training config, model structure, and the CI smoke path: train --test, convert, evaluate."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from kwshost.errors import KwsError
+from kwshost.train import class_weights
+from kwshost.train_config import SEED_SCHEDULE, TrainConfig, load_config
+
+SEED_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "AVERAGE_POOL_2D", "RESHAPE",
+            "FULLY_CONNECTED", "SOFTMAX"}
+
+
+def test_schedule_is_the_seeds_scaled_to_the_budget() -> None:
+    cfg = TrainConfig(total_steps=5020)
+    sched = cfg.schedule()
+    assert [lr for _, lr in sched] == [lr for _, lr in SEED_SCHEDULE]
+    assert abs(sum(s for s, _ in sched) - 5020) <= len(sched)
+    assert cfg.learning_rate(0) == 0.001
+    assert cfg.learning_rate(sched[0][0] + sched[1][0] + sched[2][0] + sched[3][0]) == 0.005
+    assert cfg.learning_rate(10**9) == 1e-7
+    assert TrainConfig(total_steps=100400).schedule() == list(SEED_SCHEDULE)
+
+
+def test_configs_load_and_reject_unknown_settings(tmp_path: Path) -> None:
+    cfg = load_config("alexa")
+    assert cfg.classes == ("alexa", "_unknown_")
+    assert cfg.detector.detection_threshold == 204 and cfg.detector.suppression_ms == 900
+    bad = tmp_path / "bad.toml"
+    bad.write_text("totl_steps = 5\n")
+    with pytest.raises(KwsError, match="unknown setting 'totl_steps'"):
+        load_config(bad)
+    with pytest.raises(KwsError):
+        load_config("no-such-config")
+
+
+def test_balanced_class_weights() -> None:
+    w = class_weights(np.array([0, 1, 1, 1]), 2)
+    assert np.allclose(w, [2.0, 2 / 3])
+
+
+@pytest.mark.slow
+def test_tenet12_has_the_seeds_layer_plan() -> None:
+    import keras
+    from kwshost.model import build_tenet
+
+    m = build_tenet()
+    assert 105_000 < m.count_params() < 115_000
+    kinds = [type(layer).__name__ for layer in m.layers]
+    assert kinds.count("DepthwiseConv2D") == 12
+    assert kinds.count("Add") == 12
+    assert kinds.count("Conv2D") == 1 + 12 * 2 + 3   # stem, 2 per block, 3 strided shortcuts
+    assert m.output_shape == (None, 2)
+    x = np.zeros((2, 118, 1, 108), np.float32)
+    assert np.allclose(m.predict(x, verbose=0).sum(axis=1), 1.0, atol=1e-5)
+    assert isinstance(m, keras.Model)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng missing")
+def test_train_test_convert_evaluate_end_to_end(tmp_path: Path, capsys) -> None:
+    """The CI smoke path: tiny synthesized set, a few steps, int8 model with metadata that
+    runs on our runtime, then evaluation through the device pipeline."""
+    from kwshost import metadata
+    from kwshost.cli import main
+    from kwshost.convert import operators
+    from kwshost.runtime import Interpreter
+
+    run, data = tmp_path / "run", tmp_path / "data"
+    assert main(["train", "--test", "--run", str(run), "--dataset", str(data)]) == 0
+    assert (run / "best.keras").exists() and (run / "state.json").exists()
+    # --resume finds the finished run and does nothing more.
+    assert main(["train", "--test", "--run", str(run), "--dataset", str(data),
+                 "--resume"]) == 0
+    assert "already complete" in capsys.readouterr().out
+    out = tmp_path / "m.tflite"
+    assert main(["convert", "--config", "test", "--run", str(run), "--out", str(out)]) == 0
+    model = out.read_bytes()
+    assert len(model) < 220_000
+    ops = operators(model)
+    assert len(ops) == 56 and set(ops) == SEED_OPS
+    params = metadata.read_params(model)
+    assert params["classes"] == ["alexa", "_unknown_"]
+    for key in ("fe.sample_rate_hz", "fe.filterbank_n_channels", "fe.noise_reduction_enable",
+                "fe.quantize_dynamic_scale_range_db", "latency_ms", "minimum_count",
+                "average_window_duration_ms", "detection_threshold", "suppression_ms",
+                "volume_gain", "name", "version"):
+        assert key in params, key
+    rt = Interpreter(model)
+    x = np.random.default_rng(0).integers(-128, 128, (1, 118, 1, 108), dtype=np.int8)
+    y = np.asarray(rt.invoke(x)).reshape(-1).astype(int)
+    assert y.shape == (2,) and abs((y + 128).sum() - 256) <= 2   # int8 softmax sums to ~1
+    assert main(["evaluate", str(out), "--cache", str(run / "cache"), "--split", "val"]) == 0
+    assert "accuracy" in capsys.readouterr().out
