@@ -121,7 +121,9 @@ static void handle_start(kws_session_t *s, const kws_frame_t *f) {
   if (mic) {
     kws_status_t st = s->io.microphone(s->io.ctx, 1);
     if (st != KWS_OK) {
-      kws_session_error(s, st, "the microphone did not start");
+      kws_session_error(s, st, st == KWS_ERR_UNSUPPORTED
+                                   ? "this board has no microphone: stream audio instead"
+                                   : "the microphone did not start");
       return;
     }
   }
