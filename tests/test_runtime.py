@@ -173,6 +173,13 @@ def test_wrong_types_rejected(alexa):
     _rejected(_patch(alexa, pos, "B", 0), "operator 0 (CONV_2D)")  # FLOAT32 into int8 conv
 
 
+def test_integer_tensor_without_quantization_rejected(alexa):
+    _, sg = _subgraph(alexa)
+    t = sg.tables(0)[0]
+    # Mark field 4 (quantization) absent in tensor 0's vtable (possibly shared with others).
+    _rejected(_patch(alexa, t.vtable + 4 + 2 * 4, "H", 0), "without quantization")
+
+
 def test_out_of_range_indices_rejected(alexa):
     _, sg = _subgraph(alexa)
     op0 = sg.tables(3)[0]
