@@ -44,10 +44,44 @@ _Static_assert(offsetof(efr32_cmu_t, EM01GRPCCLKCTRL) == 0x128, "CMU EM01GRPCCLK
 #define CMU_CLKEN0_HFXO0 (1u << 20)
 #define CMU_CLKEN0_GPIO (1u << 26)
 #define CMU_CLKEN1_EUSART1 (1u << 23)
+#define CMU_CLKEN1_MVP (1u << 30)
 #define CMU_SYSCLKCTRL_CLKSEL_MASK 0x7u
+#define CMU_SYSCLKCTRL_CLKSEL_FSRCO 1u /* the reset value: 20 MHz */
 #define CMU_SYSCLKCTRL_CLKSEL_HFRCODPLL 2u
+#define CMU_SYSCLKCTRL_CLKSEL_HFXO 3u
 #define CMU_SYSCLKCTRL_PCLKPRESC_DIV2 (1u << 10) /* PCLK must stay <= 50 MHz */
 #define CMU_DPLLREFCLKCTRL_CLKSEL_HFXO 1u
+/* EM01GRPCCLK clocks EUSART1 (and EUSART0 when EUSART0CLKCTRL selects it). */
+#define CMU_EM01GRPCCLKCTRL_CLKSEL_HFRCODPLL 1u
+#define CMU_EM01GRPCCLKCTRL_CLKSEL_HFXO 2u
+
+/* --- HFXO0 (efr32mg24_hfxo.h): the 39 MHz crystal oscillator ------------------------------ */
+typedef struct {
+  EFR32_RW IPVERSION; /* 0x00 */
+  uint32_t r0[3];
+  EFR32_RW XTALCFG;   /* 0x10 */
+  uint32_t r1[1];
+  EFR32_RW XTALCTRL;  /* 0x18 */
+  EFR32_RW XTALCTRL1; /* 0x1C */
+  EFR32_RW CFG;       /* 0x20 */
+  uint32_t r2[1];
+  EFR32_RW CTRL;      /* 0x28 */
+  uint32_t r3[9];
+  EFR32_RW CMD;       /* 0x50 */
+  uint32_t r4[1];
+  EFR32_RW STATUS;    /* 0x58 */
+  uint32_t r5[5];
+  EFR32_RW IF;        /* 0x70 */
+  EFR32_RW IEN;       /* 0x74 */
+  uint32_t r6[2];
+  EFR32_RW LOCK;      /* 0x80 */
+} efr32_hfxo_t;
+_Static_assert(offsetof(efr32_hfxo_t, CTRL) == 0x28, "HFXO CTRL");
+_Static_assert(offsetof(efr32_hfxo_t, STATUS) == 0x58, "HFXO STATUS");
+_Static_assert(offsetof(efr32_hfxo_t, LOCK) == 0x80, "HFXO LOCK");
+#define HFXO_CTRL_FORCEEN (1u << 16) /* run the crystal now, not only on demand */
+#define HFXO_STATUS_RDY (1u << 0)
+#define HFXO_LOCK_UNLOCK 0x580Eu
 
 /* --- DPLL0 (efr32mg24_dpll.h) -------------------------------------------------------------- */
 typedef struct {
@@ -58,15 +92,24 @@ typedef struct {
   EFR32_RW IF;        /* 0x10 */
   EFR32_RW IEN;       /* 0x14 */
   EFR32_RW STATUS;    /* 0x18 */
+  uint32_t r0[2];
+  EFR32_RW LOCK;      /* 0x24 */
 } efr32_dpll_t;
 _Static_assert(offsetof(efr32_dpll_t, STATUS) == 0x18, "DPLL STATUS");
+_Static_assert(offsetof(efr32_dpll_t, LOCK) == 0x24, "DPLL LOCK");
 #define DPLL_EN_EN (1u << 0)
-#define DPLL_CFG_MODE_PLL (1u << 0)
-#define DPLL_CFG_EDGESEL_FALL (1u << 1) /* the dev kit's setting: "dpll-edge = fall" */
+#define DPLL_CFG_MODE_PLL (1u << 0) /* phase lock ("dpll-lock = phase" on the dev kit) */
+/* EDGESEL: 0 = falling edge of the reference (emlib's cmuDPLLEdgeSel_Fall = 0), which is the
+ * dev kit's "dpll-edge = fall"; 1 would be the rising edge. */
+#define DPLL_CFG_EDGESEL_FALL (0u << 1)
 #define DPLL_CFG_AUTORECOVER (1u << 2)
 #define DPLL_CFG1_N_SHIFT 16
 #define DPLL_IF_LOCK (1u << 0)
-#define DPLL_STATUS_RDY (1u << 0) /* assumption: RDY is bit 0 as in the other Series 2 blocks */
+#define DPLL_IF_LOCKFAILLOW (1u << 1)
+#define DPLL_IF_LOCKFAILHIGH (1u << 2)
+#define DPLL_STATUS_RDY (1u << 0)
+#define DPLL_STATUS_LOCK (1u << 31)
+#define DPLL_LOCK_UNLOCK 0x7102u
 
 /* --- HFRCO0: CAL at 0x08 (Series 2 HFRCO layout; value from emlib's 72.6-80 MHz band) ----- */
 typedef struct {
@@ -76,6 +119,7 @@ typedef struct {
   EFR32_RW STATUS;    /* 0x0C */
 } efr32_hfrco_t;
 #define HFRCO_CAL_80MHZ_BAND 0xCCF09F00u
+#define HFRCO_RESET_HZ 19000000u /* the band HFRCODPLL starts in after reset */
 
 /* --- GPIO (efr32mg24_gpio.h; route offsets summed from its struct) ------------------------ */
 typedef struct {
@@ -179,10 +223,14 @@ _Static_assert(offsetof(efr32_usart_t, I2SCTRL) == 0x54, "USART I2SCTRL");
 #define USART_EN_EN (1u << 0)
 #define USART_CTRL_SYNC (1u << 0)
 #define USART_CTRL_MSBF (1u << 10)
+#define USART_CTRL_AUTOTX (1u << 29) /* keep transmitting (and clocking) while RX has room */
 #define USART_FRAME_DATABITS_SIXTEEN 0xDu
 #define USART_CMD_RXEN (1u << 0)
 #define USART_CMD_RXDIS (1u << 1)
+#define USART_CMD_TXEN (1u << 2)
+#define USART_CMD_TXDIS (1u << 3)
 #define USART_CMD_MASTEREN (1u << 4)
+#define USART_CMD_MASTERDIS (1u << 5)
 #define USART_I2SCTRL_EN (1u << 0)
 #define USART_I2SCTRL_MONO (1u << 1)
 #define USART_I2SCTRL_DELAY (1u << 4) /* I2S: data one bit after the word select edge */
@@ -242,6 +290,7 @@ typedef struct {
 /* --- Addresses (efr32mg24b310f1536im48.h, secure aliases) and IRQ numbers ---------------- */
 #define EFR32_CMU_BASE 0x40008000u
 #define EFR32_HFRCO0_BASE 0x40010000u
+#define EFR32_HFXO0_BASE 0x4A004000u
 #define EFR32_DPLL0_BASE 0x4001C000u
 #define EFR32_GPIO_BASE 0x4003C000u
 #define EFR32_LDMA_BASE 0x40040000u

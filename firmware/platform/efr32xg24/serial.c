@@ -30,7 +30,11 @@ void efr32_serial_init(efr32_serial_t *s, efr32_eusart_t *regs, efr32_gpio_t *gp
 }
 
 void efr32_serial_rx_irq(efr32_serial_t *s) {
-  /* Drain the FIFO (at most its 16 entries: more raise the interrupt again), then clear. */
+  /* Clear first, then drain (at most the FIFO's 16 entries): a byte that arrives during the
+   * drain sets the flag again and brings us back. Draining first and clearing last could
+   * clear the flag of a byte that came after the last check, leaving it in the FIFO with no
+   * interrupt until the next byte (a frame's tail would wait for the next frame). */
+  s->regs->IF &= ~EUSART_IF_RXFL;
   for (unsigned n = 0; n < 16u && (s->regs->STATUS & EUSART_STATUS_RXFL); n++) {
     const uint8_t b = (uint8_t)s->regs->RXDATA;
     const uint32_t next = (s->head + 1u) & (EFR32_RX_RING - 1u);
@@ -41,7 +45,6 @@ void efr32_serial_rx_irq(efr32_serial_t *s) {
       s->head = next;
     }
   }
-  s->regs->IF &= ~EUSART_IF_RXFL;
 }
 
 size_t efr32_serial_read(efr32_serial_t *s, uint8_t *data, size_t max) {
