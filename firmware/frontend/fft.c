@@ -153,56 +153,67 @@ static inline kws_cpx16_t csub(kws_cpx16_t a, kws_cpx16_t b) {
 }
 
 /* One radix-2 butterfly group: m butterflies over f[0..2m), twiddle step `tw_step`. */
-static void radix2(kws_cpx16_t *f, size_t m, size_t tw_step, const kws_cpx16_t *tw) {
-  for (size_t k = 0; k < m; ++k) {
-    const kws_cpx16_t a = scale_down(f[k], 16383);
-    const kws_cpx16_t b = cmul(scale_down(f[k + m], 16383), tw[k * tw_step]);
-    f[k + m] = csub(a, b);
-    f[k] = cadd(a, b);
-  }
+/* Butterflies over f[0], f[m], f[2m], f[3m] with the twiddles of their position. */
+static inline __attribute__((always_inline)) void radix4(kws_cpx16_t *f, size_t m,
+                                                        kws_cpx16_t w1, kws_cpx16_t w2,
+                          kws_cpx16_t w3) {
+  const kws_cpx16_t a0 = scale_down(f[0], 8191);
+  const kws_cpx16_t b1 = cmul(scale_down(f[m], 8191), w1);
+  const kws_cpx16_t b2 = cmul(scale_down(f[2 * m], 8191), w2);
+  const kws_cpx16_t b3 = cmul(scale_down(f[3 * m], 8191), w3);
+  const kws_cpx16_t d02 = csub(a0, b2);
+  const kws_cpx16_t s02 = cadd(a0, b2);
+  const kws_cpx16_t s13 = cadd(b1, b3);
+  const kws_cpx16_t d13 = csub(b1, b3);
+  f[2 * m] = csub(s02, s13);
+  f[0] = cadd(s02, s13);
+  /* d02 -/+ j*d13 */
+  f[m].r = kws_wrap16(d02.r + d13.i);
+  f[m].i = kws_wrap16(d02.i - d13.r);
+  f[3 * m].r = kws_wrap16(d02.r - d13.i);
+  f[3 * m].i = kws_wrap16(d02.i + d13.r);
 }
 
-/* One radix-4 butterfly group (forward transform). */
-static void radix4(kws_cpx16_t *f, size_t m, size_t tw_step, const kws_cpx16_t *tw) {
-  for (size_t k = 0; k < m; ++k) {
-    const kws_cpx16_t a0 = scale_down(f[k], 8191);
-    const kws_cpx16_t b1 = cmul(scale_down(f[k + m], 8191), tw[k * tw_step]);
-    const kws_cpx16_t b2 = cmul(scale_down(f[k + 2 * m], 8191), tw[2 * k * tw_step]);
-    const kws_cpx16_t b3 = cmul(scale_down(f[k + 3 * m], 8191), tw[3 * k * tw_step]);
-    const kws_cpx16_t d02 = csub(a0, b2);
-    const kws_cpx16_t s02 = cadd(a0, b2);
-    const kws_cpx16_t s13 = cadd(b1, b3);
-    const kws_cpx16_t d13 = csub(b1, b3);
-    f[k + 2 * m] = csub(s02, s13);
-    f[k] = cadd(s02, s13);
-    /* d02 -/+ j*d13 */
-    f[k + m].r = kws_wrap16(d02.r + d13.i);
-    f[k + m].i = kws_wrap16(d02.i - d13.r);
-    f[k + 3 * m].r = kws_wrap16(d02.r - d13.i);
-    f[k + 3 * m].i = kws_wrap16(d02.i + d13.r);
-  }
+static inline void radix2(kws_cpx16_t *f, size_t m, kws_cpx16_t w1) {
+  const kws_cpx16_t a = scale_down(f[0], 16383);
+  const kws_cpx16_t b = cmul(scale_down(f[m], 16383), w1);
+  f[m] = csub(a, b);
+  f[0] = cadd(a, b);
+}
+
+static inline kws_cpx16_t shifted(kws_cpx16_t x, int s) {
+  kws_cpx16_t r = {(int16_t)(uint16_t)((uint32_t)(uint16_t)x.r << s),
+                   (int16_t)(uint16_t)((uint32_t)(uint16_t)x.i << s)};
+  return r;
 }
 
 static void complex_fft(const kws_fft_t *f, const kws_cpx16_t *in, int shift,
-                        kws_cpx16_t *out) {
+                        kws_cpx16_t *z) {
   const size_t n = f->n;
-  for (size_t j = 0; j < n; ++j) {
-    const kws_cpx16_t x = in[f->input_order[j]];
-    out[j].r = (int16_t)(uint16_t)((uint32_t)(uint16_t)x.r << shift);
-    out[j].i = (int16_t)(uint16_t)((uint32_t)(uint16_t)x.i << shift);
+  const kws_cpx16_t *tw = f->twiddles;
+  /* Innermost stage (m = 1): inputs straight from the signal in decimation order. */
+  const size_t p0 = f->radix[f->n_stages - 1], step = n / p0;
+  for (size_t g = 0; g < n / p0; ++g) {
+    const kws_cpx16_t *x = in + f->input_order[g * p0];
+    kws_cpx16_t *o = z + g * p0;
+    for (size_t q = 0; q < p0; ++q) o[q] = shifted(x[q * step], shift);
+    if (p0 == 4) {
+      radix4(o, 1, tw[0], tw[0], tw[0]);
+    } else {
+      radix2(o, 1, tw[0]);
+    }
   }
-  /* Innermost stage first. Stage s has groups of radix*m points; `stride` (the product of
-   * the outer radices) is both the number of groups and the twiddle step. */
-  size_t m = 1;
-  for (int s = f->n_stages - 1; s >= 0; --s) {
-    const size_t p = f->radix[s];
-    const size_t span = p * m;
-    const size_t stride = n / span;
-    for (size_t g = 0; g < stride; ++g) {
+  /* Outer stages; twiddle k is shared by every group of a stage. */
+  size_t m = p0;
+  for (int s = f->n_stages - 2; s >= 0; --s) {
+    const size_t p = f->radix[s], span = p * m, groups = n / span;
+    for (size_t k = 0; k < m; ++k) {
+      kws_cpx16_t *x = z + k;
       if (p == 4) {
-        radix4(out + g * span, m, stride, f->twiddles);
+        const kws_cpx16_t w1 = tw[k * groups], w2 = tw[2 * k * groups], w3 = tw[3 * k * groups];
+        for (size_t g = 0; g < groups; ++g, x += span) radix4(x, m, w1, w2, w3);
       } else {
-        radix2(out + g * span, m, stride, f->twiddles);
+        for (size_t g = 0; g < groups; ++g, x += span) radix2(x, m, tw[k * groups]);
       }
     }
     m = span;
