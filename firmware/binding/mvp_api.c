@@ -52,7 +52,7 @@ int kws_mvp_api_conv(const int32_t *geom, const int32_t *q, const int8_t *in, co
                      uint64_t *cycles, uint32_t *programs) {
   mvp_conv_args_t a = {geom[0], geom[1], geom[2], geom[3], geom[4], geom[5], geom[6],
                        geom[7], geom[8], geom[9], geom[10], geom[11], geom[12],
-                       q[0], q[1], q[2], q[3], in, filter, bias, eff, out, 0, NULL, NULL};
+                       q[0], q[1], q[2], q[3], in, filter, bias, eff, out, 0, NULL, NULL, NULL};
   kws_status_t st = mvp_conv_check(&a);
   if (st != KWS_OK) return st;
   size_t kb = mvp_conv_const_bytes(&a);

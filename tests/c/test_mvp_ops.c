@@ -112,7 +112,7 @@ static void run_shape(const shape_t *s) {
   int out_h = s->pad ? (s->in_h + s->stride - 1) / s->stride : (s->in_h - s->f_h) / s->stride + 1;
   mvp_conv_args_t a = {s->in_h, 1, s->in_c, out_h, 1, s->out_c, s->f_h, 1, s->stride, 1,
                        s->pad, 0, s->depthwise, rnd(-20, 20), -128 + rnd(0, 40), s->act_min, 127,
-                       input, filter, bias, eff, out_mvp, 0, NULL, NULL};
+                       input, filter, bias, eff, out_mvp, 0, NULL, NULL, NULL};
   for (int i = 0; i < s->in_h * s->in_c; i++) input[i] = (int8_t)rnd(-128, 127);
   int nw = s->depthwise ? s->f_h * s->in_c : s->out_c * s->f_h * s->in_c;
   for (int i = 0; i < nw; i++) filter[i] = (int8_t)rnd(-127, 127);

@@ -105,7 +105,7 @@ static size_t conv_op_data_size(const kws_op_context_t *ctx) {
   mvp_conv_args_t a;
   if (!conv_geometry(ctx, &a)) return CONST_OFFSET;
   /* constants (>= the MLTK mapping's 4 bytes/channel), then the CPU share's multipliers */
-  return CONST_OFFSET + mvp_conv_const_bytes(&a) + 8u * (size_t)cpu_channels(ctx, &a);
+  return CONST_OFFSET + mvp_conv_const_bytes(&a) + 12u * (size_t)cpu_channels(ctx, &a);
 }
 
 static kws_status_t conv_prepare(kws_op_context_t *ctx) {
@@ -125,16 +125,20 @@ static kws_status_t conv_prepare(kws_op_context_t *ctx) {
   a->cpu_out_c = cpu_channels(ctx, a);
   if (a->cpu_out_c) {
     int32_t *mult = (int32_t *)((uint8_t *)consts_of(ctx) + mvp_conv_const_bytes(a));
-    int32_t *shift = mult + a->cpu_out_c;
+    int32_t *shift = mult + a->cpu_out_c, *wsum = shift + a->cpu_out_c;
     const int o0 = a->out_c - a->cpu_out_c;
+    const int taps = a->f_h * a->f_w * a->in_c;
     for (int o = o0; o < a->out_c; o++) {
       int sh;
+      wsum[o - o0] = 0;
+      for (int i = 0; i < taps; i++) wsum[o - o0] += a->filter[(long)o * taps + i];
       kws_quantize_multiplier((double)in->scale * (double)kws_weight_scale(f, o) / (double)out->scale,
                               &mult[o - o0], &sh);
       shift[o - o0] = sh;
     }
     a->cpu_mult = mult;
     a->cpu_shift = shift;
+    a->cpu_wsum = wsum;
   }
   for (int o = 0; o < a->out_c; o++) {
     float eff = in->scale * kws_weight_scale(f, o) / out->scale;

@@ -39,9 +39,10 @@ typedef struct {
   int8_t *output;
   /* Optional CPU share (convolutions, not depthwise): the last cpu_out_c output channels (even)
    * are computed by the CPU with TFLite's int8 arithmetic (bit-exact) while the MVP computes the
-   * others; cpu_mult/cpu_shift are those channels' quantized multipliers. */
+   * others; cpu_mult/cpu_shift are those channels' quantized multipliers, cpu_wsum the sums
+   * of their whole filters. */
   int cpu_out_c;
-  const int32_t *cpu_mult, *cpu_shift;
+  const int32_t *cpu_mult, *cpu_shift, *cpu_wsum;
 } mvp_conv_args_t;
 
 typedef struct {
