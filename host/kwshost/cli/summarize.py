@@ -22,6 +22,7 @@ A model the runtime cannot run is reported with the operator and the reason.
 examples:
   kwshost summarize models/mltk_keyword_spotting_alexa.tflite
   kwshost summarize my_model.tflite --json > summary.json
+  kwshost summarize models/mltk_keyword_spotting_alexa.tflite --accelerator mvp
 """
 
 
@@ -30,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--no-params", action="store_true",
                         help="leave out the metadata parameters")
+    parser.add_argument("--accelerator", default="none", metavar="NAME",
+                        help="kernels to load the model with: none (reference, default) or "
+                             "mvp; an operator run by another kernel shows its name")
 
 
 def _shape(t) -> str:
@@ -61,13 +65,13 @@ def _value(v: object) -> str:
     return f"{v:.7g}" if isinstance(v, float) else str(v)  # float32 values without noise
 
 
-def summarize(model: Path) -> dict[str, object]:
+def summarize(model: Path, accelerator: str = "none") -> dict[str, object]:
     """Everything `kwshost summarize` prints, as plain data."""
     from kwshost.metadata import read_params
     from kwshost.model_stats import count
     from kwshost.runtime import Interpreter
 
-    it = Interpreter(model)
+    it = Interpreter(model, accelerator=accelerator)
     ops = []
     for op in it.ops:
         c = count(op)
@@ -93,6 +97,7 @@ def summarize(model: Path) -> dict[str, object]:
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from kwshost.errors import ModelError
@@ -101,13 +106,13 @@ def run(args: argparse.Namespace) -> int:
     model = Path(args.model)
     if not model.is_file():
         raise ModelError(f"model not found: {model}")
-    s = summarize(model)
+    s = summarize(model, args.accelerator)
     if args.no_params:
         s.pop("params")
     if args.json:
         print(json.dumps(s, indent=1))
         return 0
-    it = Interpreter(model)
+    it = Interpreter(model, accelerator=args.accelerator)
     console = Console()
     if not console.is_terminal:  # piped or redirected: do not squeeze into 80 columns
         console = Console(width=150)
@@ -118,8 +123,10 @@ def run(args: argparse.Namespace) -> int:
     for op, row in zip(it.ops, s["operators"], strict=True):  # type: ignore[arg-type]
         ins = "\n".join("-" if t is None else _shape(t) for t in op.inputs)
         outs = "\n".join(_shape(t) for t in op.outputs)
-        name = op.name if op.kernel == op.name else f"{op.name}\n[{op.kernel}]"
-        table.add_row(str(op.index), name.lower(), ins, outs, _options(op.options),
+        name = op.name.lower()
+        if op.kernel != op.name:
+            name += "\n" + escape(f"[{op.kernel}]")
+        table.add_row(str(op.index), name, ins, outs, _options(op.options),
                       _si(row["macs"]) if row["macs"] else "0", _si(row["ops"]))
     console.print(table)
     totals = Table.grid(padding=(0, 2))
