@@ -19,13 +19,19 @@ void efr32_serial_init(efr32_serial_t *s, efr32_eusart_t *regs, efr32_gpio_t *gp
   route->TXROUTE = GPIO_ROUTE(GPIO_PORT_A, 5);
   route->RXROUTE = GPIO_ROUTE(GPIO_PORT_A, 6);
   route->ROUTEEN = GPIO_ROUTEEN_TXPEN | GPIO_ROUTEEN_RXPEN;
-  /* Configuration registers are written while the peripheral is disabled. */
+  /* The configuration registers are written while the peripheral is disabled; CLKDIV and
+   * CMD are synchronised into its clock domain, so they follow the enable and wait for
+   * SYNCBUSY (bounded: a peripheral without a clock must not hang the boot). */
   regs->EN = 0;
   regs->CFG0 = 0; /* asynchronous, x16 oversampling */
   regs->FRAMECFG = EUSART_FRAMECFG_8N1;
-  regs->CLKDIV = efr32_eusart_clkdiv(clock_hz, baud);
   regs->IEN = EUSART_IF_RXFL;
   regs->EN = EUSART_EN_EN;
+  for (uint32_t i = 0; i < EFR32_WAIT_LOOPS && regs->SYNCBUSY; i++) {
+  }
+  regs->CLKDIV = efr32_eusart_clkdiv(clock_hz, baud);
+  for (uint32_t i = 0; i < EFR32_WAIT_LOOPS && regs->SYNCBUSY; i++) {
+  }
   regs->CMD = EUSART_CMD_RXEN | EUSART_CMD_TXEN;
 }
 

@@ -25,9 +25,17 @@ void Reset_Handler(void) {
   platform_exit(main());
 }
 
+/* A fault or an interrupt nobody handles: say which (IPSR: 3 = HardFault, 16 + n = IRQ n)
+ * on the serial port, then reset the board. */
 void Default_Handler(void) {
-  for (;;) {
-  }
+  uint32_t ipsr;
+  __asm volatile("mrs %0, ipsr" : "=r"(ipsr));
+  char msg[] = "\r\nkws: unexpected exception 000, resetting\r\n";
+  char *digits = msg + 28; /* the "000" */
+  ipsr &= 0x1FFu;
+  for (int i = 2; i >= 0; i--, ipsr /= 10u) digits[i] = (char)('0' + ipsr % 10u);
+  platform_serial_write((const uint8_t *)msg, sizeof(msg) - 1);
+  platform_exit(70);
 }
 
 __attribute__((section(".isr_vector"), used)) void (*const g_vectors[16 + 80])(void) = {
