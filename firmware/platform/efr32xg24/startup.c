@@ -4,6 +4,7 @@
 #include "platform/platform.h"
 
 extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
+extern const uint8_t __stack_size[]; /* a linker symbol: its address is the stack's size */
 extern void (*__init_array_start[])(void);
 extern void (*__init_array_end[])(void);
 extern int main(void);
@@ -13,9 +14,19 @@ void efr32_eusart1_rx_irq(void);
 void efr32_ldma_irq(void);
 void efr32_systick_irq(void);
 
+#define SCB_VTOR (*(volatile uint32_t *)0xE000ED08u)
 #define SCB_CPACR (*(volatile uint32_t *)0xE000ED88u)
 
+extern void (*const g_vectors[16 + 80])(void);
+
 void Reset_Handler(void) {
+  /* Interrupts vector through VTOR, which does not point at flash by itself on Series 2 (the
+   * Gecko SDK's SystemInit sets it the same way). */
+  SCB_VTOR = (uint32_t)(uintptr_t)g_vectors;
+  /* Armv8-M stack limit: overflowing the 8 kB stack faults (and is reported by
+   * Default_Handler) instead of silently overwriting .bss. */
+  const uint32_t stack_bottom = (uint32_t)(uintptr_t)&_estack - (uint32_t)(uintptr_t)__stack_size;
+  __asm volatile("msr msplim, %0" : : "r"(stack_bottom));
   uint32_t *src = &_sidata;
   for (uint32_t *dst = &_sdata; dst < &_edata;) *dst++ = *src++;
   for (uint32_t *dst = &_sbss; dst < &_ebss;) *dst++ = 0;
