@@ -194,6 +194,16 @@ def test_out_of_range_indices_rejected(alexa):
     _rejected(_patch(alexa, op.field_pos(0), "I", 99), f"operator {k}", "opcode")
 
 
+@pytest.mark.parametrize("op_index", [0, 2, 5, 52, 53, 54, 55])
+def test_missing_required_inputs_rejected(alexa, op_index):
+    """An input index of -1 (omitted) where the operator needs the tensor."""
+    _, sg = _subgraph(alexa)
+    first, _count = sg.tables(3)[op_index].vector(1)
+    for k in range(1 if op_index in (52, 53, 55) else 2):
+        _rejected(_patch(alexa, first + 4 * k, "i", -1), f"operator {op_index}",
+                  f"required input {k} is missing")
+
+
 def test_unsupported_operator_named(alexa):
     root, _ = _subgraph(alexa)
     codes = root.tables(1)

@@ -20,6 +20,22 @@ void set_bit(uint8_t *bits, uint32_t i) { bits[i >> 3] |= (uint8_t)(1u << (i & 7
 
 Message message_of(kws_interpreter_t *it) { return Message(it->message, sizeof(it->message)); }
 
+/* How many leading inputs an operator must have (present, not -1); later ones are optional
+ * (a bias, RESHAPE's shape tensor). Kernels may then rely on these pointers. */
+uint8_t required_inputs(uint16_t builtin, uint8_t n_inputs) {
+  switch (builtin) {
+    case KWS_OP_CONV_2D:
+    case KWS_OP_DEPTHWISE_CONV_2D:
+    case KWS_OP_FULLY_CONNECTED:
+    case KWS_OP_ADD:
+    case KWS_OP_MUL:
+    case KWS_OP_MEAN:
+    case KWS_OP_PAD: return 2;
+    case KWS_OP_CONCATENATION: return n_inputs > 0 ? n_inputs : 1;
+    default: return 1;
+  }
+}
+
 /* Fills it->ctx for operator `index`: tensor views (data NULL for activations until the arena
  * is planned), options, op data and scratch pointers. */
 kws_status_t build_context(kws_interpreter_t *it, fb::Reader &r, uint32_t index, const OpRecord &op,
@@ -99,8 +115,17 @@ kws_status_t verify_graph(kws_interpreter_t *it, fb::Reader &r, fb::Table subgra
     msg.op(i, kernel->name);
     s = read_params(r, op, &it->ctx.params, msg);
     if (s != KWS_OK) return s;
+    const uint8_t required = required_inputs(op.builtin, op.n_inputs);
+    if (op.n_inputs < required) {
+      msg.op(i, kernel->name).add("has ").num(op.n_inputs).add(" inputs, needs ").num(required);
+      return KWS_ERR_MODEL_INVALID;
+    }
     for (uint32_t k = 0; k < op.n_inputs; k++) {
       int32_t t = op.inputs[k];
+      if (t < 0 && k < required) {
+        msg.op(i, kernel->name).add("required input ").num(k);
+        return fail(msg, KWS_ERR_MODEL_INVALID, " is missing");
+      }
       if (t >= 0 && !bit(defined, (uint32_t)t)) {
         msg.op(i, kernel->name).add("input ").num(k).add(" (tensor ").num(t);
         return fail(msg, KWS_ERR_MODEL_INVALID, ") is read before any operator writes it");
