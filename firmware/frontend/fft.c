@@ -1,5 +1,7 @@
 #include "frontend/fft.h"
 
+#include <string.h>
+
 #include "frontend/bits.h"
 #include "frontend/dsp16.h"
 
@@ -187,13 +189,135 @@ static inline kws_cpx16_t shifted(kws_cpx16_t x, int s) {
   return r;
 }
 
+#if defined(__SSE2__)
+/* Four butterflies at once with SSE2 (PCs): the same lane arithmetic as radix4 above. */
+#include <emmintrin.h>
+
+static inline __m128i v_round15(__m128i x) {
+  return _mm_srai_epi32(_mm_add_epi32(x, _mm_set1_epi32(1 << 14)), 15);
+}
+
+/* sround(x * factor) per 16-bit lane (results fit 16 bits for factors <= 16383). */
+static inline __m128i v_scale(__m128i x, __m128i factor) {
+  const __m128i lo = _mm_mullo_epi16(x, factor), hi = _mm_mulhi_epi16(x, factor);
+  return _mm_packs_epi32(v_round15(_mm_unpacklo_epi16(lo, hi)),
+                         v_round15(_mm_unpackhi_epi16(lo, hi)));
+}
+
+static inline __m128i v_negate_imag(__m128i x) {
+  const __m128i odd = _mm_set1_epi32((int)0xFFFF0000u);
+  return _mm_sub_epi16(_mm_xor_si128(x, odd), odd);
+}
+
+static inline __m128i v_swap_parts(__m128i x) {
+  return _mm_shufflehi_epi16(_mm_shufflelo_epi16(x, 0xB1), 0xB1);
+}
+
+/* Complex products, each part rounded from Q15 and wrapped to 16 bits. */
+static inline __m128i v_cmul(__m128i a, __m128i w) {
+  __m128i re = v_round15(_mm_madd_epi16(a, v_negate_imag(w)));
+  __m128i im = v_round15(_mm_madd_epi16(a, v_swap_parts(w)));
+  re = _mm_srai_epi32(_mm_slli_epi32(re, 16), 16);
+  im = _mm_srai_epi32(_mm_slli_epi32(im, 16), 16);
+  return _mm_packs_epi32(_mm_unpacklo_epi32(re, im), _mm_unpackhi_epi32(re, im));
+}
+
+static inline __m128i v_twiddles(const kws_cpx16_t *tw, size_t step) {
+  uint32_t t[4];
+  for (int j = 0; j < 4; ++j) memcpy(&t[j], &tw[j * step], 4);
+  return _mm_set_epi32((int)t[3], (int)t[2], (int)t[1], (int)t[0]);
+}
+
+static void radix4_x4(kws_cpx16_t *f, size_t m, __m128i w1, __m128i w2, __m128i w3) {
+  const __m128i q = _mm_set1_epi16(8191);
+  __m128i *p0 = (__m128i *)(void *)f, *p1 = (__m128i *)(void *)(f + m);
+  __m128i *p2 = (__m128i *)(void *)(f + 2 * m), *p3 = (__m128i *)(void *)(f + 3 * m);
+  const __m128i a0 = v_scale(_mm_loadu_si128(p0), q);
+  const __m128i b1 = v_cmul(v_scale(_mm_loadu_si128(p1), q), w1);
+  const __m128i b2 = v_cmul(v_scale(_mm_loadu_si128(p2), q), w2);
+  const __m128i b3 = v_cmul(v_scale(_mm_loadu_si128(p3), q), w3);
+  const __m128i s02 = _mm_add_epi16(a0, b2), d02 = _mm_sub_epi16(a0, b2);
+  const __m128i s13 = _mm_add_epi16(b1, b3), d13 = _mm_sub_epi16(b1, b3);
+  const __m128i t = v_negate_imag(v_swap_parts(d13)); /* -j * d13 */
+  _mm_storeu_si128(p0, _mm_add_epi16(s02, s13));
+  _mm_storeu_si128(p2, _mm_sub_epi16(s02, s13));
+  _mm_storeu_si128(p1, _mm_add_epi16(d02, t));
+  _mm_storeu_si128(p3, _mm_sub_epi16(d02, t));
+}
+
+/* The innermost stage for four groups at once: gather, shift, butterfly, transpose back. */
+static void first_stage_x4(const kws_cpx16_t *in, const uint16_t *order, size_t step,
+                           int shift, kws_cpx16_t *o) {
+  const __m128i q = _mm_set1_epi16(8191), w = _mm_set1_epi32(32767); /* twiddle (32767, 0) */
+  const __m128i count = _mm_cvtsi32_si128(shift);
+  __m128i x[4];
+  for (int k = 0; k < 4; ++k) {
+    uint32_t t[4];
+    for (int g = 0; g < 4; ++g) memcpy(&t[g], &in[order[4 * g] + (size_t)k * step], 4);
+    x[k] = _mm_sll_epi16(_mm_set_epi32((int)t[3], (int)t[2], (int)t[1], (int)t[0]), count);
+  }
+  const __m128i a0 = v_scale(x[0], q);
+  const __m128i b1 = v_cmul(v_scale(x[1], q), w);
+  const __m128i b2 = v_cmul(v_scale(x[2], q), w);
+  const __m128i b3 = v_cmul(v_scale(x[3], q), w);
+  const __m128i s02 = _mm_add_epi16(a0, b2), d02 = _mm_sub_epi16(a0, b2);
+  const __m128i s13 = _mm_add_epi16(b1, b3), d13 = _mm_sub_epi16(b1, b3);
+  const __m128i t = v_negate_imag(v_swap_parts(d13));
+  const __m128i r0 = _mm_add_epi16(s02, s13), r2 = _mm_sub_epi16(s02, s13);
+  const __m128i r1 = _mm_add_epi16(d02, t), r3 = _mm_sub_epi16(d02, t);
+  /* r_k holds output k of groups 0..3; group g's four outputs are contiguous. */
+  const __m128i t0 = _mm_unpacklo_epi32(r0, r1), t1 = _mm_unpacklo_epi32(r2, r3);
+  const __m128i t2 = _mm_unpackhi_epi32(r0, r1), t3 = _mm_unpackhi_epi32(r2, r3);
+  __m128i *out = (__m128i *)(void *)o;
+  _mm_storeu_si128(out + 0, _mm_unpacklo_epi64(t0, t1));
+  _mm_storeu_si128(out + 1, _mm_unpackhi_epi64(t0, t1));
+  _mm_storeu_si128(out + 2, _mm_unpacklo_epi64(t2, t3));
+  _mm_storeu_si128(out + 3, _mm_unpackhi_epi64(t2, t3));
+}
+
+/* floor((a + b) / 2) and floor((a - b) / 2) per lane, without 16-bit overflow. */
+static inline __m128i v_hadd(__m128i a, __m128i b) {
+  const __m128i one = _mm_set1_epi16(1);
+  return _mm_add_epi16(_mm_add_epi16(_mm_srai_epi16(a, 1), _mm_srai_epi16(b, 1)),
+                       _mm_and_si128(_mm_and_si128(a, b), one));
+}
+static inline __m128i v_hsub(__m128i a, __m128i b) {
+  const __m128i one = _mm_set1_epi16(1);
+  return _mm_sub_epi16(_mm_sub_epi16(_mm_srai_epi16(a, 1), _mm_srai_epi16(b, 1)),
+                       _mm_and_si128(_mm_andnot_si128(a, b), one));
+}
+
+/* The real split for bins k..k+3 and their mirrors n-k-3..n-k. */
+static void split_x4(const kws_cpx16_t *z, const kws_cpx16_t *st, size_t n, size_t k,
+                     kws_cpx16_t *out) {
+  const __m128i h = _mm_set1_epi16(16383), lo = _mm_set1_epi32(0xFFFF);
+  const __m128i zk = _mm_loadu_si128((const __m128i *)(const void *)(z + k));
+  const __m128i znk = _mm_shuffle_epi32(
+      _mm_loadu_si128((const __m128i *)(const void *)(z + n - k - 3)), 0x1B);
+  const __m128i a = v_scale(zk, h), b = v_scale(v_negate_imag(znk), h);
+  const __m128i sum = _mm_add_epi16(a, b);
+  const __m128i t = v_cmul(_mm_sub_epi16(a, b),
+                           _mm_loadu_si128((const __m128i *)(const void *)(st + k - 1)));
+  _mm_storeu_si128((__m128i *)(void *)(out + k), v_hadd(sum, t));
+  const __m128i u = _mm_or_si128(_mm_and_si128(sum, lo), _mm_andnot_si128(lo, t));
+  const __m128i v = _mm_or_si128(_mm_and_si128(t, lo), _mm_andnot_si128(lo, sum));
+  _mm_storeu_si128((__m128i *)(void *)(out + n - k - 3), _mm_shuffle_epi32(v_hsub(u, v), 0x1B));
+}
+#endif
+
 static void complex_fft(const kws_fft_t *f, const kws_cpx16_t *in, int shift,
                         kws_cpx16_t *z) {
   const size_t n = f->n;
   const kws_cpx16_t *tw = f->twiddles;
   /* Innermost stage (m = 1): inputs straight from the signal in decimation order. */
   const size_t p0 = f->radix[f->n_stages - 1], step = n / p0;
-  for (size_t g = 0; g < n / p0; ++g) {
+  size_t g0 = 0;
+#if defined(__SSE2__)
+  if (p0 == 4) {
+    for (; g0 + 4 <= n / 4; g0 += 4) first_stage_x4(in, f->input_order + 4 * g0, step, shift, z + 4 * g0);
+  }
+#endif
+  for (size_t g = g0; g < n / p0; ++g) {
     const kws_cpx16_t *x = in + f->input_order[g * p0];
     kws_cpx16_t *o = z + g * p0;
     for (size_t q = 0; q < p0; ++q) o[q] = shifted(x[q * step], shift);
@@ -209,6 +333,16 @@ static void complex_fft(const kws_fft_t *f, const kws_cpx16_t *in, int shift,
     const size_t p = f->radix[s], span = p * m, groups = n / span;
     for (size_t k = 0; k < m; ++k) {
       kws_cpx16_t *x = z + k;
+#if defined(__SSE2__)
+      if (p == 4 && m % 4 == 0) {
+        const __m128i w1 = v_twiddles(tw + k * groups, groups);
+        const __m128i w2 = v_twiddles(tw + 2 * k * groups, 2 * groups);
+        const __m128i w3 = v_twiddles(tw + 3 * k * groups, 3 * groups);
+        for (size_t g = 0; g < groups; ++g, x += span) radix4_x4(x, m, w1, w2, w3);
+        k += 3;
+        continue;
+      }
+#endif
       if (p == 4) {
         const kws_cpx16_t w1 = tw[k * groups], w2 = tw[2 * k * groups], w3 = tw[3 * k * groups];
         for (size_t g = 0; g < groups; ++g, x += span) radix4(x, m, w1, w2, w3);
@@ -232,7 +366,11 @@ void kws_fft_real(const kws_fft_t *f, const int16_t *input, int input_shift,
   output[0].i = 0;
   output[n].r = kws_wrap16(dc.r - dc.i);
   output[n].i = 0;
-  for (size_t k = 1; k <= n / 2; ++k) {
+  size_t k0 = 1;
+#if defined(__SSE2__)
+  for (; k0 + 3 <= n / 2; k0 += 4) split_x4(z, f->split_twiddles, n, k0, output);
+#endif
+  for (size_t k = k0; k <= n / 2; ++k) {
     kws_cpx16_t conj_mirror = {z[n - k].r, kws_wrap16(-(int32_t)z[n - k].i)};
     const kws_cpx16_t a = scale_down(z[k], 16383);
     const kws_cpx16_t b = scale_down(conj_mirror, 16383);

@@ -2,19 +2,24 @@
 
 #include "frontend/dsp16.h"
 
-/* floor(sqrt(x)): a float estimate (a few FPU instructions on the M33 and the PC), one
- * Newton step when the estimate can be off by more than a unit, then exact integer checks. */
+/* floor(sqrt(x)): a floating-point estimate (a few FPU instructions), then exact integer
+ * checks. */
 static uint32_t sqrt_floor(uint64_t x) {
   const uint32_t hi = (uint32_t)(x >> 32);
-  const float xf = (float)hi * 4294967296.0f + (float)(uint32_t)x;
-  const float rf = __builtin_sqrtf(xf);
-  uint32_t r = rf >= 4294967040.0f ? 0xFFFFFFFFu : (uint32_t)rf;
+  uint32_t r;
+#if defined(__SSE2__) && !defined(KWS_SQRT_SINGLE) /* PCs: double precision, off by a unit */
+  const double rd = __builtin_sqrt((double)hi * 4294967296.0 + (double)(uint32_t)x);
+  r = rd >= 4294967295.0 ? 0xFFFFFFFFu : (uint32_t)rd;
+#else /* the M33's FPU is single precision: refine large inputs once */
+  const float rf = __builtin_sqrtf((float)hi * 4294967296.0f + (float)(uint32_t)x);
+  r = rf >= 4294967040.0f ? 0xFFFFFFFFu : (uint32_t)rf;
   if (hi >> 18) { /* x >= 2^50: the estimate's error can exceed a few units */
     const int64_t err = (int64_t)(x - (uint64_t)r * r);
     const int64_t step = (int64_t)((float)err / (2.0f * (float)r));
     const int64_t refined = (int64_t)r + step;
     r = refined > 0xFFFFFFFF ? 0xFFFFFFFFu : refined < 1 ? 1u : (uint32_t)refined;
   }
+#endif
   while ((uint64_t)r * r > x) --r;
   while (r != 0xFFFFFFFFu && (uint64_t)(r + 1) * (r + 1) <= x) ++r;
   return r;

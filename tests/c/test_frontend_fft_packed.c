@@ -1,6 +1,7 @@
-/* The FFT's two implementations (packed 16-bit lanes, used on the M33; plain integers, used
- * on the PC) give the same bits: the packed one is built here on the host with portable
- * lane helpers and compared on random and extreme inputs, for each supported size. */
+/* The M33's code paths give the PC's bits. The FFT has two implementations (packed 16-bit
+ * lanes on the M33; plain integers, SSE2 where available, on the PC) and the square root
+ * two estimates (single precision on the M33, double on the PC): the M33 versions are built
+ * here on the host and compared on random and extreme inputs. */
 #include <stdint.h>
 
 #include "frontend/fft.h"
@@ -12,6 +13,15 @@
 #define kws_fft_real kws_fft_real_packed
 #include "frontend/fft.c"
 #undef kws_fft_real
+
+#include "frontend/filterbank.h"
+#define KWS_SQRT_SINGLE 1
+#define kws_filterbank_sqrt kws_filterbank_sqrt_single
+#define kws_filterbank_apply kws_filterbank_apply_single
+#include "frontend/filterbank.c"
+#undef kws_filterbank_sqrt
+#undef kws_filterbank_apply
+uint32_t kws_filterbank_sqrt_single(uint64_t x);
 
 void kws_fft_real_packed(const kws_fft_t *f, const int16_t *input, int input_shift,
                          kws_cpx16_t *output);
@@ -49,7 +59,23 @@ static void test_packed_equals_plain(void) {
   EXPECT_EQ(mismatches, 0);
 }
 
+static void test_single_precision_sqrt_equals_double(void) {
+  int bad = 0;
+  uint64_t v = 0x9E3779B97F4A7C15ull;
+  for (int i = 0; i < 300000; ++i) {
+    v ^= v << 13;
+    v ^= v >> 7;
+    v ^= v << 17;
+    uint64_t x = v >> (v % 64);
+    if (i % 3 == 0) x = (x >> 32) * (x >> 32) + (v & 3) - 1; /* around squares */
+    bad += kws_filterbank_sqrt(x) != kws_filterbank_sqrt_single(x);
+  }
+  EXPECT_EQ(bad, 0);
+  EXPECT_EQ(kws_filterbank_sqrt_single(0xFFFFFFFFFFFFFFFFull), kws_filterbank_sqrt(0xFFFFFFFFFFFFFFFFull));
+}
+
 int main(void) {
   RUN_TEST(test_packed_equals_plain);
+  RUN_TEST(test_single_precision_sqrt_equals_double);
   TEST_MAIN_END();
 }
