@@ -4,7 +4,8 @@
  * then acc * M[c] (two-rounding fixed point), + output zero point, clamped to the activation.
  * Computed as sum(x * w) + input_offset * sum(w): the weight sums are taken once per invoke
  * for interior pixels; pixels whose window crosses the padding sum their valid taps only.
- * No persistent op data: multipliers and weight sums live in scratch, recomputed per invoke.
+ * Weight sums live in scratch, recomputed per invoke; multipliers too, unless the build caches
+ * them in op data (KWS_KERNELS_CACHE_MULTIPLIERS, see kernel_util.h).
  */
 #include "kernels/dot.h"
 #include "kernels/fixed_point.h"
@@ -39,8 +40,11 @@ Geometry geometry(const kws_op_context_t *ctx) {
   return g;
 }
 
+size_t op_data_size(const kws_op_context_t *ctx) { return kws_multipliers_op_data_size(ctx->outputs[0]->dims[3]); }
+
 size_t scratch_size(const kws_op_context_t *ctx) {
-  return (size_t)ctx->outputs[0]->dims[3] * 3 * sizeof(int32_t);
+  const int32_t n = ctx->outputs[0]->dims[3];
+  return kws_multipliers_scratch_size(n) + (size_t)n * sizeof(int32_t);
 }
 
 kws_status_t prepare(kws_op_context_t *ctx) {
@@ -66,6 +70,8 @@ kws_status_t prepare(kws_op_context_t *ctx) {
   if (f->channel_scales && f->n_channel_scales != 1 && f->n_channel_scales != g.out_c)
     return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "per-channel scales do not match output channels");
   if (f->zero_point != 0) return kws_kernel_fail(ctx, KWS_ERR_UNSUPPORTED, "filter zero point must be 0");
+  if (kws_multipliers_prepare(ctx, in->scale, f, out->scale, g.out_c) != KWS_OK)
+    return kws_kernel_fail(ctx, KWS_ERR_UNSUPPORTED, "scales give an unusable output multiplier");
   return KWS_OK;
 }
 
@@ -79,10 +85,11 @@ kws_status_t invoke(kws_op_context_t *ctx) {
   const int32_t *bias = bias_t ? static_cast<const int32_t *>(bias_t->data) : nullptr;
   int8_t *output = static_cast<int8_t *>(out->data);
 
-  int32_t *mult = static_cast<int32_t *>(ctx->scratch);
-  int32_t *shift = mult + g.out_c;
-  int32_t *wsum = shift + g.out_c;
-  kws_channel_multipliers(in->scale, f, out->scale, g.out_c, mult, shift);
+  uint8_t *scratch = static_cast<uint8_t *>(ctx->scratch);
+  const kws_multipliers_t m = kws_multipliers_invoke(ctx, scratch, in->scale, f, out->scale, g.out_c);
+  const int32_t *mult = m.multiplier;
+  const int8_t *shift = m.shift;
+  int32_t *wsum = reinterpret_cast<int32_t *>(scratch + kws_multipliers_scratch_size(g.out_c));
   const int32_t filter_size = g.f_h * g.f_w * g.f_c;
   for (int32_t oc = 0; oc < g.out_c; oc++) wsum[oc] = kws_sum_s8(filter + oc * filter_size, filter_size);
 
@@ -145,9 +152,7 @@ kws_status_t invoke(kws_op_context_t *ctx) {
   return KWS_OK;
 }
 
-size_t no_op_data(const kws_op_context_t *) { return 0; }
-
 }  // namespace
 
-extern "C" const kws_kernel_t kws_kernel_conv_2d = {KWS_OP_CONV_2D, "CONV_2D", no_op_data, prepare,
+extern "C" const kws_kernel_t kws_kernel_conv_2d = {KWS_OP_CONV_2D, "CONV_2D", op_data_size, prepare,
                                                    scratch_size, invoke};

@@ -14,9 +14,12 @@ namespace {
 
 enum { kInput = 0, kFilter = 1, kBias = 2 };
 
-/* Scratch: multipliers, shifts and one accumulator per output channel. */
+size_t op_data_size(const kws_op_context_t *ctx) { return kws_multipliers_op_data_size(ctx->outputs[0]->dims[3]); }
+
+/* Scratch: one accumulator per output channel, then the multipliers unless cached. */
 size_t scratch_size(const kws_op_context_t *ctx) {
-  return (size_t)ctx->outputs[0]->dims[3] * 3 * sizeof(int32_t);
+  const int32_t n = ctx->outputs[0]->dims[3];
+  return (size_t)n * sizeof(int32_t) + kws_multipliers_scratch_size(n);
 }
 
 kws_status_t prepare(kws_op_context_t *ctx) {
@@ -43,6 +46,8 @@ kws_status_t prepare(kws_op_context_t *ctx) {
   if (f->channel_scales && f->n_channel_scales != 1 && f->n_channel_scales != out_c)
     return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "per-channel scales do not match output channels");
   if (f->zero_point != 0) return kws_kernel_fail(ctx, KWS_ERR_UNSUPPORTED, "filter zero point must be 0");
+  if (kws_multipliers_prepare(ctx, in->scale, f, out->scale, out_c) != KWS_OK)
+    return kws_kernel_fail(ctx, KWS_ERR_UNSUPPORTED, "scales give an unusable output multiplier");
   return KWS_OK;
 }
 
@@ -64,10 +69,10 @@ kws_status_t invoke(kws_op_context_t *ctx) {
   const int32_t *bias = bias_t ? static_cast<const int32_t *>(bias_t->data) : nullptr;
   int8_t *output = static_cast<int8_t *>(out->data);
 
-  int32_t *mult = static_cast<int32_t *>(ctx->scratch);
-  int32_t *shift = mult + out_c;
-  int32_t *acc = shift + out_c;
-  kws_channel_multipliers(in->scale, f, out->scale, out_c, mult, shift);
+  int32_t *acc = static_cast<int32_t *>(ctx->scratch);
+  const kws_multipliers_t m = kws_multipliers_invoke(ctx, acc + out_c, in->scale, f, out->scale, out_c);
+  const int32_t *mult = m.multiplier;
+  const int8_t *shift = m.shift;
   int32_t act_lo, act_hi;
   kws_activation_range_int8(p.activation, out, &act_lo, &act_hi);
   const int32_t in_offset = -in->zero_point, out_offset = out->zero_point;
@@ -107,9 +112,7 @@ kws_status_t invoke(kws_op_context_t *ctx) {
   return KWS_OK;
 }
 
-size_t no_op_data(const kws_op_context_t *) { return 0; }
-
 }  // namespace
 
 extern "C" const kws_kernel_t kws_kernel_depthwise_conv_2d = {
-    KWS_OP_DEPTHWISE_CONV_2D, "DEPTHWISE_CONV_2D", no_op_data, prepare, scratch_size, invoke};
+    KWS_OP_DEPTHWISE_CONV_2D, "DEPTHWISE_CONV_2D", op_data_size, prepare, scratch_size, invoke};

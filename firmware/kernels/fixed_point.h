@@ -106,15 +106,12 @@ static inline int32_t kws_saturating_rounding_mul_by_pot(int32_t x, int exponent
   return x;
 }
 
-/* (a + b) / 2 rounded half away... as gemmlowp's RoundingHalfSum: (a + b + (sum >= 0)) / 2. */
+/* (a + b) / 2 rounded half away from zero, in 64 bits (gemmlowp's RoundingHalfSum). */
 static inline int32_t kws_rounding_half_sum(int32_t a, int32_t b) {
   const int64_t sum = (int64_t)a + (int64_t)b;
   const int64_t sign = sum >= 0 ? 1 : -1;
   return (int32_t)((sum + sign) / 2);
 }
-
-/* All ones where cond holds, else 0: gemmlowp's mask style, kept for the exp barrel. */
-static inline int32_t kws_mask_if(int cond) { return cond ? -1 : 0; }
 
 #ifdef __cplusplus
 }

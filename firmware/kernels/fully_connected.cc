@@ -15,6 +15,11 @@ namespace {
 
 enum { kInput = 0, kWeights = 1, kBias = 2 };
 
+int32_t n_multipliers(const kws_op_context_t *ctx) {
+  const kws_tensor_t *w = ctx->inputs[kWeights];
+  return (w->channel_scales && w->n_channel_scales > 1) ? w->dims[0] : 1;
+}
+
 kws_status_t prepare(kws_op_context_t *ctx) {
   if (ctx->n_inputs < 2 || ctx->n_outputs < 1) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "needs input and weights");
   const kws_tensor_t *in = ctx->inputs[kInput], *w = ctx->inputs[kWeights], *out = ctx->outputs[0];
@@ -31,14 +36,13 @@ kws_status_t prepare(kws_op_context_t *ctx) {
   if (bias && kws_flat_size(bias) != units) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "bias size differs from units");
   if (w->channel_scales && w->n_channel_scales != 1 && w->n_channel_scales != units)
     return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "per-channel scales do not match units");
+  if (kws_multipliers_prepare(ctx, in->scale, w, out->scale, n_multipliers(ctx)) != KWS_OK)
+    return kws_kernel_fail(ctx, KWS_ERR_UNSUPPORTED, "scales give an unusable output multiplier");
   return KWS_OK;
 }
 
-size_t scratch_size(const kws_op_context_t *ctx) {
-  const kws_tensor_t *w = ctx->inputs[kWeights];
-  const int32_t per_channel = (w->channel_scales && w->n_channel_scales > 1) ? w->dims[0] : 1;
-  return (size_t)per_channel * 2 * sizeof(int32_t);
-}
+size_t op_data_size(const kws_op_context_t *ctx) { return kws_multipliers_op_data_size(n_multipliers(ctx)); }
+size_t scratch_size(const kws_op_context_t *ctx) { return kws_multipliers_scratch_size(n_multipliers(ctx)); }
 
 kws_status_t invoke(kws_op_context_t *ctx) {
   const kws_tensor_t *in = ctx->inputs[kInput], *w_t = ctx->inputs[kWeights], *out = ctx->outputs[0];
@@ -50,10 +54,10 @@ kws_status_t invoke(kws_op_context_t *ctx) {
   const int32_t *bias = bias_t ? static_cast<const int32_t *>(bias_t->data) : nullptr;
   int8_t *output = static_cast<int8_t *>(out->data);
 
-  const int32_t n_mult = (w_t->channel_scales && w_t->n_channel_scales > 1) ? units : 1;
-  int32_t *mult = static_cast<int32_t *>(ctx->scratch);
-  int32_t *shift = mult + n_mult;
-  kws_channel_multipliers(in->scale, w_t, out->scale, n_mult, mult, shift);
+  const int32_t n_mult = n_multipliers(ctx);
+  const kws_multipliers_t m = kws_multipliers_invoke(ctx, ctx->scratch, in->scale, w_t, out->scale, n_mult);
+  const int32_t *mult = m.multiplier;
+  const int8_t *shift = m.shift;
   int32_t act_lo, act_hi;
   kws_activation_range_int8(ctx->params.fc.activation, out, &act_lo, &act_hi);
   const int32_t in_offset = -in->zero_point, w_offset = -w_t->zero_point, out_offset = out->zero_point;
@@ -75,9 +79,7 @@ kws_status_t invoke(kws_op_context_t *ctx) {
   return KWS_OK;
 }
 
-size_t no_op_data(const kws_op_context_t *) { return 0; }
-
 }  // namespace
 
 extern "C" const kws_kernel_t kws_kernel_fully_connected = {
-    KWS_OP_FULLY_CONNECTED, "FULLY_CONNECTED", no_op_data, prepare, scratch_size, invoke};
+    KWS_OP_FULLY_CONNECTED, "FULLY_CONNECTED", op_data_size, prepare, scratch_size, invoke};

@@ -109,14 +109,55 @@ float kws_weight_scale(const kws_tensor_t *w, int32_t c) {
   return w->scale;
 }
 
-void kws_channel_multipliers(float input_scale, const kws_tensor_t *weights, float output_scale,
-                             int32_t n, int32_t *multipliers, int32_t *shifts) {
+int kws_channel_multipliers(float input_scale, const kws_tensor_t *weights, float output_scale,
+                            int32_t n, int32_t *multipliers, int8_t *shifts) {
+  int ok = 1;
   for (int32_t c = 0; c < n; c++) {
     const double real = (double)input_scale * (double)kws_weight_scale(weights, c) / (double)output_scale;
     int shift;
     kws_quantize_multiplier(real, &multipliers[c], &shift);
-    shifts[c] = shift;
+    if (shift < -128 || shift > 127) ok = 0;
+    shifts[c] = (int8_t)shift;
   }
+  return ok;
+}
+
+size_t kws_multipliers_bytes(int32_t n) { return ((size_t)n * 5 + 7u) & ~(size_t)7u; }
+
+kws_multipliers_t kws_multipliers_at(void *base, int32_t n) {
+  kws_multipliers_t m;
+  m.multiplier = (int32_t *)base;
+  m.shift = (int8_t *)(m.multiplier + n);
+  return m;
+}
+
+size_t kws_multipliers_op_data_size(int32_t n) { return KWS_KERNELS_CACHE_MULTIPLIERS ? kws_multipliers_bytes(n) : 0; }
+size_t kws_multipliers_scratch_size(int32_t n) { return KWS_KERNELS_CACHE_MULTIPLIERS ? 0 : kws_multipliers_bytes(n); }
+
+kws_status_t kws_multipliers_prepare(kws_op_context_t *ctx, float input_scale,
+                                     const kws_tensor_t *weights, float output_scale, int32_t n) {
+  if (KWS_KERNELS_CACHE_MULTIPLIERS) {
+    if (ctx->op_data == NULL) return KWS_ERR_NO_MEMORY;
+    const kws_multipliers_t m = kws_multipliers_at(ctx->op_data, n);
+    return kws_channel_multipliers(input_scale, weights, output_scale, n, m.multiplier, m.shift)
+               ? KWS_OK : KWS_ERR_UNSUPPORTED;
+  }
+  for (int32_t c = 0; c < n; c++) { /* validate only: invoke recomputes them in scratch */
+    const double real = (double)input_scale * (double)kws_weight_scale(weights, c) / (double)output_scale;
+    int32_t q;
+    int shift;
+    kws_quantize_multiplier(real, &q, &shift);
+    if (shift < -128 || shift > 127) return KWS_ERR_UNSUPPORTED;
+  }
+  return KWS_OK;
+}
+
+kws_multipliers_t kws_multipliers_invoke(kws_op_context_t *ctx, void *scratch, float input_scale,
+                                         const kws_tensor_t *weights, float output_scale, int32_t n) {
+  if (KWS_KERNELS_CACHE_MULTIPLIERS) return kws_multipliers_at(ctx->op_data, n);
+  const kws_multipliers_t m = kws_multipliers_at(scratch, n);
+  (void)kws_channel_multipliers(input_scale, weights, output_scale, n, m.multiplier, m.shift);
+  return m;
 }
 
 int kws_is_type(const kws_tensor_t *t, uint8_t type) { return t != NULL && t->type == type; }

@@ -43,9 +43,38 @@ int kws_same_shape(const kws_tensor_t *a, const kws_tensor_t *b);
 float kws_weight_scale(const kws_tensor_t *w, int32_t c);
 
 /* Significand and exponent of input_scale * weight_scale(c) / output_scale for each of the n
- * channels, computed in double like TFLite's PopulateConvolutionQuantizationParams. */
-void kws_channel_multipliers(float input_scale, const kws_tensor_t *weights, float output_scale,
-                             int32_t n, int32_t *multipliers, int32_t *shifts);
+ * channels, computed in double like TFLite's PopulateConvolutionQuantizationParams. Returns 0
+ * when an exponent does not fit int8 (absurd scales). */
+int kws_channel_multipliers(float input_scale, const kws_tensor_t *weights, float output_scale,
+                            int32_t n, int32_t *multipliers, int8_t *shifts);
+
+/* Where CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED keep their per-channel multipliers
+ * (5 bytes per output channel: int32 significands, then int8 exponents):
+ *  - KWS_KERNELS_CACHE_MULTIPLIERS=0 (default): in scratch, recomputed at every invoke. No
+ *    persistent RAM, but about 1,000 Cortex-M33 instructions per channel per inference (the
+ *    double-precision arithmetic is software there): ~2.8 M for the alexa model's 2,818.
+ *  - KWS_KERNELS_CACHE_MULTIPLIERS=1: in op data, computed once in prepare (14 kB for alexa).
+ * The choice trades RAM for time and never changes results. */
+#ifndef KWS_KERNELS_CACHE_MULTIPLIERS
+#define KWS_KERNELS_CACHE_MULTIPLIERS 0
+#endif
+typedef struct {
+  int32_t *multiplier;
+  int8_t *shift;
+} kws_multipliers_t;
+
+size_t kws_multipliers_bytes(int32_t n); /* rounded up to 8 bytes */
+kws_multipliers_t kws_multipliers_at(void *base, int32_t n);
+size_t kws_multipliers_op_data_size(int32_t n);
+size_t kws_multipliers_scratch_size(int32_t n);
+/* In prepare: computes the cached multipliers into op data, or (not cached) checks that every
+ * exponent fits int8. KWS_ERR_UNSUPPORTED for unusable scales. */
+kws_status_t kws_multipliers_prepare(kws_op_context_t *ctx, float input_scale,
+                                     const kws_tensor_t *weights, float output_scale, int32_t n);
+/* In invoke: the cached multipliers, or fresh ones computed at `scratch`
+ * (kws_multipliers_scratch_size(n) bytes). */
+kws_multipliers_t kws_multipliers_invoke(kws_op_context_t *ctx, void *scratch, float input_scale,
+                                         const kws_tensor_t *weights, float output_scale, int32_t n);
 
 /* Two inputs broadcast against an output, shapes right-aligned to KWS_MAX_DIMS; a stride of 0
  * repeats an input along that dimension. */

@@ -23,13 +23,15 @@ static kws_tensor_t tensor4(int8_t *data, int n, int h, int w, int c, float scal
   return t;
 }
 
-static int32_t scratch[256];
+static int32_t scratch[256], op_data[64];
 static char message[96];
 
 static kws_status_t run(const kws_kernel_t *k, kws_op_context_t *ctx) {
   ctx->message = message;
   ctx->message_len = sizeof message;
   ctx->scratch = scratch;
+  if (k->op_data_size && k->op_data_size(ctx) > sizeof op_data) return KWS_ERR_NO_MEMORY;
+  ctx->op_data = op_data;
   kws_status_t st = k->prepare(ctx);
   if (st != KWS_OK) return st;
   if (k->scratch_size && k->scratch_size(ctx) > sizeof scratch) return KWS_ERR_NO_MEMORY;

@@ -66,7 +66,7 @@ static kws_tensor_t t4(void *data, int h, int w, int c, float scale, int32_t zp)
 /* CONV_2D of an H x 1 x C input with a KH x 1 filter, SAME padding, against direct loops. */
 static void test_conv(int h, int c, int oc, int kh) {
   static int8_t in[40 * 40], w[40 * 3 * 40], out[40 * 40];
-  static int32_t bias[40], scratch[200];
+  static int32_t bias[40], scratch[200], op_data[64];
   static float scales[40];
   for (int i = 0; i < h * c; i++) in[i] = rand8();
   for (int i = 0; i < oc * kh * c; i++) w[i] = rand8();
@@ -94,6 +94,9 @@ static void test_conv(int h, int c, int oc, int kh) {
   ctx.params.conv.stride_h = ctx.params.conv.stride_w = 1;
   ctx.params.conv.dilation_h = ctx.params.conv.dilation_w = 1;
   ctx.scratch = scratch;
+  ctx.op_data = op_data;
+  check(kws_kernel_conv_2d.op_data_size(&ctx) <= sizeof op_data, "conv op data");
+  check(kws_kernel_conv_2d.scratch_size(&ctx) <= sizeof scratch, "conv scratch");
   check(kws_kernel_conv_2d.prepare(&ctx) == KWS_OK, "conv prepare");
   check(kws_kernel_conv_2d.invoke(&ctx) == KWS_OK, "conv invoke");
   const int pad = (kh - 1) / 2;

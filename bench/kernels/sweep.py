@@ -1,0 +1,95 @@
+"""A larger random-model sweep of the kernels than the test suite runs.
+
+    .venv/bin/python bench/kernels/sweep.py --count 1000 --seed 7
+
+Generates `count` random int8 models (tests/random_models.py, cached under build/test-models/),
+runs every op of every model alone through our kernels and through TFLite's reference kernels
+(tests/kernel_probe.py) with several random inputs, and prints the number of differing outputs
+per op type. Also times the alexa model in our runtime against the tflite-micro runtime in the
+same run when the reference venv exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "host"))
+
+TFLM_TIME = """
+import sys, time, numpy as np
+from tflite_micro.python.tflite_micro import runtime
+it = runtime.Interpreter.from_file(sys.argv[1])
+it.set_input(np.load(sys.argv[2]), 0)
+for _ in range(5): it.invoke()
+t = time.perf_counter()
+for _ in range(200): it.invoke()
+print((time.perf_counter() - t) / 200)
+"""
+
+
+def sweep(count: int, seed: int, inputs: int) -> int:
+    import kernel_probe
+    import random_models
+
+    t = time.perf_counter()
+    paths = random_models.generate(seed, count, REPO / "build" / "test-models")
+    print(f"{len(paths)} models ready in {time.perf_counter() - t:.0f} s")
+    lib = kernel_probe.load_library()
+    ops, outputs, differing = Counter(), Counter(), Counter()
+    for path in paths:
+        data = path.read_bytes()
+        for k in range(inputs):
+            for r in kernel_probe.probe_model(lib, data, random_models.random_inputs(data, k)):
+                ops[r.name] += 1
+                outputs[r.name] += r.size
+                differing[r.name] += r.differing if r.status == 0 else max(r.size, 1)
+    print(f"{'op':20s} {'instances':>9s} {'outputs':>9s} {'differing':>9s}")
+    for name in sorted(ops):
+        print(f"{name:20s} {ops[name]:9d} {outputs[name]:9d} {differing[name]:9d}")
+    return sum(differing.values())
+
+
+def timing() -> None:
+    import numpy as np
+    from kwshost.runtime import Interpreter
+
+    model = REPO / "models" / "mltk_keyword_spotting_alexa.tflite"
+    it = Interpreter(model)
+    x = np.random.default_rng(0).integers(-128, 128, it.input_details[0].shape).astype(np.int8)
+    it.invoke(x)
+    ours = min(it.time_invoke(200) for _ in range(3))
+    ref = REPO / ".venv-ref" / "bin" / "python"
+    line = f"alexa host inference: ours {ours * 1e3:.2f} ms"
+    if ref.exists():
+        np.save(REPO / "build" / "alexa_input.npy", x)
+        out = subprocess.run([str(ref), "-c", TFLM_TIME, str(model),
+                              str(REPO / "build" / "alexa_input.npy")],
+                             capture_output=True, text=True, check=True,
+                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        tflm = float(out.stdout.strip().splitlines()[-1])
+        line += f", tflite-micro {tflm * 1e3:.2f} ms, ratio {tflm / ours:.2f}x"
+    print(line)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=600)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--inputs", type=int, default=2, help="random inputs per model")
+    args = parser.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    bad = sweep(args.count, args.seed, args.inputs)
+    timing()
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
