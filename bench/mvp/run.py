@@ -83,6 +83,21 @@ def real_inputs(n: int) -> list[np.ndarray]:
     return out
 
 
+def real_stream(n: int) -> np.ndarray | None:
+    """Real clips (alternating 'alexa' and other words) with a second of silence between."""
+    from kwshost import audio
+
+    a = sorted((REPO / "data" / "alexa" / "alexa").glob("*.wav"))[: (n + 1) // 2]
+    b = sorted((REPO / "data" / "alexa" / "_unknown_").glob("*.wav"))[: n // 2]
+    clips = [c for pair in zip(a, b, strict=False) for c in pair] + a[len(b):]
+    if not clips:
+        return None
+    parts = [np.zeros(16000, np.int16)]
+    for c in clips:
+        parts += [audio.read_wav(c), np.zeros(16000, np.int16)]
+    return np.concatenate(parts)
+
+
 def act_range(activation: str, zp: int, scale: float) -> tuple[int, int]:
     if activation == "Relu":
         return max(-128, zp), 127
@@ -220,6 +235,24 @@ def main() -> int:
           f"output, not measured): {shared['acc_cycles'] / 1e6:.3f} M accelerator cycles, "
           f"{ms2:.1f} ms, ratio {ms2 / SEED_MS:.2f} to the seed; goal <= 30 ms: "
           f"{'met' if ms2 <= 30 else 'not met'} under that estimate")
+
+    stream = real_stream(args.clips)
+    if stream is not None:
+        from kwshost.pipeline import PcPipeline
+
+        runs = {}
+        for acc in ("none", "mvp"):
+            pipe = PcPipeline.from_model(MODEL, accelerator=acc)
+            runs[acc] = list(pipe.process(stream))
+        a, b = runs["none"], runs["mvp"]
+        det_a = [(i.time_ms, i.class_index) for i in a if i.detected]
+        det_b = [(i.time_ms, i.class_index) for i in b if i.detected]
+        dmax = max(max(abs(p - q) for p, q in zip(i.scores, j.scores, strict=True))
+                   for i, j in zip(a, b, strict=True))
+        print(f"\nStreaming {stream.size / 16000:.0f} s of real clips through the pipeline "
+              f"({len(a)} inferences): detections reference {det_a}, MVP {det_b}: "
+              f"{'identical' if det_a == det_b else 'DIFFERENT'}; max raw score difference "
+              f"{dmax} steps")
 
     if len(inputs) > 1:
         from kwshost.runtime import Interpreter
