@@ -90,22 +90,33 @@ void efr32_mic_stop(efr32_mic_t *m) {
   efr32_gpio_write(m->gpio, GPIO_PORT_C, EFR32_MIC_ENABLE_PIN, 0);
 }
 
-/* LDMA interrupt: one buffer is full (the hardware already moved on to the other one). */
+/* LDMA interrupt: one buffer is full (the hardware already moved on to the other one). The
+ * interrupt only counts; efr32_mic_read alone moves `consumed` and `overruns`, so the two
+ * never race on a counter. */
 void efr32_mic_dma_irq(efr32_mic_t *m) {
   const uint32_t bit = 1u << m->channel;
   if (!(m->ldma->IF & bit)) return;
   m->ldma->IF &= ~bit;
-  if (m->filled - m->consumed >= 2u) {
-    m->overruns++; /* the app missed a buffer: drop the oldest */
-    m->consumed++;
-  }
   m->filled++;
 }
 
+/* Block k lives in buffer k & 1 and stays intact while the DMA fills block k + 1; once block
+ * k + 1 is complete the DMA is writing over it. So only the newest completed block can be
+ * read, and a copy is kept only if no further block completed while it was taken. */
 size_t efr32_mic_read(efr32_mic_t *m, int16_t *samples, size_t max) {
-  if (m->filled == m->consumed || max < EFR32_MIC_BLOCK) return 0;
-  const int16_t *frames = m->buffer[m->consumed & 1u];
-  for (size_t i = 0; i < EFR32_MIC_BLOCK; i++) samples[i] = frames[2u * i]; /* left slot */
-  m->consumed++;
-  return EFR32_MIC_BLOCK;
+  if (max < EFR32_MIC_BLOCK) return 0;
+  for (;;) {
+    const uint32_t filled = m->filled;
+    if (filled == m->consumed) return 0;
+    if (filled - m->consumed > 1u) { /* the app fell behind: older blocks are overwritten */
+      m->overruns += filled - m->consumed - 1u;
+      m->consumed = filled - 1u;
+    }
+    const int16_t *frames = m->buffer[m->consumed & 1u];
+    for (size_t i = 0; i < EFR32_MIC_BLOCK; i++) samples[i] = frames[2u * i]; /* left slot */
+    if (m->filled - m->consumed <= 1u) {
+      m->consumed++;
+      return EFR32_MIC_BLOCK;
+    }
+  }
 }
