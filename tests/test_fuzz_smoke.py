@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.slow
-def test_fuzz_model_loader_20_seconds(tmp_path):
+@pytest.fixture(scope="module")
+def fuzz_target() -> Path:
     if shutil.which("clang++") is None:
         pytest.skip("clang is not installed (./scripts/bootstrap)")
     build = subprocess.run(["sh", "fuzz/run.sh", "0"], cwd=REPO, capture_output=True,
@@ -21,14 +22,42 @@ def test_fuzz_model_loader_20_seconds(tmp_path):
     if build.returncode != 0 and "fsanitize=fuzzer" in build.stderr:
         pytest.skip("libFuzzer runtime missing (libclang-rt-dev)")
     assert build.returncode == 0, build.stderr[-3000:]
+    return REPO / "build" / "fuzz" / "fuzz_model_loader"
+
+
+def _seed_models() -> list[Path]:
+    """The 30 small models fuzz/make_seeds.py builds (one per name if cached twice)."""
+    cache = REPO / "build" / "test-models"
+    found = {p.name: p for p in sorted(cache.glob("*seed1234-n30/*.tflite"))}
+    return list(found.values())
+
+
+@pytest.mark.slow
+def test_structural_mutants_under_sanitizers(fuzz_target, tmp_path):
+    """Every operator tensor index, dimension and type of the small models replaced in
+    turn (~4,000 models): each is rejected or runs, with no ASan/UBSan report."""
+    seeds = _seed_models()
+    if not seeds:
+        pytest.skip("no small test models (build/test-models): run fuzz/make_seeds.py")
+    out = tmp_path / "mutants"
+    gen = subprocess.run([sys.executable, str(REPO / "fuzz" / "structural_mutants.py"),
+                          str(out), *map(str, seeds)], capture_output=True, text=True)
+    assert gen.returncode == 0, gen.stderr
+    run = subprocess.run([str(fuzz_target), "-runs=0", str(out)], capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_fuzz_model_loader_20_seconds(fuzz_target, tmp_path):
     # The seeds only (bundled models, small random models), not the grown corpus.
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     seeds = list((REPO / "models").glob("*.tflite"))
-    seeds += list((REPO / "build" / "test-models").glob("*seed1234-n30/*.tflite"))
+    seeds += _seed_models()
     for seed in seeds:
         shutil.copy(seed, corpus / seed.name)
-    run = subprocess.run([str(REPO / "build" / "fuzz" / "fuzz_model_loader"), str(corpus),
+    run = subprocess.run([str(fuzz_target), str(corpus),
                           "-max_len=262144", "-max_total_time=20", "-timeout=20",
                           "-rss_limit_mb=2048", f"-artifact_prefix={tmp_path}/"],
                          capture_output=True, text=True, timeout=300)
