@@ -87,6 +87,76 @@ static inline void kws_quantize_multiplier(double real, int32_t *multiplier, int
   *shift = exponent;
 }
 
+/* Splits a positive finite float into m * 2^e with m in [2^23, 2^24); 0 for zero, inf, NaN. */
+static inline int kws_float_parts(float f, uint32_t *m, int *e) {
+  union {
+    float f;
+    uint32_t u;
+  } bits = {f};
+  const uint32_t exponent = (bits.u >> 23) & 0xffu, fraction = bits.u & 0x7fffffu;
+  if ((bits.u >> 31) || exponent == 0xffu || (exponent == 0 && fraction == 0)) return 0;
+  if (exponent == 0) { /* subnormal: normalise */
+    *m = fraction;
+    *e = -149;
+    while (*m < (1u << 23)) {
+      *m <<= 1;
+      (*e)--;
+    }
+  } else {
+    *m = fraction | (1u << 23);
+    *e = (int)exponent - 150;
+  }
+  return 1;
+}
+
+/* kws_quantize_multiplier((double)a * (double)b / (double)c) for positive finite floats, in
+ * integer arithmetic: bit-identical to the double computation (the 48-bit product is exact in
+ * double, the quotient is rounded to 53 bits to nearest-even as the FPU does, then to the
+ * 31-bit significand), but ~10x cheaper on cores without a double-precision FPU, where it runs
+ * once per output channel per inference. Falls back to double for zero/inf/NaN inputs. */
+static inline void kws_quantize_scale_ratio(float a, float b, float c, int32_t *multiplier, int *shift) {
+  uint32_t ma, mb, mc;
+  int ea, eb, ec;
+  if (!kws_float_parts(a, &ma, &ea) || !kws_float_parts(b, &mb, &eb) || !kws_float_parts(c, &mc, &ec)) {
+    kws_quantize_multiplier((double)a * (double)b / (double)c, multiplier, shift);
+    return;
+  }
+  const uint64_t p = (uint64_t)ma * mb; /* [2^46, 2^48) */
+  /* q = floor(p * 2^32 / mc) by long division in bytes: each step divides < 2^32 by mc < 2^24
+   * (one hardware 32-bit division on Cortex-M33). */
+  const uint32_t top = (uint32_t)(p >> 24); /* < 2^24: the first step needs no remainder */
+  uint64_t q = top / mc;
+  uint32_t r = top % mc;
+  for (int i = 6; i >= 0; i--) {
+    const uint32_t byte = i >= 4 ? (uint32_t)(p >> (8 * (i - 4))) & 0xffu : 0u;
+    const uint32_t cur = (r << 8) | byte;
+    q = (q << 8) | (cur / mc);
+    r = cur % mc;
+  }
+  const uint32_t hi = (uint32_t)(q >> 32); /* q is in [2^54, 2^57): its top word is nonzero */
+  const int drop = (64 - __builtin_clz(hi)) - 53;
+  uint64_t sig = q >> drop;
+  const uint64_t low = q & ((1ull << drop) - 1), half = 1ull << (drop - 1);
+  int exponent = drop - 32 + ea + eb - ec; /* value = sig * 2^exponent */
+  if (low > half || (low == half && (r != 0 || (sig & 1)))) sig++; /* round to nearest even */
+  if (sig == (1ull << 53)) {
+    sig >>= 1;
+    exponent++;
+  }
+  exponent += 53; /* frexp: value = (sig / 2^53) * 2^exponent */
+  uint64_t fixed = (sig + (1ull << 21)) >> 22; /* round(significand * 2^31), ties up */
+  if (fixed == (1ull << 31)) {
+    fixed >>= 1;
+    exponent++;
+  }
+  if (exponent < -31) {
+    fixed = 0;
+    exponent = 0;
+  }
+  *multiplier = (int32_t)fixed;
+  *shift = exponent;
+}
+
 static inline int32_t kws_clamp_i32(int32_t v, int32_t lo, int32_t hi) {
   return v < lo ? lo : (v > hi ? hi : v);
 }

@@ -113,9 +113,8 @@ int kws_channel_multipliers(float input_scale, const kws_tensor_t *weights, floa
                             int32_t n, int32_t *multipliers, int8_t *shifts) {
   int ok = 1;
   for (int32_t c = 0; c < n; c++) {
-    const double real = (double)input_scale * (double)kws_weight_scale(weights, c) / (double)output_scale;
     int shift;
-    kws_quantize_multiplier(real, &multipliers[c], &shift);
+    kws_quantize_scale_ratio(input_scale, kws_weight_scale(weights, c), output_scale, &multipliers[c], &shift);
     if (shift < -128 || shift > 127) ok = 0;
     shifts[c] = (int8_t)shift;
   }
@@ -143,10 +142,9 @@ kws_status_t kws_multipliers_prepare(kws_op_context_t *ctx, float input_scale,
                ? KWS_OK : KWS_ERR_UNSUPPORTED;
   }
   for (int32_t c = 0; c < n; c++) { /* validate only: invoke recomputes them in scratch */
-    const double real = (double)input_scale * (double)kws_weight_scale(weights, c) / (double)output_scale;
     int32_t q;
     int shift;
-    kws_quantize_multiplier(real, &q, &shift);
+    kws_quantize_scale_ratio(input_scale, kws_weight_scale(weights, c), output_scale, &q, &shift);
     if (shift < -128 || shift > 127) return KWS_ERR_UNSUPPORTED;
   }
   return KWS_OK;

@@ -43,16 +43,17 @@ int kws_same_shape(const kws_tensor_t *a, const kws_tensor_t *b);
 float kws_weight_scale(const kws_tensor_t *w, int32_t c);
 
 /* Significand and exponent of input_scale * weight_scale(c) / output_scale for each of the n
- * channels, computed in double like TFLite's PopulateConvolutionQuantizationParams. Returns 0
- * when an exponent does not fit int8 (absurd scales). */
+ * channels, as TFLite's PopulateConvolutionQuantizationParams computes it in double (here with
+ * the bit-identical integer kws_quantize_scale_ratio). Returns 0 when an exponent does not fit
+ * int8 (absurd scales). */
 int kws_channel_multipliers(float input_scale, const kws_tensor_t *weights, float output_scale,
                             int32_t n, int32_t *multipliers, int8_t *shifts);
 
 /* Where CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED keep their per-channel multipliers
  * (5 bytes per output channel: int32 significands, then int8 exponents):
  *  - KWS_KERNELS_CACHE_MULTIPLIERS=0 (default): in scratch, recomputed at every invoke. No
- *    persistent RAM, but about 1,000 Cortex-M33 instructions per channel per inference (the
- *    double-precision arithmetic is software there): ~2.8 M for the alexa model's 2,818.
+ *    persistent RAM; costs CPU time per output channel per inference (measured on QEMU in
+ *    docs/kernels.md).
  *  - KWS_KERNELS_CACHE_MULTIPLIERS=1: in op data, computed once in prepare (14 kB for alexa).
  * The choice trades RAM for time and never changes results. */
 #ifndef KWS_KERNELS_CACHE_MULTIPLIERS

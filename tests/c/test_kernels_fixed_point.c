@@ -51,6 +51,52 @@ static void test_quantize_multiplier(void) {
   EXPECT_EQ(m, 2097152000); /* 1000/1024 * 2^31 */
 }
 
+/* The integer kws_quantize_scale_ratio must equal the double computation bit for bit: random
+ * scales over the whole float range (subnormals included) and products built to hit exact ties
+ * of the 31-bit rounding. */
+static uint64_t xorshift_state = 88172645463325252ull;
+static uint64_t xorshift(void) {
+  xorshift_state ^= xorshift_state << 13;
+  xorshift_state ^= xorshift_state >> 7;
+  xorshift_state ^= xorshift_state << 17;
+  return xorshift_state;
+}
+
+static float random_scale(int i) {
+  union {
+    uint32_t u;
+    float f;
+  } v;
+  if (i % 3 == 0) {
+    v.u = (uint32_t)xorshift() & 0x7f7fffffu; /* any positive finite float */
+    return v.f > 0 ? v.f : 1.0f;
+  }
+  if (i % 3 == 1) /* low mantissa bytes zero: products land on exact ties */
+    return ldexpf((float)((xorshift() & 0xffff00u) | 0x800000u), -(int)(xorshift() % 60));
+  return (float)pow(10.0, -6.0 + 9.0 * (double)(xorshift() >> 11) / 9007199254740992.0);
+}
+
+static void test_scale_ratio_matches_double(void) {
+  long differ = 0;
+  for (int i = 0; i < 300000; i++) {
+    const float a = random_scale(i), b = random_scale(i + 1), c = random_scale(i + 2);
+    int32_t m1, m2;
+    int s1, s2;
+    kws_quantize_multiplier((double)a * (double)b / (double)c, &m1, &s1);
+    kws_quantize_scale_ratio(a, b, c, &m2, &s2);
+    if (m1 != m2 || s1 != s2) differ++;
+  }
+  EXPECT_EQ(differ, 0);
+  int32_t m;
+  int s;
+  kws_quantize_scale_ratio(0.0f, 1.0f, 1.0f, &m, &s); /* zero falls back to the double path */
+  EXPECT_EQ(m, 0);
+  EXPECT_EQ(s, 0);
+  kws_quantize_scale_ratio(0.5f, 0.5f, 0.125f, &m, &s); /* 2.0 */
+  EXPECT_EQ(m, 1 << 30);
+  EXPECT_EQ(s, 2);
+}
+
 static void test_multiply_by_multiplier(void) {
   EXPECT_EQ(kws_multiply_by_quantized_multiplier(100, 1 << 30, 0), 50);
   EXPECT_EQ(kws_multiply_by_quantized_multiplier(100, 1 << 30, -1), 25);
@@ -113,6 +159,7 @@ int main(void) {
   RUN_TEST(test_rounding_divide);
   RUN_TEST(test_quantize_multiplier);
   RUN_TEST(test_multiply_by_multiplier);
+  RUN_TEST(test_scale_ratio_matches_double);
   RUN_TEST(test_exp_and_logistic);
   RUN_TEST(test_activation_and_padding);
   TEST_MAIN_END();
