@@ -145,3 +145,19 @@ def test_cpu_share_splits_convolutions_and_keeps_results(interps):
     assert mvp.totals(rows)["acc_cycles"] < mvp.totals(base)["acc_cycles"]
     for r, b in zip(rows, base, strict=True):  # the split never makes a layer slower
         assert r.cycles <= b.cycles
+
+
+@pytest.mark.slow
+def test_streaming_detections_unchanged_by_the_mvp(tmp_path, native_lib):
+    from device_helpers import spoken_wav
+    from kwshost.audio import read_wav
+    from kwshost.pipeline import PcPipeline
+
+    wav = spoken_wav(tmp_path / "speech.wav", ["alexa", "what time is it now", "alexa"],
+                     gap_s=0.7)
+    samples = read_wav(wav)
+    runs = {acc: list(PcPipeline.from_model(ALEXA, accelerator=acc).process(samples))
+            for acc in ("none", "mvp")}
+    det = {acc: [(i.time_ms, i.class_index) for i in r if i.detected] for acc, r in runs.items()}
+    assert len(det["none"]) == 2
+    assert det["mvp"] == det["none"]

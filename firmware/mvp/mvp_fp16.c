@@ -1,33 +1,53 @@
 #include "mvp/mvp_fp16.h"
 
-#include <math.h>
+#include <string.h>
+
+/* Bit-level conversions (the simulator converts on every ALU result, so they must be cheap). */
 
 uint16_t mvp_f16_from_double(double value) {
-  uint16_t sign = signbit(value) ? 0x8000u : 0u;
-  double mag = fabs(value);
-  if (isnan(value)) return 0x7E00u;
-  if (mag >= 65520.0) return (uint16_t)(sign | 0x7C00u); /* rounds past the largest finite */
-  if (mag < 6.103515625e-05) {                            /* below 2^-14: subnormal steps 2^-24 */
-    double q = rint(ldexp(mag, 24));
-    return (uint16_t)(sign | (uint16_t)q); /* q == 1024 becomes the smallest normal, correctly */
-  }
-  int exp2;
-  double frac = frexp(mag, &exp2); /* mag = frac * 2^exp2, frac in [0.5, 1) */
-  double m = rint(ldexp(frac, 11)); /* 11 significant bits, 1024..2048 */
-  if (m >= 2048.0) {
-    m = 1024.0;
-    exp2 += 1;
-  }
-  int biased = exp2 - 1 + 15;
-  if (biased >= 31) return (uint16_t)(sign | 0x7C00u);
-  return (uint16_t)(sign | (uint16_t)(biased << 10) | ((uint16_t)m & 0x3FFu));
+  uint64_t b;
+  memcpy(&b, &value, sizeof(b));
+  const uint16_t sign = (uint16_t)((b >> 48) & 0x8000u);
+  const int e = (int)((b >> 52) & 0x7FF) - 1023;
+  const uint64_t mant = b & ((1ull << 52) - 1);
+  if (e == 1024) return (uint16_t)(sign | (mant ? 0x7E00u : 0x7C00u)); /* NaN, inf */
+  if (e > 15) return (uint16_t)(sign | 0x7C00u);
+  if (e == -1023 && mant == 0) return sign; /* zero (double subnormals round to zero below) */
+  const uint64_t sig = (1ull << 52) | mant;
+  /* normal: keep 11 significant bits; subnormal: keep units of 2^-24 */
+  const int shift = e >= -14 ? 42 : 42 + (-14 - e);
+  if (shift > 53) return sign; /* below half the smallest subnormal */
+  uint64_t q = sig >> shift;
+  const uint64_t rem = sig & ((1ull << shift) - 1), half = 1ull << (shift - 1);
+  if (rem > half || (rem == half && (q & 1u))) q++; /* nearest, ties to even */
+  if (e < -14) return (uint16_t)(sign | (uint16_t)q); /* q == 0x400 is the smallest normal */
+  uint32_t out = ((uint32_t)(e + 15) << 10) + (uint32_t)(q - 0x400u); /* a carry bumps the exponent */
+  if (out >= 0x7C00u) out = 0x7C00u;
+  return (uint16_t)(sign | out);
 }
 
 double mvp_f16_to_double(uint16_t bits) {
-  int exp_field = (bits >> 10) & 0x1F;
-  int mant = bits & 0x3FF;
-  double sign = (bits & 0x8000u) ? -1.0 : 1.0;
-  if (exp_field == 0) return sign * ldexp((double)mant, -24);
-  if (exp_field == 31) return mant ? NAN : sign * INFINITY;
-  return sign * ldexp((double)(mant | 0x400), exp_field - 25);
+  const uint64_t sign = (uint64_t)(bits & 0x8000u) << 48;
+  const int exp_field = (bits >> 10) & 0x1F;
+  uint64_t mant = bits & 0x3FFu;
+  uint64_t b;
+  if (exp_field == 31) {
+    b = sign | (0x7FFull << 52) | (mant << 42);
+  } else if (exp_field == 0) {
+    if (mant == 0) {
+      b = sign;
+    } else { /* subnormal: normalize */
+      int e = -14;
+      while (!(mant & 0x400u)) {
+        mant <<= 1;
+        e--;
+      }
+      b = sign | ((uint64_t)(e + 1023) << 52) | ((mant & 0x3FFu) << 42);
+    }
+  } else {
+    b = sign | ((uint64_t)(exp_field - 15 + 1023) << 52) | (mant << 42);
+  }
+  double d;
+  memcpy(&d, &b, sizeof(d));
+  return d;
 }

@@ -18,6 +18,37 @@ static int rnd(int lo, int hi) {
   return lo + (int)((rng >> 8) % (uint32_t)(hi - lo + 1));
 }
 
+/* Reference conversion through the C library (slow, obviously right). */
+static uint16_t f16_slow(double v) {
+  uint16_t sign = signbit(v) ? 0x8000u : 0u;
+  double mag = fabs(v);
+  if (isnan(v)) return 0x7E00u;
+  if (mag >= 65520.0) return (uint16_t)(sign | 0x7C00u);
+  if (mag < ldexp(1.0, -14)) return (uint16_t)(sign | (uint16_t)rint(ldexp(mag, 24)));
+  int e;
+  double m = rint(ldexp(frexp(mag, &e), 11));
+  if (m >= 2048.0) m = 1024.0, e++;
+  return (uint16_t)(sign | (uint16_t)((e - 1 + 15) << 10) | ((uint16_t)m & 0x3FFu));
+}
+
+static void test_fp16_fast_conversions_match_the_slow_ones(void) {
+  int bad = 0;
+  for (uint32_t h = 0; h < 0x10000u; h++) {
+    if ((h & 0x7C00u) == 0x7C00u && (h & 0x3FFu)) continue; /* NaNs */
+    double d = mvp_f16_to_double((uint16_t)h);
+    if (mvp_f16_from_double(d) != h) bad++;
+    /* midpoints and near-midpoints to the next value up */
+    double up = mvp_f16_to_double((uint16_t)(h + 1));
+    if ((h & 0x7FFFu) < 0x7BFFu && !((h + 1) & 0x8000u) == !(h & 0x8000u)) {
+      double mid = (d + up) / 2;
+      double probes[3] = {mid, nextafter(mid, 0.0), nextafter(mid, mid * 2 + 1)};
+      for (int k = 0; k < 3; k++)
+        if (mvp_f16_from_double(probes[k]) != f16_slow(probes[k])) bad++;
+    }
+  }
+  EXPECT_EQ(bad, 0);
+}
+
 static void test_fp16(void) {
   EXPECT_EQ(mvp_f16_from_double(1.0), 0x3C00);
   EXPECT_EQ(mvp_f16_from_double(-2.0), 0xC000);
@@ -207,6 +238,7 @@ static void test_add(void) {
 
 int main(void) {
   RUN_TEST(test_fp16);
+  RUN_TEST(test_fp16_fast_conversions_match_the_slow_ones);
   RUN_TEST(test_program_loops_and_stores);
   RUN_TEST(test_misaligned_binary16_faults);
   RUN_TEST(test_alexa_layer_shapes);
