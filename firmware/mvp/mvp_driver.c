@@ -92,7 +92,7 @@ kws_status_t mvp_wait(void) {
   counters.numeric_flags |= flags & (MVP_IF_ALUNAN | MVP_IF_ALUOF | MVP_IF_ALUUF |
                                      MVP_IF_STORECONVERTOF | MVP_IF_STORECONVERTUF |
                                      MVP_IF_STORECONVERTINF | MVP_IF_STORECONVERTNAN);
-  r[MVP_W_IF] = 0; /* the hardware has IF_CLR at +0x2000; the image is cleared directly */
+  mvp_port_clear_flags(flags);
   return (flags & MVP_IF_FAULTS) ? KWS_ERR_IO : KWS_OK;
 }
 

@@ -12,6 +12,9 @@ void mvp_port_enable_clock(void) {
   if (kws_platform_mvp_clock_enable) kws_platform_mvp_clock_enable();
 }
 void mvp_port_started(void) {}
+void mvp_port_clear_flags(uint32_t flags) {
+  mvp_port_regs()[MVP_BLOCK_WORDS * 2u + MVP_W_IF] = flags; /* CLR alias at +0x2000 */
+}
 #else
 /* Host and QEMU: a register image in RAM, executed by the simulator when CMD is written. */
 #include "mvp/sim/mvp_sim.h"
@@ -21,4 +24,5 @@ static uint32_t image[MVP_BLOCK_WORDS] = {[MVP_W_IPVERSION] = 1u, [MVP_W_STATUS]
 volatile uint32_t *mvp_port_regs(void) { return image; }
 void mvp_port_enable_clock(void) {}
 void mvp_port_started(void) { mvp_sim_execute(image); }
+void mvp_port_clear_flags(uint32_t flags) { image[MVP_W_IF] &= ~flags; }
 #endif

@@ -13,6 +13,8 @@ volatile uint32_t *mvp_port_regs(void);
 void mvp_port_enable_clock(void);
 /* Called right after CMD was written. */
 void mvp_port_started(void);
+/* Clears interrupt flags (the IF_CLR alias on the part, the image's IF word otherwise). */
+void mvp_port_clear_flags(uint32_t flags);
 
 #ifdef __cplusplus
 }
