@@ -15,18 +15,25 @@
 
 static inline uint32_t kws_dsp_load4(const int8_t *p) {
   uint32_t v;
-  memcpy(&v, p, sizeof v); /* unaligned word load, allowed on Cortex-M33 */
+  __builtin_memcpy(&v, p, sizeof v); /* unaligned word load (allowed on M33); builtin: the
+                                       firmware is built -ffreestanding */
   return v;
 }
 
-static inline uint32_t kws_dsp_ror8(uint32_t v) { return (v >> 8) | (v << 24); }
+/* SXTB16 of bytes 1 and 3 (the operand rotated by 8), one instruction: GCC does not fold a C
+ * rotate into SXTB16's rotate field. */
+static inline int32_t kws_sxtb16_ror8(uint32_t v) {
+  int32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+  return r;
+}
 
 static inline int32_t kws_dot_s8_dsp(const int8_t *a, const int8_t *b, int32_t n) {
   int32_t sum = 0, i = 0;
   for (; i + 4 <= n; i += 4) {
     const uint32_t va = kws_dsp_load4(a + i), vb = kws_dsp_load4(b + i);
     sum = __smlad(__sxtb16((int32_t)va), __sxtb16((int32_t)vb), sum);
-    sum = __smlad(__sxtb16((int32_t)kws_dsp_ror8(va)), __sxtb16((int32_t)kws_dsp_ror8(vb)), sum);
+    sum = __smlad(kws_sxtb16_ror8(va), kws_sxtb16_ror8(vb), sum);
   }
   for (; i < n; i++) sum += (int32_t)a[i] * (int32_t)b[i];
   return sum;
@@ -38,15 +45,15 @@ static inline void kws_dot4_s8_dsp(const int8_t *a, const int8_t *b0, const int8
   int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, i = 0;
   for (; i + 4 <= n; i += 4) {
     const uint32_t va = kws_dsp_load4(a + i);
-    const int32_t ae = __sxtb16((int32_t)va), ao = __sxtb16((int32_t)kws_dsp_ror8(va));
+    const int32_t ae = __sxtb16((int32_t)va), ao = kws_sxtb16_ror8(va);
     uint32_t w = kws_dsp_load4(b0 + i);
-    s0 = __smlad(ao, __sxtb16((int32_t)kws_dsp_ror8(w)), __smlad(ae, __sxtb16((int32_t)w), s0));
+    s0 = __smlad(ao, kws_sxtb16_ror8(w), __smlad(ae, __sxtb16((int32_t)w), s0));
     w = kws_dsp_load4(b1 + i);
-    s1 = __smlad(ao, __sxtb16((int32_t)kws_dsp_ror8(w)), __smlad(ae, __sxtb16((int32_t)w), s1));
+    s1 = __smlad(ao, kws_sxtb16_ror8(w), __smlad(ae, __sxtb16((int32_t)w), s1));
     w = kws_dsp_load4(b2 + i);
-    s2 = __smlad(ao, __sxtb16((int32_t)kws_dsp_ror8(w)), __smlad(ae, __sxtb16((int32_t)w), s2));
+    s2 = __smlad(ao, kws_sxtb16_ror8(w), __smlad(ae, __sxtb16((int32_t)w), s2));
     w = kws_dsp_load4(b3 + i);
-    s3 = __smlad(ao, __sxtb16((int32_t)kws_dsp_ror8(w)), __smlad(ae, __sxtb16((int32_t)w), s3));
+    s3 = __smlad(ao, kws_sxtb16_ror8(w), __smlad(ae, __sxtb16((int32_t)w), s3));
   }
   for (; i < n; i++) {
     const int32_t x = a[i];
@@ -66,7 +73,7 @@ static inline int32_t kws_sum_s8_dsp(const int8_t *a, int32_t n) {
   int32_t sum = 0, i = 0;
   for (; i + 4 <= n; i += 4) {
     const uint32_t va = kws_dsp_load4(a + i);
-    sum = __smlad(__sxtb16((int32_t)va), ones, __smlad(__sxtb16((int32_t)kws_dsp_ror8(va)), ones, sum));
+    sum = __smlad(__sxtb16((int32_t)va), ones, __smlad(kws_sxtb16_ror8(va), ones, sum));
   }
   for (; i < n; i++) sum += a[i];
   return sum;
