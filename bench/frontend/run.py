@@ -84,6 +84,57 @@ def tf_microfrontend_speed(seconds: float, settings) -> float | None:
     return seconds / (time.perf_counter() - t)
 
 
+_OURS_CODE = """
+import sys, numpy as np
+sys.path.insert(0, sys.argv[3])
+from kwshost import frontend
+frontend.batch_rows(np.load(sys.argv[1])[None, :int(sys.argv[2])])
+"""
+_MLTK_CODE = """
+import json, sys, numpy as np
+sys.path.insert(0, sys.argv[3])
+import oracle
+s = json.loads(sys.argv[4])
+n = int(sys.argv[2])
+s["fe.sample_length_ms"] = n // 16
+w = oracle.load_wrapper().AudioFeatureGeneratorWrapper(s)
+out = np.zeros(((n - 480) // 160 + 1, s["fe.filterbank_n_channels"]), np.uint16)
+w.process_sample(np.ascontiguousarray(np.load(sys.argv[1])[:n]), out)
+"""
+
+
+def instructions_per_audio_second(settings) -> dict | None:
+    """x86 instructions per second of audio (valgrind callgrind, independent of machine
+    load): each side runs 5 s and 15 s of audio; the difference divided by 10 s."""
+    import json
+    import tempfile
+
+    py = reference.ref_python()
+    if not shutil.which("valgrind") or py is None:
+        print("valgrind or the reference venv missing: instruction counts skipped")
+        return None
+    result = {}
+    with tempfile.TemporaryDirectory() as d:
+        audio = Path(d) / "a.npy"
+        np.save(audio, signals.stream(15, seed=77))
+        for name, python, code, extra in (
+                ("ours", sys.executable, _OURS_CODE, [str(REPO / "host")]),
+                ("mltk", str(py), _MLTK_CODE, [str(HERE), json.dumps(settings.to_params())])):
+            counts = []
+            for seconds in (5, 15):
+                out = Path(d) / f"cg.{name}.{seconds}"
+                run = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                                      python, "-c", code, str(audio), str(seconds * 16000),
+                                      *extra], capture_output=True, text=True, timeout=1200)
+                m = re.search(r"Collected : (\d+)", run.stderr)
+                if not m:
+                    print(f"callgrind failed for {name}:\n{run.stderr[-2000:]}")
+                    return None
+                counts.append(int(m.group(1)))
+            result[name] = (counts[1] - counts[0]) / 10
+    return result
+
+
 def m33_instructions() -> float | None:
     if not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")):
         print("arm-none-eabi-gcc or qemu-system-arm missing: M33 count skipped")
@@ -101,6 +152,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--minutes", type=float, default=60.0, help="audio to compare (default 60)")
     ap.add_argument("--no-tf", action="store_true", help="skip the TensorFlow op")
+    ap.add_argument("--instructions", action="store_true",
+                    help="also count x86 instructions per audio second with valgrind (slow)")
     args = ap.parse_args()
     settings = frontend.FrontendSettings()
 
@@ -118,6 +171,12 @@ def main() -> int:
         if tf_rate:
             print(f"TensorFlow audio_microfrontend op:               {tf_rate:8.0f} s audio/s "
                   f"(ours / TF: {ours_rate / tf_rate:.2f}x)")
+    if args.instructions:
+        counts = instructions_per_audio_second(settings)
+        if counts:
+            ours, mltk = counts["ours"] / 1e6, counts["mltk"] / 1e6
+            print(f"x86 instructions per second of audio: ours {ours:.2f} M, "
+                  f"MLTK {mltk:.2f} M (ratio {mltk / ours:.2f}x)")
     per_row = m33_instructions()
     if per_row:
         print(f"Cortex-M33 (QEMU -icount): {per_row:.0f} instructions per 10 ms step = "
