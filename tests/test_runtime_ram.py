@@ -58,7 +58,7 @@ def test_arena_never_larger_than_tflm(ref_python):
     models = [REPO / "models" / "mltk_keyword_spotting_alexa.tflite", *_test_models()]
     tflm = json.loads(run_in_ref(ref_python, TFLM_ARENAS, *map(str, models)))
     assert len(tflm) >= len(models) * 0.9
-    worse = []
+    worse, compared = [], 0
     for path in models:
         if str(path) not in tflm:
             continue
@@ -66,8 +66,10 @@ def test_arena_never_larger_than_tflm(ref_python):
             ours = Interpreter(path).arena_bytes
         except ModelError:
             continue  # the kernel tests report models our kernels refuse
+        compared += 1
         if ours > tflm[str(path)]:
             worse.append((path.name, ours, tflm[str(path)]))
     assert not worse, worse
+    assert compared >= len(models) * 0.9
     alexa = str(models[0])
     assert Interpreter(models[0]).arena_bytes * 2 < tflm[alexa]  # 22,928 vs 56,456 bytes
