@@ -142,7 +142,7 @@ class DeviceStream:
         total = len(pcm)
         window = max(1, self.info.window_bytes // 2)
         acked = sent = 0
-        rewound_at = -1
+        rewound_at, rewound_time = -1, 0.0
         began = time.monotonic()
         last_progress = began
         ack_gap = 0.0  # running average of the time between acks that moved forward
@@ -193,10 +193,14 @@ class DeviceStream:
                         ack_gap = 0.8 * ack_gap + 0.2 * (now - last_progress)
                         last_progress = now
                     self._device_events = max(self._device_events, emitted)
-                    if flags & ACK_GAP and rewound_at != acked:
+                    # Go back on a gap, once per position; again at the same position only
+                    # when the resent frame should have arrived by now (it was lost too).
+                    now = time.monotonic()
+                    if flags & ACK_GAP and (rewound_at != acked or
+                                            now - rewound_time > max(0.2, 2 * ack_gap)):
                         self.report.gaps += 1
                         self.report.samples_resent += max(0, sent - acked)
-                        rewound_at = acked
+                        rewound_at, rewound_time = acked, now
                         sent = acked
                     sent = max(sent, acked)
                     self._ask_for_missing_events()
