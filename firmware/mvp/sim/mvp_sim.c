@@ -26,6 +26,7 @@ typedef struct {
   int size[3];
   int stride[3];
   int index[3];
+  long offset; /* sum of index[d] * stride[d], kept up to date by the increments */
 } array_t;
 
 typedef struct {
@@ -63,6 +64,7 @@ static void decode_arrays(machine_t *m, const uint32_t *regs) {
       a->stride[d] = sign_extend12((w >> MVP_DIM_STRIDE_SHIFT) & MVP_DIM_STRIDE_MASK);
       a->index[d] = 0;
     }
+    a->offset = 0;
   }
 }
 
@@ -71,37 +73,39 @@ static void decode_arrays(machine_t *m, const uint32_t *regs) {
  * every output, the input restarts for every output channel, the output column survives the
  * vector increments). */
 static void incr_dims(array_t *a, uint32_t dims) {
-  for (int d = 0; d < 3; d++)
-    if (dims & (1u << d)) a->index[d] = (a->index[d] + 1) % a->size[d];
+  for (int d = 0; d < 3; d++) {
+    if (!(dims & (1u << d))) continue;
+    if (++a->index[d] == a->size[d]) {
+      a->offset -= (long)(a->size[d] - 1) * a->stride[d];
+      a->index[d] = 0;
+    } else {
+      a->offset += a->stride[d];
+    }
+  }
 }
 
 static void reset_dims(array_t *a, uint32_t dims) {
   for (int d = 0; d < 3; d++)
-    if (dims & (1u << d)) a->index[d] = 0;
+    if (dims & (1u << d)) {
+      a->offset -= (long)a->index[d] * a->stride[d];
+      a->index[d] = 0;
+    }
 }
 
 static int elem_bytes(const array_t *a) { return (a->type == 2 ? 2 : 1) * (a->complex ? 2 : 1); }
 
-/* Address of the current element, or NULL (and a fault) when an index is out of range. */
+/* Address of the current element (indices always stay inside their sizes), or NULL and a
+ * fault for a misaligned binary16 access. */
 static uint8_t *element(machine_t *m, int k, int bus) {
   array_t *a = &m->arr[k];
-  long off = 0;
-  for (int d = 0; d < 3; d++) {
-    if (a->index[d] >= a->size[d]) {
-      m->flags |= MVP_IF_ARRAYFAULT;
-      m->fault_status = ((uint32_t)k << MVP_FAULT_ARRAY_SHIFT) | ((uint32_t)bus << MVP_FAULT_BUS_SHIFT);
-      return NULL;
-    }
-    off += (long)a->index[d] * a->stride[d];
-  }
-  uint8_t *p = a->base + off * elem_bytes(a);
+  uint8_t *p = a->base + a->offset * elem_bytes(a);
   if (a->type == 2 && ((uintptr_t)p & (a->complex ? 3u : 1u))) {
     m->flags |= MVP_IF_BUSALIGNFAULT;
     m->fault_status = ((uint32_t)k << MVP_FAULT_ARRAY_SHIFT) | ((uint32_t)bus << MVP_FAULT_BUS_SHIFT);
     m->fault_addr = (uint32_t)(uintptr_t)p;
     return NULL;
   }
-  if ((uintptr_t)p >= model.slow_base && (uintptr_t)p < model.slow_end)
+  if (model.slow_end && (uintptr_t)p >= model.slow_base && (uintptr_t)p < model.slow_end)
     m->slow_x16 += model.slow_load_cycles_x16;
   return p;
 }
@@ -262,19 +266,45 @@ void mvp_sim_execute(uint32_t *regs) {
     if ((begin[n] < 0) != (end[n] < 0) || begin[n] > end[n]) m.flags |= MVP_IF_LOOPFAULT;
   }
 
+  /* Per slot: the loops that end there, innermost first (later begin, then higher number). */
+  int ends[MVP_N_INSTRS][MVP_N_LOOPS], n_ends[MVP_N_INSTRS];
+  for (int i = 0; i < MVP_N_INSTRS; i++) {
+    n_ends[i] = 0;
+    uint32_t taken = 0;
+    for (;;) {
+      int inner = -1;
+      for (int n = 0; n < MVP_N_LOOPS; n++) {
+        if (end[n] != i || (taken & (1u << n))) continue;
+        if (inner < 0 || begin[n] > begin[inner] || (begin[n] == begin[inner] && n > inner)) inner = n;
+      }
+      if (inner < 0) break;
+      taken |= 1u << inner;
+      ends[i][n_ends[i]++] = inner;
+    }
+  }
+  /* stall[prev][cur]: cycles lost when slot cur follows slot prev. */
+  uint8_t stall[MVP_N_INSTRS][MVP_N_INSTRS];
+  for (int a = 0; a < MVP_N_INSTRS; a++) {
+    uint32_t op_a = (regs[MVP_W_INSTR0 + 3 * a + 2] >> MVP_I2_ALUOP_SHIFT) & MVP_I2_ALUOP_MASK;
+    int z = (int)((regs[MVP_W_INSTR0 + 3 * a] >> MVP_I0_Z_SHIFT) & 7u);
+    for (int b = 0; b < MVP_N_INSTRS; b++) {
+      uint32_t op_b = (regs[MVP_W_INSTR0 + 3 * b + 2] >> MVP_I2_ALUOP_SHIFT) & MVP_I2_ALUOP_MASK;
+      int use = uses_reg(op_b, regs[MVP_W_INSTR0 + 3 * b], regs[MVP_W_INSTR0 + 3 * b + 1], z);
+      stall[a][b] = (uint8_t)(op_a != MVP_OP_NOOP && is_mul_class(op_a) &&
+                              (use == 1 || (use == 2 && !is_mul_class(op_b)))
+                          ? model.mul_stall : 0u);
+    }
+  }
+
   uint64_t cycles = model.program_overhead, stalls = 0, instructions = 0;
-  int pc = 0, prev_z = -1;
-  uint32_t prev_op = MVP_OP_NOOP;
+  int pc = 0, prev_pc = -1;
   const uint64_t guard = 1ull << 32;
   while (!(m.flags & MVP_IF_FAULTS) && instructions < guard) {
     uint32_t cfg0 = regs[MVP_W_INSTR0 + 3 * pc], cfg1 = regs[MVP_W_INSTR0 + 3 * pc + 1];
     uint32_t cfg2 = regs[MVP_W_INSTR0 + 3 * pc + 2];
     uint32_t op = (cfg2 >> MVP_I2_ALUOP_SHIFT) & MVP_I2_ALUOP_MASK;
 
-    if (prev_z >= 0 && is_mul_class(prev_op)) {
-      int use = uses_reg(op, cfg0, cfg1, prev_z);
-      if (use == 1 || (use == 2 && !is_mul_class(op))) stalls += model.mul_stall;
-    }
+    if (prev_pc >= 0) stalls += stall[prev_pc][pc];
     if (!stream(&m, cfg1 >> MVP_I1_LOAD0_SHIFT, 0, 1) || !stream(&m, cfg1 >> MVP_I1_LOAD1_SHIFT, 0, 2))
       break;
     if (!alu(&m, op, cfg0)) {
@@ -284,20 +314,12 @@ void mvp_sim_execute(uint32_t *regs) {
     if (!stream(&m, cfg1 >> MVP_I1_STORE_SHIFT, 1, 3)) break;
     instructions++;
     cycles++;
-    prev_op = op;
-    prev_z = op == MVP_OP_NOOP ? -1 : (int)((cfg0 >> MVP_I0_Z_SHIFT) & 7u);
+    prev_pc = pc;
 
-    /* Loops ending here, innermost first: later begin slot, then higher number. */
+    /* Loops ending here, innermost first. */
     int jumped = 0;
-    uint32_t done = 0;
-    for (;;) {
-      int inner = -1;
-      for (int n = 0; n < MVP_N_LOOPS; n++) {
-        if (end[n] != pc || (done & (1u << n))) continue;
-        if (inner < 0 || begin[n] > begin[inner] || (begin[n] == begin[inner] && n > inner)) inner = n;
-      }
-      if (inner < 0) break;
-      done |= 1u << inner;
+    for (int e = 0; e < n_ends[pc]; e++) {
+      const int inner = ends[pc][e];
       if (++iter[inner] < count[inner]) {
         pc = begin[inner];
         jumped = 1;
