@@ -2,35 +2,40 @@
 
 #include "frontend/dsp16.h"
 
-/* floor(sqrt(x)): a floating-point estimate (a few FPU instructions), then exact integer
- * checks. */
-static uint32_t sqrt_floor(uint64_t x) {
+/* A floating-point estimate of sqrt(x), within a few units (a handful of FPU instructions). */
+static uint32_t sqrt_estimate(uint64_t x) {
   const uint32_t hi = (uint32_t)(x >> 32);
-  uint32_t r;
-#if defined(__SSE2__) && !defined(KWS_SQRT_SINGLE) /* PCs: double precision, off by a unit */
+#if defined(__SSE2__) && !defined(KWS_SQRT_SINGLE) /* PCs: double precision */
   const double rd = __builtin_sqrt((double)hi * 4294967296.0 + (double)(uint32_t)x);
-  r = rd >= 4294967295.0 ? 0xFFFFFFFFu : (uint32_t)rd;
-#else /* the M33's FPU is single precision: refine large inputs once */
+  return rd >= 4294967295.0 ? 0xFFFFFFFFu : (uint32_t)rd;
+#else /* the M33's FPU is single precision: refine large inputs once (Newton) */
   const float rf = __builtin_sqrtf((float)hi * 4294967296.0f + (float)(uint32_t)x);
-  r = rf >= 4294967040.0f ? 0xFFFFFFFFu : (uint32_t)rf;
-  if (hi >> 18) { /* x >= 2^50: the estimate's error can exceed a few units */
+  uint32_t r = rf >= 4294967040.0f ? 0xFFFFFFFFu : (uint32_t)rf;
+  if (hi >> 18) { /* x >= 2^50: the estimate can be off by more than a few units */
     const int64_t err = (int64_t)(x - (uint64_t)r * r);
-    const int64_t step = (int64_t)((float)err / (2.0f * (float)r));
-    const int64_t refined = (int64_t)r + step;
+    const int64_t refined = (int64_t)r + (int64_t)((float)err / (2.0f * (float)r));
     r = refined > 0xFFFFFFFF ? 0xFFFFFFFFu : refined < 1 ? 1u : (uint32_t)refined;
   }
-#endif
-  while ((uint64_t)r * r > x) --r;
-  while (r != 0xFFFFFFFFu && (uint64_t)(r + 1) * (r + 1) <= x) ++r;
   return r;
+#endif
 }
 
 uint32_t kws_filterbank_sqrt(uint64_t x) {
-  const uint32_t root = sqrt_floor(x);
-  const uint64_t rest = x - (uint64_t)root * root;
-  /* Round up when x > root^2 + root; inputs under 2^32 saturate at 16 bits. */
+  /* Make the estimate floor(sqrt(x)) with rest = x - r^2 in [0, 2r], then round up when
+   * rest > r (x > r^2 + r), except at the top of the 16-bit range for x < 2^32 (the
+   * reference takes a 32-bit path there) or of the 32-bit range. */
+  uint32_t r = sqrt_estimate(x);
+  int64_t rest = (int64_t)(x - (uint64_t)r * r);
+  while (rest < 0) {
+    --r;
+    rest += 2 * (int64_t)r + 1;
+  }
+  while (rest > 2 * (int64_t)r) { /* never for r = 2^32 - 1: (r + 1)^2 exceeds any x */
+    rest -= 2 * (int64_t)r + 1;
+    ++r;
+  }
   const uint32_t top = (x >> 32) ? 0xFFFFFFFFu : 0xFFFFu;
-  return (rest > root && root != top) ? root + 1 : root;
+  return (rest > (int64_t)r && r != top) ? r + 1 : r;
 }
 
 void kws_filterbank_apply(const kws_filterbank_t *fb, const kws_cpx16_t *spectrum,
