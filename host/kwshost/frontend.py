@@ -179,10 +179,35 @@ def _lib() -> ctypes.CDLL:
     return lib
 
 
-def _check(status: int, what: str) -> None:
+def _check(status: int, what: str, settings: FrontendSettings | None = None) -> None:
     if status != 0:
-        raise KwsError(f"frontend {what} failed: {_STATUS.get(status, f'status {status}')}",
-                       hint="check the model's fe.* settings")
+        why = _explain(settings) if settings is not None else ""
+        raise KwsError(f"frontend {what} failed: {_STATUS.get(status, f'status {status}')}"
+                       + (f" ({why})" if why else ""), hint="check the model's fe.* settings")
+
+
+def _explain(s: FrontendSettings) -> str:
+    """The likely reason a config is refused (the C code only returns a status)."""
+    fft = 1
+    while fft < s.window_size:
+        fft <<= 1
+    if s.pcan_enable and not s.noise_reduction_enable:
+        return "fe.pcan_enable needs fe.noise_reduction_enable"
+    if s.window_step <= 0 or s.window_step > s.window_size:
+        return "fe.window_step_ms must be between 1 sample and fe.window_size_ms"
+    if s.fft_length not in (0, fft):
+        return f"fe.fft_length is {s.fft_length}, the window of {s.window_size} samples needs {fft}"
+    if fft < 32:
+        return "windows under 32 samples are not supported"
+    if s.filterbank_n_channels <= 0:
+        return "fe.filterbank_n_channels must be positive"
+    if not 0 <= s.filterbank_lower_band_limit < s.filterbank_upper_band_limit:
+        return "fe.filterbank_lower_band_limit must be below fe.filterbank_upper_band_limit"
+    if s.filterbank_upper_band_limit >= s.sample_rate_hz / 2:
+        return "fe.filterbank_upper_band_limit must be below half the sample rate"
+    if s.sample_length < s.window_size:
+        return "fe.sample_length_ms is shorter than one window"
+    return ""
 
 
 def _as_int16(audio: np.ndarray) -> np.ndarray:
@@ -209,7 +234,7 @@ class Frontend:
         self._cfg = _config(self.settings)
         self._handle = self._lib.kws_fe_open(ctypes.byref(self._cfg), ctypes.byref(status))
         if not self._handle:
-            _check(status.value or 1, "setup")
+            _check(status.value or 1, "setup", self.settings)
         self._buffered = 0  # samples waiting in the window (for sizing the output)
         self.activity_tripped = False
 
@@ -266,7 +291,7 @@ def batch_rows(clips: np.ndarray, settings: FrontendSettings | None = None) -> n
     out = np.empty((x.shape[0], n_rows, s.filterbank_n_channels), dtype=np.uint16)
     if x.shape[0]:
         _check(_lib().kws_fe_batch(ctypes.byref(_config(s)), x, x.shape[0], x.shape[1], out),
-               "batch")
+               "batch", s)
     return out
 
 
