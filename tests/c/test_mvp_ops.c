@@ -226,6 +226,21 @@ static void test_add(void) {
     if (d > maxd) maxd = d;
   }
   EXPECT_TRUE(maxd <= 1);
+  /* a fused activation that is not the whole int8 range: a clip instruction per pair */
+  a.act_min = -100;
+  a.act_max = 90;
+  EXPECT_EQ(mvp_add_run(&a, 1), KWS_OK);
+  int maxc = 0;
+  for (int i = 0; i < 1888; i++) {
+    double v = round((x1[i] - a.zp1) * a.m1 + (x2[i] - a.zp2) * a.m2 + a.out_zp);
+    v = v < -100 ? -100 : (v > 90 ? 90 : v);
+    if (abs((int)v - out[i]) > maxc) maxc = abs((int)v - out[i]);
+    EXPECT_TRUE(out[i] >= -100 && out[i] <= 90);
+  }
+  EXPECT_TRUE(maxc <= 1);
+  a.act_min = -128;
+  a.act_max = 127;
+  EXPECT_EQ(mvp_add_run(&a, 1), KWS_OK);
   a.output = out2;
   mvp_counters_reset();
   EXPECT_EQ(mltk_add_run(&a), KWS_OK);
