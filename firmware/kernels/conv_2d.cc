@@ -107,21 +107,35 @@ kws_status_t invoke(kws_op_context_t *ctx) {
         const int32_t x0 = ox * p.stride_w - g.pad_w;
         const bool interior = y0 >= 0 && y0 + span_h < g.in_h && x0 >= 0 && x0 + span_w < g.in_w;
         int8_t *out_px = output + ((b * g.out_h + oy) * g.out_w + ox) * g.out_c;
-        if (interior && g.f_h == 1 && g.f_w == 1 && oc_per_group == g.out_c) {
-          /* Pointwise: one contiguous input row against out_c weight rows, four at a time. */
-          const int8_t *row = input + ((b * g.in_h + y0) * g.in_w + x0) * g.in_c;
+        if (interior && oc_per_group == g.out_c) {
+          /* Whole window inside and no groups: every tap is one contiguous input row against
+           * the matching row of out_c filters, taken four filters at a time. */
           int32_t oc = 0;
           for (; oc + 4 <= g.out_c; oc += 4) {
+            int32_t sum[4] = {0, 0, 0, 0};
             const int8_t *w = filter + oc * filter_size;
-            kws_dot4_s8(row, w, w + filter_size, w + 2 * filter_size, w + 3 * filter_size, g.in_c, acc);
+            for (int32_t fy = 0; fy < g.f_h; fy++) {
+              const int8_t *in_row = input + ((b * g.in_h + y0 + fy * p.dilation_h) * g.in_w + x0) * g.in_c;
+              for (int32_t fx = 0; fx < g.f_w; fx++) {
+                const int8_t *px = in_row + fx * p.dilation_w * g.in_c;
+                const int8_t *wt = w + (fy * g.f_w + fx) * g.f_c;
+                kws_dot4_s8(px, wt, wt + filter_size, wt + 2 * filter_size, wt + 3 * filter_size, g.f_c, acc);
+                for (int k = 0; k < 4; k++) sum[k] += acc[k];
+              }
+            }
             for (int k = 0; k < 4; k++) {
-              int32_t a = acc[k] + in_offset * wsum[oc + k] + (bias ? bias[oc + k] : 0);
+              int32_t a = sum[k] + in_offset * wsum[oc + k] + (bias ? bias[oc + k] : 0);
               a = kws_multiply_by_quantized_multiplier(a, mult[oc + k], shift[oc + k]) + out_offset;
               out_px[oc + k] = (int8_t)kws_clamp_i32(a, act_lo, act_hi);
             }
           }
           for (; oc < g.out_c; oc++) {
-            int32_t a = kws_dot_s8(row, filter + oc * filter_size, g.in_c) + in_offset * wsum[oc] + (bias ? bias[oc] : 0);
+            int32_t a = 0;
+            for (int32_t fy = 0; fy < g.f_h; fy++)
+              for (int32_t fx = 0; fx < g.f_w; fx++)
+                a += kws_dot_s8(input + ((b * g.in_h + y0 + fy * p.dilation_h) * g.in_w + x0 + fx * p.dilation_w) * g.in_c,
+                                filter + oc * filter_size + (fy * g.f_w + fx) * g.f_c, g.f_c);
+            a += in_offset * wsum[oc] + (bias ? bias[oc] : 0);
             a = kws_multiply_by_quantized_multiplier(a, mult[oc], shift[oc]) + out_offset;
             out_px[oc] = (int8_t)kws_clamp_i32(a, act_lo, act_hi);
           }
