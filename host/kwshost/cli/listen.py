@@ -66,33 +66,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def read_wav(path: Path, sample_rate: int) -> np.ndarray:
-    """int16 mono samples at `sample_rate`; AudioError names what is wrong."""
-    try:
-        from kwshost.audio import read_wav as project_read_wav  # the frontend's reader
-    except ImportError:
-        project_read_wav = None
-    if project_read_wav is not None:
-        try:
-            return np.asarray(project_read_wav(path, sample_rate), dtype=np.int16)
-        except TypeError:
-            pass
-    import soundfile
+    """int16 mono samples at `sample_rate` (kwshost.audio: other rates and channel counts are
+    converted with a warning; AudioError names a missing or unreadable file)."""
+    from kwshost.audio import read_wav as read
 
-    if not Path(path).exists():
-        raise AudioError(f"audio file not found: {path}")
-    try:
-        data, rate = soundfile.read(str(path), dtype="int16", always_2d=True)
-    except RuntimeError as e:
-        raise AudioError(f"cannot read {path}: {e}") from e
-    if data.shape[1] != 1:
-        raise AudioError(f"{path} has {data.shape[1]} channels; the detector needs mono",
-                         hint=f"sox {path} -c 1 mono.wav")
-    if rate != sample_rate:
-        raise AudioError(f"{path} is sampled at {rate} Hz; the model needs {sample_rate} Hz",
-                         hint=f"sox {path} -r {sample_rate} resampled.wav")
-    if len(data) == 0:
-        raise AudioError(f"{path} holds no audio")
-    return data[:, 0].copy()
+    return np.asarray(read(path, sample_rate), dtype=np.int16)
 
 
 class Printer:
