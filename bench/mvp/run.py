@@ -106,7 +106,7 @@ def act_range(activation: str, zp: int, scale: float) -> tuple[int, int]:
     return -128, 127
 
 
-def layer_errors(x: np.ndarray) -> dict[int, tuple[int, int, int]]:
+def layer_errors(x: np.ndarray, mapping: str = "ours") -> dict[int, tuple[int, int, int]]:
     """Per layer: (max |diff|, outputs differing, outputs) of the MVP kernel against the
     reference int8 kernel, both fed the reference input of that layer (teacher forcing)."""
     import tensorflow as tf
@@ -142,7 +142,8 @@ def layer_errors(x: np.ndarray) -> dict[int, tuple[int, int, int]]:
             if name == "FULLY_CONNECTED":
                 r = mvp.run_conv(xin.reshape(1, 1, -1), w.reshape(w.shape[0], 1, 1, -1), b, eff,
                                  out_shape=(1, 1, cout), stride=(1, 1), pad=(0, 0),
-                                 depthwise=False, in_zp=int(zi), out_zp=int(zo), act=act)
+                                 depthwise=False, in_zp=int(zi), out_zp=int(zo), act=act,
+                                 mapping=mapping)
             else:
                 sw_, sh_ = o["stride"]
                 fh, fw = w.shape[1], w.shape[2]
@@ -154,13 +155,14 @@ def layer_errors(x: np.ndarray) -> dict[int, tuple[int, int, int]]:
                 r = mvp.run_conv(xin[0], w, b, eff, out_shape=tuple(ref.shape[1:]),
                                  stride=(sh_, sw_), pad=tuple(pads),
                                  depthwise=name == "DEPTHWISE_CONV_2D", in_zp=int(zi),
-                                 out_zp=int(zo), act=act)
+                                 out_zp=int(zo), act=act, mapping=mapping)
         elif name == "ADD":
             (s1,), (z1,) = q(ins[0])
             (s2,), (z2,) = q(ins[1])
             r = mvp.run_add(it.get_tensor(ins[0]), it.get_tensor(ins[1]), zp1=int(z1),
                             zp2=int(z2), out_zp=int(zo), m1=float(s1 / so), m2=float(s2 / so),
-                            act=act_range(o.get("activation", "None"), int(zo), float(so)))
+                            act=act_range(o.get("activation", "None"), int(zo), float(so)),
+                            mapping=mapping)
         else:
             continue
         if r.status != 0:
@@ -187,6 +189,7 @@ def main() -> int:
     ours = mvp.profile(MODEL, accelerator="mvp", x=x)
     t_ours = time.time() - t0
     errs = layer_errors(x)
+    errs_mltk = layer_errors(x, mapping="mltk")
 
     print("Cycle model vs MLTK 0.20's simulator (same mapping), and the seed's device table;")
     print("our mapping; per-layer difference from the reference kernels (teacher-forced).\n")
@@ -210,6 +213,15 @@ def main() -> int:
               f"{f'{e[1]}/{e[2]}' if e else '':>11}")
     tot = mvp.totals(ours)
     tot_m = mvp.totals(as_mltk)
+    diff_ours = sum(e[1] for e in errs.values())
+    n_out = sum(e[2] for e in errs.values())
+    diff_mltk = sum(e[1] for i, e in errs_mltk.items() if i in errs)
+    print("-" * len(hdr))
+    print(f"Teacher-forced, all MVP layers: {diff_ours}/{n_out} outputs "
+          f"({diff_ours / n_out * 100:.2f}%) differ from the reference kernels with our mapping, "
+          f"max {max(e[0] for e in errs.values())}; with MLTK's mapping on the same simulator "
+          f"{diff_mltk} ({diff_mltk / n_out * 100:.2f}%), max "
+          f"{max(e[0] for i, e in errs_mltk.items() if i in errs)}")
     print("-" * len(hdr))
     if theirs:
         mv = sum(theirs)
