@@ -22,27 +22,6 @@ kws_status_t kws_kernel_fail(kws_op_context_t *ctx, kws_status_t status, const c
   return status;
 }
 
-kws_status_t kws_kernel_fail_value(kws_op_context_t *ctx, kws_status_t status, const char *reason,
-                                   int32_t value) {
-  if (ctx->message && ctx->message_len > 0) {
-    char digits[12];
-    int n_digits = 0;
-    int64_t v = value;
-    size_t at = append(ctx->message, 0, ctx->message_len, reason);
-    if (v < 0) {
-      at = append(ctx->message, at, ctx->message_len, "-");
-      v = -v;
-    }
-    do {
-      digits[n_digits++] = (char)('0' + (int)(v % 10));
-      v /= 10;
-    } while (v > 0);
-    while (n_digits > 0 && at + 1 < ctx->message_len) ctx->message[at++] = digits[--n_digits];
-    ctx->message[at] = '\0';
-  }
-  return status;
-}
-
 /* zero_point + round(f / scale) like TFLite's CalculateActivationRangeQuantized; values beyond
  * int32 are saturated (they only arise with absurd scales and then clamp away anyway). */
 static int32_t quantize_limit(float f, const kws_tensor_t *output) {

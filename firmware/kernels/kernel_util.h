@@ -21,11 +21,9 @@ typedef enum { KWS_FLAVOR_TFLITE = 0, KWS_FLAVOR_TFLM = 1 } kws_kernel_flavor_t;
 void kws_kernels_set_flavor(kws_kernel_flavor_t flavor);
 kws_kernel_flavor_t kws_kernels_flavor(void);
 
-/* Writes "<reason><value>" (value omitted when has_value is 0) to ctx->message and returns
- * `status`, so a prepare function can `return kws_kernel_fail(ctx, ...)`. */
+/* Writes `reason` to ctx->message (truncated to message_len) and returns `status`, so a
+ * prepare function can `return kws_kernel_fail(ctx, ...)`. */
 kws_status_t kws_kernel_fail(kws_op_context_t *ctx, kws_status_t status, const char *reason);
-kws_status_t kws_kernel_fail_value(kws_op_context_t *ctx, kws_status_t status, const char *reason,
-                                   int32_t value);
 
 /* The [lo, hi] int8 range a fused activation clamps to, in the output's quantization. */
 void kws_activation_range_int8(uint8_t activation, const kws_tensor_t *output, int32_t *lo, int32_t *hi);
