@@ -61,6 +61,8 @@ static void serial_text(const char *text) {
   platform_serial_write((const uint8_t *)"\r\n", 2);
 }
 
+static void mic_hook(void *user, uint16_t op, int phase);
+
 /* --- profiling: the runtime's per-op hook reads the platform counter ------------------- */
 typedef struct {
   uint32_t start;
@@ -107,7 +109,7 @@ static void profile(void *ctx, kws_session_t *s) {
   kws_interp_set_hook(&g_engine.interp, op_hook, &pc);
   kws_status_t st = kws_interp_invoke(&g_engine.interp);
   const uint32_t total = pc.total;
-  kws_interp_set_hook(&g_engine.interp, NULL, NULL);
+  kws_interp_set_hook(&g_engine.interp, s->microphone ? mic_hook : NULL, NULL);
   if (st != KWS_OK) {
     kws_session_error(s, st, kws_interp_message(&g_engine.interp));
     return;
@@ -131,9 +133,54 @@ static void reset(void *ctx) {
   board_reset();
 }
 
+/* --- microphone: blocks wait in a ring so an inference never makes the board drop audio --
+ * The board's DMA keeps only two 10 ms blocks, and one inference takes longer than that
+ * (about 57 ms with the MVP). So while the microphone runs, the runtime's per-operator hook
+ * (called about every half millisecond during an inference) moves finished blocks into this
+ * ring, and the main loop feeds the ring to the pipeline. */
+#define MIC_BLOCK 160u
+#define MIC_RING_BLOCKS 32u /* 320 ms at 16 kHz */
+static int16_t g_mic_ring[MIC_RING_BLOCKS][MIC_BLOCK];
+static uint32_t g_mic_head, g_mic_tail, g_mic_dropped;
+
+static void mic_poll(void) {
+  for (;;) {
+    int16_t *slot = g_mic_ring[g_mic_head % MIC_RING_BLOCKS];
+    if (g_mic_head - g_mic_tail == MIC_RING_BLOCKS) {
+      int16_t spill[MIC_BLOCK]; /* the ring is full: count what is lost */
+      if (!board_microphone_read(spill, MIC_BLOCK)) return;
+      g_mic_dropped++;
+      continue;
+    }
+    if (board_microphone_read(slot, MIC_BLOCK) != MIC_BLOCK) return;
+    g_mic_head++;
+  }
+}
+
+static void mic_hook(void *user, uint16_t op, int phase) {
+  (void)user;
+  (void)op;
+  (void)phase;
+  mic_poll();
+}
+
 static kws_status_t microphone(void *ctx, int on) {
   (void)ctx;
-  return board_microphone(on, g_engine.pipeline.config.sample_rate_hz);
+  g_mic_head = g_mic_tail = g_mic_dropped = 0;
+  kws_interp_set_hook(&g_engine.interp, on ? mic_hook : NULL, NULL);
+  kws_status_t st = board_microphone(on, g_engine.pipeline.config.sample_rate_hz);
+  if (st != KWS_OK) kws_interp_set_hook(&g_engine.interp, NULL, NULL);
+  return st;
+}
+
+static int feed_microphone(void) {
+  mic_poll();
+  if (g_mic_tail == g_mic_head) return 0;
+  const uint32_t before = g_session.detections;
+  kws_session_microphone_audio(&g_session, g_mic_ring[g_mic_tail % MIC_RING_BLOCKS], MIC_BLOCK);
+  g_mic_tail++;
+  if (g_session.detections != before) board_show_detection(0);
+  return 1;
 }
 
 /* Finds the model image and builds the engine; on failure fills g_problem. */
@@ -202,16 +249,7 @@ int main(void) {
       kws_session_receive(&g_session, chunk, got);
       continue;
     }
-    if (g_session.microphone) {
-      int16_t samples[160];
-      const size_t n = board_microphone_read(samples, 160);
-      if (n) {
-        const uint32_t before = g_session.events;
-        kws_session_microphone_audio(&g_session, samples, n);
-        if (g_session.events != before) board_show_detection(0);
-        continue;
-      }
-    }
+    if (g_session.microphone && feed_microphone()) continue;
     platform_wait_for_interrupt();
   }
 }

@@ -97,6 +97,7 @@ static void on_inference(void *user, const kws_inference_t *inf) {
     emit(s, KWS_MSG_SCORES, p, (uint16_t)(11 + n));
   }
   if (inf->decision.detected) {
+    s->detections++;
     put_u32(p + 4, (uint32_t)inf->time_ms);
     p[8] = (uint8_t)inf->decision.class_index;
     p[9] = inf->decision.score;
@@ -132,6 +133,7 @@ static void handle_start(kws_session_t *s, const kws_frame_t *f) {
   s->verbose = (flags & KWS_START_VERBOSE) != 0;
   s->next_sample = 0;
   s->events = 0;
+  s->detections = 0;
   s->last_error = KWS_OK;
   const kws_pipeline_config_t *c = &s->pipeline->config;
   uint8_t p[8 + 240];

@@ -52,6 +52,7 @@ struct kws_session {
   bool microphone;               /* audio comes from the board's microphone, not the link */
   uint32_t next_sample;
   uint32_t events;               /* events emitted since START */
+  uint32_t detections;           /* detections among them */
   uint8_t retained[KWS_SESSION_RETAINED][KWS_SESSION_EVENT_BYTES];
   uint8_t retained_type[KWS_SESSION_RETAINED];
   uint8_t retained_len[KWS_SESSION_RETAINED];

@@ -143,6 +143,7 @@ static void test_events_numbered_and_resent(void) {
   }
   EXPECT_EQ(scores, 10); /* 2 s of audio, one inference per 200 ms */
   EXPECT_EQ(detections, 1);
+  EXPECT_EQ(sess.detections, 1); /* what the board's LED follows */
   EXPECT_EQ(u32(last_of(KWS_MSG_ACK)->payload + 4), 11);
   uint8_t from[4] = {9, 0, 0, 0};
   send_host(KWS_MSG_EVENTS_REQ, from, 4);
