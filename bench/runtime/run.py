@@ -11,7 +11,8 @@ inference on the QEMU firmware image (-icount: instructions, not cycles).
     .venv/bin/python bench/runtime/run.py [--repeats N] [--no-qemu] [--small-models N]
         [--model M.tflite ...] [--qemu-model M.tflite]
 
-Timings are wall-clock means over back-to-back invokes on the same input, one thread, with
+Timings are CPU time of the process (time.process_time, so other jobs on a shared machine
+do not inflate them) averaged over back-to-back invokes on the same input, one thread, with
 only `invoke()` inside the timed loop for every runtime (Python loop, same call overhead).
 """
 
@@ -52,10 +53,10 @@ for path, repeats in zip(sys.argv[1::2], sys.argv[2::2]):
         it.set_input(x, k)
         k += 1
     it.invoke()
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for _ in range(repeats):
         it.invoke()
-    dt = (time.perf_counter() - t0) / repeats
+    dt = (time.process_time() - t0) / repeats
     # The recording allocator prints the arena total on the C side's stderr.
     sys.stdout.flush()
     sys.stderr.flush()
@@ -86,10 +87,10 @@ def ours(path: Path, repeats: int) -> dict:
     it.invoke(*[np.random.default_rng(k).integers(-128, 128, d.shape).astype(d.dtype)
                 for k, d in enumerate(it.input_details)])
     invoke, rt = it._lib.kws_rt_invoke, it._rt
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for _ in range(repeats):
         invoke(rt)
-    dt = (time.perf_counter() - t0) / repeats
+    dt = (time.process_time() - t0) / repeats
     return {"seconds": dt, "arena": it.arena_bytes, "state": it.state_bytes}
 
 
@@ -104,10 +105,10 @@ def tflite(path: Path, repeats: int, reference: bool) -> dict:
         it.set_tensor(d["index"], np.random.default_rng(k).integers(-128, 128, d["shape"])
                       .astype(d["dtype"]))
     it.invoke()
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for _ in range(repeats):
         it.invoke()
-    return {"seconds": (time.perf_counter() - t0) / repeats}
+    return {"seconds": (time.process_time() - t0) / repeats}
 
 
 def tflm(paths_repeats: list[tuple[Path, int]]) -> dict[str, dict]:
