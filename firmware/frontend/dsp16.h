@@ -35,6 +35,12 @@ static inline uint32_t kws_pack_q15(int32_t lo, int32_t hi) {
   __asm("pkhbt %0, %1, %2, lsl #1" : "=r"(r) : "r"(lo >> 15), "r"(hi));
   return r;
 }
+/* Low half of lo, high half of hi. */
+static inline uint32_t kws_pack_halves(uint32_t lo, uint32_t hi) {
+  uint32_t r;
+  __asm("pkhbt %0, %1, %2" : "=r"(r) : "r"(lo), "r"(hi));
+  return r;
+}
 static inline uint32_t kws_add16(uint32_t a, uint32_t b) { return (uint32_t)__sadd16((int16x2_t)a, (int16x2_t)b); }
 static inline uint32_t kws_sub16(uint32_t a, uint32_t b) { return (uint32_t)__ssub16((int16x2_t)a, (int16x2_t)b); }
 /* (a.lo + b.hi, a.hi - b.lo) and (a.lo - b.hi, a.hi + b.lo): a -/+ j*b for complex words. */
@@ -57,6 +63,9 @@ static inline uint32_t kws_pack_tops(int32_t lo, int32_t hi) {
 }
 static inline uint32_t kws_pack_q15(int32_t lo, int32_t hi) {
   return ((uint32_t)(lo >> 15) & 0xFFFFu) | (((uint32_t)hi << 1) & 0xFFFF0000u);
+}
+static inline uint32_t kws_pack_halves(uint32_t lo, uint32_t hi) {
+  return (lo & 0xFFFFu) | (hi & 0xFFFF0000u);
 }
 static inline uint32_t kws_add16(uint32_t a, uint32_t b) { return kws_pack16(kws_lo16(a) + kws_lo16(b), kws_hi16(a) + kws_hi16(b)); }
 static inline uint32_t kws_sub16(uint32_t a, uint32_t b) { return kws_pack16(kws_lo16(a) - kws_lo16(b), kws_hi16(a) - kws_hi16(b)); }

@@ -88,7 +88,18 @@ static void complex_fft(const kws_fft_t *f, const uint32_t *in, int shift, uint3
   size_t m = f->radix[f->n_stages - 1];
   for (int s = f->n_stages - 2; s >= 0; --s) {
     const size_t p = f->radix[s], span = p * m, groups = n / span;
-    /* Twiddle k is shared by every group: load it once per k. */
+    if (p == 4 && groups < 4) { /* few groups: walk the twiddles along k */
+      for (size_t g = 0; g < groups; ++g) {
+        uint32_t *x = z + g * span;
+        const uint32_t *t1 = tw, *t2 = tw, *t3 = tw;
+        for (size_t k = 0; k < m; ++k, t1 += groups, t2 += 2 * groups, t3 += 3 * groups) {
+          butterfly4(x + k, m, *t1, *t2, *t3);
+        }
+      }
+      m = span;
+      continue;
+    }
+    /* Many groups: twiddle k is shared by every group, load it once per k. */
     for (size_t k = 0; k < m; ++k) {
       uint32_t *x = z + k;
       if (p == 4) {
@@ -123,7 +134,7 @@ void kws_fft_real(const kws_fft_t *f, const int16_t *input, int input_shift,
     const uint32_t t = cmul(kws_sub16(a, b), st[k - 1]);
     out[k] = kws_hadd16(sum, t);
     /* ((sum.r - t.r) >> 1, (t.i - sum.i) >> 1) */
-    out[n - k] = kws_hsub16((sum & 0xFFFFu) | (t & 0xFFFF0000u), (t & 0xFFFFu) | (sum & 0xFFFF0000u));
+    out[n - k] = kws_hsub16(kws_pack_halves(sum, t), kws_pack_halves(t, sum));
   }
 }
 
