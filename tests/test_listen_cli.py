@@ -61,3 +61,22 @@ def test_flash_qemu_prints_url_and_stops_with_the_command() -> None:
     time.sleep(0.5)
     gone = kwshost("info", "--port", url, "--timeout", "0.5")
     assert gone.returncode == 3  # QEMU went away with the command
+
+
+def test_listen_device_checks_the_model_it_was_given(tmp_path) -> None:
+    from device_helpers import ALEXA, model_image_file
+    from kwshost.metadata import read_params, write_params
+    from kwshost.qemu import QemuBoard
+
+    params = read_params(ALEXA)
+    params["detection_threshold"] = 210
+    other = tmp_path / "other.tflite"
+    other.write_bytes(write_params(ALEXA, params))
+    wav = tmp_path / "short.wav"
+    sf.write(str(wav), np.zeros(1600, dtype=np.int16), 16000, subtype="PCM_16")
+    with QemuBoard(qemu_firmware(), model_image=model_image_file(tmp_path)) as board:
+        out = kwshost("listen", "--device", "--port", board.url, "--wav", str(wav),
+                      "--model", str(other))
+    assert out.returncode != 0
+    assert "the board runs another model" in out.stderr and "threshold 204" in out.stderr
+    assert "kwshost flash --model" in out.stderr

@@ -54,8 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     src = parser.add_mutually_exclusive_group()
     src.add_argument("--wav", metavar="FILE", type=Path, help="a mono 16-bit WAV to listen to")
     src.add_argument("--mic", action="store_true", help="listen to a microphone until Ctrl-C")
-    parser.add_argument("--model", metavar="M", type=Path, default=DEFAULT_MODEL,
-                        help="a .tflite with MLTK metadata, for --pc (default: %(default)s)")
+    parser.add_argument("--model", metavar="M", type=Path, default=None,
+                        help=f"a .tflite with MLTK metadata (default: {DEFAULT_MODEL.name}); "
+                             "with --device, checked against the model the board runs")
     parser.add_argument("--accelerator", choices=("none", "mvp"), default="none",
                         help="--pc: reference kernels (as the emulated board) or the MVP "
                              "kernels on the MVP simulator (as the BRD2601B); default none")
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
 def _run_pc(args: argparse.Namespace, printer: Printer) -> int:
     from kwshost.pipeline import PcPipeline
 
-    pipe = PcPipeline.from_model(args.model, args.accelerator)
+    pipe = PcPipeline.from_model(args.model or DEFAULT_MODEL, args.accelerator)
     printer.labels = pipe.labels
     if args.mic:
         return _pc_microphone(pipe, args, printer)
@@ -132,6 +133,20 @@ def _pc_microphone(pipe, args: argparse.Namespace, printer: Printer) -> int:
                     printer(event)
 
 
+def _check_device_model(model: Path, labels: tuple[str, ...], threshold: int) -> None:
+    """The board reports its model's classes and threshold; they must be --model's."""
+    from kwshost.metadata import read_params
+
+    params = read_params(model)
+    want = tuple(str(c) for c in params.get("classes", ()))  # type: ignore[union-attr]
+    want_threshold = int(params.get("detection_threshold", threshold))  # type: ignore[arg-type]
+    if want != labels or want_threshold != threshold:
+        raise KwsError(f"the board runs another model (classes {', '.join(labels)}, threshold "
+                       f"{threshold}) than {model.name} (classes {', '.join(want)}, threshold "
+                       f"{want_threshold})",
+                       hint=f"flash it: kwshost flash --model {model}")
+
+
 def _run_device(args: argparse.Namespace, printer: Printer) -> int:
     from kwshost.device import DeviceStream
     from kwshost.link import Link
@@ -145,6 +160,8 @@ def _run_device(args: argparse.Namespace, printer: Printer) -> int:
         session = DeviceStream(link, printer, verbose=args.verbose)
         info = session.start(timeout=args.timeout)
         printer.labels = info.labels
+        if args.model is not None:
+            _check_device_model(args.model, info.labels, info.threshold)
         if args.mic:
             session.listen_microphone()
             return 0
