@@ -89,6 +89,7 @@ class DeviceStream:
         self._device_events = 0      # events the device says it has emitted
         self._reset_seen = False
         self._last_events_req = 0.0
+        self._last_ack_time = 0.0
 
     # --- session start ---------------------------------------------------------------------
     def start(self, timeout: float = 5.0) -> StreamInfo:
@@ -217,8 +218,6 @@ class DeviceStream:
         self.report.samples = total
         self.report.seconds = time.monotonic() - began
         return self.report
-
-    _last_ack_time = 0.0
 
     def _synced_after(self, when: float) -> bool:
         return self._last_ack_time >= when
