@@ -20,7 +20,7 @@ static uint32_t sqrt_estimate(uint64_t x) {
 #endif
 }
 
-uint32_t kws_filterbank_sqrt(uint64_t x) {
+static inline uint32_t rounded_sqrt(uint64_t x) {
   /* Make the estimate floor(sqrt(x)) with rest = x - r^2 in [0, 2r], then round up when
    * rest > r (x > r^2 + r), except at the top of the 16-bit range for x < 2^32 (the
    * reference takes a 32-bit path there) or of the 32-bit range. */
@@ -38,6 +38,8 @@ uint32_t kws_filterbank_sqrt(uint64_t x) {
   return (rest > (int64_t)r && r != top) ? r + 1 : r;
 }
 
+uint32_t kws_filterbank_sqrt(uint64_t x) { return rounded_sqrt(x); }
+
 void kws_filterbank_apply(const kws_filterbank_t *fb, const kws_cpx16_t *spectrum,
                           int scale_down_shift, uint32_t *out) {
   const uint32_t *bin = (const uint32_t *)(const void *)(spectrum + fb->start_bin);
@@ -54,7 +56,7 @@ void kws_filterbank_apply(const kws_filterbank_t *fb, const kws_cpx16_t *spectru
       rising += (int64_t)w[k] * e;
       next_falling += (int64_t)u[k] * e;
     }
-    if (c > 0) out[c - 1] = kws_filterbank_sqrt((uint64_t)rising + falling) >> scale_down_shift;
+    if (c > 0) out[c - 1] = rounded_sqrt((uint64_t)rising + falling) >> scale_down_shift;
     falling = (uint64_t)next_falling;
   }
 }
