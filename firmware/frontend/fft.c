@@ -61,13 +61,41 @@ static inline uint32_t shift_lanes(uint32_t w, int s) {
   return ((w << s) & 0xFFFFu) | ((w & 0xFFFF0000u) << s);
 }
 
+/* Scaled by 1/4 after the input shift, in one step: when no sample wraps in the shift (no
+ * -32768 in the window, see window.h), (16382 (x << s) + 2^15) >> 16 equals
+ * (16382 x + 2^(15-s)) >> (16-s). */
+static inline uint32_t shift_and_quarter(uint32_t x, int s) {
+  const int32_t round = 1 << (15 - s);
+  const int32_t lo = kws_smlabb(x, QUARTER, round) >> (16 - s);
+  const int32_t hi = kws_smlatb(x, QUARTER, round) >> (16 - s);
+  return kws_pack_halves((uint32_t)lo, (uint32_t)hi << 16);
+}
+
 /* The innermost stage (m = 1) reads its inputs straight from the signal in decimation order,
  * shifting them on the way. */
-static void first_stage(const kws_fft_t *f, const uint32_t *in, int shift, uint32_t *z) {
+static void first_stage(const kws_fft_t *f, const uint32_t *in, int shift, int exact,
+                        uint32_t *z) {
   const size_t n = f->n, p = f->radix[f->n_stages - 1], groups = n / p, step = n / p;
   const uint32_t w = *(const uint32_t *)(const void *)&f->twiddles[0];
+  const uint16_t *order = f->input_order;
+  if (p == 4 && exact) {
+    for (size_t g = 0; g < groups; ++g, z += 4) {
+      const uint32_t *x = in + order[4 * g];
+      const uint32_t a0 = shift_and_quarter(x[0], shift);
+      const uint32_t b1 = cmul(shift_and_quarter(x[step], shift), w);
+      const uint32_t b2 = cmul(shift_and_quarter(x[2 * step], shift), w);
+      const uint32_t b3 = cmul(shift_and_quarter(x[3 * step], shift), w);
+      const uint32_t s02 = kws_add16(a0, b2), d02 = kws_sub16(a0, b2);
+      const uint32_t s13 = kws_add16(b1, b3), d13 = kws_sub16(b1, b3);
+      z[0] = kws_add16(s02, s13);
+      z[2] = kws_sub16(s02, s13);
+      z[1] = kws_sax16(d02, d13);
+      z[3] = kws_asx16(d02, d13);
+    }
+    return;
+  }
   for (size_t g = 0; g < groups; ++g) {
-    const uint32_t *x = in + f->input_order[g * p];
+    const uint32_t *x = in + order[g * p];
     uint32_t *o = z + g * p;
     o[0] = shift_lanes(x[0], shift);
     o[1] = shift_lanes(x[step], shift);
@@ -81,10 +109,11 @@ static void first_stage(const kws_fft_t *f, const uint32_t *in, int shift, uint3
   }
 }
 
-static void complex_fft(const kws_fft_t *f, const uint32_t *in, int shift, uint32_t *z) {
+static void complex_fft(const kws_fft_t *f, const uint32_t *in, int shift, int exact,
+                        uint32_t *z) {
   const size_t n = f->n;
   const uint32_t *tw = (const uint32_t *)(const void *)f->twiddles;
-  first_stage(f, in, shift, z);
+  first_stage(f, in, shift, exact, z);
   size_t m = f->radix[f->n_stages - 1];
   for (int s = f->n_stages - 2; s >= 0; --s) {
     const size_t p = f->radix[s], span = p * m, groups = n / span;
@@ -120,7 +149,8 @@ void kws_fft_real(const kws_fft_t *f, const int16_t *input, int input_shift,
   uint32_t *z = (uint32_t *)(void *)f->work;
   uint32_t *out = (uint32_t *)(void *)output;
   const uint32_t *st = (const uint32_t *)(const void *)f->split_twiddles;
-  complex_fft(f, (const uint32_t *)(const void *)input, input_shift, z);
+  const int exact = !(input_shift & KWS_FFT_INPUT_MAY_WRAP);
+  complex_fft(f, (const uint32_t *)(const void *)input, input_shift & 15, exact, z);
 
   /* Split the transform of the even/odd interleaved signal into the real spectrum. */
   const uint32_t dc = scale(z[0], HALF);
@@ -369,7 +399,7 @@ void kws_fft_real(const kws_fft_t *f, const int16_t *input, int input_shift,
                   kws_cpx16_t *output) {
   const size_t n = f->n;
   kws_cpx16_t *z = f->work;
-  complex_fft(f, (const kws_cpx16_t *)(const void *)input, input_shift, z);
+  complex_fft(f, (const kws_cpx16_t *)(const void *)input, input_shift & 15, z);
 
   /* Split the transform of the even/odd interleaved signal into the real spectrum. */
   const kws_cpx16_t dc = scale_down(z[0], 16383);

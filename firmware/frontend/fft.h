@@ -29,9 +29,12 @@ typedef struct {
   kws_cpx16_t *work;                /* [n] */
 } kws_fft_t;
 
-/* Real FFT of `input[fft_length]`, each sample first shifted left by input_shift in 16 bits
- * ((int16)((uint16)x << shift)), into `output[fft_length/2 + 1]`. `input` must be 4-byte
- * aligned; it is read, not changed. */
+/* Real FFT of `input[fft_length]`, each sample first shifted left by input_shift (0..15) in
+ * 16 bits ((int16)((uint16)x << shift)), into `output[fft_length/2 + 1]`. `input` must be
+ * 4-byte aligned; it is read, not changed. Add KWS_FFT_INPUT_MAY_WRAP to input_shift unless
+ * every shifted sample fits 16 bits (the frontend's shift guarantees it when no sample is
+ * -32768): then the shift folds into the first stage's scaling. */
+#define KWS_FFT_INPUT_MAY_WRAP 0x100
 void kws_fft_real(const kws_fft_t *f, const int16_t *input, int input_shift,
                   kws_cpx16_t *output);
 #endif

@@ -21,7 +21,8 @@ static void compute_row(kws_frontend_t *fe, uint16_t *row_out) {
   /* Scale the windowed samples up so the largest uses all 15 bits: the fixed-point FFT
    * keeps its precision, and the filterbank shifts the result back down. */
   const int shift = 15 - kws_msb32((uint32_t)(int32_t)fe->window.max_abs_output);
-  kws_fft_real(&fe->fft, fe->fft_input, shift, fe->spectrum);
+  const int flags = fe->window.has_min16 ? KWS_FFT_INPUT_MAY_WRAP : 0;
+  kws_fft_real(&fe->fft, fe->fft_input, shift | flags, fe->spectrum);
   kws_filterbank_apply(&fe->filterbank, fe->spectrum, shift, fe->channels);
   if (fe->activity.enabled) kws_activity_update(&fe->activity, fe->channels);
   if (fe->noise.enabled) kws_noise_reduction_apply(&fe->noise, fe->channels);

@@ -45,6 +45,7 @@ int kws_window_process(kws_window_t *w, kws_dc_notch_t *notch, const int16_t *sa
     }
   }
   w->max_abs_output = (int16_t)(magnitudes & 0x7FFFu);
+  w->has_min16 = (magnitudes & 0x8000u) != 0; /* only |-32768| sets bit 15 */
   /* Slide by one step (word copies when both halves are even). */
   const size_t keep = w->size - w->step;
   if (((keep | w->step) & 1) == 0) {

@@ -18,6 +18,7 @@ typedef struct {
   int16_t *output;              /* [size], windowed samples of the last full window */
   int16_t max_abs_output;       /* has the top bit of the largest |output| (-32768 left out,
                                    as the reference's 16-bit abs does): the FFT's scaling */
+  int has_min16;                /* some output is -32768 (its shift may wrap) */
 } kws_window_t;
 
 /* Takes up to the samples the window still needs from `samples` (through the notch filter)
