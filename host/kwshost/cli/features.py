@@ -23,8 +23,10 @@ Other sample rates and channel counts are resampled / mixed down, with a notice.
 Clip mode (default): the model input of one clip, int8 [rows, channels] (118 x 108 for the
 seed): the WAV is cut or zero-padded to the model's sample length (fe.sample_length_ms),
 run from a fresh frontend, and quantized over the whole window as the device does.
-  --warmup MS  prepends MS of silence first, as the seed's training script does (1000) so the
-               noise reduction has settled; only the clip's own rows are kept.
+  --warmup MS  prepends MS of silence, as the seed's training script pads its clips (1000),
+               quantizes the padded spectrogram as a whole and keeps the clip's own rows.
+               (The seed mixes background noise into the padding, which warms the noise
+               reduction up; kwshost.frontend.spectrogram(clip, warmup=audio) takes that.)
 
 Stream mode (--stream): the rows a device computes over the whole recording, without
 resets and without a length limit: uint16 [rows, channels], one row per window step. The
@@ -46,8 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stream", action="store_true",
                         help="all rows of the whole recording (uint16), as a device streams")
     parser.add_argument("--warmup", type=int, default=0, metavar="MS",
-                        help="clip mode: ms of silence prepended to warm the noise reduction "
-                             "up, as in training (the seed uses 1000); default 0")
+                        help="clip mode: ms of silence prepended, as the seed's training pads "
+                             "(1000); default 0")
     parser.add_argument("--dtype", choices=("int8", "uint16"), default=None,
                         help="clip mode: int8 model input (default) or the raw uint16 rows")
 
