@@ -6,10 +6,14 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
+from conftest import run_in_ref
 from kwshost.cli import main
+from kwshost.cli.summarize import summarize
 from kwshost.runtime import Interpreter
 
-ALEXA = Path(__file__).resolve().parents[1] / "models" / "mltk_keyword_spotting_alexa.tflite"
+REPO = Path(__file__).resolve().parents[1]
+ALEXA = REPO / "models" / "mltk_keyword_spotting_alexa.tflite"
 
 
 def test_summarize_totals_agree_with_the_seed(capsys):
@@ -64,3 +68,34 @@ def test_infer_batch_and_bad_shape(tmp_path, capsys):
     np.save(tmp_path / "bad.npy", np.zeros((5, 5), np.int8))
     assert main(["infer", str(ALEXA), str(tmp_path / "bad.npy")]) == 2
     assert "shape (5, 5)" in capsys.readouterr().err
+
+
+# MLTK's own summary totals of each model (its 3-digit rounding), as JSON.
+MLTK_TOTALS = r"""
+import json, logging, re, sys
+logging.disable(logging.CRITICAL)
+from mltk.core import summarize_model
+out = {}
+for path in sys.argv[1:]:
+    text = summarize_model(path, tflite=True)
+    units = {'': 1, 'k': 1e3, 'M': 1e6, 'G': 1e9}
+    found = [re.search(name + r': ([\d.]+) ?([kMG]?)', text)
+             for name in ('Total MACs', 'Total OPs')]
+    out[path] = [float(m.group(1)) * units[m.group(2)] for m in found]
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.slow
+def test_totals_agree_with_mltk_summarize(ref_python):
+    """MACs and OPs as `mltk summarize --tflite` counts them, on random models of every op."""
+    cached = sorted((REPO / "build" / "test-models").glob("*seed20261125-n*/manifest.json"))
+    if not cached:
+        pytest.skip("random test models not built (tests/test_kernels_random.py builds them)")
+    names = json.loads(cached[-1].read_text())[:30]  # two of each op kind
+    models = [ALEXA] + [cached[-1].parent / n for n in names]
+    mltk = json.loads(run_in_ref(ref_python, MLTK_TOTALS, *map(str, models)).splitlines()[-1])
+    for path in models:
+        s = summarize(path)
+        for theirs, ours in zip(mltk[str(path)], (s["total_macs"], s["total_ops"]), strict=True):
+            assert abs(theirs - ours) <= max(0.0006 * ours, 0.5), (path.name, theirs, ours)
