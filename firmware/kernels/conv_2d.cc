@@ -58,6 +58,9 @@ kws_status_t prepare(kws_op_context_t *ctx) {
   const kws_conv_params_t &p = ctx->params.conv;
   if (p.stride_h < 1 || p.stride_w < 1 || p.dilation_h < 1 || p.dilation_w < 1)
     return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "stride and dilation must be >= 1");
+  for (int d = 0; d < 4; d++)
+    if (in->dims[d] < 1 || f->dims[d] < 1 || out->dims[d] < 1)
+      return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "every dimension must be at least 1");
   Geometry g = geometry(ctx);
   if (g.f_c <= 0 || g.in_c % g.f_c != 0) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "input channels not a multiple of filter depth");
   const int32_t groups = g.in_c / g.f_c;

@@ -33,6 +33,9 @@ kws_status_t prepare(kws_op_context_t *ctx) {
   const kws_conv_params_t &p = ctx->params.conv;
   if (p.stride_h < 1 || p.stride_w < 1 || p.dilation_h < 1 || p.dilation_w < 1)
     return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "stride and dilation must be >= 1");
+  for (int d = 0; d < 4; d++)
+    if (in->dims[d] < 1 || f->dims[d] < 1 || out->dims[d] < 1)
+      return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "every dimension must be at least 1");
   const int32_t in_c = in->dims[3], out_c = out->dims[3];
   if (f->dims[0] != 1 || f->dims[3] != out_c) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "filter shape must be [1, h, w, out_channels]");
   if (in_c <= 0 || out_c % in_c != 0) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "output channels not a multiple of input channels");

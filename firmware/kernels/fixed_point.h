@@ -43,8 +43,10 @@ static inline int32_t kws_shift_left_wrapping(int32_t x, int shift) {
 
 /* x * M for M = (multiplier, shift) as produced by kws_quantize_multiplier. */
 static inline int32_t kws_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int shift) {
-  const int left = shift > 0 ? shift : 0;
-  const int right = shift > 0 ? 0 : -shift;
+  /* Kernels refuse multipliers >= 2^31 in prepare (kws_multiplier_usable); the clamps only keep
+   * the arithmetic defined for any input, where TFLite's is undefined. */
+  const int left = shift > 0 ? (shift > 31 ? 31 : shift) : 0;
+  const int right = shift > 0 ? 0 : (shift < -31 ? 31 : -shift);
   return kws_rounding_divide_by_pot(
       kws_sat_rounding_doubling_high_mul(kws_shift_left_wrapping(x, left), multiplier), right);
 }
@@ -60,8 +62,13 @@ static inline int32_t kws_multiply_by_quantized_multiplier_single(int32_t x, int
 
 /* The "smaller than one" form used by ADD: shift <= 0, no left shift. */
 static inline int32_t kws_multiply_by_quantized_multiplier_lt1(int32_t x, int32_t multiplier, int shift) {
-  return kws_rounding_divide_by_pot(kws_sat_rounding_doubling_high_mul(x, multiplier), -shift);
+  return kws_rounding_divide_by_pot(kws_sat_rounding_doubling_high_mul(x, multiplier),
+                                    shift > 0 ? 0 : (shift < -31 ? 31 : -shift));
 }
+
+/* Whether an exponent from kws_quantize_multiplier can be applied: multipliers of 2^31 and
+ * more would shift int32 values out of range. */
+static inline int kws_multiplier_usable(int shift) { return shift <= 31; }
 
 /* Splits a non-negative real multiplier into (significand, exponent), see the file comment.
  * Rounding of the significand is half away from zero (std::round); a significand that rounds

@@ -94,7 +94,7 @@ int kws_channel_multipliers(float input_scale, const kws_tensor_t *weights, floa
   for (int32_t c = 0; c < n; c++) {
     int shift;
     kws_quantize_scale_ratio(input_scale, kws_weight_scale(weights, c), output_scale, &multipliers[c], &shift);
-    if (shift < -128 || shift > 127) ok = 0;
+    if (!kws_multiplier_usable(shift)) ok = 0;
     shifts[c] = (int8_t)shift;
   }
   return ok;
@@ -124,7 +124,7 @@ kws_status_t kws_multipliers_prepare(kws_op_context_t *ctx, float input_scale,
     int32_t q;
     int shift;
     kws_quantize_scale_ratio(input_scale, kws_weight_scale(weights, c), output_scale, &q, &shift);
-    if (shift < -128 || shift > 127) return KWS_ERR_UNSUPPORTED;
+    if (!kws_multiplier_usable(shift)) return KWS_ERR_UNSUPPORTED;
   }
   return KWS_OK;
 }

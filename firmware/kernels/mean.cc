@@ -43,6 +43,10 @@ kws_status_t prepare(kws_op_context_t *ctx) {
   for (int d = 0; d < in->rank; d++)
     if (!reduced[d]) kept *= in->dims[d];
   if (kept != kws_flat_size(out)) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "output size does not match the reduced input");
+  int32_t mult;
+  int shift;
+  kws_quantize_multiplier((double)in->scale / (double)out->scale, &mult, &shift);
+  if (!kws_multiplier_usable(shift)) return kws_kernel_fail(ctx, KWS_ERR_UNSUPPORTED, "scales give an unusable multiplier");
   return KWS_OK;
 }
 

@@ -8,7 +8,16 @@ namespace {
 
 size_t no_op_data(const kws_op_context_t *) { return 0; }
 
-kws_status_t prepare(kws_op_context_t *ctx) { return kws_elementwise_prepare(ctx); }
+kws_status_t prepare(kws_op_context_t *ctx) {
+  const kws_status_t st = kws_elementwise_prepare(ctx);
+  if (st != KWS_OK) return st;
+  int32_t mult;
+  int shift;
+  kws_quantize_multiplier((double)ctx->inputs[0]->scale * (double)ctx->inputs[1]->scale /
+                              (double)ctx->outputs[0]->scale, &mult, &shift);
+  if (!kws_multiplier_usable(shift)) return kws_kernel_fail(ctx, KWS_ERR_UNSUPPORTED, "scales give an unusable output multiplier");
+  return KWS_OK;
+}
 
 kws_status_t invoke(kws_op_context_t *ctx) {
   const kws_tensor_t *a = ctx->inputs[0], *b = ctx->inputs[1];

@@ -18,6 +18,12 @@ kws_status_t prepare(kws_op_context_t *ctx) {
     return kws_kernel_fail(ctx, KWS_ERR_UNSUPPORTED, "only float32 or int8 to int8 is supported");
   if (kws_flat_size(in) != kws_flat_size(out)) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "input and output sizes differ");
   if (!(out->scale > 0)) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "output scale must be positive");
+  if (in->type == KWS_TYPE_INT8) {
+    int32_t mult;
+    int shift;
+    kws_quantize_multiplier((double)in->scale / (double)out->scale, &mult, &shift);
+    if (!kws_multiplier_usable(shift)) return kws_kernel_fail(ctx, KWS_ERR_UNSUPPORTED, "scales give an unusable multiplier");
+  }
   return KWS_OK;
 }
 
