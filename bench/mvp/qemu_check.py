@@ -1,0 +1,77 @@
+"""The firmware's MVP kernels on QEMU: the driver writes programs into the register image and the
+simulator (compiled for the Cortex-M33) executes them inside the emulated board.
+
+The QEMU firmware registers the reference kernels (firmware/app/main.c enables the MVP kernels
+on the EFR32xG24 only), so this script builds a copy of HEAD with them enabled for QEMU, streams
+a short spoken WAV into it and compares every inference's raw scores with the PC pipeline running
+the same MVP kernels on the host simulator. Slow: the simulated MVP under QEMU takes about a
+minute per inference (binary16 emulated with soft-float doubles).
+
+    .venv/bin/python bench/mvp/qemu_check.py
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "host"))
+sys.path.insert(0, str(REPO / "tests"))
+
+PATTERN = '''#if defined(KWS_PLATFORM_EFR32XG24)
+#include "kernels/mvp/mvp_kernels.h"
+#define KWS_USE_MVP 1
+#endif'''
+
+
+def build(tmp: Path) -> Path:
+    src = tmp / "src"
+    src.mkdir()
+    archive = subprocess.run(["git", "archive", "HEAD"], cwd=REPO, capture_output=True,
+                             check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
+    main = src / "firmware" / "app" / "main.c"
+    text = main.read_text()
+    if PATTERN not in text:
+        raise SystemExit("firmware/app/main.c no longer has the expected MVP switch")
+    main.write_text(text.replace(PATTERN, '#include "kernels/mvp/mvp_kernels.h"\n'
+                                          '#define KWS_USE_MVP 1'))
+    subprocess.run([str(REPO / ".venv" / "bin" / "scons"), "-Q", "-j2", "target=qemu"], cwd=src,
+                   check=True, capture_output=True)
+    return src / "build" / "qemu" / "kws.elf"
+
+
+def main() -> int:
+    from device_helpers import model_image_file, spoken_wav
+    from kwshost.audio import read_wav
+    from kwshost.device import DeviceStream
+    from kwshost.link import Link
+    from kwshost.pipeline import PcPipeline
+    from kwshost.qemu import QemuBoard
+
+    model = REPO / "models" / "mltk_keyword_spotting_alexa.tflite"
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        elf = build(tmp)
+        x = read_wav(spoken_wav(tmp / "short.wav", ["alexa"], gap_s=0.2))
+        pc = [tuple(i.scores) for i in PcPipeline.from_model(model, "mvp").process(x)]
+        events = []
+        t0 = time.time()
+        with QemuBoard(elf, model_image=model_image_file(tmp)) as board, \
+                Link(board.url, connect_timeout=10) as link:
+            link.hello(timeout=10)
+            stream = DeviceStream(link, events.append, verbose=True, give_up_after=900.0)
+            stream.start(timeout=30)
+            stream.stream(x)
+        dev = [tuple(v - 128 for v in e.scores) for e in events if e.type == "scores"]
+    print(f"{len(dev)} inferences on QEMU in {time.time() - t0:.0f} s; raw scores identical to "
+          f"the PC's MVP kernels: {dev == pc}")
+    return 0 if dev == pc else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
