@@ -121,7 +121,7 @@ static inline int kws_float_parts(float f, uint32_t *m, int *e) {
  * double, the quotient is rounded to 53 bits to nearest-even as the FPU does, then to the
  * 31-bit significand), but ~10x cheaper on cores without a double-precision FPU, where it runs
  * once per output channel per inference. Falls back to double for zero/inf/NaN inputs. */
-static inline void kws_quantize_scale_ratio(float a, float b, float c, int32_t *multiplier, int *shift) {
+static inline void kws_quantize_scale_ratio_int(float a, float b, float c, int32_t *multiplier, int *shift) {
   uint32_t ma, mb, mc;
   int ea, eb, ec;
   if (!kws_float_parts(a, &ma, &ea) || !kws_float_parts(b, &mb, &eb) || !kws_float_parts(c, &mc, &ec)) {
@@ -162,6 +162,15 @@ static inline void kws_quantize_scale_ratio(float a, float b, float c, int32_t *
   }
   *multiplier = (int32_t)fixed;
   *shift = exponent;
+}
+
+/* The cheaper of the two bit-identical computations for the target. */
+static inline void kws_quantize_scale_ratio(float a, float b, float c, int32_t *multiplier, int *shift) {
+#if !defined(__arm__) || (defined(__ARM_FP) && (__ARM_FP & 8))
+  kws_quantize_multiplier((double)a * (double)b / (double)c, multiplier, shift); /* double FPU */
+#else
+  kws_quantize_scale_ratio_int(a, b, c, multiplier, shift);
+#endif
 }
 
 static inline int32_t kws_clamp_i32(int32_t v, int32_t lo, int32_t hi) {

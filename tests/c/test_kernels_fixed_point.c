@@ -51,7 +51,8 @@ static void test_quantize_multiplier(void) {
   EXPECT_EQ(m, 2097152000); /* 1000/1024 * 2^31 */
 }
 
-/* The integer kws_quantize_scale_ratio must equal the double computation bit for bit: random
+/* The integer kws_quantize_scale_ratio_int (used on cores without a double FPU) must equal the
+ * double computation bit for bit: random
  * scales over the whole float range (subnormals included) and products built to hit exact ties
  * of the 31-bit rounding. */
 static uint64_t xorshift_state = 88172645463325252ull;
@@ -83,16 +84,16 @@ static void test_scale_ratio_matches_double(void) {
     int32_t m1, m2;
     int s1, s2;
     kws_quantize_multiplier((double)a * (double)b / (double)c, &m1, &s1);
-    kws_quantize_scale_ratio(a, b, c, &m2, &s2);
+    kws_quantize_scale_ratio_int(a, b, c, &m2, &s2);
     if (m1 != m2 || s1 != s2) differ++;
   }
   EXPECT_EQ(differ, 0);
   int32_t m;
   int s;
-  kws_quantize_scale_ratio(0.0f, 1.0f, 1.0f, &m, &s); /* zero falls back to the double path */
+  kws_quantize_scale_ratio_int(0.0f, 1.0f, 1.0f, &m, &s); /* zero falls back to double */
   EXPECT_EQ(m, 0);
   EXPECT_EQ(s, 0);
-  kws_quantize_scale_ratio(0.5f, 0.5f, 0.125f, &m, &s); /* 2.0 */
+  kws_quantize_scale_ratio_int(0.5f, 0.5f, 0.125f, &m, &s); /* 2.0 */
   EXPECT_EQ(m, 1 << 30);
   EXPECT_EQ(s, 2);
 }

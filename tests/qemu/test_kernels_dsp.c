@@ -1,7 +1,8 @@
 /* Runs on QEMU mps2-an505 (Cortex-M33): the DSP-extension dot products (kernels/arm/) against
  * the portable loops on pseudo-random vectors of every length 0..67 and every alignment, then
- * a pointwise and a 3x1 CONV_2D and a FULLY_CONNECTED through the kernels (which use the DSP
- * code on this target) against plain reference loops. Exit code = number of failures. */
+ * the integer per-channel multiplier computation against software doubles, then a pointwise and
+ * 3x1 CONV_2D through the kernel (which uses both on this target) against plain reference
+ * loops. Exit code = number of failures. */
 #include <stdint.h>
 #include <string.h>
 
@@ -116,9 +117,29 @@ static void test_conv(int h, int c, int oc, int kh) {
     }
 }
 
+/* The integer multiplier computation the kernels use here equals the (software) double one. */
+static void test_scale_ratio(void) {
+  for (int i = 0; i < 3000; i++) {
+    union {
+      uint32_t u;
+      float f;
+    } a, b, c;
+    a.u = ((uint32_t)rand8() << 24 | (uint32_t)(uint8_t)rand8() << 16 | (uint32_t)(uint8_t)rand8() << 8) & 0x3f7fff00u;
+    b.u = 0x3a000000u | ((uint32_t)(uint8_t)rand8() << 12);
+    c.u = 0x3c000000u | ((uint32_t)(uint8_t)rand8() << 10) | (uint32_t)(uint8_t)rand8();
+    if (!(a.f > 0)) a.f = 0.5f;
+    int32_t m1, m2;
+    int s1, s2;
+    kws_quantize_multiplier((double)a.f * (double)b.f / (double)c.f, &m1, &s1);
+    kws_quantize_scale_ratio(a.f, b.f, c.f, &m2, &s2);
+    check(m1 == m2 && s1 == s2, "scale ratio");
+  }
+}
+
 int main(void) {
   platform_init();
   test_dots();
+  test_scale_ratio();
   test_conv(37, 32, 13, 1);
   test_conv(29, 19, 8, 3);
   test_conv(5, 3, 5, 3);
