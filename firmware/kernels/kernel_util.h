@@ -14,7 +14,9 @@ extern "C" {
  *  - FULLY_CONNECTED's output scaling: TFLite's interpreter (its GEMM back end) rounds the
  *    product x * M once, half up; TFLite Micro rounds twice (the high multiply, then the
  *    shift). They differ on exact ties only (about 0.2% of FC outputs);
- *  - LOGISTIC: TFLite uses a float table of the sigmoid, TFLite Micro fixed-point arithmetic.
+ *  - LOGISTIC: TFLite uses a float table of the sigmoid, TFLite Micro fixed-point arithmetic;
+ *  - MEAN of a 4-D tensor over axes {1, 2} with keep_dims: TFLite rescales, then divides by the
+ *    count with its own rounding; TFLite Micro folds the count into the multiplier.
  * Default: TFLITE, the reference the project is tested against; TFLM reproduces the
  * tflite-micro runtime (MLTK's device path). */
 typedef enum { KWS_FLAVOR_TFLITE = 0, KWS_FLAVOR_TFLM = 1 } kws_kernel_flavor_t;

@@ -1,5 +1,5 @@
 /* MEAN, int8, over any set of axes. TFLite's reference picks one of three arithmetics, and so
- * do we, in the same order:
+ * do we, in the same order (TFLite Micro, the TFLM flavor, skips the first):
  *  1. keep_dims, 4-D input, axes exactly {1, 2}: sum(x - zp_in) scaled by in/out scale in fixed
  *     point, divided by the count rounding half away from zero, + zp_out, clamped;
  *  2. input and output quantized alike: integer sum / count truncated toward zero;
@@ -72,7 +72,8 @@ kws_status_t invoke(kws_op_context_t *ctx) {
   }
   const int32_t n_out = kws_flat_size(out);
   for (int32_t i = 0; i < n_out; i++) sum[i] = 0;
-  const bool special = out->rank == 4 && in->rank == 4 && kws_flat_size(axes) == 2 && ctx->params.reduce.keep_dims &&
+  /* TFLite Micro has no special case for {1, 2}: it goes straight to 2 or 3. */
+  const bool special = kws_kernels_flavor() == KWS_FLAVOR_TFLITE && out->rank == 4 && in->rank == 4 && kws_flat_size(axes) == 2 && ctx->params.reduce.keep_dims &&
                        ((static_cast<const int32_t *>(axes->data)[0] == 1 && static_cast<const int32_t *>(axes->data)[1] == 2) ||
                         (static_cast<const int32_t *>(axes->data)[0] == 2 && static_cast<const int32_t *>(axes->data)[1] == 1));
   const int32_t bias = special ? -in->zero_point : 0;
