@@ -67,6 +67,13 @@ def _strategy():
     return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
 
 
+def _save_atomic(model, path: Path) -> None:
+    """Write then rename: a run killed mid-save keeps its previous checkpoint readable."""
+    tmp = path.with_name(f".{path.stem}.partial.keras")
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
 def _callbacks(cfg: TrainConfig, run: Path, state: dict, deadline: float | None):
     import keras
 
@@ -92,13 +99,14 @@ def _callbacks(cfg: TrainConfig, run: Path, state: dict, deadline: float | None)
             row["epoch"] = epoch + 1
             row["lr"] = float(cfg.learning_rate(state["global_step"]))
             state.setdefault("history", []).append(row)
-            self.model.save(run / "last.keras")
+            _save_atomic(self.model, run / "last.keras")
             acc = row.get("val_accuracy", row.get("accuracy", 0.0))
             if acc >= state.get("best_val_accuracy", -1.0):
                 state["best_val_accuracy"] = acc
                 state["best_epoch"] = epoch + 1
-                self.model.save(run / "best.keras")
-            (run / "state.json").write_text(json.dumps(state, indent=1))
+                _save_atomic(self.model, run / "best.keras")
+            (run / ".state.partial.json").write_text(json.dumps(state, indent=1))
+            os.replace(run / ".state.partial.json", run / "state.json")
             if deadline is not None and time.time() > deadline:
                 print(f"time budget reached after epoch {epoch + 1}: stopping "
                       "(continue with --resume)")
