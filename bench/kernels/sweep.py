@@ -1,18 +1,21 @@
 """A larger random-model sweep of the kernels than the test suite runs.
 
-    .venv/bin/python bench/kernels/sweep.py --count 1000 --seed 7
+    .venv/bin/python bench/kernels/sweep.py --count 600 --seed 7
 
 Generates `count` random int8 models (tests/random_models.py, cached under build/test-models/),
 runs every op of every model alone through our kernels and through TFLite's reference kernels
 (tests/kernel_probe.py) with several random inputs, and prints the number of differing outputs
-per op type. Also times the alexa model in our runtime against the tflite-micro runtime in the
-same run when the reference venv exists (process CPU time, best of 3 x 100 invokes, so other
-jobs on the machine disturb it less than wall time).
+per op type. Then runs whole models through our runtime in both kernel flavors against the
+tflite-micro runtime (the TFLM flavor must match it, the TFLITE flavor may differ on ties).
+Also times the alexa model in our runtime against the tflite-micro runtime in the same run
+when the reference venv exists (process CPU time, best of 3 x 100 invokes, so other jobs on
+the machine disturb it less than wall time).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -61,6 +64,62 @@ def sweep(count: int, seed: int, inputs: int) -> int:
     return sum(differing.values())
 
 
+TFLM_RUN = """
+import json, sys
+import numpy as np
+from tflite_micro.python.tflite_micro import runtime
+for job in json.loads(open(sys.argv[1]).read()):
+    it = runtime.Interpreter.from_file(job["model"])
+    for k, name in enumerate(job["inputs"]):
+        it.set_input(np.load(name), k)
+    it.invoke()
+    np.save(job["output"], it.get_output(0))
+"""
+
+
+def flavors_vs_tflm(paths: list[Path]) -> None:
+    """Whole models through our runtime in both kernel flavors against the tflite-micro runtime."""
+    import ctypes
+    import tempfile
+
+    import numpy as np
+    import random_models
+    from kwshost import native
+    from kwshost.runtime import Interpreter
+
+    ref = REPO / ".venv-ref" / "bin" / "python"
+    if not ref.exists():
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        jobs, cases = [], []
+        for i, path in enumerate(paths):
+            data = path.read_bytes()
+            inputs = random_models.random_inputs(data, 21)
+            names = [f"{tmp}/{i}_{k}.npy" for k in range(len(inputs))]
+            for name, x in zip(names, inputs, strict=True):
+                np.save(name, x)
+            jobs.append({"model": str(path), "inputs": names, "output": f"{tmp}/{i}_out.npy"})
+            cases.append((data, inputs, f"{tmp}/{i}_out.npy"))
+        Path(f"{tmp}/jobs.json").write_text(json.dumps(jobs))
+        subprocess.run([str(ref), "-c", TFLM_RUN, f"{tmp}/jobs.json"], check=True,
+                       capture_output=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        lib = native.lib()
+        lib.kws_kernel_probe_set_flavor.argtypes = [ctypes.c_int]
+        for flavor, label in ((0, "TFLITE"), (1, "TFLM")):
+            lib.kws_kernel_probe_set_flavor(flavor)
+            outputs = differing = models = 0
+            for data, inputs, out in cases:
+                got = Interpreter(data).invoke(*inputs)
+                got = got[0] if isinstance(got, (list, tuple)) else got
+                expected = np.load(out)
+                d = int(np.sum(np.asarray(got).reshape(expected.shape) != expected))
+                outputs, differing = outputs + expected.size, differing + d
+                models += d > 0
+            print(f"whole models vs tflite-micro, {label} flavor: {differing} of {outputs} outputs "
+                  f"differ, in {models} of {len(cases)} models")
+        lib.kws_kernel_probe_set_flavor(0)
+
+
 def timing() -> None:
     import numpy as np
     from kwshost.runtime import Interpreter
@@ -95,6 +154,9 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     bad = sweep(args.count, args.seed, args.inputs)
+    import random_models
+
+    flavors_vs_tflm(random_models.generate(args.seed, args.count, REPO / "build" / "test-models"))
     timing()
     return 1 if bad else 0
 
