@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 SECONDS_TO_RUN=${1:-600}
 OUT=build/fuzz
 mkdir -p "$OUT/obj" "$OUT/corpus"
-FLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -Ifirmware -Ifirmware/common -DKWS_HOST=1"
+FLAGS="-g -O1 -fwrapv -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -Ifirmware -Ifirmware/common -DKWS_HOST=1"
 OBJS=""
 for src in $(find firmware/common/kws_status.c firmware/runtime firmware/kernels -name '*.c' -o -name '*.cc' | grep -v -e '/arm/' -e '/mvp/' | sort); do
   obj="$OUT/obj/$(echo "$src" | tr '/' '_').o"

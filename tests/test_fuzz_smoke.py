@@ -43,13 +43,14 @@ def test_structural_mutants_under_sanitizers(fuzz_target, tmp_path):
     gen = subprocess.run([sys.executable, str(REPO / "fuzz" / "structural_mutants.py"),
                           str(out), *map(str, seeds)], capture_output=True, text=True)
     assert gen.returncode == 0, gen.stderr
-    run = subprocess.run([str(fuzz_target), "-runs=0", str(out)], capture_output=True,
+    run = subprocess.run([str(fuzz_target), "-runs=0", f"-artifact_prefix={tmp_path}/", str(out)],
+                         capture_output=True,
                          text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
 
 
 @pytest.mark.slow
-def test_fuzz_model_loader_20_seconds(fuzz_target, tmp_path):
+def test_fuzz_model_loader_8000_runs(fuzz_target, tmp_path):
     # The seeds only (bundled models, small random models), not the grown corpus.
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -58,7 +59,8 @@ def test_fuzz_model_loader_20_seconds(fuzz_target, tmp_path):
     for seed in seeds:
         shutil.copy(seed, corpus / seed.name)
     run = subprocess.run([str(fuzz_target), str(corpus),
-                          "-max_len=262144", "-max_total_time=20", "-timeout=20",
+                          # a fixed seed and run count: the same inputs on every machine
+                          "-seed=1", "-runs=8000", "-max_len=262144", "-timeout=20",
                           "-rss_limit_mb=2048", f"-artifact_prefix={tmp_path}/"],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]

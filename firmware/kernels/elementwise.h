@@ -11,7 +11,7 @@ void kws_elementwise_int8(const kws_tensor_t *a, const kws_tensor_t *b, kws_tens
   const int8_t *pa = static_cast<const int8_t *>(a->data);
   const int8_t *pb = static_cast<const int8_t *>(b->data);
   int8_t *po = static_cast<int8_t *>(out->data);
-  if (kws_same_shape(a, b)) {
+  if (kws_same_shape(a, b) && kws_same_shape(a, out)) {
     const int32_t n = kws_flat_size(out);
     for (int32_t i = 0; i < n; i++) po[i] = op(pa[i], pb[i]);
     return;
