@@ -12,15 +12,55 @@ static uint32_t sqrt_estimate(uint64_t x) {
   const float rf = __builtin_sqrtf((float)hi * 4294967296.0f + (float)(uint32_t)x);
   uint32_t r = rf >= 4294967040.0f ? 0xFFFFFFFFu : (uint32_t)rf;
   if (hi >> 18) { /* x >= 2^50: the estimate can be off by more than a few units */
+    /* One Newton step. |err| < 2^43 (the estimate is within 2^-22 of the root), so its top
+     * bits as an int32 give the step to well under a unit, without 64-bit float calls. */
     const int64_t err = (int64_t)(x - (uint64_t)r * r);
-    const int64_t refined = (int64_t)r + (int64_t)((float)err / (2.0f * (float)r));
+    const float err_f = (float)(int32_t)(err >> 16) * 65536.0f;
+    const int64_t refined = (int64_t)r + (int32_t)(err_f / (2.0f * (float)r));
     r = refined > 0xFFFFFFFF ? 0xFFFFFFFFu : refined < 1 ? 1u : (uint32_t)refined;
   }
   return r;
 #endif
 }
 
+#if !(defined(__SSE2__) && !defined(KWS_SQRT_SINGLE))
+/* Correctly rounded single-precision sqrt; one VSQRT on the M33 (the builtin adds an errno
+ * check for negative inputs, which cannot occur here). */
+static inline float sqrt_f32(float v) {
+#if defined(__ARM_FP) && (__ARM_FP & 4)
+  float r;
+  __asm("vsqrt.f32 %0, %1" : "=t"(r) : "t"(v));
+  return r;
+#else
+  return __builtin_sqrtf(v);
+#endif
+}
+
+/* rounded_sqrt for x < 2^52 in 32-bit integers: the root s is below 2^26 and the single
+ * precision estimate within 1.5 * 2^-24 * s + 1 < 8 units of it, so x - r^2 stays below
+ * 2^31 in magnitude and its low 32 bits are all that is needed. */
+static inline uint32_t rounded_sqrt52(uint64_t x) {
+  const uint32_t lo = (uint32_t)x, hi = (uint32_t)(x >> 32);
+  uint32_t r = (uint32_t)sqrt_f32((float)hi * 4294967296.0f + (float)lo);
+  int32_t rest = (int32_t)(lo - r * r);
+  while (rest < 0) {
+    --r;
+    rest += (int32_t)(2 * r + 1);
+  }
+  while (rest > (int32_t)(2 * r)) {
+    rest -= (int32_t)(2 * r + 1);
+    ++r;
+  }
+  /* The reference's 16-bit top applies below 2^32; above it r >= 2^16 anyway. */
+  return (rest > (int32_t)r && r != 0xFFFFu) ? r + 1 : r;
+}
+#define KWS_SQRT_FAST52 1
+#endif
+
 static inline uint32_t rounded_sqrt(uint64_t x) {
+#ifdef KWS_SQRT_FAST52
+  if ((x >> 52) == 0) return rounded_sqrt52(x);
+#endif
   /* Make the estimate floor(sqrt(x)) with rest = x - r^2 in [0, 2r], then round up when
    * rest > r (x > r^2 + r), except at the top of the 16-bit range for x < 2^32 (the
    * reference takes a 32-bit path there) or of the 32-bit range. */
@@ -40,23 +80,30 @@ static inline uint32_t rounded_sqrt(uint64_t x) {
 
 uint32_t kws_filterbank_sqrt(uint64_t x) { return rounded_sqrt(x); }
 
+/* |X|^2 as the reference computes it: in 32 bits, kept in a signed 32-bit slot, then widened
+ * with sign (only -32768 - 32768j reaches 2^31 and turns negative). */
+static inline int32_t energy(uint32_t bin) { return kws_smuad(bin, bin); }
+
 void kws_filterbank_apply(const kws_filterbank_t *fb, const kws_cpx16_t *spectrum,
                           int scale_down_shift, uint32_t *out) {
   const uint32_t *bin = (const uint32_t *)(const void *)(spectrum + fb->start_bin);
   const uint16_t *w = fb->weights;
   const uint16_t *u = fb->unweights;
   const uint16_t *band = fb->band_start;
-  uint64_t falling = 0; /* unweighted sum of the previous band */
-  for (size_t c = 0; c <= fb->n_channels; ++c) {
-    int64_t rising = 0, next_falling = 0;
-    for (size_t k = band[c]; k < band[c + 1]; ++k) {
-      /* |X|^2 as the reference computes it: in 32 bits, kept in a signed 32-bit slot, then
-       * widened with sign (only -32768 - 32768j reaches 2^31 and turns negative). */
-      const int32_t e = kws_smuad(bin[k], bin[k]);
+  /* Band 0 only feeds channel 0's falling edge. */
+  int64_t falling = 0;
+  for (size_t k = band[0], end = band[1]; k < end; ++k) falling += (int64_t)u[k] * energy(bin[k]);
+  uint32_t *const out_end = out + fb->n_channels;
+  size_t k = band[1];
+  ++band;
+  for (; out < out_end; ++out) {
+    int64_t rising = falling, next_falling = 0;
+    for (const size_t end = *++band; k < end; ++k) {
+      const int32_t e = energy(bin[k]);
       rising += (int64_t)w[k] * e;
       next_falling += (int64_t)u[k] * e;
     }
-    if (c > 0) out[c - 1] = rounded_sqrt((uint64_t)rising + falling) >> scale_down_shift;
-    falling = (uint64_t)next_falling;
+    *out = rounded_sqrt((uint64_t)rising) >> scale_down_shift;
+    falling = next_falling;
   }
 }
