@@ -2,21 +2,35 @@
 
 #include "frontend/bits.h"
 
+/* One step of the filter. The reference wraps the difference and the sum to 16 bits;
+ * wrapping once at the end gives the same low 16 bits, so y may carry high garbage and
+ * only its low half is used. The reference's feedback ((c y >> 14) + 1) >> 1 equals
+ * (c y + 2^14) >> 15 (floor shifts). */
+static inline int32_t notch_step(int32_t c, int32_t x, int32_t x_prev, int32_t y) {
+  return x - x_prev + ((c * kws_wrap16(y) + (1 << 14)) >> 15);
+}
+
 void kws_dc_notch_apply(kws_dc_notch_t *s, const int16_t *in, int16_t *out, size_t n) {
-  if (n == 0) return;
   const int32_t c = s->coefficient;
-  int16_t x_prev = s->prev_in, y_prev = s->prev_out;
-  for (size_t i = 0; i < n; ++i) {
-    /* The difference and the sum are 16-bit quantities that wrap, as the reference's
-     * int16 temporaries do; the feedback term is rounded from Q15 to an integer. */
-    const int16_t diff = kws_wrap16((int32_t)in[i] - x_prev);
-    const int32_t feedback = ((((int32_t)c * y_prev) >> 14) + 1) >> 1;
-    y_prev = kws_wrap16(diff + feedback);
-    x_prev = in[i];
-    out[i] = y_prev;
+  int32_t x_prev = s->prev_in, y = s->prev_out;
+  const int16_t *const pairs_end = in + (n & ~(size_t)1);
+  while (in != pairs_end) { /* two samples per turn: no register moves */
+    const int32_t x0 = in[0], x1 = in[1];
+    y = notch_step(c, x0, x_prev, y);
+    out[0] = kws_wrap16(y);
+    y = notch_step(c, x1, x0, y);
+    out[1] = kws_wrap16(y);
+    x_prev = x1;
+    in += 2;
+    out += 2;
   }
-  s->prev_in = x_prev;
-  s->prev_out = y_prev;
+  if (n & 1) {
+    y = notch_step(c, in[0], x_prev, y);
+    out[0] = kws_wrap16(y);
+    x_prev = in[0];
+  }
+  s->prev_in = (int16_t)x_prev;
+  s->prev_out = kws_wrap16(y);
 }
 
 void kws_dc_notch_reset(kws_dc_notch_t *s) {

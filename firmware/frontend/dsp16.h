@@ -22,6 +22,9 @@ static inline uint32_t kws_pack16(int32_t lo, int32_t hi) {
   return ((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16);
 }
 
+static inline int32_t kws_max32(int32_t a, int32_t b) { return a > b ? a : b; }
+static inline int32_t kws_min32(int32_t a, int32_t b) { return a < b ? a : b; }
+
 #ifdef KWS_DSP16_NATIVE
 /* (hi & 0xFFFF0000) | (lo >> 16 & 0xFFFF), and (lo & 0xFFFF) | (hi << 1 & 0xFFFF0000):
  * PKHTB / PKHBT, which the compiler does not always find by itself. */
@@ -57,6 +60,24 @@ static inline int32_t kws_smuad(uint32_t a, uint32_t b) { return __smuad((int16x
 static inline int32_t kws_smlabb(uint32_t a, uint32_t b, int32_t acc) { return __smlabb((int32_t)a, (int32_t)b, acc); }
 static inline int32_t kws_smlatb(uint32_t a, uint32_t b, int32_t acc) { return __smlatb((int32_t)a, (int32_t)b, acc); }
 static inline int32_t kws_smultt(uint32_t a, uint32_t b) { return __smlatt((int32_t)a, (int32_t)b, 0); }
+/* Lane-wise signed max and min: SSUB16 sets the GE flags that SEL reads (one asm block, so
+ * nothing can come between them). */
+static inline uint32_t kws_max16(uint32_t a, uint32_t b) {
+  uint32_t r, ge;
+  __asm("ssub16 %1, %2, %3\n\tsel %0, %2, %3" : "=r"(r), "=&r"(ge) : "r"(a), "r"(b) : "cc");
+  return r;
+}
+static inline uint32_t kws_min16(uint32_t a, uint32_t b) {
+  uint32_t r, ge;
+  __asm("ssub16 %1, %2, %3\n\tsel %0, %3, %2" : "=r"(r), "=&r"(ge) : "r"(a), "r"(b) : "cc");
+  return r;
+}
+/* ((lo >> 12) & 0xFFFF) | ((hi >> 12) << 16): two Q12 products rounded down into lanes. */
+static inline uint32_t kws_pack_q12(int32_t lo, int32_t hi) {
+  uint32_t r;
+  __asm("pkhtb %0, %1, %2, asr #12" : "=r"(r) : "r"((uint32_t)hi << 4), "r"(lo));
+  return r;
+}
 #else
 static inline uint32_t kws_pack_tops(int32_t lo, int32_t hi) {
   return ((uint32_t)lo >> 16) | ((uint32_t)hi & 0xFFFF0000u);
@@ -85,5 +106,8 @@ static inline int32_t kws_smuad(uint32_t a, uint32_t b) {
 static inline int32_t kws_smlabb(uint32_t a, uint32_t b, int32_t acc) { return kws_lo16(a) * kws_lo16(b) + acc; }
 static inline int32_t kws_smlatb(uint32_t a, uint32_t b, int32_t acc) { return kws_hi16(a) * kws_lo16(b) + acc; }
 static inline int32_t kws_smultt(uint32_t a, uint32_t b) { return kws_hi16(a) * kws_hi16(b); }
+static inline uint32_t kws_pack_q12(int32_t lo, int32_t hi) { return kws_pack16(lo >> 12, hi >> 12); }
+static inline uint32_t kws_max16(uint32_t a, uint32_t b) { return kws_pack16(kws_max32(kws_lo16(a), kws_lo16(b)), kws_max32(kws_hi16(a), kws_hi16(b))); }
+static inline uint32_t kws_min16(uint32_t a, uint32_t b) { return kws_pack16(kws_min32(kws_lo16(a), kws_lo16(b)), kws_min32(kws_hi16(a), kws_hi16(b))); }
 #endif
 #endif

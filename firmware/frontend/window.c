@@ -4,6 +4,49 @@
 
 #include "frontend/dsp16.h"
 
+#if KWS_WINDOW_BITS != 12
+#error "kws_pack_q12 assumes Q12 coefficients"
+#endif
+#ifndef KWS_WINDOW_PACKED /* two samples per instruction where the core has DSP lanes */
+#define KWS_WINDOW_PACKED KWS_DSP16_NATIVE_OR_0
+#endif
+
+/* The OR of the magnitudes has the top bit of the largest; masking bit 15 at the end
+ * leaves out -32768 (only |-32768| sets it). */
+static void plain_window(kws_window_t *w) {
+  uint32_t magnitudes = 0;
+  for (size_t i = 0; i < w->size; ++i) {
+    const int32_t v = ((int32_t)w->input[i] * w->coefficients[i]) >> KWS_WINDOW_BITS;
+    w->output[i] = (int16_t)v;
+    magnitudes |= (uint32_t)((v ^ (v >> 31)) - (v >> 31));
+  }
+  w->max_abs_output = (int16_t)(magnitudes & 0x7FFFu);
+  w->has_min16 = (magnitudes & 0x8000u) != 0;
+}
+
+/* Two samples per word; the lane-wise max and min (SSUB16 + SEL) give the largest
+ * magnitude. A -32768 among the outputs (full-scale input) goes the plain way. */
+static void packed_window(kws_window_t *w) {
+  const uint32_t *in = (const uint32_t *)(const void *)w->input;
+  const uint32_t *coef = (const uint32_t *)(const void *)w->coefficients;
+  uint32_t *out = (uint32_t *)(void *)w->output;
+  uint32_t hi = 0, lo = 0;
+  for (size_t i = 0; i < w->size / 2; ++i) {
+    const uint32_t v = kws_pack_q12(kws_smlabb(in[i], coef[i], 0), kws_smultt(in[i], coef[i]));
+    out[i] = v;
+    hi = kws_max16(hi, v);
+    lo = kws_min16(lo, v);
+  }
+  const int32_t top = kws_max32(kws_lo16(hi), kws_hi16(hi));
+  const int32_t bottom = kws_min32(kws_lo16(lo), kws_hi16(lo));
+  if (bottom == -32768) {
+    plain_window(w); /* same outputs again, and the OR without -32768 */
+    return;
+  }
+  w->max_abs_output = (int16_t)kws_max32(top, -bottom);
+  w->has_min16 = 0;
+}
+
 int kws_window_process(kws_window_t *w, kws_dc_notch_t *notch, const int16_t *samples,
                        size_t n, size_t *consumed) {
   size_t take = w->size - w->used;
@@ -17,35 +60,13 @@ int kws_window_process(kws_window_t *w, kws_dc_notch_t *notch, const int16_t *sa
   w->used += take;
   if (w->used < w->size) return 0;
 
-  /* Windowed samples, and the OR of their magnitudes: its top bit is the top bit of the
-   * largest magnitude, all the FFT's scaling needs. The reference's 16-bit abs turns
-   * -32768 into -32768, which never wins; masking bit 15 at the end does the same. */
-  uint32_t magnitudes = 0;
-#ifdef KWS_DSP16_NATIVE
-  const int packed = (w->size & 1) == 0; /* two samples per instruction on the M33 */
-#else
-  const int packed = 0; /* the plain loop is faster on a PC */
-#endif
-  if (packed) {
-    const uint32_t *in = (const uint32_t *)(const void *)w->input;
-    const uint32_t *coef = (const uint32_t *)(const void *)w->coefficients;
-    uint32_t *out = (uint32_t *)(void *)w->output;
-    for (size_t i = 0; i < w->size / 2; ++i) {
-      const int32_t v0 = kws_smlabb(in[i], coef[i], 0) >> KWS_WINDOW_BITS;
-      const int32_t v1 = kws_smultt(in[i], coef[i]) >> KWS_WINDOW_BITS;
-      out[i] = kws_pack16(v0, v1);
-      magnitudes |= (uint32_t)((v0 ^ (v0 >> 31)) - (v0 >> 31));
-      magnitudes |= (uint32_t)((v1 ^ (v1 >> 31)) - (v1 >> 31));
-    }
+  /* Windowed samples, and the top bit of their largest magnitude (all the FFT's scaling
+   * needs). The reference's 16-bit abs turns -32768 into -32768, which never wins. */
+  if (KWS_WINDOW_PACKED && (w->size & 1) == 0) {
+    packed_window(w);
   } else {
-    for (size_t i = 0; i < w->size; ++i) {
-      const int32_t v = ((int32_t)w->input[i] * w->coefficients[i]) >> KWS_WINDOW_BITS;
-      w->output[i] = (int16_t)v;
-      magnitudes |= (uint32_t)((v ^ (v >> 31)) - (v >> 31));
-    }
+    plain_window(w);
   }
-  w->max_abs_output = (int16_t)(magnitudes & 0x7FFFu);
-  w->has_min16 = (magnitudes & 0x8000u) != 0; /* only |-32768| sets bit 15 */
   /* Slide by one step (word copies when both halves are even). */
   const size_t keep = w->size - w->step;
   if (((keep | w->step) & 1) == 0) {

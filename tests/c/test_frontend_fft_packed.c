@@ -23,6 +23,17 @@
 #undef kws_filterbank_apply
 uint32_t kws_filterbank_sqrt_single(uint64_t x);
 
+#include "frontend/bits.h"
+#include "frontend/window.h"
+#define KWS_WINDOW_PACKED 1
+#define kws_window_process kws_window_process_packed
+#define kws_window_reset kws_window_reset_packed
+#include "frontend/window.c"
+#undef kws_window_process
+#undef kws_window_reset
+int kws_window_process_packed(kws_window_t *w, kws_dc_notch_t *notch, const int16_t *samples,
+                              size_t n, size_t *consumed);
+
 void kws_fft_real_packed(const kws_fft_t *f, const int16_t *input, int input_shift,
                          kws_cpx16_t *output);
 
@@ -80,10 +91,68 @@ static void test_single_precision_sqrt_equals_double(void) {
     bad += kws_filterbank_sqrt(x) != kws_filterbank_sqrt_single(x);
   }
   EXPECT_EQ(bad, 0);
+  /* The 32-bit path below 2^52: around every kind of square and at its edges. */
+  bad = 0;
+  for (int i = 0; i < 200000; ++i) {
+    v ^= v << 13;
+    v ^= v >> 7;
+    v ^= v << 17;
+    const uint64_t k = (v >> 38) >> (v % 26); /* roots below 2^26 */
+    const uint64_t sq = k * k;
+    const uint64_t around[] = {sq - 1, sq, sq + 1, sq + k - 1, sq + k, sq + k + 1, sq + 2 * k};
+    for (size_t j = 0; j < sizeof around / sizeof around[0]; ++j) {
+      const uint64_t x = around[j] >> 52 ? (1ull << 52) - 1 : around[j];
+      bad += kws_filterbank_sqrt(x) != kws_filterbank_sqrt_single(x);
+    }
+  }
+  const uint64_t edges[] = {0, 1, 2, 3, 0xFFFEull * 0xFFFE, 0xFFFFull * 0xFFFF + 0xFFFF,
+                            0xFFFFull * 0xFFFF + 0x10000, 0xFFFFFFFFull, 0x100000000ull,
+                            (1ull << 48) - 1, 1ull << 48, (1ull << 52) - 1, 1ull << 52,
+                            (1ull << 52) + 1};
+  for (size_t j = 0; j < sizeof edges / sizeof edges[0]; ++j) {
+    bad += kws_filterbank_sqrt(edges[j]) != kws_filterbank_sqrt_single(edges[j]);
+  }
+  EXPECT_EQ(bad, 0);
   EXPECT_EQ(kws_filterbank_sqrt_single(0xFFFFFFFFFFFFFFFFull), kws_filterbank_sqrt(0xFFFFFFFFFFFFFFFFull));
 }
 
+/* The packed window (lane max/min) gives the plain one's outputs, FFT shift and -32768 flag. */
+static void test_packed_window_equals_plain(void) {
+  enum { SIZE = 480, STEP = 160 };
+  static int16_t coef[SIZE] __attribute__((aligned(4)));
+  static int16_t in_a[SIZE] __attribute__((aligned(4))), out_a[SIZE] __attribute__((aligned(4)));
+  static int16_t in_b[SIZE] __attribute__((aligned(4))), out_b[SIZE] __attribute__((aligned(4)));
+  static int16_t audio[STEP];
+  for (size_t i = 0; i < SIZE; ++i) coef[i] = (int16_t)(i < 3 ? 4096 : rnd() % 4097);
+  kws_window_t a = {SIZE, STEP, 0, coef, in_a, out_a, 0, 0};
+  kws_window_t b = {SIZE, STEP, 0, coef, in_b, out_b, 0, 0};
+  kws_dc_notch_t off = {0, 0, 0, 0};
+  int bad = 0;
+  for (int turn = 0; turn < 400; ++turn) {
+    const int kind = turn % 8;
+    for (size_t i = 0; i < STEP; ++i) {
+      const uint32_t r = rnd();
+      audio[i] = kind == 0   ? (int16_t)((r & 1) ? 32767 : -32768)
+                 : kind == 1 ? (int16_t)(-32768 + (int)(r % 3))
+                 : kind == 2 ? (int16_t)(r % 5) - 2
+                 : kind == 3 ? 0
+                             : (int16_t)((int16_t)(r >> 16) >> (r % 15));
+    }
+    size_t used_a = 0, used_b = 0;
+    const int ready_a = kws_window_process(&a, &off, audio, STEP, &used_a);
+    const int ready_b = kws_window_process_packed(&b, &off, audio, STEP, &used_b);
+    bad += ready_a != ready_b || used_a != used_b;
+    if (!ready_a) continue;
+    bad += memcmp(out_a, out_b, sizeof out_a) != 0;
+    bad += kws_msb32((uint32_t)(int32_t)a.max_abs_output) !=
+           kws_msb32((uint32_t)(int32_t)b.max_abs_output);
+    bad += a.has_min16 != b.has_min16;
+  }
+  EXPECT_EQ(bad, 0);
+}
+
 int main(void) {
+  RUN_TEST(test_packed_window_equals_plain);
   RUN_TEST(test_packed_equals_plain);
   RUN_TEST(test_single_precision_sqrt_equals_double);
   TEST_MAIN_END();
