@@ -115,3 +115,16 @@ def test_info_talks_to_the_emulated_board(qemu_elf: Path, qemu_available: str) -
     info = json.loads(proc.stdout)
     assert info["protocol_version"] == 1
     assert info["banner"].startswith("kws firmware 0.1.0 on qemu mps2-an505")
+
+
+def test_missing_toolchain_names_the_package(tmp_path: Path) -> None:
+    import os
+
+    # A PATH without the Arm compiler: scons must say what to install, not crash.
+    proc = subprocess.run([*SCONS, "-Q", "target=qemu"],
+                          capture_output=True, text=True, cwd=REPO, timeout=120,
+                          env={**os.environ, "PATH": str(tmp_path)})
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert "arm-none-eabi-gcc' is missing" in out and "apt-get install gcc-arm-none-eabi" in out
+    assert "Traceback" not in out
