@@ -9,6 +9,9 @@ OUT=build/fuzz
 mkdir -p "$OUT/obj" "$OUT/corpus"
 FLAGS="-g -O1 -fwrapv -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -Ifirmware -Ifirmware/common -DKWS_HOST=1"
 OBJS=""
+# A change of flags rebuilds everything.
+if [ "$(cat "$OUT/flags.txt" 2>/dev/null)" != "$FLAGS" ]; then rm -f "$OUT"/obj/*.o; fi
+echo "$FLAGS" > "$OUT/flags.txt"
 for src in $(find firmware/common/kws_status.c firmware/runtime firmware/kernels -name '*.c' -o -name '*.cc' | grep -v -e '/arm/' -e '/mvp/' | sort); do
   obj="$OUT/obj/$(echo "$src" | tr '/' '_').o"
   OBJS="$OBJS $obj"
