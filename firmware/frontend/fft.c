@@ -49,6 +49,29 @@ static inline void butterfly4(uint32_t *f, size_t m, uint32_t w1, uint32_t w2, u
   f[3 * m] = kws_asx16(d02, d13); /* d02 + j*d13 */
 }
 
+/* A butterfly whose twiddles are all (32767, 0) (k = 0): such a product returns its input
+ * whenever the input lies in (-2^14, 2^14] (x + floor((2^14 - x) / 2^15) = x), and every
+ * value scaled by 1/4 or 1/2 does (|x| <= 8192, resp. -16383..16383). */
+static inline void butterfly4_unit(uint32_t *f, size_t m) {
+  const uint32_t a0 = scale(f[0], QUARTER);
+  const uint32_t b1 = scale(f[m], QUARTER);
+  const uint32_t b2 = scale(f[2 * m], QUARTER);
+  const uint32_t b3 = scale(f[3 * m], QUARTER);
+  const uint32_t s02 = kws_add16(a0, b2), d02 = kws_sub16(a0, b2);
+  const uint32_t s13 = kws_add16(b1, b3), d13 = kws_sub16(b1, b3);
+  f[0] = kws_add16(s02, s13);
+  f[2 * m] = kws_sub16(s02, s13);
+  f[m] = kws_sax16(d02, d13);
+  f[3 * m] = kws_asx16(d02, d13);
+}
+
+static inline void butterfly2_unit(uint32_t *f, size_t m) {
+  const uint32_t a = scale(f[0], HALF);
+  const uint32_t b = scale(f[m], HALF);
+  f[m] = kws_sub16(a, b);
+  f[0] = kws_add16(a, b);
+}
+
 static inline void butterfly2(uint32_t *f, size_t m, uint32_t w1) {
   const uint32_t a = scale(f[0], HALF);
   const uint32_t b = cmul(scale(f[m], HALF), w1);
@@ -67,24 +90,25 @@ static inline uint32_t shift_lanes(uint32_t w, int s) {
 static inline uint32_t shift_and_quarter(uint32_t x, int s) {
   const int32_t round = 1 << (15 - s);
   const int32_t lo = kws_smlabb(x, QUARTER, round) >> (16 - s);
-  const int32_t hi = kws_smlatb(x, QUARTER, round) >> (16 - s);
-  return kws_pack_halves((uint32_t)lo, (uint32_t)hi << 16);
+  /* the high lane's bits 16-s..31-s, moved to the top half */
+  const uint32_t hi = (uint32_t)kws_smlatb(x, QUARTER, round) << s;
+  return kws_pack_halves((uint32_t)lo, hi);
 }
 
 /* The innermost stage (m = 1) reads its inputs straight from the signal in decimation order,
  * shifting them on the way. */
+/* The innermost stage's twiddles are all (32767, 0): unit butterflies. */
 static void first_stage(const kws_fft_t *f, const uint32_t *in, int shift, int exact,
                         uint32_t *z) {
   const size_t n = f->n, p = f->radix[f->n_stages - 1], groups = n / p, step = n / p;
-  const uint32_t w = *(const uint32_t *)(const void *)&f->twiddles[0];
   const uint16_t *order = f->input_order;
   if (p == 4 && exact) {
     for (size_t g = 0; g < groups; ++g, z += 4) {
       const uint32_t *x = in + order[4 * g];
       const uint32_t a0 = shift_and_quarter(x[0], shift);
-      const uint32_t b1 = cmul(shift_and_quarter(x[step], shift), w);
-      const uint32_t b2 = cmul(shift_and_quarter(x[2 * step], shift), w);
-      const uint32_t b3 = cmul(shift_and_quarter(x[3 * step], shift), w);
+      const uint32_t b1 = shift_and_quarter(x[step], shift);
+      const uint32_t b2 = shift_and_quarter(x[2 * step], shift);
+      const uint32_t b3 = shift_and_quarter(x[3 * step], shift);
       const uint32_t s02 = kws_add16(a0, b2), d02 = kws_sub16(a0, b2);
       const uint32_t s13 = kws_add16(b1, b3), d13 = kws_sub16(b1, b3);
       z[0] = kws_add16(s02, s13);
@@ -102,10 +126,24 @@ static void first_stage(const kws_fft_t *f, const uint32_t *in, int shift, int e
     if (p == 4) {
       o[2] = shift_lanes(x[2 * step], shift);
       o[3] = shift_lanes(x[3 * step], shift);
-      butterfly4(o, 1, w, w, w);
+      butterfly4_unit(o, 1);
     } else {
-      butterfly2(o, 1, w);
+      butterfly2_unit(o, 1);
     }
+  }
+}
+
+/* One radix-4 stage over z[n] with m butterflies per group. Inlined with constant n and m
+ * for the common sizes, so strides become immediates and loops unroll where they are short. */
+static inline __attribute__((always_inline)) void radix4_stage(uint32_t *z, size_t n, size_t m,
+                                                               const uint32_t *tw) {
+  const size_t span = 4 * m, groups = n / span;
+  for (size_t g = 0; g < groups; ++g) butterfly4_unit(z + g * span, m); /* k = 0 */
+  for (size_t k = 1; k < m; ++k) {
+    /* twiddle k is shared by every group: loaded once per k */
+    const uint32_t w1 = tw[k * groups], w2 = tw[2 * k * groups], w3 = tw[3 * k * groups];
+    uint32_t *x = z + k;
+    for (size_t g = 0; g < groups; ++g, x += span) butterfly4(x, m, w1, w2, w3);
   }
 }
 
@@ -114,28 +152,22 @@ static void complex_fft(const kws_fft_t *f, const uint32_t *in, int shift, int e
   const size_t n = f->n;
   const uint32_t *tw = (const uint32_t *)(const void *)f->twiddles;
   first_stage(f, in, shift, exact, z);
+  if (n == 256) { /* fft_length 512 (the seed's): four radix-4 stages */
+    radix4_stage(z, 256, 4, tw);
+    radix4_stage(z, 256, 16, tw);
+    radix4_stage(z, 256, 64, tw);
+    return;
+  }
   size_t m = f->radix[f->n_stages - 1];
   for (int s = f->n_stages - 2; s >= 0; --s) {
     const size_t p = f->radix[s], span = p * m, groups = n / span;
-    if (p == 4 && groups < 4) { /* few groups: walk the twiddles along k */
-      for (size_t g = 0; g < groups; ++g) {
-        uint32_t *x = z + g * span;
-        const uint32_t *t1 = tw, *t2 = tw, *t3 = tw;
-        for (size_t k = 0; k < m; ++k, t1 += groups, t2 += 2 * groups, t3 += 3 * groups) {
-          butterfly4(x + k, m, *t1, *t2, *t3);
-        }
-      }
-      m = span;
-      continue;
-    }
-    /* Many groups: twiddle k is shared by every group, load it once per k. */
-    for (size_t k = 0; k < m; ++k) {
-      uint32_t *x = z + k;
-      if (p == 4) {
-        const uint32_t w1 = tw[k * groups], w2 = tw[2 * k * groups], w3 = tw[3 * k * groups];
-        for (size_t g = 0; g < groups; ++g, x += span) butterfly4(x, m, w1, w2, w3);
-      } else {
+    if (p == 4) {
+      radix4_stage(z, n, m, tw);
+    } else {
+      for (size_t g = 0; g < groups; ++g) butterfly2_unit(z + g * span, m);
+      for (size_t k = 1; k < m; ++k) {
         const uint32_t w1 = tw[k * groups];
+        uint32_t *x = z + k;
         for (size_t g = 0; g < groups; ++g, x += span) butterfly2(x, m, w1);
       }
     }
