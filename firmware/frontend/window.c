@@ -72,7 +72,16 @@ int kws_window_process(kws_window_t *w, kws_dc_notch_t *notch, const int16_t *sa
   if (((keep | w->step) & 1) == 0) {
     uint32_t *dst = (uint32_t *)(void *)w->input;
     const uint32_t *src = (const uint32_t *)(const void *)(w->input + w->step);
-    for (size_t i = 0; i < keep / 2; ++i) dst[i] = src[i];
+    const size_t words = keep / 2;
+    size_t i = 0;
+    for (; i + 4 <= words; i += 4) { /* four words per turn */
+      const uint32_t a = src[i], b = src[i + 1], c = src[i + 2], d = src[i + 3];
+      dst[i] = a;
+      dst[i + 1] = b;
+      dst[i + 2] = c;
+      dst[i + 3] = d;
+    }
+    for (; i < words; ++i) dst[i] = src[i];
   } else {
     memmove(w->input, w->input + w->step, keep * sizeof(*w->input));
   }
