@@ -1,13 +1,15 @@
 #include "frontend/dc_notch.h"
 
 #include "frontend/bits.h"
+#include "frontend/dsp16.h"
 
 /* One step of the filter. The reference wraps the difference and the sum to 16 bits;
  * wrapping once at the end gives the same low 16 bits, so y may carry high garbage and
  * only its low half is used. The reference's feedback ((c y >> 14) + 1) >> 1 equals
  * (c y + 2^14) >> 15 (floor shifts). */
 static inline int32_t notch_step(int32_t c, int32_t x, int32_t x_prev, int32_t y) {
-  return x - x_prev + ((c * kws_wrap16(y) + (1 << 14)) >> 15);
+  /* SMLABB reads y's low half as a signed value: no separate sign extension */
+  return x - x_prev + (kws_smlabb((uint32_t)c, (uint32_t)y, 1 << 14) >> 15);
 }
 
 void kws_dc_notch_apply(kws_dc_notch_t *s, const int16_t *in, int16_t *out, size_t n) {
