@@ -188,15 +188,19 @@ void kws_fft_real(const kws_fft_t *f, const int16_t *input, int input_shift,
   const uint32_t dc = scale(z[0], HALF);
   out[0] = (uint32_t)(kws_lo16(dc) + kws_hi16(dc)) & 0xFFFFu;
   out[n] = (uint32_t)(kws_lo16(dc) - kws_hi16(dc)) & 0xFFFFu;
-  for (size_t k = 1; k <= n / 2; ++k) {
-    const uint32_t mirror = (z[n - k] ^ 0xFFFF0000u) + 0x10000u; /* conjugate: negate imag */
-    const uint32_t a = scale(z[k], HALF);
+  /* Pointers walk bin k up and bin n - k down (k = 1..n/2): no index arithmetic. */
+  const uint32_t *zk = z + 1, *zm = z + n - 1;
+  uint32_t *lo = out + 1, *hi = out + n - 1;
+  const uint32_t *const st_end = st + n / 2;
+  for (; st != st_end; ++st, ++zk, --zm, ++lo, --hi) {
+    const uint32_t mirror = (*zm ^ 0xFFFF0000u) + 0x10000u; /* conjugate: negate imag */
+    const uint32_t a = scale(*zk, HALF);
     const uint32_t b = scale(mirror, HALF);
     const uint32_t sum = kws_add16(a, b);
-    const uint32_t t = cmul(kws_sub16(a, b), st[k - 1]);
-    out[k] = kws_hadd16(sum, t);
+    const uint32_t t = cmul(kws_sub16(a, b), *st);
+    *lo = kws_hadd16(sum, t);
     /* ((sum.r - t.r) >> 1, (t.i - sum.i) >> 1) */
-    out[n - k] = kws_hsub16(kws_pack_halves(sum, t), kws_pack_halves(t, sum));
+    *hi = kws_hsub16(kws_pack_halves(sum, t), kws_pack_halves(t, sum));
   }
 }
 
