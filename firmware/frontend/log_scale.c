@@ -35,7 +35,7 @@ void kws_log_scale_apply(const kws_log_scale_t *s, const uint32_t *in, size_t n,
   const int scale_shift = s->scale_shift;
   for (size_t c = 0; c < n; ++c) {
     const uint32_t v = (in[c] >> right) << left;
-    const uint32_t r = v > 1 ? scaled_ln(v, scale_shift) : 0;
-    out[c] = (uint16_t)(r < 0xFFFFu ? r : 0xFFFFu);
+    /* scaled_ln ends with a 32-bit value shifted right by 16: below 2^16, no clamp. */
+    out[c] = (uint16_t)(v > 1 ? scaled_ln(v, scale_shift) : 0);
   }
 }
