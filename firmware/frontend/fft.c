@@ -98,9 +98,11 @@ static inline uint32_t shift_and_quarter(uint32_t x, int s) {
 /* The innermost stage (m = 1) reads its inputs straight from the signal in decimation order,
  * shifting them on the way. */
 /* The innermost stage's twiddles are all (32767, 0): unit butterflies. */
-static void first_stage(const kws_fft_t *f, const uint32_t *in, int shift, int exact,
-                        uint32_t *z) {
-  const size_t n = f->n, p = f->radix[f->n_stages - 1], groups = n / p, step = n / p;
+static inline __attribute__((always_inline)) void first_stage(const kws_fft_t *f,
+                                                              const uint32_t *in, int shift,
+                                                              int exact, uint32_t *z,
+                                                              size_t n) {
+  const size_t p = f->radix[f->n_stages - 1], groups = n / p, step = n / p;
   const uint16_t *order = f->input_order;
   if (p == 4 && exact) {
     for (size_t g = 0; g < groups; ++g, z += 4) {
@@ -151,13 +153,14 @@ static void complex_fft(const kws_fft_t *f, const uint32_t *in, int shift, int e
                         uint32_t *z) {
   const size_t n = f->n;
   const uint32_t *tw = (const uint32_t *)(const void *)f->twiddles;
-  first_stage(f, in, shift, exact, z);
   if (n == 256) { /* fft_length 512 (the seed's): four radix-4 stages */
+    first_stage(f, in, shift, exact, z, 256);
     radix4_stage(z, 256, 4, tw);
     radix4_stage(z, 256, 16, tw);
     radix4_stage(z, 256, 64, tw);
     return;
   }
+  first_stage(f, in, shift, exact, z, n);
   size_t m = f->radix[f->n_stages - 1];
   for (int s = f->n_stages - 2; s >= 0; --s) {
     const size_t p = f->radix[s], span = p * m, groups = n / span;
