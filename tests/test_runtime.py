@@ -232,3 +232,31 @@ def test_random_byte_flips_never_crash(alexa):
             rejected += 1
             assert msg
     assert rejected > 0
+
+
+# --- every bundled model (ours, once trained, lands in models/ too) ----------------------
+
+BUNDLED = sorted((Path(__file__).resolve().parents[1] / "models").glob("*.tflite"))
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=[p.stem for p in BUNDLED])
+def test_bundled_model_identical_to_reference_and_tflm(path, ref_python, tmp_path):
+    tf = pytest.importorskip("tensorflow")
+    it = Interpreter(path)
+    d = it.input_details[0]
+    rng = np.random.default_rng(11)
+    xs = np.stack([rng.integers(-128, 128, d.shape).astype(d.dtype) for _ in range(4)])
+    ours = np.stack([it.invoke(x) for x in xs])
+    ref = tf.lite.Interpreter(
+        model_path=str(path),
+        experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
+    ref.allocate_tensors()
+    expected = []
+    for x in xs:
+        ref.set_tensor(ref.get_input_details()[0]["index"], x)
+        ref.invoke()
+        expected.append(ref.get_tensor(ref.get_output_details()[0]["index"]).copy())
+    np.testing.assert_array_equal(ours, np.stack(expected))
+    np.save(tmp_path / "x.npy", xs)
+    run_in_ref(ref_python, TFLM_RUN, str(path), str(tmp_path / "x.npy"), str(tmp_path / "y.npy"))
+    np.testing.assert_array_equal(ours, np.load(tmp_path / "y.npy"))
