@@ -25,14 +25,26 @@ static void plain_window(kws_window_t *w) {
 }
 
 /* Two samples per word; the lane-wise max and min (SSUB16 + SEL) give the largest
- * magnitude. A -32768 among the outputs (full-scale input) goes the plain way. */
-static void packed_window(kws_window_t *w) {
-  const uint32_t *in = (const uint32_t *)(const void *)w->input;
+ * magnitude. The input slides by one step on the way (each word moves to its place once it
+ * has been read): size and step must be even. A -32768 among the outputs (full-scale
+ * input) takes the magnitudes from the outputs the plain way. */
+static void packed_window_and_slide(kws_window_t *w) {
+  uint32_t *in = (uint32_t *)(void *)w->input;
   const uint32_t *coef = (const uint32_t *)(const void *)w->coefficients;
   uint32_t *out = (uint32_t *)(void *)w->output;
+  const size_t words = w->size / 2, step = w->step / 2;
   uint32_t hi = 0, lo = 0;
-  for (size_t i = 0; i < w->size / 2; ++i) {
+  size_t i = 0;
+  for (; i < step; ++i) { /* the words the slide drops */
     const uint32_t v = kws_pack_q12(kws_smlabb(in[i], coef[i], 0), kws_smultt(in[i], coef[i]));
+    out[i] = v;
+    hi = kws_max16(hi, v);
+    lo = kws_min16(lo, v);
+  }
+  for (; i < words; ++i) { /* the words it keeps */
+    const uint32_t x = in[i];
+    in[i - step] = x;
+    const uint32_t v = kws_pack_q12(kws_smlabb(x, coef[i], 0), kws_smultt(x, coef[i]));
     out[i] = v;
     hi = kws_max16(hi, v);
     lo = kws_min16(lo, v);
@@ -40,7 +52,13 @@ static void packed_window(kws_window_t *w) {
   const int32_t top = kws_max32(kws_lo16(hi), kws_hi16(hi));
   const int32_t bottom = kws_min32(kws_lo16(lo), kws_hi16(lo));
   if (bottom == -32768) {
-    plain_window(w); /* same outputs again, and the OR without -32768 */
+    uint32_t magnitudes = 0;
+    for (size_t k = 0; k < w->size; ++k) {
+      const int32_t v = w->output[k];
+      magnitudes |= (uint32_t)((v ^ (v >> 31)) - (v >> 31));
+    }
+    w->max_abs_output = (int16_t)(magnitudes & 0x7FFFu);
+    w->has_min16 = 1;
     return;
   }
   w->max_abs_output = (int16_t)kws_max32(top, -bottom);
@@ -62,13 +80,14 @@ int kws_window_process(kws_window_t *w, kws_dc_notch_t *notch, const int16_t *sa
 
   /* Windowed samples, and the top bit of their largest magnitude (all the FFT's scaling
    * needs). The reference's 16-bit abs turns -32768 into -32768, which never wins. */
-  if (KWS_WINDOW_PACKED && (w->size & 1) == 0) {
-    packed_window(w);
-  } else {
-    plain_window(w);
-  }
-  /* Slide by one step (word copies when both halves are even). */
   const size_t keep = w->size - w->step;
+  if (KWS_WINDOW_PACKED && ((w->size | w->step) & 1) == 0) {
+    packed_window_and_slide(w);
+    w->used -= w->step;
+    return 1;
+  }
+  plain_window(w);
+  /* Slide by one step (word copies when both halves are even). */
   if (((keep | w->step) & 1) == 0) {
     uint32_t *dst = (uint32_t *)(void *)w->input;
     const uint32_t *src = (const uint32_t *)(const void *)(w->input + w->step);
