@@ -41,7 +41,8 @@ static inline float sqrt_f32(float v) {
  * 2^31 in magnitude and its low 32 bits are all that is needed. */
 static inline uint32_t rounded_sqrt52(uint64_t x) {
   const uint32_t lo = (uint32_t)x, hi = (uint32_t)(x >> 32);
-  uint32_t r = (uint32_t)sqrt_f32((float)hi * 4294967296.0f + (float)lo);
+  /* hi * 2^32 is exact in float, so one fused multiply-add rounds as the sum does. */
+  uint32_t r = (uint32_t)sqrt_f32(__builtin_fmaf((float)hi, 4294967296.0f, (float)lo));
   int32_t rest = (int32_t)(lo - r * r);
   while (rest < 0) {
     --r;
