@@ -28,7 +28,15 @@ static void plain_window(kws_window_t *w) {
  * magnitude. The input slides by one step on the way (each word moves to its place once it
  * has been read): size and step must be even. A -32768 among the outputs (full-scale
  * input) takes the magnitudes from the outputs the plain way. */
-static void packed_window_and_slide(kws_window_t *w) {
+/* GCC unrolls these two loops (by 4 or 8) only when asked: ~700 instructions per row less
+ * on the M33. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__ARM_ARCH)
+#define KWS_UNROLLED __attribute__((optimize("unroll-loops")))
+#else
+#define KWS_UNROLLED
+#endif
+
+KWS_UNROLLED static void packed_window_and_slide(kws_window_t *w) {
   uint32_t *in = (uint32_t *)(void *)w->input;
   const uint32_t *coef = (const uint32_t *)(const void *)w->coefficients;
   uint32_t *out = (uint32_t *)(void *)w->output;
