@@ -208,6 +208,14 @@ def main() -> int:
         print(f"{Path(r['model']).name:45s} {r['threshold']:>4} "
               f"{r['hits']:>4}/{r['keywords']:<4} {r['frr'] * 100:>6.1f}% "
               f"{r['false_accepts']:>4} {r['fa_per_hour']:>6.2f} {best_s:>14s}")
+    print("lowest FRR at a false-accept budget (threshold sweep, FA/h from the negatives):")
+    for r in rows:
+        cells = []
+        for budget in (3.0, 10.0, 30.0):
+            best = ev.frr_at(r["curve"], budget)
+            cells.append(f"<={budget:g}/h: " + (f"{best[0] * 100:.1f}% @{best[1]}" if best
+                                                 else "n/a"))
+        print(f"  {Path(r['model']).name:43s} " + "   ".join(cells))
     if len(rows) == 2:
         a, b = rows
         print(f"ratio FRR {Path(a['model']).name} / {Path(b['model']).name}: "
