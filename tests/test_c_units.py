@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,10 @@ C_TESTS = sorted(p.stem for p in (REPO / "tests" / "c").glob("test_*.c*"))
 
 
 @pytest.fixture(scope="module")
-def built(native_lib):  # building the library builds the test binaries with it
+def built() -> Path:
+    proc = subprocess.run([sys.executable, "-m", "SCons", "-Q", "-j2", "target=host"], cwd=REPO,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return REPO / "build" / "host" / "tests"
 
 
