@@ -156,3 +156,20 @@ int kws_broadcast_init(const kws_tensor_t *a, const kws_tensor_t *b, const kws_t
   }
   return 1;
 }
+
+kws_status_t kws_conv_prepare_common(kws_op_context_t *ctx) {
+  if (ctx->n_inputs < 2 || ctx->n_outputs < 1) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "needs input and filter");
+  const kws_tensor_t *in = ctx->inputs[0], *f = ctx->inputs[1], *out = ctx->outputs[0];
+  const kws_tensor_t *bias = ctx->n_inputs > 2 ? ctx->inputs[2] : NULL;
+  if (!kws_is_type(in, KWS_TYPE_INT8) || !kws_is_type(f, KWS_TYPE_INT8) || !kws_is_type(out, KWS_TYPE_INT8))
+    return kws_kernel_fail(ctx, KWS_ERR_UNSUPPORTED, "only int8 input, filter and output are supported");
+  if (bias && bias->type != KWS_TYPE_INT32) return kws_kernel_fail(ctx, KWS_ERR_UNSUPPORTED, "bias must be int32");
+  if (in->rank != 4 || f->rank != 4 || out->rank != 4) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "tensors must be 4-D");
+  const kws_conv_params_t *p = &ctx->params.conv;
+  if (p->stride_h < 1 || p->stride_w < 1 || p->dilation_h < 1 || p->dilation_w < 1)
+    return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "stride and dilation must be >= 1");
+  for (int d = 0; d < 4; d++)
+    if (in->dims[d] < 1 || f->dims[d] < 1 || out->dims[d] < 1)
+      return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "every dimension must be at least 1");
+  return KWS_OK;
+}

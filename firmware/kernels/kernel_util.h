@@ -92,6 +92,11 @@ int kws_broadcast_init(const kws_tensor_t *a, const kws_tensor_t *b, const kws_t
 /* Checks that a tensor exists and has the given type. */
 int kws_is_type(const kws_tensor_t *t, uint8_t type);
 
+/* The checks CONV_2D and DEPTHWISE_CONV_2D share (inputs 0/1/2 = input, filter, optional
+ * bias): int8 tensors, int32 bias, 4-D shapes with no empty dimension, stride and dilation
+ * at least 1. Writes the reason to ctx->message on failure. */
+kws_status_t kws_conv_prepare_common(kws_op_context_t *ctx);
+
 #ifdef __cplusplus
 }
 #endif
