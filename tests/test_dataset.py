@@ -25,12 +25,14 @@ def tiny(tmp_path_factory) -> Path:
 def test_unknown_texts_never_say_the_keyword() -> None:
     import random
 
-    spoken = {w.lower().strip(".?,") for w in words.KEYWORD_SPELLINGS}
+    spoken = {w.lower().strip(".?,!") for w in words.KEYWORD_SPELLINGS + words.RUSSIAN_KEYWORD}
     rng = random.Random(0)
-    for _ in range(2000):
-        _, text = words.unknown_text(rng)
-        tokens = {t.strip(".?,!'") for t in text.lower().split()}
-        assert not tokens & (spoken | {"alexa"}), text
+    for language in ("en", "ru"):
+        for _ in range(2000):
+            _, text = words.unknown_text(rng, language)
+            tokens = {t.strip(".?,!'") for t in text.lower().split()}
+            assert not tokens & (spoken | {"alexa"}), text
+        assert words.keyword_text(rng, language).lower().strip(".?,!") in spoken
 
 
 def test_plan_is_deterministic_and_keeps_heldout_voices_out() -> None:

@@ -35,7 +35,9 @@ UNKNOWN = "_unknown_"
 NOISE_DIR = "_background_noise_"
 SIZE_PRESETS = {"tiny": 16, "small": 300, "medium": 3000, "large": 10000}
 UNKNOWN_PER_KEYWORD = 2.0
-ENGINE_WEIGHTS = {"espeak": 0.7, "festival": 0.15, "flite": 0.15}
+# Festival's 12 training voices (diphone, unit selection, HTS) sound least like espeak's formant
+# synthesis, so they get a larger share than their count alone would give.
+ENGINE_WEIGHTS = {"espeak": 0.6, "festival": 0.25, "flite": 0.15}
 
 
 @dataclass
@@ -88,10 +90,10 @@ def plan(n_keyword: int, seed: int) -> list[ClipPlan]:
             if voice.engine == "espeak" and english and rng.random() < 0.25:
                 text = rng.choice(words.KEYWORD_PHONEMES_ESPEAK)
             else:
-                text = rng.choice(words.KEYWORD_SPELLINGS)
+                text = words.keyword_text(rng, voice.language)
         else:
             label = UNKNOWN
-            kind, text = words.unknown_text(rng)
+            kind, text = words.unknown_text(rng, voice.language)
         cents = rng.randint(-300, 300) if rng.random() < 0.5 else 0
         safe_group = voice.group.replace(":", "-").replace("+", "-")
         plans.append(ClipPlan(f"{label}/{safe_group}__{i:06d}.wav", label, kind, voice.engine,

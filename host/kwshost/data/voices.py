@@ -31,7 +31,11 @@ ESPEAK_ENGLISH = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbc
                   "en-gb-x-gbcwmd", "en-029", "en-us-nyc")
 ESPEAK_FOREIGN = ("de", "fr", "es", "it", "nl", "pl", "sv", "pt", "hi", "da", "cs", "ro")
 
-FESTIVAL_TRAINING = ("kal_diphone", "ked_diphone", "pc_diphone", "lp_diphone", "upc_ca_ona_hts")
+FESTIVAL_TRAINING = ("kal_diphone", "ked_diphone", "pc_diphone", "lp_diphone", "upc_ca_ona_hts",
+                     "czech_dita", "czech_krb", "czech_machac", "czech_ph",
+                     "suo_fi_lj_diphone", "hy_fi_mv_diphone", "msu_ru_nsh_clunits")
+# Voices that need their own script; the rest read the English texts with their own rules.
+VOICE_LANGUAGE = {"msu_ru_nsh_clunits": "ru"}
 FLITE_TRAINING = ("kal", "kal16", "awb", "rms")
 
 HELDOUT_FESTIVAL = ("cmu_us_slt_arctic_hts",)
@@ -49,6 +53,11 @@ class Voice:
     @property
     def group(self) -> str:
         return f"{self.engine}:{self.name}"
+
+    @property
+    def language(self) -> str:
+        """The script its texts must be in: "en" (Latin) unless VOICE_LANGUAGE says otherwise."""
+        return VOICE_LANGUAGE.get(self.name, "en")
 
 
 @functools.cache

@@ -93,11 +93,49 @@ def sentence(rng: random.Random) -> str:
     return " ".join(rng.choice(VOCABULARY) for _ in range(rng.randint(3, 8)))
 
 
-def unknown_text(rng: random.Random) -> tuple[str, str]:
-    """(kind, text) for one `_unknown_` clip: a confusable, a single word, or a sentence."""
+def unknown_text(rng: random.Random, language: str = "en") -> tuple[str, str]:
+    """(kind, text) for one `_unknown_` clip: a confusable, a single word, or a sentence.
+
+    Voices that cannot read Latin script (`language` other than "en") get their own lists.
+    """
+    if language == "ru":
+        r = rng.random()
+        if r < 0.4:
+            return "confusable", rng.choice(RUSSIAN_CONFUSABLES)
+        if r < 0.7:
+            return "word", rng.choice(RUSSIAN_VOCABULARY)
+        if r < 0.85:
+            return "sentence", rng.choice(RUSSIAN_SENTENCES)
+        return "sentence", " ".join(rng.choice(RUSSIAN_VOCABULARY)
+                                    for _ in range(rng.randint(3, 7)))
     r = rng.random()
     if r < 0.4:
         return "confusable", rng.choice(CONFUSABLES)
     if r < 0.7:
         return "word", rng.choice(VOCABULARY)
     return "sentence", sentence(rng)
+
+
+def keyword_text(rng: random.Random, language: str = "en") -> str:
+    return rng.choice(RUSSIAN_KEYWORD if language == "ru" else KEYWORD_SPELLINGS)
+
+
+# Festival's Russian voice reads Cyrillic only; "алекса" is how Russian speakers write "alexa".
+RUSSIAN_KEYWORD = ("алекса", "Алекса.", "алекса?", "алэкса", "Алекса!")
+RUSSIAN_CONFUSABLES = (
+    "алексей", "алексия", "лексика", "электрон", "такси", "галактика", "секция", "лекция",
+    "коллекция", "алиса", "аляска", "техас", "лексус", "эликсир", "экспресс", "лекса",
+    "алеко", "александр", "селекция", "экзамен", "аллея", "эксперт",
+)
+RUSSIAN_VOCABULARY = (
+    "привет", "спасибо", "пожалуйста", "музыка", "погода", "сегодня", "завтра", "свет",
+    "дверь", "окно", "кухня", "время", "один", "два", "три", "четыре", "пять", "да", "нет",
+    "хорошо", "включи", "выключи", "громче", "тише", "утро", "вечер", "будильник", "телефон",
+    "машина", "дорога", "город", "мама", "папа", "школа", "работа", "кофе", "молоко", "хлеб",
+)
+RUSSIAN_SENTENCES = (
+    "включи свет на кухне", "какая сегодня погода", "поставь будильник на семь утра",
+    "мы поедем на такси в аэропорт", "Алексей читает лекцию по лексике",
+    "позвони маме вечером", "сколько сейчас времени", "закрой окно пожалуйста",
+    "в коллекции было много старых монет", "на экзамене все было хорошо",
+)
