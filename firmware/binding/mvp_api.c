@@ -93,3 +93,27 @@ int kws_mvp_api_add(int32_t n, const int32_t *q, float m1, float m2, const int8_
   *programs = mvp_counters()->programs - p0;
   return st;
 }
+
+/* Per-program MVP cycles, in order, from the driver's trace hook (bench/mvp/m33.py puts them on
+ * a timeline with the CPU's instructions counted on QEMU). */
+#include "mvp/mvp_port.h"
+#define PROGRAM_LOG_MAX 65536u
+static uint32_t program_log[PROGRAM_LOG_MAX];
+static uint32_t program_log_n;
+
+static void log_program(void *user, int event) {
+  (void)user;
+  if (event == MVP_TRACE_START && program_log_n < PROGRAM_LOG_MAX)
+    program_log[program_log_n++] = mvp_port_regs()[MVP_W_PERF0] & MVP_PERF_COUNT_MASK;
+}
+
+void kws_mvp_api_program_log_start(void) {
+  program_log_n = 0;
+  mvp_set_trace(log_program, NULL);
+}
+
+/* Copies up to max entries into out (may be NULL); returns how many were logged. */
+uint32_t kws_mvp_api_program_log(uint32_t *out, uint32_t max) {
+  for (uint32_t i = 0; out && i < max && i < program_log_n; i++) out[i] = program_log[i];
+  return program_log_n;
+}

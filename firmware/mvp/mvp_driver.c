@@ -7,6 +7,13 @@
 
 static mvp_counters_t counters;
 static int running; /* a program was started and not yet waited for */
+static mvp_trace_fn trace;
+static void *trace_user;
+
+void mvp_set_trace(mvp_trace_fn fn, void *user) {
+  trace = fn;
+  trace_user = user;
+}
 
 void mvp_prog_begin(mvp_program_t *p) {
   memset(p, 0, sizeof(*p));
@@ -81,6 +88,7 @@ kws_status_t mvp_init(void) {
 kws_status_t mvp_wait(void) {
   volatile uint32_t *r = mvp_port_regs();
   if (!running) return KWS_OK;
+  if (trace) trace(trace_user, MVP_TRACE_WAIT);
   while (!(r[MVP_W_STATUS] & MVP_STATUS_IDLE)) {
   }
   running = 0;
@@ -108,6 +116,7 @@ kws_status_t mvp_run(const mvp_program_t *p) {
   counters.programs++;
   running = 1;
   mvp_port_started();
+  if (trace) trace(trace_user, MVP_TRACE_START);
   return KWS_OK;
 }
 

@@ -89,6 +89,14 @@ typedef struct {
 const mvp_counters_t *mvp_counters(void);
 void mvp_counters_reset(void);
 
+/* Optional trace of the CPU/MVP hand-offs, for timing the CPU's side (bench/mvp/m33): called
+ * with MVP_TRACE_WAIT when the CPU starts waiting for a running program, and MVP_TRACE_START
+ * right after a program was started. NULL (the default) turns it off. */
+#define MVP_TRACE_WAIT 1
+#define MVP_TRACE_START 2
+typedef void (*mvp_trace_fn)(void *user, int event);
+void mvp_set_trace(mvp_trace_fn fn, void *user);
+
 #ifdef __cplusplus
 }
 #endif

@@ -33,6 +33,12 @@ CPU_PER_ELEMENT = {"ADD": 20, "AVERAGE_POOL_2D": 8, "SOFTMAX": 1200, "MAX_POOL_2
                    "PAD": 4, "CONCATENATION": 4}
 CPU_FIXED = {"RESHAPE": 600}
 
+# The measured path (bench/mvp/m33.py): CPU instructions counted on QEMU's Cortex-M33, turned
+# into cycles with this CPI (see docs/mvp.md), and the CPU-share split the firmware is given.
+M33_CPI = 1.25
+CPU_SHARE_MAC_X16 = 30      # cycles per MAC x16 used to split convolutions
+CPU_SHARE_PER_OUTPUT = 40   # cycles per output of the CPU's channels
+
 
 def _lib() -> ctypes.CDLL:
     lib = native.lib()
@@ -43,6 +49,8 @@ def _lib() -> ctypes.CDLL:
     lib.kws_mvp_api_op_stats.argtypes = [u32, ctypes.POINTER(u32), ctypes.POINTER(u32),
                                          ctypes.POINTER(ctypes.c_uint8), ctypes.POINTER(u32)]
     lib.kws_mvp_api_set_cpu_cost.argtypes = [u32, u32]
+    lib.kws_mvp_api_program_log.argtypes = [ctypes.POINTER(u32), u32]
+    lib.kws_mvp_api_program_log.restype = u32
     lib.kws_mvp_api_max_ops.restype = u32
     lib.kws_mvp_api_cycles.restype = u64
     lib.kws_mvp_api_programs.restype = u32

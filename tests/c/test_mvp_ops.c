@@ -11,6 +11,7 @@
 #include "mvp/mvp_driver.h"
 #include "mvp/mvp_fp16.h"
 #include "mvp/sim/mvp_sim.h"
+#include "mvp_cpu_share_check.h"
 
 static uint32_t rng = 12345u;
 static int rnd(int lo, int hi) {
@@ -251,6 +252,9 @@ static void test_add(void) {
   EXPECT_TRUE(maxd2 <= 1);
 }
 
+/* The CPU's output channels of a split convolution are bit-exact (TFLite's int8 arithmetic). */
+static void test_cpu_share_is_bit_exact(void) { EXPECT_EQ(mvp_cpu_share_check(), 0); }
+
 int main(void) {
   RUN_TEST(test_fp16);
   RUN_TEST(test_fp16_fast_conversions_match_the_slow_ones);
@@ -258,5 +262,6 @@ int main(void) {
   RUN_TEST(test_misaligned_binary16_faults);
   RUN_TEST(test_alexa_layer_shapes);
   RUN_TEST(test_add);
+  RUN_TEST(test_cpu_share_is_bit_exact);
   TEST_MAIN_END();
 }

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "kernels/dot.h"
 #include "kernels/fixed_point.h"
 #include "mvp/mvp_driver.h"
 #include "mvp/mvp_fp16.h"
@@ -251,37 +252,41 @@ static kws_status_t depthwise_program(const mvp_conv_args_t *a, const column_t *
   return mvp_run(p);
 }
 
-#if defined(__ARM_FEATURE_DSP)
-#include <arm_acle.h>
-static inline uint32_t ror8(uint32_t v) { return (v >> 8) | (v << 24); }
-#endif
-
-/* sum(x[i] * w0[i]) and sum(x[i] * w1[i]): two output channels over one input window. On the
- * Cortex-M33 four int8 at a time with SXTB16 + SMLAD (two MACs per instruction); elsewhere
- * plain C with the same (exact integer) result. */
-static void dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w1, int n, int32_t *a0,
-                    int32_t *a1) {
-  int32_t s0 = 0, s1 = 0;
+/* The CPU's share of a convolution: two output rows x two output channels at a time over one
+ * window, sum(x * w) per pair. On the Cortex-M33 four int8 per word with SXTB16 + SMLAD (16
+ * MACs in 4 loads, 8 sign extensions and 8 dual multiply-accumulates); elsewhere plain C with
+ * the same (exact integer) result. x1 may equal x0 (one row), then s[2], s[3] repeat s[0], s[1]. */
+static KWS_HOT_LOOP void dot2x2_s8(const int8_t *x0, const int8_t *x1, const int8_t *w0,
+                                   const int8_t *w1, int n, int32_t s[4]) {
+  int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0;
   int i = 0;
-#if defined(__ARM_FEATURE_DSP)
-  for (; i + 4 <= n; i += 4) {
-    uint32_t xv, v0, v1;
-    __builtin_memcpy(&xv, x + i, 4); /* unaligned word loads are fine on the M33 */
-    __builtin_memcpy(&v0, w0 + i, 4);
-    __builtin_memcpy(&v1, w1 + i, 4);
-    const int16x2_t xe = __sxtb16(xv), xo = __sxtb16(ror8(xv));
-    s0 = __smlad(xe, __sxtb16(v0), s0);
-    s0 = __smlad(xo, __sxtb16(ror8(v0)), s0);
-    s1 = __smlad(xe, __sxtb16(v1), s1);
-    s1 = __smlad(xo, __sxtb16(ror8(v1)), s1);
+#if defined(__ARM_FEATURE_DSP) && !defined(KWS_NO_DSP)
+  /* pointers and offsets rather than indices: the loop needs 15 registers as it is */
+  const int32_t dx = (int32_t)(x1 - x0), dw = (int32_t)(w1 - w0);
+  const int8_t *p = x0, *q = w0, *const end = x0 + (n & ~3);
+  while (p != end) {
+    const uint32_t b = kws_dsp_load4(p + dx), a = kws_dsp_load4(p);
+    const int32_t ae = __sxtb16((int32_t)a), ao = kws_sxtb16_ror8(a);
+    const int32_t be = __sxtb16((int32_t)b), bo = kws_sxtb16_ror8(b);
+    uint32_t w = kws_dsp_load4(q + dw);
+    int32_t we = __sxtb16((int32_t)w), wo = kws_sxtb16_ror8(w);
+    s01 = __smlad(ao, wo, __smlad(ae, we, s01));
+    s11 = __smlad(bo, wo, __smlad(be, we, s11));
+    w = kws_dsp_load4(q);
+    we = __sxtb16((int32_t)w), wo = kws_sxtb16_ror8(w);
+    s00 = __smlad(ao, wo, __smlad(ae, we, s00));
+    s10 = __smlad(bo, wo, __smlad(be, we, s10));
+    p += 4, q += 4;
   }
+  i = n & ~3;
 #endif
   for (; i < n; i++) {
-    s0 += (int32_t)x[i] * w0[i];
-    s1 += (int32_t)x[i] * w1[i];
+    s00 += (int32_t)x0[i] * w0[i];
+    s01 += (int32_t)x0[i] * w1[i];
+    s10 += (int32_t)x1[i] * w0[i];
+    s11 += (int32_t)x1[i] * w1[i];
   }
-  *a0 = s0;
-  *a1 = s1;
+  s[0] = s00, s[1] = s01, s[2] = s10, s[3] = s11;
 }
 
 static int32_t sum_s8(const int8_t *w, int n) {
@@ -290,30 +295,48 @@ static int32_t sum_s8(const int8_t *w, int n) {
   return s;
 }
 
+/* The window of output row oy: first input row and the filter rows fy0..fy1-1 it uses. */
+static void window(const column_t *c, int oy, int *origin, int *fy0, int *fy1) {
+  *origin = oy * c->stride - c->pad;
+  *fy0 = *origin < 0 ? -*origin : 0;
+  *fy1 = *origin + c->f_h > c->in_h ? c->in_h - *origin : c->f_h;
+}
+
 /* The CPU's share: output channels c_out - cpu_out_c .. c_out - 1, TFLite's int8 arithmetic:
- * sum((x - zp) * w) = sum(x * w) - zp * sum(w). */
+ * sum((x - zp) * w) = sum(x * w) - zp * sum(w), then the two-rounding requantization. Rows go
+ * in pairs when their windows are clipped alike (always for 1x1 convolutions). */
 static void cpu_share(const mvp_conv_args_t *a, const column_t *c) {
   const int o0 = c->c_out - a->cpu_out_c;
-  for (int oy = 0; oy < c->out_h; oy++) {
-    const int origin = oy * c->stride - c->pad;
-    const int fy0 = origin < 0 ? -origin : 0;
-    const int fy1 = origin + c->f_h > c->in_h ? c->in_h - origin : c->f_h;
-    const int8_t *x = a->input + (long)(origin + fy0) * c->c_in;
+  for (int oy = 0; oy < c->out_h;) {
+    int origin, fy0, fy1, origin2, g0, g1;
+    window(c, oy, &origin, &fy0, &fy1);
+    int rows = 1;
+    if (oy + 1 < c->out_h) {
+      window(c, oy + 1, &origin2, &g0, &g1);
+      rows = g0 == fy0 && g1 == fy1 ? 2 : 1;
+    }
+    const int8_t *x0 = a->input + (long)(origin + fy0) * c->c_in;
+    const int8_t *x1 = rows == 2 ? x0 + (long)c->stride * c->c_in : x0;
     const int n = (fy1 - fy0) * c->c_in;
+    const int whole = n == c->f_h * c->c_in;
     int8_t *out = a->output + (long)oy * c->c_out;
     for (int o = o0; o < c->c_out; o += 2) {
       const int8_t *w0 = a->filter + ((long)o * c->f_h + fy0) * c->c_in;
       const int8_t *w1 = w0 + (long)c->f_h * c->c_in;
-      int32_t acc[2];
-      dot2_s8(x, w0, w1, n, &acc[0], &acc[1]);
+      int32_t acc[4];
+      dot2x2_s8(x0, x1, w0, w1, n, acc);
       for (int k = 0; k < 2; k++) {
-        const int8_t *w = k ? w1 : w0;
-        const int32_t wsum = n == c->f_h * c->c_in ? a->cpu_wsum[o + k - o0] : sum_s8(w, n);
-        int32_t v = acc[k] - a->in_zp * wsum + (a->bias ? a->bias[o + k] : 0);
-        v = kws_multiply_by_quantized_multiplier(v, a->cpu_mult[o + k - o0], a->cpu_shift[o + k - o0]);
-        out[o + k] = (int8_t)kws_clamp_i32(v + a->out_zp, a->act_min, a->act_max);
+        const int j = o + k - o0;
+        const int32_t off = (a->bias ? a->bias[o + k] : 0) -
+                            a->in_zp * (whole ? a->cpu_wsum[j] : sum_s8(k ? w1 : w0, n));
+        for (int r = 0; r < rows; r++) {
+          int32_t v = kws_multiply_by_quantized_multiplier(acc[2 * r + k] + off, a->cpu_mult[j],
+                                                           a->cpu_shift[j]);
+          out[(long)r * c->c_out + o + k] = (int8_t)kws_clamp_i32(v + a->out_zp, a->act_min, a->act_max);
+        }
       }
     }
+    oy += rows;
   }
 }
 

@@ -1,0 +1,267 @@
+"""The CPU's side of the MVP kernels, measured: instructions counted on QEMU's Cortex-M33, put
+on a timeline with the MVP cycles of every program from the host simulator.
+
+bench/mvp/m33/bench_main.c runs the firmware's runtime and MVP kernels on QEMU mps2-an505 with
+a register image that executes nothing (KWS_MVP_PORT_NULL): every instruction counted is the
+CPU's (runtime, kernel calls, program building and register writes, the CPU's share of split
+convolutions, CPU-only layers). The driver's trace hook and the runtime's operator hook read the
+timer at each hand-off. QEMU runs with -icount shift=SHIFT: 2^SHIFT virtual ns per instruction,
+the timer ticks every 50 ns, so instructions = ticks * 50 / 2^SHIFT (to within one).
+
+QEMU counts instructions, not cycles. Cycles are estimated as instructions x CPI, with CPI
+stated by the caller (see docs/mvp.md for the default and why); memory contention between the
+CPU and the MVP is not modelled.
+
+The timeline: the CPU runs its measured instructions between hand-offs; a program starts when
+the CPU starts it (after its register writes) and runs for the simulator's cycles; a wait ends
+when the running program ends. An operator's time is from its B event to its A event (the
+kernels wait for their last program before returning).
+
+    .venv/bin/python bench/mvp/m33.py [--cpi 1.25]
+"""
+
+from __future__ import annotations
+
+import ctypes
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "host"))
+
+MODEL = REPO / "models" / "mltk_keyword_spotting_alexa.tflite"
+OUT = REPO / "build" / "bench_mvp_m33"
+SHIFT = 6          # -icount shift: 64 virtual ns per instruction
+TICK_NS = 50       # CMSDK timer at 20 MHz
+CPU_FLAGS = ["-mcpu=cortex-m33", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"]
+
+
+def available() -> bool:
+    return bool(shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm"))
+
+
+def _sources() -> list[Path]:
+    fw = REPO / "firmware"
+    srcs = [fw / "common" / "kws_status.c", fw / "common" / "model_image.c"]
+    for module in ("runtime", "kernels"):
+        for p in sorted((fw / module).rglob("*")):
+            if p.suffix in (".c", ".cc") and "host" not in p.relative_to(fw).parts:
+                srcs.append(p)
+    srcs += sorted(p for p in (fw / "mvp").glob("*.c"))  # not sim/: the null port runs nothing
+    srcs += [fw / "platform" / "qemu" / "startup.c", fw / "platform" / "qemu" / "platform_qemu.c",
+             REPO / "bench" / "mvp" / "m33" / "bench_main.c"]
+    return srcs
+
+
+def build(cpu_mac_x16: int, cpu_per_output: int, out: Path = OUT) -> Path:
+    """Builds the bench ELF (objects cached by modification time)."""
+    out.mkdir(parents=True, exist_ok=True)
+    defs = [f"-DBENCH_CPU_MAC_X16={cpu_mac_x16}", f"-DBENCH_CPU_PER_OUTPUT={cpu_per_output}"]
+    flags = CPU_FLAGS + ["-O2", "-g", "-fwrapv", "-ffunction-sections", "-fdata-sections",
+                         "-ffreestanding", "-fno-common", "-Wall", "-Wextra", "-Werror",
+                         "-DKWS_PLATFORM_QEMU=1", "-DKWS_MVP_PORT_NULL=1",
+                         "-Ifirmware", "-Ifirmware/common", "-Ifirmware/platform",
+                         "-Ifirmware/platform/qemu", "-Itests/c"]
+    asm = out / "model.S"
+    asm.write_text('.section .rodata.bench_model,"a"\n.balign 16\n.global bench_model\n'
+                   f'bench_model:\n.incbin "{MODEL}"\n.global bench_model_end\nbench_model_end:\n')
+    jobs: list[tuple[list[str], Path]] = []
+    objs = []
+    stamp = out / "defines.txt"
+    changed = not stamp.exists() or stamp.read_text() != " ".join(defs)
+    for src in _sources() + [asm]:
+        obj = out / (src.relative_to(REPO).as_posix().replace("/", "_") + ".o"
+                     if src != asm else "model.o")
+        objs.append(str(obj))
+        deps = [src, *(REPO / "firmware").rglob("*.h"), *(REPO / "tests" / "c").glob("*.h")]
+        if obj.exists() and not (changed and src.name == "bench_main.c") and \
+                obj.stat().st_mtime >= max(d.stat().st_mtime for d in deps):
+            continue
+        if src.suffix == ".cc":
+            cc = ["arm-none-eabi-g++", "-std=c++17", "-fno-exceptions", "-fno-rtti",
+                  "-fno-threadsafe-statics"]
+        else:
+            cc = ["arm-none-eabi-gcc"] + (["-std=c11"] if src.suffix == ".c" else [])
+        jobs.append((cc + flags + defs + ["-c", str(src), "-o", str(obj)], obj))
+    running: list[subprocess.Popen] = []
+    for cmd, _ in jobs:  # two at a time: the machine is shared
+        if len(running) == 2:
+            running.pop(0).wait()
+        running.append(subprocess.Popen(cmd, cwd=REPO))
+    for p in running:
+        p.wait()
+    for cmd, obj in jobs:
+        if not obj.exists():
+            raise RuntimeError("compile failed: " + " ".join(cmd))
+    stamp.write_text(" ".join(defs))
+    elf = out / "bench_mvp_m33.elf"
+    subprocess.run(["arm-none-eabi-g++", *CPU_FLAGS, "-nostartfiles", "--specs=nano.specs",
+                    "-Tfirmware/platform/qemu/linker.ld", "-Wl,--gc-sections", *objs,
+                    "-lm", "-lc", "-lgcc", "-o", str(elf)], cwd=REPO, check=True)
+    return elf
+
+
+@dataclass
+class QemuRun:
+    check_mismatches: int
+    trace_instr: float                    # instructions of one trace call (subtracted)
+    events: dict[int, list[tuple[str, int, float]]] = field(default_factory=dict)
+    status: dict[int, int] = field(default_factory=dict)
+
+
+def run_qemu(elf: Path, timeout: float = 600) -> QemuRun:
+    proc = subprocess.run(["qemu-system-arm", "-M", "mps2-an505", "-cpu", "cortex-m33",
+                           "-nographic", "-monitor", "none", "-icount", f"shift={SHIFT}",
+                           "-semihosting-config", "enable=on,target=native", "-serial", "stdio",
+                           "-kernel", str(elf)], capture_output=True, text=True, timeout=timeout)
+    per_tick = TICK_NS / 2 ** SHIFT
+    run = QemuRun(check_mismatches=-1, trace_instr=0.0)
+    current = -1
+    for line in proc.stdout.splitlines():
+        f = line.split()
+        if not f:
+            continue
+        if f[0] == "check":
+            run.check_mismatches = int(f[1])
+        elif f[0] == "calib":
+            run.trace_instr = int(f[1]) * per_tick / 64
+        elif f[0] == "run":
+            current = int(f[1])
+            run.events[current] = []
+        elif f[0] == "end":
+            run.status[current] = int(f[1])
+        elif f[0] in ("B", "A", "W", "S") and current >= 0:
+            run.events[current].append((f[0], int(f[1]), int(f[2]) * per_tick))
+    if proc.returncode != 0 or run.check_mismatches < 0 or len(run.status) != 2:
+        raise RuntimeError(f"QEMU bench failed (rc {proc.returncode}):\n{proc.stdout[-2000:]}"
+                           f"\n{proc.stderr[-2000:]}")
+    return run
+
+
+def host_program_cycles(cpu_mac_x16: int, cpu_per_output: int,
+                        x=None) -> tuple[list[int], list[int]]:
+    """MVP cycles of every program of one inference on the host simulator, in order, and the
+    number of programs per operator, with the same split as the QEMU run."""
+    import numpy as np
+    from kwshost import mvp
+    from kwshost.runtime import Interpreter
+
+    lib = mvp._lib()
+    lib.kws_mvp_api_set_cpu_cost(cpu_mac_x16, cpu_per_output)
+    try:
+        it = Interpreter(MODEL, accelerator="mvp")
+    finally:
+        lib.kws_mvp_api_set_cpu_cost(0, 0)
+    if x is None:
+        d = it.input_details[0]
+        x = np.zeros(d.shape, dtype=d.dtype)
+    mvp.reset()
+    lib.kws_mvp_api_program_log_start()
+    it.invoke(x)
+    n = lib.kws_mvp_api_program_log(None, 0)
+    buf = (ctypes.c_uint32 * max(n, 1))()
+    lib.kws_mvp_api_program_log(buf, n)
+    per_op = []
+    for op in it.ops:
+        cyc, progs, on = ctypes.c_uint32(), ctypes.c_uint32(), ctypes.c_uint8()
+        macs = ctypes.c_uint32()
+        lib.kws_mvp_api_op_stats(op.index, ctypes.byref(cyc), ctypes.byref(progs),
+                                 ctypes.byref(on), ctypes.byref(macs))
+        per_op.append(int(progs.value))
+    return list(buf[:n]), per_op
+
+
+@dataclass
+class OpTime:
+    op: int
+    cpu_instr: float     # CPU instructions inside the operator (measured)
+    acc_cycles: int      # MVP cycles of its programs (simulator)
+    cycles: float        # wall time on the timeline, cycles at the common clock
+    programs: int
+
+
+def timeline(events: list[tuple[str, int, float]], trace_instr: float, prog_cycles: list[int],
+             cpi: float) -> tuple[list[OpTime], float, float]:
+    """Returns per-operator times, the total (cycles) and the CPU's total instructions."""
+    t = 0.0            # CPU time, cycles
+    mvp_free = 0.0     # when the running program ends
+    last = events[0][2] if events else 0.0
+    j = 0
+    ops: dict[int, OpTime] = {}
+    begin: dict[int, float] = {}
+    cpu_total = 0.0
+    for kind, op, stamp in events:
+        d = max(stamp - last - trace_instr, 0.0)  # instructions since the last hand-off
+        last = stamp
+        cpu_total += d
+        t += d * cpi
+        o = ops.setdefault(op, OpTime(op, 0.0, 0, 0.0, 0))
+        o.cpu_instr += d
+        if kind == "W":
+            t = max(t, mvp_free)
+        elif kind == "S":
+            if j >= len(prog_cycles):
+                raise RuntimeError("QEMU started more programs than the host simulator ran")
+            mvp_free = t + prog_cycles[j]
+            o.acc_cycles += prog_cycles[j]
+            o.programs += 1
+            j += 1
+        elif kind == "B":
+            begin[op] = t
+        elif kind == "A":
+            o.cycles = t - begin.get(op, t)
+    if j != len(prog_cycles):
+        raise RuntimeError(f"program counts differ: QEMU {j}, host {len(prog_cycles)}")
+    return [ops[k] for k in sorted(ops)], max(t, mvp_free), cpu_total
+
+
+@dataclass
+class Measured:
+    ops: list[OpTime]
+    cycles: float
+    cpu_instr: float
+    acc_cycles: int
+
+
+def measure(cpu_mac_x16: int, cpu_per_output: int, cpi: float) -> tuple[dict[int, Measured], int]:
+    """Runs the QEMU bench and the host simulator; returns {0: MVP alone, 1: with the CPU
+    share} and the CPU-share check's mismatch count on the M33."""
+    elf = build(cpu_mac_x16, cpu_per_output)
+    run = run_qemu(elf)
+    out = {}
+    for share in (0, 1):
+        if run.status[share] != 0:
+            raise RuntimeError(f"inference {share} on QEMU failed: status {run.status[share]}")
+        progs, _ = host_program_cycles(cpu_mac_x16 if share else 0,
+                                       cpu_per_output if share else 0)
+        ops, total, cpu = timeline(run.events[share], run.trace_instr, progs, cpi)
+        out[share] = Measured(ops, total, cpu, sum(progs))
+    return out, run.check_mismatches
+
+
+def main() -> int:
+    import argparse
+
+    from kwshost import mvp
+
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cpi", type=float, default=mvp.M33_CPI)
+    args = ap.parse_args()
+    if not available():
+        print("needs arm-none-eabi-gcc and qemu-system-arm")
+        return 1
+    res, bad = measure(mvp.CPU_SHARE_MAC_X16, mvp.CPU_SHARE_PER_OUTPUT, args.cpi)
+    print(f"CPU share bit-exact on the M33: {'yes' if bad == 0 else f'NO ({bad} mismatches)'}")
+    for share, m in res.items():
+        print(f"{'with the CPU share' if share else 'MVP alone'}: {m.acc_cycles} MVP cycles, "
+              f"{m.cpu_instr:.0f} CPU instructions, total {m.cycles:.0f} cycles = "
+              f"{m.cycles / mvp.CLOCK_HZ * 1e3:.2f} ms at 78 MHz (CPI {args.cpi})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
