@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from kwshost.errors import KwsError
-from kwshost.train import class_weights
-from kwshost.train_config import SEED_SCHEDULE, TrainConfig, load_config
+from kwshost.train import BatchFeeder, apply_masks, class_weights
+from kwshost.train_config import SEED_SCHEDULE, MaskParams, TrainConfig, load_config
 
 SEED_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "AVERAGE_POOL_2D", "RESHAPE",
             "FULLY_CONNECTED", "SOFTMAX"}
@@ -41,6 +41,37 @@ def test_configs_load_and_reject_unknown_settings(tmp_path: Path) -> None:
 def test_balanced_class_weights() -> None:
     w = class_weights(np.array([0, 1, 1, 1]), 2)
     assert np.allclose(w, [2.0, 2 / 3])
+
+
+def test_masks_blank_whole_bands_to_the_floor_and_nothing_else() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.integers(-100, 127, (40, 118, 108)).astype(np.float32)
+    x[:, 5, 7] = -128
+    masks = MaskParams(probability=0.5, time_masks=1, max_rows=12, freq_masks=1, max_channels=10)
+    y = apply_masks(x.copy(), masks, np.random.default_rng(1))
+    changed = y != x
+    assert 5 < changed.any(axis=(1, 2)).sum() < 35          # about half the examples
+    for after, diff in zip(y, changed, strict=True):
+        assert np.all(after[diff] == -128)                  # masked values are the floor
+        floor = after == -128
+        rows, cols = floor.all(axis=1), floor.all(axis=0)
+        # every changed value lies in a fully masked row or column band of width <= the limit
+        assert np.all(diff <= (rows[:, None] | cols[None, :]))
+        assert rows.sum() <= 12 and cols.sum() <= 10
+    again = apply_masks(x.copy(), masks, np.random.default_rng(1))
+    assert np.array_equal(again, y)                         # seeded: reproducible
+
+
+def test_feeder_masks_only_when_asked() -> None:
+    x = np.random.default_rng(2).integers(-100, 127, (50, 118, 108)).astype(np.int8)
+    y = np.arange(50) % 2
+    plain = BatchFeeder(x, y, 2, 10, 3, None, MaskParams())
+    masked = BatchFeeder(x, y, 2, 10, 3, None, MaskParams(probability=1.0))
+    a, b = next(plain.batches(0, 1)), next(masked.batches(0, 1))
+    assert np.array_equal(a[1], b[1])                       # same examples, same labels
+    assert np.array_equal(a[0][:, :, 0, :], x[np.sort(np.random.default_rng([3, 0])
+                                                     .permutation(50)[:10])].astype(np.float32))
+    assert not np.array_equal(a[0], b[0])
 
 
 @pytest.mark.slow

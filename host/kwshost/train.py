@@ -26,7 +26,7 @@ import numpy as np
 
 from kwshost.data import features
 from kwshost.errors import KwsError
-from kwshost.train_config import TrainConfig
+from kwshost.train_config import MaskParams, TrainConfig
 
 
 def class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
@@ -35,13 +35,36 @@ def class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
     return np.where(counts > 0, len(y) / (n_classes * np.maximum(counts, 1)), 0.0)
 
 
+def apply_masks(x: np.ndarray, masks: MaskParams, rng: np.random.Generator) -> np.ndarray:
+    """Masks bands of rows and channels of a float batch [n, rows, channels] in place."""
+    n, rows, channels = x.shape
+    chosen = np.flatnonzero(rng.random(n) < masks.probability)
+
+    def bands(count: int, widest: int, size: int) -> np.ndarray:
+        hit = np.zeros((len(chosen), size), dtype=bool)
+        span = np.arange(size)
+        for _ in range(count):
+            width = rng.integers(0, widest + 1, len(chosen))
+            start = rng.integers(0, size - width + 1)
+            hit |= (span >= start[:, None]) & (span < (start + width)[:, None])
+        return hit
+
+    hit = (bands(masks.time_masks, masks.max_rows, rows)[:, :, None]
+           | bands(masks.freq_masks, masks.max_channels, channels)[:, None, :])
+    sub = x[chosen]
+    x[chosen] = np.where(hit, sub.min(axis=(1, 2), keepdims=True), sub)
+    return x
+
+
 class BatchFeeder:
-    """Shuffled batches straight from the memory-mapped cache, reshuffled per epoch (seeded)."""
+    """Shuffled batches straight from the memory-mapped cache, reshuffled per epoch (seeded),
+    masked (`MaskParams`) with a generator seeded per epoch and step."""
 
     def __init__(self, x: np.ndarray, y: np.ndarray, n_classes: int, batch_size: int,
-                 seed: int, weights: np.ndarray | None) -> None:
+                 seed: int, weights: np.ndarray | None, masks: MaskParams | None = None) -> None:
         self.x, self.y, self.n_classes = x, y, n_classes
         self.batch_size, self.seed, self.weights = batch_size, seed, weights
+        self.masks = masks if masks is not None and masks.probability > 0 else None
 
     def batches(self, epoch: int, steps: int):
         rng = np.random.default_rng([self.seed, epoch])
@@ -50,10 +73,14 @@ class BatchFeeder:
                                                + 1)])
         for s in range(steps):
             idx = np.sort(order[s * self.batch_size:(s + 1) * self.batch_size])
-            yield self.batch(idx)
+            mask_rng = np.random.default_rng([self.seed, epoch, s]) if self.masks else None
+            yield self.batch(idx, mask_rng)
 
-    def batch(self, idx: np.ndarray):
-        x = np.asarray(self.x[idx], dtype=np.float32)[:, :, None, :]
+    def batch(self, idx: np.ndarray, mask_rng: np.random.Generator | None = None):
+        x = np.asarray(self.x[idx], dtype=np.float32)
+        if mask_rng is not None and self.masks is not None:
+            x = apply_masks(x, self.masks, mask_rng)
+        x = x[:, :, None, :]
         y = np.eye(self.n_classes, dtype=np.float32)[self.y[idx]]
         if self.weights is None:
             return x, y
@@ -175,7 +202,8 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
         print(f"training already complete ({start_epoch}/{total_epochs} epochs)")
         return state
 
-    feeder = BatchFeeder(x_train, y_train, n_classes, cfg.batch_size, cfg.seed, weights)
+    feeder = BatchFeeder(x_train, y_train, n_classes, cfg.batch_size, cfg.seed, weights,
+                         cfg.masks)
     spec = (tf.TensorSpec((None, *x_train.shape[1:2], 1, x_train.shape[2]), tf.float32),
             tf.TensorSpec((None, n_classes), tf.float32))
     if weights is not None:

@@ -49,6 +49,18 @@ class CacheParams:
 
 
 @dataclass(frozen=True)
+class MaskParams:
+    """SpecAugment-style masks drawn afresh for every batch, so no two epochs see the same
+    example: bands of rows (time) and channels (frequency) set to the example's floor value."""
+
+    probability: float = 0.0           # share of examples masked; 0 turns masking off
+    time_masks: int = 2
+    max_rows: int = 12
+    freq_masks: int = 2
+    max_channels: int = 10
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     name: str = "keyword_spotting_alexa_kwshost"
     version: int = 1
@@ -62,6 +74,7 @@ class TrainConfig:
     dataset: str = "data/alexa"        # relative to the repository, or absolute
     run_dir: str = "runs/alexa"
     cache: CacheParams = field(default_factory=CacheParams)
+    masks: MaskParams = field(default_factory=MaskParams)
     detector: DetectorParams = field(default_factory=DetectorParams)
     frontend: dict = field(default_factory=dict)   # overrides of the seed's fe.* settings
 
@@ -93,7 +106,8 @@ def _build(cls, data: dict, where: str):
         if key not in names:
             raise KwsError(f"{where}: unknown setting {key!r}",
                            hint=f"known settings: {', '.join(sorted(names))}")
-        sub = {"cache": CacheParams, "detector": DetectorParams}.get(key) if cls is TrainConfig \
+        sub = {"cache": CacheParams, "detector": DetectorParams,
+               "masks": MaskParams}.get(key) if cls is TrainConfig \
             else None
         if sub is not None:
             value = _build(sub, value, f"{where}[{key}]")
