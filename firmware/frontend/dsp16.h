@@ -60,6 +60,8 @@ static inline int32_t kws_smuad(uint32_t a, uint32_t b) { return __smuad((int16x
 static inline int32_t kws_smlabb(uint32_t a, uint32_t b, int32_t acc) { return __smlabb((int32_t)a, (int32_t)b, acc); }
 static inline int32_t kws_smlatb(uint32_t a, uint32_t b, int32_t acc) { return __smlatb((int32_t)a, (int32_t)b, acc); }
 static inline int32_t kws_smultt(uint32_t a, uint32_t b) { return __smlatt((int32_t)a, (int32_t)b, 0); }
+/* acc + (a * b.lo) >> 16 (48-bit product, floor). */
+static inline int32_t kws_smlawb(uint32_t a, uint32_t b, int32_t acc) { return __smlawb((int32_t)a, (int32_t)b, acc); }
 /* Lane-wise signed max and min: SSUB16 sets the GE flags that SEL reads (one asm block, so
  * nothing can come between them). */
 static inline uint32_t kws_max16(uint32_t a, uint32_t b) {
@@ -106,6 +108,9 @@ static inline int32_t kws_smuad(uint32_t a, uint32_t b) {
 static inline int32_t kws_smlabb(uint32_t a, uint32_t b, int32_t acc) { return kws_lo16(a) * kws_lo16(b) + acc; }
 static inline int32_t kws_smlatb(uint32_t a, uint32_t b, int32_t acc) { return kws_hi16(a) * kws_lo16(b) + acc; }
 static inline int32_t kws_smultt(uint32_t a, uint32_t b) { return kws_hi16(a) * kws_hi16(b); }
+static inline int32_t kws_smlawb(uint32_t a, uint32_t b, int32_t acc) {
+  return (int32_t)(((int64_t)(int32_t)a * kws_lo16(b)) >> 16) + acc;
+}
 static inline uint32_t kws_pack_q12(int32_t lo, int32_t hi) { return kws_pack16(lo >> 12, hi >> 12); }
 static inline uint32_t kws_max16(uint32_t a, uint32_t b) { return kws_pack16(kws_max32(kws_lo16(a), kws_lo16(b)), kws_max32(kws_hi16(a), kws_hi16(b))); }
 static inline uint32_t kws_min16(uint32_t a, uint32_t b) { return kws_pack16(kws_min32(kws_lo16(a), kws_lo16(b)), kws_min32(kws_hi16(a), kws_hi16(b))); }

@@ -36,13 +36,58 @@ static inline float sqrt_f32(float v) {
 #endif
 }
 
+/* v rounded to the nearest integer (halves away from zero), 0 <= v <= 2^23: one VCVTA on
+ * the M33; v + 0.5 is exact below 2^23, so the truncation gives the same elsewhere. */
+static inline uint32_t round_f32(float v) {
+#if defined(__ARM_FP) && (__ARM_FP & 4) && defined(__ARM_ARCH_8M_MAIN__)
+  uint32_t r;
+  float t;
+  __asm("vcvta.u32.f32 %1, %2\n\tvmov %0, %1" : "=r"(r), "=&t"(t) : "t"(v));
+  return r;
+#else
+  return (uint32_t)(v + 0.5f);
+#endif
+}
+
+/* v limited to 0..0xFFFF. */
+static inline uint32_t clamp_u16(int32_t v) {
+#if defined(__ARM_FEATURE_SAT) && __ARM_FEATURE_SAT
+  return (uint32_t)__usat(v, 16);
+#else
+  return v < 0 ? 0u : v > 0xFFFF ? 0xFFFFu : (uint32_t)v;
+#endif
+}
+
+/* The single-precision estimate of sqrt(hi 2^32 + lo); hi * 2^32 is exact in float, so one
+ * fused multiply-add rounds as the sum does. */
+static inline float sqrt_estimate_f32(uint32_t hi, uint32_t lo) {
+  return sqrt_f32(__builtin_fmaf((float)hi, 4294967296.0f, (float)lo));
+}
+
+/* rounded_sqrt for x < 2^46 (hi < 2^14): the root s is below 2^23, the estimate within
+ * 1.5 * 2^-24 * s < 0.75 of it, so its nearest integer r is within one of the answer R
+ * (the integer nearest s: the reference rounds up exactly when x > floor(s)^2 + floor(s)).
+ * R is the r with -r < x - r^2 <= r; d = x - r^2 is below 2^26 in magnitude, so 32 bits
+ * hold it: one step either way. */
+static inline uint32_t rounded_sqrt46(uint32_t hi, uint32_t lo) {
+  uint32_t r = round_f32(sqrt_estimate_f32(hi, lo));
+  const int32_t d = (int32_t)(lo - r * r);
+  if (d > (int32_t)r) {
+    ++r;
+  } else if (d <= -(int32_t)r) {
+    --r; /* x = 0 takes it to -1 too (r = 0, d = 0), which the clamp below undoes */
+  }
+  /* The reference's 32-bit path (x < 2^32) tops out at 0xFFFF: one USAT on the M33. */
+  if (hi == 0) r = clamp_u16((int32_t)r);
+  return r;
+}
+
 /* rounded_sqrt for x < 2^52 in 32-bit integers: the root s is below 2^26 and the single
  * precision estimate within 1.5 * 2^-24 * s + 1 < 8 units of it, so x - r^2 stays below
  * 2^31 in magnitude and its low 32 bits are all that is needed. */
 static inline uint32_t rounded_sqrt52(uint64_t x) {
   const uint32_t lo = (uint32_t)x, hi = (uint32_t)(x >> 32);
-  /* hi * 2^32 is exact in float, so one fused multiply-add rounds as the sum does. */
-  uint32_t r = (uint32_t)sqrt_f32(__builtin_fmaf((float)hi, 4294967296.0f, (float)lo));
+  uint32_t r = (uint32_t)sqrt_estimate_f32(hi, lo);
   int32_t rest = (int32_t)(lo - r * r);
   while (rest < 0) {
     --r;
@@ -55,16 +100,16 @@ static inline uint32_t rounded_sqrt52(uint64_t x) {
   /* The reference's 16-bit top applies below 2^32; above it r >= 2^16 anyway. */
   return (rest > (int32_t)r && r != 0xFFFFu) ? r + 1 : r;
 }
-#define KWS_SQRT_FAST52 1
+#define KWS_SQRT_FAST 1
 #endif
 
-static inline uint32_t rounded_sqrt(uint64_t x) {
-#ifdef KWS_SQRT_FAST52
+/* Any x: the estimate, then whole steps to floor(sqrt(x)) with rest = x - r^2 in [0, 2r],
+ * then up when rest > r (x > r^2 + r), except at the top of the 16-bit range for x < 2^32
+ * (the reference takes a 32-bit path there) or of the 32-bit range. */
+static uint32_t rounded_sqrt_any(uint64_t x) {
+#ifdef KWS_SQRT_FAST
   if ((x >> 52) == 0) return rounded_sqrt52(x);
 #endif
-  /* Make the estimate floor(sqrt(x)) with rest = x - r^2 in [0, 2r], then round up when
-   * rest > r (x > r^2 + r), except at the top of the 16-bit range for x < 2^32 (the
-   * reference takes a 32-bit path there) or of the 32-bit range. */
   uint32_t r = sqrt_estimate(x);
   int64_t rest = (int64_t)(x - (uint64_t)r * r);
   while (rest < 0) {
@@ -77,6 +122,26 @@ static inline uint32_t rounded_sqrt(uint64_t x) {
   }
   const uint32_t top = (x >> 32) ? 0xFFFFFFFFu : 0xFFFFu;
   return (rest > (int64_t)r && r != top) ? r + 1 : r;
+}
+
+#ifdef KWS_SQRT_FAST
+/* The filterbank's sums are nearly always below 2^46 (the inline path); larger ones call. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static uint32_t rounded_sqrt_large(uint64_t x) {
+  return rounded_sqrt_any(x);
+}
+#endif
+
+static inline uint32_t rounded_sqrt(uint64_t x) {
+#ifdef KWS_SQRT_FAST
+  const uint32_t hi = (uint32_t)(x >> 32);
+  if (hi < (1u << 14)) return rounded_sqrt46(hi, (uint32_t)x);
+  return rounded_sqrt_large(x);
+#else
+  return rounded_sqrt_any(x);
+#endif
 }
 
 uint32_t kws_filterbank_sqrt(uint64_t x) { return rounded_sqrt(x); }

@@ -1,27 +1,48 @@
 #include "frontend/log_scale.h"
 
-#include "frontend/bits.h"
+#include "frontend/dsp16.h"
 
-/* round(2^scale_shift ln(x)) in Q16-rounded steps as the reference: log2 from the top bit
- * and a corrected linear interpolation, times ln 2. x >= 2. */
-static inline uint32_t scaled_ln(uint32_t x, int scale_shift) {
-  const int lead = __builtin_clz(x);
-  const uint32_t integer = 31u - (uint32_t)lead;
-  /* The bits below the top one as a Q16 fraction: left shifts are exact, right shifts
-   * truncate, as the reference's (x - 2^integer) shifted either way. */
-  const uint32_t frac = (x << (lead + 1)) >> (32 - KWS_LOG_SCALE_BITS);
-  const uint32_t seg = frac >> (KWS_LOG_SCALE_BITS - KWS_LOG_SEGMENTS_BITS);
-  const uint32_t seg_unit = (1u << KWS_LOG_SCALE_BITS) >> KWS_LOG_SEGMENTS_BITS;
-  const int32_t c0 = kws_log_correction[seg];
-  const int32_t c1 = kws_log_correction[seg + 1];
-  const int32_t rel = ((c1 - c0) * (int32_t)(frac - seg_unit * seg)) >> KWS_LOG_SCALE_BITS;
-  const uint32_t fraction = (uint32_t)((int32_t)frac + c0 + rel); /* below 2^16 + 2^15 */
-  /* (ln2 (integer 2^16 + fraction) + 2^15) >> 16 in 32 bits: the integer part's product is
-   * a multiple of 2^16, and ln2 * fraction + 2^15 stays below 2^32. */
-  const uint32_t round = 1u << (KWS_LOG_SCALE_BITS - 1);
-  const uint32_t ln = KWS_LOG_LN2_Q16 * integer +
-                      ((KWS_LOG_LN2_Q16 * fraction + round) >> KWS_LOG_SCALE_BITS);
-  return ((ln << scale_shift) + round) >> KWS_LOG_SCALE_BITS;
+/* The reference's log, for x >= 1 (x = 1 gives 0; x = 0 is taken as 1, which gives the
+ * reference's 0 for it too, with no branch): log2 from the top bit and a corrected
+ * linear interpolation over 128 segments of the octave, in Q16, times ln 2:
+ *   ln = ln2 * integer + ((ln2 * fraction + 2^15) >> 16)
+ * returned as ln + `round` (the caller adds its rounding here, where it is free). */
+static inline __attribute__((always_inline)) uint32_t ln_q16(uint32_t x, uint32_t round) {
+  const uint32_t lead = (uint32_t)__builtin_clz(x | 1u);
+  /* x's top bit moved to bit 31: the 16 bits below it are the reference's Q16 fraction
+   * (left shifts are exact, right shifts truncate, as its (x - 2^integer) shifted). */
+  const uint32_t top = x << lead;
+  const uint32_t frac = (top >> 15) & 0xFFFFu;
+  const uint32_t segment = (top >> 24) & (KWS_LOG_SEGMENTS - 1);
+  const uint32_t offset = (top >> 15) & ((1u << (KWS_LOG_SCALE_BITS - KWS_LOG_SEGMENTS_BITS)) - 1);
+  const uint32_t packed = kws_log_segments[segment];
+  /* frac + c0 + ((c1 - c0) * offset >> 16): SMLAWB; below 2^16 + 2^15 */
+  const uint32_t fraction =
+      (uint32_t)kws_smlawb(offset, packed, (int32_t)frac + ((int32_t)packed >> 16));
+  /* ln2 * fraction + 2^15 < 2^32. The integer part ln2 * (31 - lead) is a multiple of 2^16
+   * in Q16, so it adds after the shift: base - ln2 * lead (MLS). */
+  const uint32_t half = 1u << (KWS_LOG_SCALE_BITS - 1);
+  const uint32_t base = KWS_LOG_LN2_Q16 * 31u + round;
+  const uint32_t part = (KWS_LOG_LN2_Q16 * fraction + half) >> KWS_LOG_SCALE_BITS;
+  return (base + part) - KWS_LOG_LN2_Q16 * lead;
+}
+
+/* The reference's input correction shift (wrapping in 32 bits), then
+ * round(2^scale_shift ln) = ((ln << scale_shift) + 2^15) >> 16 in 32 bits, kept to 16 bits.
+ * Computed as (ln + 2^(15 - scale_shift)) >> (16 - scale_shift): the same value before the
+ * wrap (ln < 2^21, so no overflow), and the same low 16 bits after it. `left_only`: the
+ * correction shifts left (or not at all), one shift instead of two. */
+static inline __attribute__((always_inline)) void log_channels(const kws_log_scale_t *s,
+                                                               const uint32_t *in, size_t n,
+                                                               uint16_t *out, int left_only) {
+  const int right = s->correction_bits < 0 ? -s->correction_bits : 0;
+  const int left = s->correction_bits > 0 ? s->correction_bits : 0;
+  const uint32_t round = (1u << (KWS_LOG_SCALE_BITS - 1)) >> s->scale_shift;
+  const int down = KWS_LOG_SCALE_BITS - s->scale_shift;
+  for (const uint32_t *const end = in + n; in != end; ++in, ++out) {
+    const uint32_t v = left_only ? *in << left : (*in >> right) << left;
+    *out = (uint16_t)(ln_q16(v, round) >> down);
+  }
 }
 
 void kws_log_scale_apply(const kws_log_scale_t *s, const uint32_t *in, size_t n,
@@ -30,12 +51,9 @@ void kws_log_scale_apply(const kws_log_scale_t *s, const uint32_t *in, size_t n,
     for (size_t c = 0; c < n; ++c) out[c] = (uint16_t)(in[c] < 0xFFFFu ? in[c] : 0xFFFFu);
     return;
   }
-  const int right = s->correction_bits < 0 ? -s->correction_bits : 0;
-  const int left = s->correction_bits > 0 ? s->correction_bits : 0;
-  const int scale_shift = s->scale_shift;
-  for (size_t c = 0; c < n; ++c) {
-    const uint32_t v = (in[c] >> right) << left;
-    /* scaled_ln ends with a 32-bit value shifted right by 16: below 2^16, no clamp. */
-    out[c] = (uint16_t)(v > 1 ? scaled_ln(v, scale_shift) : 0);
+  if (s->correction_bits >= 0) {
+    log_channels(s, in, n, out, 1);
+  } else {
+    log_channels(s, in, n, out, 0);
   }
 }

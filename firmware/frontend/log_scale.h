@@ -10,7 +10,8 @@
 #define KWS_LOG_SEGMENTS (1 << KWS_LOG_SEGMENTS_BITS)
 #define KWS_LOG_LN2_Q16 45426   /* round(ln(2) * 2^16) */
 
-extern const uint16_t kws_log_correction[KWS_LOG_SEGMENTS + 2];
+/* Segment i: correction c[i] in the high half, c[i+1] - c[i] in the low half (Q16). */
+extern const uint32_t kws_log_segments[KWS_LOG_SEGMENTS];
 
 typedef struct {
   int enabled;

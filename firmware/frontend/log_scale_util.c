@@ -1,21 +1,33 @@
 #include "frontend/log_scale_util.h"
 
-/* Correction from the straight line to log2 over one octave, in 128 segments:
- *   kws_log_correction[i] = round(65536 * (log2(1 + i/128) - i/128)), i = 0..128,
- * plus one zero of padding. Generated from that formula (tests/c/test_frontend_stages.c
- * recomputes it). */
-const uint16_t kws_log_correction[KWS_LOG_SEGMENTS + 2] = {
-    0, 224, 442, 654, 861, 1063, 1259, 1450, 1636, 1817, 1992, 2163,
-    2329, 2490, 2646, 2797, 2944, 3087, 3224, 3358, 3487, 3611, 3732, 3848,
-    3960, 4068, 4172, 4272, 4368, 4460, 4549, 4633, 4714, 4791, 4864, 4934,
-    5001, 5063, 5123, 5178, 5231, 5280, 5326, 5368, 5408, 5444, 5477, 5507,
-    5533, 5557, 5578, 5595, 5610, 5622, 5631, 5637, 5640, 5641, 5638, 5633,
-    5626, 5615, 5602, 5586, 5568, 5547, 5524, 5498, 5470, 5439, 5406, 5370,
-    5332, 5291, 5249, 5203, 5156, 5106, 5054, 5000, 4944, 4885, 4825, 4762,
-    4697, 4630, 4561, 4490, 4416, 4341, 4264, 4184, 4103, 4020, 3935, 3848,
-    3759, 3668, 3575, 3481, 3384, 3286, 3186, 3084, 2981, 2875, 2768, 2659,
-    2549, 2437, 2323, 2207, 2090, 1971, 1851, 1729, 1605, 1480, 1353, 1224,
-    1094, 963, 830, 695, 559, 421, 282, 142, 0, 0,
+/* Correction from the straight line to log2 over one octave, in 128 segments: with
+ *   c[i] = round(65536 * (log2(1 + i/128) - i/128)), i = 0..128 (c[128] = 0),
+ * segment i is packed as c[i] in the high half and c[i+1] - c[i] (signed) in the low half,
+ * so one load gives both and SMULWB interpolates. Generated from that formula
+ * (tests/c/test_frontend_stages.c recomputes it). */
+const uint32_t kws_log_segments[KWS_LOG_SEGMENTS] = {
+    0x000000E0u, 0x00E000DAu, 0x01BA00D4u, 0x028E00CFu, 0x035D00CAu, 0x042700C4u,
+    0x04EB00BFu, 0x05AA00BAu, 0x066400B5u, 0x071900AFu, 0x07C800ABu, 0x087300A6u,
+    0x091900A1u, 0x09BA009Cu, 0x0A560097u, 0x0AED0093u, 0x0B80008Fu, 0x0C0F0089u,
+    0x0C980086u, 0x0D1E0081u, 0x0D9F007Cu, 0x0E1B0079u, 0x0E940074u, 0x0F080070u,
+    0x0F78006Cu, 0x0FE40068u, 0x104C0064u, 0x10B00060u, 0x1110005Cu, 0x116C0059u,
+    0x11C50054u, 0x12190051u, 0x126A004Du, 0x12B70049u, 0x13000046u, 0x13460043u,
+    0x1389003Eu, 0x13C7003Cu, 0x14030037u, 0x143A0035u, 0x146F0031u, 0x14A0002Eu,
+    0x14CE002Au, 0x14F80028u, 0x15200024u, 0x15440021u, 0x1565001Eu, 0x1583001Au,
+    0x159D0018u, 0x15B50015u, 0x15CA0011u, 0x15DB000Fu, 0x15EA000Cu, 0x15F60009u,
+    0x15FF0006u, 0x16050003u, 0x16080001u, 0x1609FFFDu, 0x1606FFFBu, 0x1601FFF9u,
+    0x15FAFFF5u, 0x15EFFFF3u, 0x15E2FFF0u, 0x15D2FFEEu, 0x15C0FFEBu, 0x15ABFFE9u,
+    0x1594FFE6u, 0x157AFFE4u, 0x155EFFE1u, 0x153FFFDFu, 0x151EFFDCu, 0x14FAFFDAu,
+    0x14D4FFD7u, 0x14ABFFD6u, 0x1481FFD2u, 0x1453FFD1u, 0x1424FFCEu, 0x13F2FFCCu,
+    0x13BEFFCAu, 0x1388FFC8u, 0x1350FFC5u, 0x1315FFC4u, 0x12D9FFC1u, 0x129AFFBFu,
+    0x1259FFBDu, 0x1216FFBBu, 0x11D1FFB9u, 0x118AFFB6u, 0x1140FFB5u, 0x10F5FFB3u,
+    0x10A8FFB0u, 0x1058FFAFu, 0x1007FFADu, 0x0FB4FFABu, 0x0F5FFFA9u, 0x0F08FFA7u,
+    0x0EAFFFA5u, 0x0E54FFA3u, 0x0DF7FFA2u, 0x0D99FF9Fu, 0x0D38FF9Eu, 0x0CD6FF9Cu,
+    0x0C72FF9Au, 0x0C0CFF99u, 0x0BA5FF96u, 0x0B3BFF95u, 0x0AD0FF93u, 0x0A63FF92u,
+    0x09F5FF90u, 0x0985FF8Eu, 0x0913FF8Cu, 0x089FFF8Bu, 0x082AFF89u, 0x07B3FF88u,
+    0x073BFF86u, 0x06C1FF84u, 0x0645FF83u, 0x05C8FF81u, 0x0549FF7Fu, 0x04C8FF7Eu,
+    0x0446FF7Du, 0x03C3FF7Bu, 0x033EFF79u, 0x02B7FF78u, 0x022FFF76u, 0x01A5FF75u,
+    0x011AFF74u, 0x008EFF72u,
 };
 
 void kws_log_scale_populate(kws_log_scale_t *s, int enabled, int scale_shift,

@@ -107,7 +107,7 @@ static void test_single_precision_sqrt_equals_double(void) {
   }
   const uint64_t edges[] = {0, 1, 2, 3, 0xFFFEull * 0xFFFE, 0xFFFFull * 0xFFFF + 0xFFFF,
                             0xFFFFull * 0xFFFF + 0x10000, 0xFFFFFFFFull, 0x100000000ull,
-                            (1ull << 48) - 1, 1ull << 48, (1ull << 52) - 1, 1ull << 52,
+                            (1ull << 46) - 1, 1ull << 46, (1ull << 48) - 1, 1ull << 48, (1ull << 52) - 1, 1ull << 52,
                             (1ull << 52) + 1};
   for (size_t j = 0; j < sizeof edges / sizeof edges[0]; ++j) {
     bad += kws_filterbank_sqrt(edges[j]) != kws_filterbank_sqrt_single(edges[j]);

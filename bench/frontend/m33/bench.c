@@ -1,0 +1,121 @@
+/* Cortex-M33 cost of the frontend: instructions per 10 ms step (one row), counted on QEMU
+ * with -icount shift=0 (one virtual ns per instruction) by the 20 MHz CMSDK timer: one tick
+ * per 50 instructions, read around 400 rows. Audio: a deterministic mixture of a tone and
+ * pseudo-random noise. Prints "rows=N ticks=T checksum=C" via semihosting; the checksum
+ * folds every value of every row (tests/test_frontend_m33.py recomputes it on the PC).
+ *
+ * Built with -DKWS_BENCH_STAGES=1 (build_and_run.sh --stages), the timer is also read
+ * between the stages of each row (the steps of compute_row in frontend.c, called one by
+ * one) and it prints instructions per row for each stage too; each of those figures
+ * includes a few instructions of timer reads. */
+#include <stdint.h>
+
+#include "frontend/bits.h"
+#include "frontend/frontend.h"
+
+#define TIMER0 ((volatile uint32_t *)0x50000000u) /* CTRL, VALUE, RELOAD */
+#define ROWS 400
+#define N_STAGES 5
+
+static uint8_t memory[KWS_FRONTEND_MEM_FOR_SEED];
+static int16_t audio[480 + ROWS * 160];
+static uint16_t rows[ROWS][108]; /* checksummed after the timed loop */
+
+static int semihost(int op, const void *arg) {
+  register int r0 __asm("r0") = op;
+  register const void *r1 __asm("r1") = arg;
+  __asm volatile("bkpt 0xAB" : "+r"(r0) : "r"(r1) : "memory");
+  return r0;
+}
+
+void bench_exit(int code) {
+  const uint32_t args[2] = {0x20026u, (uint32_t)code}; /* ADP_Stopped_ApplicationExit */
+  semihost(0x20, args);
+  for (;;) {
+  }
+}
+
+static void put(const char *s) { semihost(0x04, s); }
+
+static void put_uint(const char *label, uint32_t v) {
+  char buf[16];
+  int i = 15;
+  buf[i] = 0;
+  do {
+    buf[--i] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  put(label);
+  put(buf + i);
+}
+
+/* One row, stage by stage as compute_row does, adding each stage's timer ticks to t. */
+static void row_by_stages(kws_frontend_t *fe, const int16_t *samples, size_t *used,
+                          uint16_t *row, uint32_t *t) {
+  uint32_t a = TIMER0[1], b;
+  kws_window_process(&fe->window, &fe->notch, samples, 160, used);
+  b = TIMER0[1]; t[0] += a - b; a = b;
+  const int shift = 15 - kws_msb32((uint32_t)(int32_t)fe->window.max_abs_output);
+  const int flags = fe->window.has_min16 ? KWS_FFT_INPUT_MAY_WRAP : 0;
+  kws_fft_real(&fe->fft, fe->fft_input, shift | flags, fe->spectrum);
+  b = TIMER0[1]; t[1] += a - b; a = b;
+  kws_filterbank_apply(&fe->filterbank, fe->spectrum, shift, fe->channels);
+  b = TIMER0[1]; t[2] += a - b; a = b;
+  if (fe->activity.enabled) kws_activity_update(&fe->activity, fe->channels); /* off in the seed */
+  if (fe->noise.enabled) kws_noise_reduction_apply(&fe->noise, fe->channels);
+  b = TIMER0[1]; t[3] += a - b; a = b;
+  if (fe->pcan.enabled) kws_pcan_apply(&fe->pcan, fe->channels);
+  kws_log_scale_apply(&fe->log_scale, fe->channels, fe->geometry.n_channels, row);
+  b = TIMER0[1]; t[4] += a - b;
+}
+
+int main(void) {
+  kws_frontend_config_t cfg;
+  kws_frontend_config_default(&cfg);
+  kws_frontend_t fe;
+  if (kws_frontend_init(&fe, &cfg, memory, sizeof memory) != KWS_OK) return 2;
+  uint32_t seed = 12345u;
+  int32_t phase = 0;
+  for (unsigned i = 0; i < sizeof audio / sizeof audio[0]; ++i) {
+    seed = seed * 1664525u + 1013904223u;
+    phase += 2200; /* a tone: triangle wave */
+    const int32_t tri = (phase & 0x8000) ? (phase & 0x7FFF) : 0x7FFF - (phase & 0x7FFF);
+    audio[i] = (int16_t)((tri - 16384) / 2 + (int32_t)((seed >> 16) & 0x1FFF) - 4096);
+  }
+  uint32_t checksum = 0, t[N_STAGES] = {0};
+  size_t off = 0, used;
+  int ready = 0;
+  /* Warm-up: the first window. */
+  kws_frontend_process(&fe, audio, 480, &used, rows[0], &ready);
+  off = used;
+  TIMER0[2] = 0xFFFFFFFFu;
+  TIMER0[1] = 0xFFFFFFFFu;
+  TIMER0[0] = 1u;
+  const uint32_t start = TIMER0[1];
+  for (int r = 0; r < ROWS; ++r) {
+#if KWS_BENCH_STAGES
+    row_by_stages(&fe, audio + off, &used, rows[r], t);
+#else
+    kws_frontend_process(&fe, audio + off, 160, &used, rows[r], &ready);
+#endif
+    off += used;
+  }
+  const uint32_t ticks = start - TIMER0[1];
+  for (int r = 0; r < ROWS; ++r) {
+    for (int c = 0; c < 108; ++c) checksum = checksum * 31u + rows[r][c];
+  }
+  put_uint("rows=", ROWS);
+  put_uint(" ticks=", ticks);
+  put_uint(" checksum=", checksum);
+#if KWS_BENCH_STAGES
+  const char *names[N_STAGES] = {" window+notch=", " fft=", " filterbank=", " noise=",
+                                 " pcan+log="};
+  for (int i = 0; i < N_STAGES; ++i) put_uint(names[i], t[i] * 50 / ROWS);
+#else
+  (void)t;
+  (void)row_by_stages;
+#endif
+  (void)ready;
+  put("\n");
+  return 0;
+}
