@@ -74,10 +74,28 @@ static inline uint32_t kws_min16(uint32_t a, uint32_t b) {
   __asm("ssub16 %1, %2, %3\n\tsel %0, %3, %2" : "=r"(r), "=&r"(ge) : "r"(a), "r"(b) : "cc");
   return r;
 }
-/* ((lo >> 12) & 0xFFFF) | ((hi >> 12) << 16): two Q12 products rounded down into lanes. */
-static inline uint32_t kws_pack_q12(int32_t lo, int32_t hi) {
+/* Lane-wise |a| (|-32768| = 0x8000): SSUB16 from zero sets GE where a <= 0, SEL takes -a
+ * there. */
+static inline uint32_t kws_abs16(uint32_t a) {
+  uint32_t r, neg;
+  __asm("ssub16 %1, %3, %2\n\tsel %0, %1, %2" : "=r"(r), "=&r"(neg) : "r"(a), "r"(0u) : "cc");
+  return r;
+}
+/* (a * b.lo) >> 16 and (a * b.hi) >> 16 (48-bit products, floor). */
+static inline int32_t kws_smulwb(int32_t a, uint32_t b) {
+  int32_t r;
+  __asm("smulwb %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+static inline int32_t kws_smulwt(int32_t a, uint32_t b) {
+  int32_t r;
+  __asm("smulwt %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+/* The low halves of lo and hi into one word (PKHBT with LSL #16). */
+static inline uint32_t kws_pack_halves16(int32_t lo, int32_t hi) {
   uint32_t r;
-  __asm("pkhtb %0, %1, %2, asr #12" : "=r"(r) : "r"((uint32_t)hi << 4), "r"(lo));
+  __asm("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
   return r;
 }
 #else
@@ -111,7 +129,13 @@ static inline int32_t kws_smultt(uint32_t a, uint32_t b) { return kws_hi16(a) * 
 static inline int32_t kws_smlawb(uint32_t a, uint32_t b, int32_t acc) {
   return (int32_t)(((int64_t)(int32_t)a * kws_lo16(b)) >> 16) + acc;
 }
-static inline uint32_t kws_pack_q12(int32_t lo, int32_t hi) { return kws_pack16(lo >> 12, hi >> 12); }
+static inline int32_t kws_smulwb(int32_t a, uint32_t b) { return (int32_t)(((int64_t)a * kws_lo16(b)) >> 16); }
+static inline int32_t kws_smulwt(int32_t a, uint32_t b) { return (int32_t)(((int64_t)a * kws_hi16(b)) >> 16); }
+static inline uint32_t kws_pack_halves16(int32_t lo, int32_t hi) { return kws_pack16(lo, hi); }
+static inline uint32_t kws_abs16(uint32_t a) {
+  const int32_t lo = kws_lo16(a), hi = kws_hi16(a);
+  return kws_pack16(lo < 0 ? -lo : lo, hi < 0 ? -hi : hi);
+}
 static inline uint32_t kws_max16(uint32_t a, uint32_t b) { return kws_pack16(kws_max32(kws_lo16(a), kws_lo16(b)), kws_max32(kws_hi16(a), kws_hi16(b))); }
 static inline uint32_t kws_min16(uint32_t a, uint32_t b) { return kws_pack16(kws_min32(kws_lo16(a), kws_lo16(b)), kws_min32(kws_hi16(a), kws_hi16(b))); }
 #endif

@@ -107,7 +107,7 @@ typedef struct {
 
 #define KWS_FRONTEND_MAGIC 0x4B465245u
 /* Bytes kws_frontend_state_size() returns for the seed's settings (checked by a test). */
-#define KWS_FRONTEND_MEM_FOR_SEED 9079u
+#define KWS_FRONTEND_MEM_FOR_SEED 10039u
 
 /* The seed model's settings (the table above). */
 void kws_frontend_config_default(kws_frontend_config_t *config);

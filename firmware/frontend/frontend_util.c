@@ -95,7 +95,8 @@ static void *carve(carve_t *a, size_t count, size_t elem) {
 }
 
 typedef struct {
-  int16_t *window_coefficients, *window_input, *fft_input;
+  int32_t *window_coefficients;
+  int16_t *window_input, *fft_input;
   kws_cpx16_t *twiddles, *split_twiddles, *fft_work, *spectrum;
   uint16_t *fft_order, *band_start, *weights, *unweights;
   uint32_t *channels, *estimate;
@@ -110,7 +111,7 @@ static void plan(carve_t *a, const kws_frontend_geometry_t *g, layout_t *l) {
   l->channels = carve(a, g->n_channels, sizeof(uint32_t));
   l->estimate = carve(a, g->n_channels, sizeof(uint32_t));
   l->fft_input = carve(a, g->fft_length, sizeof(int16_t));
-  l->window_coefficients = carve(a, g->window_size, sizeof(int16_t));
+  l->window_coefficients = carve(a, g->window_size, sizeof(int32_t));
   l->window_input = carve(a, g->window_size, sizeof(int16_t));
   l->fft_order = carve(a, n, sizeof(uint16_t));
   l->band_start = carve(a, g->n_channels + 2, sizeof(uint16_t));

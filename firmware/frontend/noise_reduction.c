@@ -10,10 +10,10 @@ static inline uint32_t reduce(uint32_t *estimate_slot, uint32_t signal, uint32_t
                                   (uint64_t)*estimate_slot * keep) >>
                                  KWS_NOISE_REDUCTION_BITS);
   *estimate_slot = estimate;
-  if (estimate > scaled) estimate = scaled;
   const uint32_t floor =
       (uint32_t)(((uint64_t)signal * min_signal_remaining) >> KWS_NOISE_REDUCTION_BITS);
-  const uint32_t subtracted = (scaled - estimate) >> bits;
+  /* scaled - estimate, 0 when the estimate is above: one SUBS and a conditional move */
+  const uint32_t subtracted = (scaled > estimate ? scaled - estimate : 0) >> bits;
   return subtracted > floor ? subtracted : floor;
 }
 

@@ -4,8 +4,8 @@
 
 #include "frontend/dsp16.h"
 
-#if KWS_WINDOW_BITS != 12
-#error "kws_pack_q12 assumes Q12 coefficients"
+#if KWS_WINDOW_STORED_BITS != 16
+#error "SMULWB / SMULWT take the high word of the product"
 #endif
 #ifndef KWS_WINDOW_PACKED /* two samples per instruction where the core has DSP lanes */
 #define KWS_WINDOW_PACKED KWS_DSP16_NATIVE_OR_0
@@ -16,7 +16,7 @@
 static void plain_window(kws_window_t *w) {
   uint32_t magnitudes = 0;
   for (size_t i = 0; i < w->size; ++i) {
-    const int32_t v = ((int32_t)w->input[i] * w->coefficients[i]) >> KWS_WINDOW_BITS;
+    const int32_t v = (int32_t)(((int64_t)w->input[i] * w->coefficients[i]) >> KWS_WINDOW_STORED_BITS);
     w->output[i] = (int16_t)v;
     magnitudes |= (uint32_t)((v ^ (v >> 31)) - (v >> 31));
   }
@@ -24,10 +24,9 @@ static void plain_window(kws_window_t *w) {
   w->has_min16 = (magnitudes & 0x8000u) != 0;
 }
 
-/* Two samples per word; the lane-wise max and min (SSUB16 + SEL) give the largest
- * magnitude. The input slides by one step on the way (each word moves to its place once it
- * has been read): size and step must be even. A -32768 among the outputs (full-scale
- * input) takes the magnitudes from the outputs the plain way. */
+/* Two samples per word; the OR of the lane-wise magnitudes (SSUB16 + SEL) has the top bit
+ * of the largest, as in plain_window. The input slides by one step on the way (each word
+ * moves to its place once it has been read): size and step must be even. */
 /* GCC unrolls these two loops (by 4 or 8) only when asked: ~700 instructions per row less
  * on the M33. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__ARM_ARCH)
@@ -36,41 +35,46 @@ static void plain_window(kws_window_t *w) {
 #define KWS_UNROLLED
 #endif
 
+/* The next two coefficients (one LDRD on the M33, the pointer moved on). */
+static inline void next_pair(const int32_t **coef, int32_t *c0, int32_t *c1) {
+#ifdef KWS_DSP16_NATIVE
+  __asm("ldrd %0, %1, [%2], #8" : "=r"(*c0), "=r"(*c1), "+r"(*coef) : : "memory");
+#else
+  *c0 = (*coef)[0];
+  *c1 = (*coef)[1];
+  *coef += 2;
+#endif
+}
+
+/* Two samples times their coefficients, packed. */
+static inline uint32_t window_pair(const int32_t **coef, uint32_t x) {
+  int32_t c0, c1;
+  next_pair(coef, &c0, &c1);
+  return kws_pack_halves16(kws_smulwb(c0, x), kws_smulwt(c1, x));
+}
+
 KWS_UNROLLED static void packed_window_and_slide(kws_window_t *w) {
   uint32_t *in = (uint32_t *)(void *)w->input;
-  const uint32_t *coef = (const uint32_t *)(const void *)w->coefficients;
+  const int32_t *coef = w->coefficients;
   uint32_t *out = (uint32_t *)(void *)w->output;
   const size_t words = w->size / 2, step = w->step / 2;
-  uint32_t hi = 0, lo = 0;
+  uint32_t magnitudes = 0;
   size_t i = 0;
   for (; i < step; ++i) { /* the words the slide drops */
-    const uint32_t v = kws_pack_q12(kws_smlabb(in[i], coef[i], 0), kws_smultt(in[i], coef[i]));
+    const uint32_t v = window_pair(&coef, in[i]);
     out[i] = v;
-    hi = kws_max16(hi, v);
-    lo = kws_min16(lo, v);
+    magnitudes |= kws_abs16(v);
   }
   for (; i < words; ++i) { /* the words it keeps */
     const uint32_t x = in[i];
     in[i - step] = x;
-    const uint32_t v = kws_pack_q12(kws_smlabb(x, coef[i], 0), kws_smultt(x, coef[i]));
+    const uint32_t v = window_pair(&coef, x);
     out[i] = v;
-    hi = kws_max16(hi, v);
-    lo = kws_min16(lo, v);
+    magnitudes |= kws_abs16(v);
   }
-  const int32_t top = kws_max32(kws_lo16(hi), kws_hi16(hi));
-  const int32_t bottom = kws_min32(kws_lo16(lo), kws_hi16(lo));
-  if (bottom == -32768) {
-    uint32_t magnitudes = 0;
-    for (size_t k = 0; k < w->size; ++k) {
-      const int32_t v = w->output[k];
-      magnitudes |= (uint32_t)((v ^ (v >> 31)) - (v >> 31));
-    }
-    w->max_abs_output = (int16_t)(magnitudes & 0x7FFFu);
-    w->has_min16 = 1;
-    return;
-  }
-  w->max_abs_output = (int16_t)kws_max32(top, -bottom);
-  w->has_min16 = 0;
+  magnitudes |= magnitudes >> 16;
+  w->max_abs_output = (int16_t)(magnitudes & 0x7FFFu);
+  w->has_min16 = (magnitudes & 0x8000u) != 0;
 }
 
 int kws_window_process(kws_window_t *w, kws_dc_notch_t *notch, const int16_t *samples,

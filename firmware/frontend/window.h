@@ -8,12 +8,15 @@
 #include "frontend/dc_notch.h"
 
 #define KWS_WINDOW_BITS 12
+/* Coefficients are stored times 2^(16 - KWS_WINDOW_BITS): (x c 16) >> 16 = (x c) >> 12, the
+ * high word of a 32 x 16 product (SMULWB / SMULWT on the M33). */
+#define KWS_WINDOW_STORED_BITS 16
 
 typedef struct {
   size_t size;                  /* samples per window */
   size_t step;                  /* samples per row */
   size_t used;                  /* samples held in `input` */
-  const int16_t *coefficients;  /* [size], Q12 */
+  const int32_t *coefficients;  /* [size], the Q12 values times 16 */
   int16_t *input;               /* [size] */
   int16_t *output;              /* [size], windowed samples of the last full window */
   int16_t max_abs_output;       /* has the top bit of the largest |output| (-32768 left out,

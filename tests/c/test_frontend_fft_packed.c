@@ -119,11 +119,11 @@ static void test_single_precision_sqrt_equals_double(void) {
 /* The packed window (lane max/min) gives the plain one's outputs, FFT shift and -32768 flag. */
 static void test_packed_window_equals_plain(void) {
   enum { SIZE = 480, STEP = 160 };
-  static int16_t coef[SIZE] __attribute__((aligned(4)));
+  static int32_t coef[SIZE];
   static int16_t in_a[SIZE] __attribute__((aligned(4))), out_a[SIZE] __attribute__((aligned(4)));
   static int16_t in_b[SIZE] __attribute__((aligned(4))), out_b[SIZE] __attribute__((aligned(4)));
   static int16_t audio[STEP];
-  for (size_t i = 0; i < SIZE; ++i) coef[i] = (int16_t)(i < 3 ? 4096 : rnd() % 4097);
+  for (size_t i = 0; i < SIZE; ++i) coef[i] = (int32_t)(i < 3 ? 4096 : rnd() % 4097) * 16;
   kws_window_t a = {SIZE, STEP, 0, coef, in_a, out_a, 0, 0};
   kws_window_t b = {SIZE, STEP, 0, coef, in_b, out_b, 0, 0};
   kws_dc_notch_t off = {0, 0, 0, 0};
