@@ -1,5 +1,6 @@
 /* ctypes entry points for running the whole pipeline on the PC: the engine (engine.h) fed
  * with audio, inferences collected into an array instead of a callback. */
+#include <stddef.h>
 #include <string.h>
 
 #include "detector/engine.h"
@@ -22,6 +23,9 @@ typedef struct {
 } collector_t;
 
 size_t kws_binding_settings_size(void) { return sizeof(kws_engine_settings_t); }
+size_t kws_binding_settings_keys_seen_offset(void) {
+  return offsetof(kws_engine_settings_t, keys_seen);
+}
 size_t kws_binding_inference_size(void) { return sizeof(kws_binding_inference_t); }
 
 static void collect(void *user, const kws_inference_t *inf) {

@@ -65,7 +65,12 @@ kws_status_t kws_detector_process(kws_detector_t *det, int32_t time_ms, const in
       det->front = (det->front + 1) % KWS_DETECTOR_MAX_RESULTS;
       det->size--;
     }
-    if (det->size >= KWS_DETECTOR_MAX_RESULTS) return KWS_ERR_NO_MEMORY;
+    if (det->size >= KWS_DETECTOR_MAX_RESULTS) {
+      /* A window longer than the queue (e.g. latency_ms 0 with 1 s of averaging): average
+       * the latest KWS_DETECTOR_MAX_RESULTS results rather than stop the stream. */
+      det->front = (det->front + 1) % KWS_DETECTOR_MAX_RESULTS;
+      det->size--;
+    }
     det->size++;
     kws_detector_entry_t *e = entry_at(det, det->size - 1);
     e->time_ms = time_ms;

@@ -28,7 +28,13 @@ typedef struct {
   kws_frontend_config_t frontend;
   uint32_t latency_ms;
   kws_detector_config_t detector;
+  uint8_t keys_seen; /* KWS_SEEN_* bits: which keys the model set (kws_settings_set) */
 } kws_engine_settings_t;
+
+#define KWS_SEEN_LEGACY_KEYS 1u /* older MLTK key names (fe.n_channels, ...) */
+#define KWS_SEEN_DC_NOTCH 2u
+#define KWS_SEEN_QUANTIZE 4u
+#define KWS_SEEN_FFT_LENGTH 8u
 
 typedef struct {
   kws_interpreter_t interp;

@@ -15,13 +15,15 @@ kws_status_t kws_pipeline_init(kws_pipeline_t *p, const kws_pipeline_config_t *c
     return KWS_ERR_ARG;
   if (config->sample_rate_hz == 0 || config->step_samples == 0 ||
       config->step_samples > KWS_PIPELINE_MAX_STEP || config->n_rows == 0 ||
-      config->n_channels == 0 || config->latency_ms == 0)
+      config->n_channels == 0)
     return KWS_ERR_ARG;
   if (window_bytes < kws_pipeline_window_bytes(config)) return KWS_ERR_NO_MEMORY;
-  /* Inference happens on hop boundaries: latency must be a whole number of hops. */
+  /* Inference happens on hop boundaries: latency must be a whole number of hops. MLTK's
+   * latency_ms = 0 means "as often as possible": after every frontend step. */
   const uint64_t latency_samples = (uint64_t)config->latency_ms * config->sample_rate_hz;
   if (latency_samples % (1000u * config->step_samples) != 0) return KWS_ERR_UNSUPPORTED;
   p->hops_per_inference = (uint32_t)(latency_samples / (1000u * config->step_samples));
+  if (p->hops_per_inference == 0) p->hops_per_inference = 1;
   if (config->detector.class_count == 0) return KWS_ERR_ARG;
   kws_status_t st = kws_detector_init(&p->detector, &config->detector);
   if (st != KWS_OK) return st;

@@ -45,7 +45,7 @@ typedef struct {
   uint32_t step_samples; /* frontend hop, e.g. 160 for 10 ms at 16 kHz */
   uint32_t n_rows;       /* rows in the model input, e.g. 118 */
   uint32_t n_channels;   /* values per row, e.g. 108 */
-  uint32_t latency_ms;   /* inference period in audio time, e.g. 200 */
+  uint32_t latency_ms;   /* inference period in audio time, e.g. 200; 0: every step */
   kws_detector_config_t detector;
 } kws_pipeline_config_t;
 

@@ -45,8 +45,48 @@ static const field_t kFields[] = {
     {"suppression_ms", F_I32, offsetof(kws_engine_settings_t, detector.suppression_ms)},
 };
 
+/* Older MLTK models (e.g. its tflite_micro_speech) name the microfrontend's settings as TFLM
+ * does. Their feature generator had no DC notch, no dynamic quantization and an FFT sized from
+ * the window, so a model written with these names gets those defaults unless it says otherwise. */
+static const struct {
+  const char *legacy, *key;
+} kAliases[] = {
+    {"fe.n_channels", "fe.filterbank_n_channels"},
+    {"fe.upper_band_limit", "fe.filterbank_upper_band_limit"},
+    {"fe.lower_band_limit", "fe.filterbank_lower_band_limit"},
+    {"fe.enable_noise_reduction", "fe.noise_reduction_enable"},
+    {"fe.smoothing_bits", "fe.noise_reduction_smoothing_bits"},
+    {"fe.even_smoothing", "fe.noise_reduction_even_smoothing"},
+    {"fe.odd_smoothing", "fe.noise_reduction_odd_smoothing"},
+    {"fe.min_signal_remaining", "fe.noise_reduction_min_signal_remaining"},
+    {"fe.enable_pcan", "fe.pcan_enable"},
+    {"fe.gain_bits", "fe.pcan_gain_bits"},
+    {"fe.enable_log", "fe.log_scale_enable"},
+    {"fe.scale_shift", "fe.log_scale_shift"},
+};
+
+static void note_key(kws_engine_settings_t *s, const char *key) {
+  if (strcmp(key, "fe.dc_notch_filter_enable") == 0) s->keys_seen |= KWS_SEEN_DC_NOTCH;
+  if (strcmp(key, "fe.quantize_dynamic_scale_enable") == 0) s->keys_seen |= KWS_SEEN_QUANTIZE;
+  if (strcmp(key, "fe.fft_length") == 0) s->keys_seen |= KWS_SEEN_FFT_LENGTH;
+}
+
+static void apply_legacy_defaults(kws_engine_settings_t *s) {
+  s->keys_seen |= KWS_SEEN_LEGACY_KEYS;
+  if (!(s->keys_seen & KWS_SEEN_DC_NOTCH)) s->frontend.dc_notch_filter_enable = 0;
+  if (!(s->keys_seen & KWS_SEEN_QUANTIZE)) s->frontend.quantize_dynamic_scale_enable = 0;
+  if (!(s->keys_seen & KWS_SEEN_FFT_LENGTH)) s->frontend.fft_length = 0; /* from the window */
+}
+
 kws_status_t kws_settings_set(kws_engine_settings_t *s, const char *key, double value) {
   if (!s || !key) return KWS_ERR_ARG;
+  for (size_t i = 0; i < sizeof(kAliases) / sizeof(kAliases[0]); i++) {
+    if (strcmp(kAliases[i].legacy, key) != 0) continue;
+    apply_legacy_defaults(s);
+    key = kAliases[i].key;
+    break;
+  }
+  note_key(s, key);
   for (size_t i = 0; i < sizeof(kFields) / sizeof(kFields[0]); i++) {
     if (strcmp(kFields[i].key, key) != 0) continue;
     uint8_t *at = (uint8_t *)s + kFields[i].offset;
@@ -96,6 +136,22 @@ kws_status_t kws_settings_set_classes(kws_engine_settings_t *s, const char *labe
   return KWS_OK;
 }
 
+static kws_status_t read_number(const kws_model_params_t *p, const char *key, double *value) {
+  int32_t iv;
+  float fv;
+  uint8_t bv;
+  if (kws_params_get_int(p, key, &iv) == KWS_OK) {
+    *value = iv;
+  } else if (kws_params_get_float(p, key, &fv) == KWS_OK) {
+    *value = fv;
+  } else if (kws_params_get_bool(p, key, &bv) == KWS_OK) {
+    *value = bv;
+  } else {
+    return KWS_ERR_NOT_FOUND;
+  }
+  return KWS_OK;
+}
+
 kws_status_t kws_settings_from_model(kws_engine_settings_t *s, const uint8_t *model,
                                      size_t model_len, char *labels, size_t labels_size) {
   if (!s || !model || !labels || labels_size == 0) return KWS_ERR_ARG;
@@ -103,21 +159,14 @@ kws_status_t kws_settings_from_model(kws_engine_settings_t *s, const uint8_t *mo
   kws_status_t st = kws_params_open(&p, model, model_len);
   if (st != KWS_OK) return st;
   kws_settings_default(s);
-  for (size_t i = 0; i < sizeof(kFields) / sizeof(kFields[0]); i++) {
-    int32_t iv;
-    float fv;
-    uint8_t bv;
+  const size_t n_fields = sizeof(kFields) / sizeof(kFields[0]);
+  const size_t n_aliases = sizeof(kAliases) / sizeof(kAliases[0]);
+  for (size_t i = 0; i < n_fields + n_aliases; i++) {
+    const char *key = i < n_fields ? kFields[i].key : kAliases[i - n_fields].legacy;
     double value;
-    if (kws_params_get_int(&p, kFields[i].key, &iv) == KWS_OK) {
-      value = iv;
-    } else if (kws_params_get_float(&p, kFields[i].key, &fv) == KWS_OK) {
-      value = fv;
-    } else if (kws_params_get_bool(&p, kFields[i].key, &bv) == KWS_OK) {
-      value = bv;
-    } else {
-      continue;
-    }
-    st = kws_settings_set(s, kFields[i].key, value);
+    st = read_number(&p, key, &value);
+    if (st == KWS_ERR_NOT_FOUND) continue;
+    if (st == KWS_OK) st = kws_settings_set(s, key, value);
     if (st != KWS_OK) return st;
   }
   uint32_t count = 0;

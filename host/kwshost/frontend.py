@@ -28,6 +28,7 @@ from kwshost.errors import KwsError
 
 log = logging.getLogger(__name__)
 
+_NOT_FOUND = 9      # KWS_ERR_NOT_FOUND
 _STATUS = {0: "ok", 1: "bad argument", 2: "not enough memory", 4: "unsupported settings",
            8: "wrong state"}
 
@@ -72,31 +73,43 @@ class FrontendSettings:
     def from_params(cls, params: dict[str, Any]) -> FrontendSettings:
         """Settings from a model's metadata dictionary (its `fe.*` keys; others ignored).
 
-        Missing keys keep the seed's value (with a warning); unknown `fe.*` keys are reported.
+        The keys go through the firmware's own reader (`kws_settings_set` in
+        firmware/detector/settings.c), so the PC reads a model exactly as the device does,
+        older MLTK key names (`fe.n_channels`, ...) included. Missing keys keep the seed's
+        value (with a warning); unknown `fe.*` keys are reported.
         """
-        known = {f.name: f for f in fields(cls)}
-        values: dict[str, Any] = {}
+        lib = _lib()
+        buf = ctypes.create_string_buffer(lib.kws_binding_settings_size())
+        lib.kws_settings_default(buf)
+        given = set()
         for key, value in params.items():
             if not key.startswith("fe."):
                 continue
-            name = key[3:]
-            if name not in known:
-                log.warning("ignoring unknown frontend setting %s", key)
-                continue
-            kind = known[name].type
             try:
-                if kind in ("bool", bool):
-                    values[name] = bool(value)
-                elif kind in ("int", int):
-                    values[name] = int(value)
-                else:
-                    values[name] = float(value)
+                number = float(value)
             except (TypeError, ValueError) as e:
                 raise KwsError(f"model setting {key} = {value!r} is not a number") from e
-        missing = sorted(set(known) - set(values))
-        if missing:
-            log.warning("model metadata lacks %s; using the seed's values",
-                        ", ".join("fe." + m for m in missing))
+            status = lib.kws_settings_set(buf, key.encode(), number)
+            if status == _NOT_FOUND:
+                log.warning("ignoring unknown frontend setting %s", key)
+            elif status != 0:
+                raise KwsError(f"model setting {key} = {value!r} is out of range")
+            else:
+                given.add(key)
+        config = _Config.from_buffer_copy(buf.raw[:ctypes.sizeof(_Config)])
+        values = {f.name: getattr(config, f.name) for f in fields(cls)}
+        for f in fields(cls):
+            if f.type in ("bool", bool):
+                values[f.name] = bool(values[f.name])
+            elif f.type in ("float", float):
+                # The C struct holds float32; keep the metadata's own spelling of that value.
+                spelled = float(params.get(f"fe.{f.name}", f.default))
+                same = np.float32(spelled) == np.float32(values[f.name])
+                values[f.name] = spelled if same else float(values[f.name])
+        legacy = bool(buf.raw[lib.kws_binding_settings_keys_seen_offset()] & 1)
+        missing = sorted(f"fe.{f.name}" for f in fields(cls) if f"fe.{f.name}" not in given)
+        if missing and not legacy:
+            log.warning("model metadata lacks %s; using the seed's values", ", ".join(missing))
         return cls(**values)
 
     def to_params(self) -> dict[str, Any]:
@@ -175,6 +188,10 @@ def _lib() -> ctypes.CDLL:
     lib.kws_frontend_quantize_window.argtypes = [_U16P, _SZ, _SZ, ctypes.POINTER(_Config), _I8P]
     lib.kws_frontend_state_size.restype = _SZ
     lib.kws_frontend_state_size.argtypes = [ctypes.POINTER(_Config)]
+    lib.kws_binding_settings_size.restype = _SZ
+    lib.kws_binding_settings_keys_seen_offset.restype = _SZ
+    lib.kws_settings_default.argtypes = [ctypes.c_void_p]
+    lib.kws_settings_set.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_double]
     lib._kws_frontend_declared = True
     return lib
 

@@ -175,10 +175,15 @@ static void test_bad_arguments(void) {
 }
 
 static void test_queue_capacity(void) {
+  /* A window longer than the queue averages the latest KWS_DETECTOR_MAX_RESULTS results. */
   setup(100000, 1, 204, 900, 2, 0x2);
-  for (int32_t i = 0; i < KWS_DETECTOR_MAX_RESULTS; i++) feed(i, 1, 1);
-  int8_t s[2] = {0, 0};
-  EXPECT_EQ(kws_detector_process(&det, 1000, s, &res), KWS_ERR_NO_MEMORY);
+  feed(0, 255, 0); /* the oldest: dropped once the queue is full */
+  for (int32_t i = 1; i < KWS_DETECTOR_MAX_RESULTS; i++) feed(i, 1, 100);
+  EXPECT_EQ(res.class_index, 1);
+  EXPECT_EQ(res.score, 100 * (KWS_DETECTOR_MAX_RESULTS - 1) / KWS_DETECTOR_MAX_RESULTS);
+  feed(1000, 1, 100);
+  EXPECT_EQ(res.class_index, 1);
+  EXPECT_EQ(res.score, 100); /* 0 left the queue; with it the average would stay below 100 */
 }
 
 int main(void) {

@@ -1,0 +1,102 @@
+"""Models written by older MLTK versions: TFLM-style `fe.*` names, latency_ms 0, long windows.
+
+The device reads a model's settings with `kws_settings_from_model` (C, from the flatbuffer);
+the PC feeds the same C setter key by key (`kwshost.pipeline`, `FrontendSettings.from_params`).
+Both must give the same engine settings, for new and old key names alike.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from pathlib import Path
+
+import numpy as np
+import pytest
+from kwshost import native
+from kwshost.frontend import FrontendSettings
+from kwshost.metadata import read_params, write_params
+from kwshost.pipeline import PcPipeline
+
+REPO = Path(__file__).resolve().parents[1]
+ALEXA = REPO / "models" / "mltk_keyword_spotting_alexa.tflite"
+LEGACY_NAMES = {
+    "fe.filterbank_n_channels": "fe.n_channels",
+    "fe.filterbank_upper_band_limit": "fe.upper_band_limit",
+    "fe.filterbank_lower_band_limit": "fe.lower_band_limit",
+    "fe.noise_reduction_enable": "fe.enable_noise_reduction",
+    "fe.noise_reduction_smoothing_bits": "fe.smoothing_bits",
+    "fe.noise_reduction_even_smoothing": "fe.even_smoothing",
+    "fe.noise_reduction_odd_smoothing": "fe.odd_smoothing",
+    "fe.noise_reduction_min_signal_remaining": "fe.min_signal_remaining",
+    "fe.pcan_enable": "fe.enable_pcan",
+    "fe.pcan_gain_bits": "fe.gain_bits",
+    "fe.log_scale_enable": "fe.enable_log",
+    "fe.log_scale_shift": "fe.scale_shift",
+}
+NOT_IN_OLD_MODELS = ("fe.fft_length", "fe.dc_notch_filter_enable",
+                     "fe.dc_notch_filter_coefficient", "fe.quantize_dynamic_scale_enable",
+                     "fe.quantize_dynamic_scale_range_db")
+
+
+def _legacy_params() -> dict:
+    params = read_params(ALEXA)
+    out = {LEGACY_NAMES.get(k, k): v for k, v in params.items() if k not in NOT_IN_OLD_MODELS
+           and not k.startswith("fe.activity")}
+    out["latency_ms"] = 0
+    return out
+
+
+def _device_settings(model: bytes) -> bytes:
+    """What the firmware's own reader makes of a model (kws_settings_from_model)."""
+    lib = native.lib()
+    lib.kws_binding_settings_size.restype = ctypes.c_size_t
+    buf = ctypes.create_string_buffer(lib.kws_binding_settings_size())
+    labels = ctypes.create_string_buffer(512)
+    lib.kws_settings_from_model.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t,
+                                            ctypes.c_void_p, ctypes.c_size_t]
+    assert lib.kws_settings_from_model(buf, model, len(model), labels, 512) == 0
+    return buf.raw
+
+
+@pytest.fixture(scope="module")
+def legacy_model(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("legacy") / "legacy.tflite"
+    path.write_bytes(write_params(ALEXA.read_bytes(), _legacy_params()))
+    return path
+
+
+def test_old_key_names_mean_the_old_feature_generator(legacy_model: Path) -> None:
+    new = FrontendSettings.from_params(read_params(ALEXA))
+    old = FrontendSettings.from_params(read_params(legacy_model))
+    assert old.filterbank_n_channels == new.filterbank_n_channels == 108
+    assert old.noise_reduction_min_signal_remaining == new.noise_reduction_min_signal_remaining
+    assert new.dc_notch_filter_enable and new.quantize_dynamic_scale_enable
+    # older generators had no DC notch and quantized statically; the FFT follows the window
+    assert not old.dc_notch_filter_enable and not old.quantize_dynamic_scale_enable
+    assert old.fft_length == 0
+    assert old.spectrogram_shape == new.spectrogram_shape
+
+
+def test_an_explicit_new_key_wins_over_the_old_defaults_in_any_order() -> None:
+    for order in (1, -1):
+        items = [("fe.n_channels", 40), ("fe.dc_notch_filter_enable", True)][::order]
+        s = FrontendSettings.from_params(dict(items))
+        assert s.filterbank_n_channels == 40 and s.dc_notch_filter_enable
+        assert not s.quantize_dynamic_scale_enable
+
+
+def test_device_reader_and_pc_setter_agree(legacy_model: Path) -> None:
+    for model in (ALEXA, legacy_model):
+        data = model.read_bytes()
+        device = _device_settings(data)
+        pc = PcPipeline(data, read_params(data))
+        assert device == bytes(pc._settings.raw), model.name
+
+
+def test_latency_zero_runs_an_inference_every_step(legacy_model: Path) -> None:
+    rng = np.random.default_rng(0)
+    audio = (rng.normal(0, 2000, 16000 * 3)).astype(np.int16)
+    runs = list(PcPipeline.from_model(legacy_model).process(audio))
+    steps = [b.time_ms - a.time_ms for a, b in zip(runs, runs[1:], strict=False)]
+    assert set(steps) == {10}                      # one inference per 10 ms frontend step
+    assert len(runs) > 150                         # well past the detector's 50-result queue
