@@ -13,6 +13,19 @@
 #define KWS_FFT_PACKED KWS_DSP16_NATIVE_OR_0
 #endif
 
+/* The first k (>= 1) of the real split's pairs k, n - k with a bin the caller reads: pair k
+ * is left out when k < read_from and n - k >= read_to. */
+static size_t first_split_pair(const kws_fft_t *f) {
+  const size_t top = f->read_to > f->n ? 0 : f->n - f->read_to + 1;
+  const size_t k = f->read_from < top ? f->read_from : top;
+  return k > 1 ? k : 1;
+}
+
+/* The split's DC and Nyquist bins, when either is read. */
+static int reads_dc_or_nyquist(const kws_fft_t *f) {
+  return f->read_from == 0 || f->read_to > f->n;
+}
+
 #if KWS_FFT_PACKED
 
 /* Complex values travel as packed words (real in the low half); see dsp16.h. Every step is
@@ -47,6 +60,22 @@ static inline void butterfly4(uint32_t *f, size_t m, uint32_t w1, uint32_t w2, u
   f[2 * m] = kws_sub16(s02, s13);
   f[m] = kws_sax16(d02, d13);     /* d02 - j*d13 */
   f[3 * m] = kws_asx16(d02, d13); /* d02 + j*d13 */
+}
+
+/* A butterfly whose middle twiddle is tw[n/4] = (0, -32767), i.e. -j (k = m/2): that
+ * product is (x.i, -x.r) exactly whenever both parts lie in [-2^14, 2^14] (as for the unit
+ * twiddle below), so a0 +/- b2 are a0 -/+ j x2: SSAX / SASX. */
+static inline void butterfly4_minus_j(uint32_t *f, size_t m, uint32_t w1, uint32_t w3) {
+  const uint32_t a0 = scale(f[0], QUARTER);
+  const uint32_t b1 = cmul(scale(f[m], QUARTER), w1);
+  const uint32_t x2 = scale(f[2 * m], QUARTER);
+  const uint32_t b3 = cmul(scale(f[3 * m], QUARTER), w3);
+  const uint32_t s02 = kws_sax16(a0, x2), d02 = kws_asx16(a0, x2);
+  const uint32_t s13 = kws_add16(b1, b3), d13 = kws_sub16(b1, b3);
+  f[0] = kws_add16(s02, s13);
+  f[2 * m] = kws_sub16(s02, s13);
+  f[m] = kws_sax16(d02, d13);
+  f[3 * m] = kws_asx16(d02, d13);
 }
 
 /* A butterfly whose twiddles are all (32767, 0) (k = 0): such a product returns its input
@@ -135,18 +164,31 @@ static inline __attribute__((always_inline)) void first_stage(const kws_fft_t *f
   }
 }
 
+/* Butterfly k of every group of a radix-4 stage; twiddle k is shared by the groups. */
+static inline __attribute__((always_inline)) void radix4_k(uint32_t *z, size_t n, size_t m,
+                                                           const uint32_t *tw, size_t k) {
+  const size_t span = 4 * m, groups = n / span;
+  const uint32_t w1 = tw[k * groups], w2 = tw[2 * k * groups], w3 = tw[3 * k * groups];
+  uint32_t *x = z + k;
+  for (size_t g = 0; g < groups; ++g, x += span) butterfly4(x, m, w1, w2, w3);
+}
+
 /* One radix-4 stage over z[n] with m butterflies per group. Inlined with constant n and m
- * for the common sizes, so strides become immediates and loops unroll where they are short. */
+ * for the common sizes, so strides become immediates and loops unroll where they are short.
+ * The loop over k is split around k = m/2 (a branch inside it costs more than it saves). */
 static inline __attribute__((always_inline)) void radix4_stage(uint32_t *z, size_t n, size_t m,
                                                                const uint32_t *tw) {
   const size_t span = 4 * m, groups = n / span;
   for (size_t g = 0; g < groups; ++g) butterfly4_unit(z + g * span, m); /* k = 0 */
-  for (size_t k = 1; k < m; ++k) {
-    /* twiddle k is shared by every group: loaded once per k */
-    const uint32_t w1 = tw[k * groups], w2 = tw[2 * k * groups], w3 = tw[3 * k * groups];
+  size_t k = 1;
+  for (; 2 * k < m; ++k) radix4_k(z, n, m, tw, k);
+  if (2 * k == m) { /* w2 = tw[2 k groups] = tw[n/4] = -j */
+    const uint32_t w1 = tw[k * groups], w3 = tw[3 * k * groups];
     uint32_t *x = z + k;
-    for (size_t g = 0; g < groups; ++g, x += span) butterfly4(x, m, w1, w2, w3);
+    for (size_t g = 0; g < groups; ++g, x += span) butterfly4_minus_j(x, m, w1, w3);
+    ++k;
   }
+  for (; k < m; ++k) radix4_k(z, n, m, tw, k);
 }
 
 static void complex_fft(const kws_fft_t *f, const uint32_t *in, int shift, int exact,
@@ -188,13 +230,17 @@ void kws_fft_real(const kws_fft_t *f, const int16_t *input, int input_shift,
   complex_fft(f, (const uint32_t *)(const void *)input, input_shift & 15, exact, z);
 
   /* Split the transform of the even/odd interleaved signal into the real spectrum. */
-  const uint32_t dc = scale(z[0], HALF);
-  out[0] = (uint32_t)(kws_lo16(dc) + kws_hi16(dc)) & 0xFFFFu;
-  out[n] = (uint32_t)(kws_lo16(dc) - kws_hi16(dc)) & 0xFFFFu;
-  /* Pointers walk bin k up and bin n - k down (k = 1..n/2): no index arithmetic. */
-  const uint32_t *zk = z + 1, *zm = z + n - 1;
-  uint32_t *lo = out + 1, *hi = out + n - 1;
+  if (reads_dc_or_nyquist(f)) {
+    const uint32_t dc = scale(z[0], HALF);
+    out[0] = (uint32_t)(kws_lo16(dc) + kws_hi16(dc)) & 0xFFFFu;
+    out[n] = (uint32_t)(kws_lo16(dc) - kws_hi16(dc)) & 0xFFFFu;
+  }
+  /* Pointers walk bin k up and bin n - k down (k = first..n/2): no index arithmetic. */
+  const size_t first = first_split_pair(f);
+  const uint32_t *zk = z + first, *zm = z + n - first;
+  uint32_t *lo = out + first, *hi = out + n - first;
   const uint32_t *const st_end = st + n / 2;
+  st += first - 1;
   for (; st != st_end; ++st, ++zk, --zm, ++lo, --hi) {
     const uint32_t mirror = (*zm ^ 0xFFFF0000u) + 0x10000u; /* conjugate: negate imag */
     const uint32_t a = scale(*zk, HALF);
@@ -441,12 +487,14 @@ void kws_fft_real(const kws_fft_t *f, const int16_t *input, int input_shift,
   complex_fft(f, (const kws_cpx16_t *)(const void *)input, input_shift & 15, z);
 
   /* Split the transform of the even/odd interleaved signal into the real spectrum. */
-  const kws_cpx16_t dc = scale_down(z[0], 16383);
-  output[0].r = kws_wrap16(dc.r + dc.i);
-  output[0].i = 0;
-  output[n].r = kws_wrap16(dc.r - dc.i);
-  output[n].i = 0;
-  size_t k0 = 1;
+  if (reads_dc_or_nyquist(f)) {
+    const kws_cpx16_t dc = scale_down(z[0], 16383);
+    output[0].r = kws_wrap16(dc.r + dc.i);
+    output[0].i = 0;
+    output[n].r = kws_wrap16(dc.r - dc.i);
+    output[n].i = 0;
+  }
+  size_t k0 = first_split_pair(f);
 #if defined(__SSE2__)
   for (; k0 + 3 <= n / 2; k0 += 4) split_x4(z, f->split_twiddles, n, k0, output);
 #endif

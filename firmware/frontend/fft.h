@@ -27,6 +27,9 @@ typedef struct {
   const kws_cpx16_t *split_twiddles;/* [n/2] */
   const uint16_t *input_order;      /* [n]: complex input index feeding each work slot */
   kws_cpx16_t *work;                /* [n] */
+  /* Output bins the caller reads, [read_from, read_to) (all after populate): the split
+   * step skips each pair of bins k, n - k of which neither is read, and leaves them. */
+  size_t read_from, read_to;
 } kws_fft_t;
 
 /* Real FFT of `input[fft_length]`, each sample first shifted left by input_shift (0..15) in

@@ -57,5 +57,7 @@ kws_status_t kws_fft_populate(kws_fft_t *f, size_t fft_length, kws_cpx16_t *twid
   f->split_twiddles = split_twiddles;
   f->input_order = input_order;
   f->work = work;
+  f->read_from = 0;
+  f->read_to = n + 1;
   return KWS_OK;
 }

@@ -161,6 +161,8 @@ kws_status_t kws_frontend_init(kws_frontend_t *fe, const kws_frontend_config_t *
                                g->fft_length / 2 + 1, l.band_start, l.weights, l.unweights,
                                g->filterbank_bins);
   if (st != KWS_OK) return st;
+  fe->fft.read_from = fe->filterbank.start_bin; /* the FFT need not split bins never read */
+  fe->fft.read_to = fe->filterbank.end_bin;
   kws_activity_populate(&fe->activity, c->activity_detection_enable, ch,
                         c->activity_detection_alpha_a, c->activity_detection_alpha_b,
                         c->activity_detection_arm_threshold,
