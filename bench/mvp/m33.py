@@ -56,10 +56,12 @@ def _sources() -> list[Path]:
     return srcs
 
 
-def build(cpu_mac_x16: int, cpu_per_output: int, out: Path = OUT) -> Path:
-    """Builds the bench ELF (objects cached by modification time)."""
+def build(split: tuple[int, int, int], out: Path = OUT) -> Path:
+    """Builds the bench ELF (objects cached by modification time); split: the CPU share's
+    (cycles per MAC x16, per output, reserve) for the second inference."""
     out.mkdir(parents=True, exist_ok=True)
-    defs = [f"-DBENCH_CPU_MAC_X16={cpu_mac_x16}", f"-DBENCH_CPU_PER_OUTPUT={cpu_per_output}"]
+    defs = [f"-DBENCH_CPU_MAC_X16={split[0]}", f"-DBENCH_CPU_PER_OUTPUT={split[1]}",
+            f"-DBENCH_CPU_RESERVE={split[2]}"]
     flags = CPU_FLAGS + ["-O2", "-g", "-fwrapv", "-ffunction-sections", "-fdata-sections",
                          "-ffreestanding", "-fno-common", "-Wall", "-Wextra", "-Werror",
                          "-DKWS_PLATFORM_QEMU=1", "-DKWS_MVP_PORT_NULL=1",
@@ -141,20 +143,19 @@ def run_qemu(elf: Path, timeout: float = 600) -> QemuRun:
     return run
 
 
-def host_program_cycles(cpu_mac_x16: int, cpu_per_output: int,
+def host_program_cycles(split: tuple[int, int, int] | None,
                         x=None) -> tuple[list[int], list[int]]:
     """MVP cycles of every program of one inference on the host simulator, in order, and the
-    number of programs per operator, with the same split as the QEMU run."""
+    number of programs per operator, with the same split as the QEMU run (None: no share)."""
+    from contextlib import nullcontext
+
     import numpy as np
     from kwshost import mvp
     from kwshost.runtime import Interpreter
 
     lib = mvp._lib()
-    lib.kws_mvp_api_set_cpu_cost(cpu_mac_x16, cpu_per_output)
-    try:
+    with mvp.cpu_share_split(split) if split else nullcontext():
         it = Interpreter(MODEL, accelerator="mvp")
-    finally:
-        lib.kws_mvp_api_set_cpu_cost(0, 0)
     if x is None:
         d = it.input_details[0]
         x = np.zeros(d.shape, dtype=d.dtype)
@@ -226,19 +227,20 @@ class Measured:
     acc_cycles: int
 
 
-def measure(cpu_mac_x16: int, cpu_per_output: int, cpi: float) -> tuple[dict[int, Measured], int]:
-    """Runs the QEMU bench and the host simulator; returns {0: MVP alone, 1: with the CPU
-    share} and the CPU-share check's mismatch count on the M33."""
-    elf = build(cpu_mac_x16, cpu_per_output)
+def measure(split: tuple[int, int, int], cpis: tuple[float, ...]
+            ) -> tuple[dict[tuple[int, float], Measured], int]:
+    """Runs the QEMU bench and the host simulator; returns {(share, cpi): ...} for share 0 (MVP
+    alone) and 1 (with the CPU share) and the CPU-share check's mismatch count on the M33."""
+    elf = build(split)
     run = run_qemu(elf)
     out = {}
     for share in (0, 1):
         if run.status[share] != 0:
             raise RuntimeError(f"inference {share} on QEMU failed: status {run.status[share]}")
-        progs, _ = host_program_cycles(cpu_mac_x16 if share else 0,
-                                       cpu_per_output if share else 0)
-        ops, total, cpu = timeline(run.events[share], run.trace_instr, progs, cpi)
-        out[share] = Measured(ops, total, cpu, sum(progs))
+        progs, _ = host_program_cycles(split if share else None)
+        for cpi in cpis:
+            ops, total, cpu = timeline(run.events[share], run.trace_instr, progs, cpi)
+            out[share, cpi] = Measured(ops, total, cpu, sum(progs))
     return out, run.check_mismatches
 
 
@@ -254,9 +256,9 @@ def main() -> int:
     if not available():
         print("needs arm-none-eabi-gcc and qemu-system-arm")
         return 1
-    res, bad = measure(mvp.CPU_SHARE_MAC_X16, mvp.CPU_SHARE_PER_OUTPUT, args.cpi)
+    res, bad = measure(mvp.CPU_SHARE_SPLIT, (args.cpi,))
     print(f"CPU share bit-exact on the M33: {'yes' if bad == 0 else f'NO ({bad} mismatches)'}")
-    for share, m in res.items():
+    for (share, _), m in res.items():
         print(f"{'with the CPU share' if share else 'MVP alone'}: {m.acc_cycles} MVP cycles, "
               f"{m.cpu_instr:.0f} CPU instructions, total {m.cycles:.0f} cycles = "
               f"{m.cycles / mvp.CLOCK_HZ * 1e3:.2f} ms at 78 MHz (CPI {args.cpi})")

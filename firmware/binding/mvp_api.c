@@ -23,8 +23,9 @@ int kws_mvp_api_op_stats(uint32_t op, uint32_t *cycles, uint32_t *programs, uint
 uint32_t kws_mvp_api_max_ops(void) { return KWS_MVP_MAX_OPS; }
 
 /* The CPU share of convolutions (see kws_mvp_set_cpu_cost), for interpreters created after. */
-void kws_mvp_api_set_cpu_cost(uint32_t cycles_per_mac_x16, uint32_t cycles_per_output) {
-  kws_mvp_set_cpu_cost((uint16_t)cycles_per_mac_x16, (uint16_t)cycles_per_output);
+void kws_mvp_api_set_cpu_cost(uint32_t cycles_per_mac_x16, uint32_t cycles_per_output,
+                              uint32_t reserve_cycles) {
+  kws_mvp_set_cpu_cost((uint16_t)cycles_per_mac_x16, (uint16_t)cycles_per_output, reserve_cycles);
 }
 
 void kws_mvp_api_reset(void) {
@@ -117,3 +118,7 @@ uint32_t kws_mvp_api_program_log(uint32_t *out, uint32_t max) {
   for (uint32_t i = 0; out && i < max && i < program_log_n; i++) out[i] = program_log[i];
   return program_log_n;
 }
+
+/* Lazy simulated MVP: programs run when first waited for (checks that nothing reads the MVP's
+ * outputs early, e.g. with the cross-operator overlap). */
+void kws_mvp_api_set_lazy(int on) { mvp_port_set_lazy(on); }

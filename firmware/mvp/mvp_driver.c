@@ -5,10 +5,18 @@
 #include "mvp/mvp_fp16.h"
 #include "mvp/mvp_port.h"
 
+_Static_assert(MVP_P_CMD % 4 == 0, "the register copy goes four words at a time");
+
 static mvp_counters_t counters;
 static int running; /* a program was started and not yet waited for */
 static mvp_trace_fn trace;
 static void *trace_user;
+static mvp_account_fn account;
+static uint16_t owner, running_owner;
+
+void mvp_set_account(mvp_account_fn fn) { account = fn; }
+void mvp_set_owner(uint16_t tag) { owner = tag; }
+int mvp_busy(void) { return running; }
 
 void mvp_set_trace(mvp_trace_fn fn, void *user) {
   trace = fn;
@@ -89,13 +97,14 @@ kws_status_t mvp_wait(void) {
   volatile uint32_t *r = mvp_port_regs();
   if (!running) return KWS_OK;
   if (trace) trace(trace_user, MVP_TRACE_WAIT);
-  while (!(r[MVP_W_STATUS] & MVP_STATUS_IDLE)) {
-  }
+  while (!(r[MVP_W_STATUS] & MVP_STATUS_IDLE)) mvp_port_poll();
   running = 0;
   uint32_t flags = r[MVP_W_IF];
-  counters.cycles += r[MVP_W_PERF0] & MVP_PERF_COUNT_MASK;
+  uint32_t cycles = r[MVP_W_PERF0] & MVP_PERF_COUNT_MASK;
+  if (flags & MVP_IF_PERFCNT0) cycles += MVP_PERF_COUNT_MASK + 1u;
+  counters.cycles += cycles;
   counters.stalls += r[MVP_W_PERF1] & MVP_PERF_COUNT_MASK;
-  if (flags & MVP_IF_PERFCNT0) counters.cycles += MVP_PERF_COUNT_MASK + 1u;
+  if (account) account(running_owner, cycles);
   if (flags & MVP_IF_PERFCNT1) counters.stalls += MVP_PERF_COUNT_MASK + 1u;
   counters.numeric_flags |= flags & (MVP_IF_ALUNAN | MVP_IF_ALUOF | MVP_IF_ALUUF |
                                      MVP_IF_STORECONVERTOF | MVP_IF_STORECONVERTUF |
@@ -111,10 +120,18 @@ kws_status_t mvp_run(const mvp_program_t *p) {
 #if UINTPTR_MAX > 0xFFFFFFFFu
   for (int k = 0; k < MVP_N_ARRAYS; k++) r[MVP_W_HOST_ADDR_HI + (uint32_t)k] = p->addr_hi[k];
 #endif
-  for (uint32_t i = 0; i + 1 < MVP_PROGRAM_WORDS; i++) r[MVP_W_ALU0 + i] = p->w[i];
+  /* 68 words, four at a time (load/store multiple on the M33), then CMD: the barrier keeps
+   * the compiler from moving the plain stores after it; the bus keeps device writes in order. */
+  uint32_t *dst = (uint32_t *)(uintptr_t)(r + MVP_W_ALU0);
+  for (uint32_t i = 0; i < MVP_P_CMD; i += 4) {
+    const uint32_t a = p->w[i], b = p->w[i + 1], c = p->w[i + 2], d = p->w[i + 3];
+    dst[i] = a, dst[i + 1] = b, dst[i + 2] = c, dst[i + 3] = d;
+  }
+  __asm__ volatile("" ::: "memory");
   r[MVP_W_CMD] = MVP_CMD_INIT | MVP_CMD_START; /* written last: starts the program */
   counters.programs++;
   running = 1;
+  running_owner = owner;
   mvp_port_started();
   if (trace) trace(trace_user, MVP_TRACE_START);
   return KWS_OK;

@@ -89,6 +89,15 @@ typedef struct {
 const mvp_counters_t *mvp_counters(void);
 void mvp_counters_reset(void);
 
+/* Cycle accounting by owner: programs started after mvp_set_owner(tag) carry the tag, and when
+ * one is waited for, `fn` (if set) gets its tag and RUN cycles, even if the wait happens later,
+ * in another owner's code. */
+typedef void (*mvp_account_fn)(uint16_t owner, uint32_t cycles);
+void mvp_set_account(mvp_account_fn fn);
+void mvp_set_owner(uint16_t owner);
+/* 1 while a program was started and not yet waited for. */
+int mvp_busy(void);
+
 /* Optional trace of the CPU/MVP hand-offs, for timing the CPU's side (bench/mvp/m33): called
  * with MVP_TRACE_WAIT when the CPU starts waiting for a running program, and MVP_TRACE_START
  * right after a program was started. NULL (the default) turns it off. */

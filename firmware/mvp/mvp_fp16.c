@@ -26,6 +26,26 @@ uint16_t mvp_f16_from_double(double value) {
   return (uint16_t)(sign | out);
 }
 
+uint16_t mvp_f16_from_float(float value) {
+  uint32_t b;
+  memcpy(&b, &value, sizeof(b));
+  const uint16_t sign = (uint16_t)((b >> 16) & 0x8000u);
+  const int e = (int)((b >> 23) & 0xFF) - 127;
+  const uint32_t mant = b & 0x7FFFFFu;
+  if (e == 128) return (uint16_t)(sign | (mant ? 0x7E00u : 0x7C00u)); /* NaN, inf */
+  if (e > 15) return (uint16_t)(sign | 0x7C00u);
+  const uint32_t sig = (1u << 23) | mant;
+  const int shift = e >= -14 ? 13 : 13 + (-14 - e);
+  if (shift > 24) return sign; /* zero, float subnormals, below half the smallest subnormal */
+  uint32_t q = sig >> shift;
+  const uint32_t rem = sig & ((1u << shift) - 1u), half = 1u << (shift - 1);
+  if (rem > half || (rem == half && (q & 1u))) q++; /* nearest, ties to even */
+  if (e < -14) return (uint16_t)(sign | (uint16_t)q);
+  uint32_t out = ((uint32_t)(e + 15) << 10) + (q - 0x400u);
+  if (out >= 0x7C00u) out = 0x7C00u;
+  return (uint16_t)(sign | out);
+}
+
 double mvp_f16_to_double(uint16_t bits) {
   const uint64_t sign = (uint64_t)(bits & 0x8000u) << 48;
   const int exp_field = (bits >> 10) & 0x1F;

@@ -10,7 +10,8 @@ extern "C" {
 
 /* Rounds to the nearest binary16, ties to even; overflow gives +-inf. */
 uint16_t mvp_f16_from_double(double value);
-static inline uint16_t mvp_f16_from_float(float value) { return mvp_f16_from_double(value); }
+/* The same from a float with 32-bit integer arithmetic only (cheap on a single-precision core). */
+uint16_t mvp_f16_from_float(float value);
 /* Exact. */
 double mvp_f16_to_double(uint16_t bits);
 

@@ -12,6 +12,8 @@ void mvp_port_enable_clock(void) {
   if (kws_platform_mvp_clock_enable) kws_platform_mvp_clock_enable();
 }
 void mvp_port_started(void) {}
+void mvp_port_poll(void) {}
+void mvp_port_set_lazy(int on) { (void)on; }
 void mvp_port_clear_flags(uint32_t flags) {
   mvp_port_regs()[MVP_BLOCK_WORDS * 2u + MVP_W_IF] = flags; /* CLR alias at +0x2000 */
 }
@@ -24,6 +26,8 @@ static uint32_t image[MVP_BLOCK_WORDS] = {[MVP_W_IPVERSION] = 1u, [MVP_W_STATUS]
 volatile uint32_t *mvp_port_regs(void) { return image; }
 void mvp_port_enable_clock(void) {}
 void mvp_port_started(void) { image[MVP_W_IF] |= MVP_IF_PROGDONE; }
+void mvp_port_poll(void) {}
+void mvp_port_set_lazy(int on) { (void)on; }
 void mvp_port_clear_flags(uint32_t flags) { image[MVP_W_IF] &= ~flags; }
 #else
 /* Host and QEMU: a register image in RAM, executed by the simulator when CMD is written. */
@@ -33,6 +37,18 @@ static uint32_t image[MVP_BLOCK_WORDS] = {[MVP_W_IPVERSION] = 1u, [MVP_W_STATUS]
 
 volatile uint32_t *mvp_port_regs(void) { return image; }
 void mvp_port_enable_clock(void) {}
-void mvp_port_started(void) { mvp_sim_execute(image); }
+static int lazy;
+
+void mvp_port_set_lazy(int on) { lazy = on; }
+void mvp_port_started(void) {
+  if (!lazy) {
+    mvp_sim_execute(image);
+    return;
+  }
+  image[MVP_W_STATUS] = MVP_STATUS_RUNNING; /* runs at the first poll */
+}
+void mvp_port_poll(void) {
+  if (!(image[MVP_W_STATUS] & MVP_STATUS_IDLE)) mvp_sim_execute(image);
+}
 void mvp_port_clear_flags(uint32_t flags) { image[MVP_W_IF] &= ~flags; }
 #endif

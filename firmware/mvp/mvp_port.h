@@ -13,6 +13,11 @@ volatile uint32_t *mvp_port_regs(void);
 void mvp_port_enable_clock(void);
 /* Called right after CMD was written. */
 void mvp_port_started(void);
+/* Called while waiting for the MVP (nothing to do on the part). */
+void mvp_port_poll(void);
+/* Simulator ports only: 1 runs each program when the CPU first waits for it instead of when it
+ * starts, so anything that reads the MVP's outputs without waiting sees stale data (tests). */
+void mvp_port_set_lazy(int on);
 /* Clears interrupt flags (the IF_CLR alias on the part, the image's IF word otherwise). */
 void mvp_port_clear_flags(uint32_t flags);
 

@@ -50,6 +50,28 @@ static void test_fp16_fast_conversions_match_the_slow_ones(void) {
   EXPECT_EQ(bad, 0);
 }
 
+/* The float path (32-bit integer arithmetic) agrees with the double path on every float of a
+ * dense sweep, including each binary16 midpoint and its neighbours. */
+static void test_fp16_from_float_matches_double(void) {
+  int bad = 0;
+  for (uint64_t u = 0; u <= 0xFFFFFFFFull; u += 251) {
+    uint32_t b = (uint32_t)u;
+    float f;
+    memcpy(&f, &b, 4);
+    if (f != f) continue;
+    if (mvp_f16_from_float(f) != mvp_f16_from_double((double)f)) bad++;
+  }
+  for (uint32_t h = 0; h < 0x7C00u; h++) {
+    double mid = (mvp_f16_to_double((uint16_t)h) + mvp_f16_to_double((uint16_t)(h + 1))) / 2;
+    float probes[3] = {(float)mid, nextafterf((float)mid, 0.0f), nextafterf((float)mid, 1e9f)};
+    for (int k = 0; k < 3; k++) {
+      if (mvp_f16_from_float(probes[k]) != mvp_f16_from_double((double)probes[k])) bad++;
+      if (mvp_f16_from_float(-probes[k]) != mvp_f16_from_double(-(double)probes[k])) bad++;
+    }
+  }
+  EXPECT_EQ(bad, 0);
+}
+
 static void test_fp16(void) {
   EXPECT_EQ(mvp_f16_from_double(1.0), 0x3C00);
   EXPECT_EQ(mvp_f16_from_double(-2.0), 0xC000);
@@ -258,6 +280,7 @@ static void test_cpu_share_is_bit_exact(void) { EXPECT_EQ(mvp_cpu_share_check(),
 int main(void) {
   RUN_TEST(test_fp16);
   RUN_TEST(test_fp16_fast_conversions_match_the_slow_ones);
+  RUN_TEST(test_fp16_from_float_matches_double);
   RUN_TEST(test_program_loops_and_stores);
   RUN_TEST(test_misaligned_binary16_faults);
   RUN_TEST(test_alexa_layer_shapes);

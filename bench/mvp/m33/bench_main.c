@@ -11,7 +11,7 @@
  *
  * First it checks that the CPU share (SXTB16/SMLAD loop on this core) is bit-exact with a plain
  * int32 reference. Then one inference of the embedded model per configuration: 0 = MVP alone,
- * 1 = with the CPU share split from BENCH_CPU_MAC_X16 / BENCH_CPU_PER_OUTPUT.
+ * 1 = with the CPU share split from BENCH_CPU_MAC_X16 / _PER_OUTPUT / _RESERVE.
  * Output (UART0): "check <mismatches>", "calib <ticks for 64 trace calls>", then per run
  * "run <n>" and one "<kind> <op> <ticks>" line per event, "end <status>". Exit code 0. */
 #include <stdint.h>
@@ -29,6 +29,9 @@
 #endif
 #ifndef BENCH_CPU_PER_OUTPUT
 #define BENCH_CPU_PER_OUTPUT 40
+#endif
+#ifndef BENCH_CPU_RESERVE
+#define BENCH_CPU_RESERVE 0
 #endif
 #define MAX_EVENTS 6000
 
@@ -76,7 +79,8 @@ static void say_uint(uint32_t v) {
 }
 
 static kws_status_t run(int share) {
-  kws_mvp_set_cpu_cost(share ? BENCH_CPU_MAC_X16 : 0, share ? BENCH_CPU_PER_OUTPUT : 0);
+  kws_mvp_set_cpu_cost(share ? BENCH_CPU_MAC_X16 : 0, share ? BENCH_CPU_PER_OUTPUT : 0,
+                       share ? BENCH_CPU_RESERVE : 0);
   kws_resolver_init_reference(&resolver);
   kws_status_t st = kws_mvp_resolver_add(&resolver);
   if (st == KWS_OK)

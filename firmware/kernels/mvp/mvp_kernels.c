@@ -13,6 +13,7 @@
 typedef struct {
   uint8_t on_mvp;
   uint8_t mapping;
+  uint8_t defer; /* a later operator exists: return without waiting for the last program */
   mvp_conv_args_t conv;
   mvp_add_args_t add;
 } op_data_t;
@@ -21,24 +22,63 @@ typedef struct {
 
 static kws_mvp_mapping_t current_mapping = KWS_MVP_MAPPING_FAST;
 static uint16_t cpu_mac_x16, cpu_per_output;
+static uint32_t cpu_reserve;
 
-void kws_mvp_set_cpu_cost(uint16_t cycles_per_mac_x16, uint16_t cycles_per_output) {
+void kws_mvp_set_cpu_cost(uint16_t cycles_per_mac_x16, uint16_t cycles_per_output,
+                          uint32_t reserve_cycles) {
   cpu_mac_x16 = cycles_per_mac_x16;
   cpu_per_output = cycles_per_output;
+  cpu_reserve = reserve_cycles;
 }
 
-/* Output channels the CPU takes: an even count, rounded down so the CPU finishes first. */
+/* Output channels the CPU takes: an even count, rounded down so the CPU finishes first. The
+ * CPU has the MVP's time minus `cpu_reserve` (the runtime's work for the next operator and the
+ * program building, which run in the same window): m channels on the CPU cost
+ * m * rows * cpu + reserve, the other channels on the MVP (c_out - m) * rows * mvp. */
 static int cpu_channels(const kws_op_context_t *ctx, const mvp_conv_args_t *a) {
   if (ctx->builtin_code != KWS_OP_CONV_2D || current_mapping != KWS_MVP_MAPPING_FAST ||
       cpu_mac_x16 == 0)
     return 0;
-  const uint32_t taps = (uint32_t)(a->f_h * a->f_w * a->in_c);
-  const uint32_t mvp_x16 = (taps / 2u + 1u) * 16u;                  /* per output and channel */
-  const uint32_t cpu_x16 = taps * cpu_mac_x16 + 16u * cpu_per_output;
-  int n = (int)((uint32_t)a->out_c * mvp_x16 / (mvp_x16 + cpu_x16)) & ~1;
+  const uint64_t rows = (uint64_t)a->out_h * (uint64_t)a->out_w;
+  const uint64_t taps = (uint64_t)a->f_h * (uint64_t)a->f_w * (uint64_t)a->in_c;
+  const uint64_t mvp_x16 = (taps / 2u + 1u) * 16u * rows; /* per channel, x16 */
+  const uint64_t cpu_x16 = (taps * cpu_mac_x16 + 16u * cpu_per_output) * rows;
+  const uint64_t budget = (uint64_t)a->out_c * mvp_x16;
+  if (budget <= 16u * (uint64_t)cpu_reserve) return 0;
+  int n = (int)((budget - 16u * (uint64_t)cpu_reserve) / (mvp_x16 + cpu_x16)) & ~1;
   return n > a->out_c - 2 ? 0 : n;
 }
 static kws_mvp_op_stats_t op_stats[KWS_MVP_MAX_OPS];
+
+/* Cross-operator overlap. An MVP kernel returns while its last program still runs, so the CPU
+ * goes on with the runtime's work for the next operator (and that operator's first program)
+ * meanwhile. Whatever touches tensors next waits first: the next MVP kernel's first program
+ * starts only once the MVP is idle (mvp_run), and every other kernel in the resolver is wrapped
+ * to wait before it runs. The graph's last operator waits before returning, so
+ * kws_interp_invoke returns with the outputs written. "Last" is found at prepare time: the
+ * runtime prepares operators in order, and each prepare marks the MVP operator before it as
+ * having a successor. */
+static uint8_t *pending_defer;
+static uint16_t pending_index;
+
+static void note_prepare(const kws_op_context_t *ctx, uint8_t *defer) {
+  if (ctx->op_index == 0) pending_defer = NULL; /* a new allocation pass */
+  if (pending_defer && ctx->op_index > pending_index) *pending_defer = 1;
+  pending_defer = defer;
+  pending_index = ctx->op_index;
+  if (defer) *defer = 0;
+}
+
+/* MVP cycles per operator, from the driver's owner tags (a deferred program's cycles go to
+ * the operator that started it). */
+static void on_cycles(uint16_t owner, uint32_t cycles) {
+  if (owner < KWS_MVP_MAX_OPS) op_stats[owner].cycles += cycles;
+}
+
+static void begin_op(uint16_t op) {
+  if (op < KWS_MVP_MAX_OPS) op_stats[op].cycles = 0;
+  mvp_set_owner(op);
+}
 
 void kws_mvp_set_mapping(kws_mvp_mapping_t mapping) { current_mapping = mapping; }
 
@@ -113,6 +153,7 @@ static kws_status_t conv_prepare(kws_op_context_t *ctx) {
   if (st != KWS_OK) return st;
   op_data_t *d = (op_data_t *)ctx->op_data;
   memset(d, 0, sizeof(*d));
+  note_prepare(ctx, &d->defer);
   d->mapping = (uint8_t)current_mapping;
   mvp_conv_args_t *a = &d->conv;
   if (!conv_geometry(ctx, a)) return KWS_OK;
@@ -160,35 +201,36 @@ static size_t conv_scratch_size(const kws_op_context_t *ctx) {
   return cpu > mvp ? cpu : mvp;
 }
 
-static void account(uint16_t op, uint64_t cycles0, uint32_t programs0, uint8_t on_mvp,
-                    uint32_t cpu_macs) {
+static void account(uint16_t op, uint32_t programs0, uint8_t on_mvp, uint32_t cpu_macs) {
+  mvp_set_owner(0xFFFFu); /* programs started outside a kernel (tests, benches) go nowhere */
   if (op >= KWS_MVP_MAX_OPS) return;
   op_stats[op].cpu_macs = cpu_macs;
-  const mvp_counters_t *c = mvp_counters();
-  op_stats[op].cycles = (uint32_t)(c->cycles - cycles0);
-  op_stats[op].programs = c->programs - programs0;
+  op_stats[op].programs = mvp_counters()->programs - programs0;
   op_stats[op].on_mvp = on_mvp;
 }
 
 static kws_status_t conv_invoke(kws_op_context_t *ctx) {
   op_data_t *d = (op_data_t *)ctx->op_data;
+  begin_op(ctx->op_index);
+  const uint32_t p0 = mvp_counters()->programs;
   if (!d->on_mvp) {
-    account(ctx->op_index, mvp_counters()->cycles, mvp_counters()->programs, 0, 0);
-    return reference_for(ctx->builtin_code)->invoke(ctx);
+    kws_status_t st = mvp_wait(); /* the previous operator's last program */
+    account(ctx->op_index, p0, 0, 0);
+    return st != KWS_OK ? st : reference_for(ctx->builtin_code)->invoke(ctx);
   }
-  uint64_t c0 = mvp_counters()->cycles;
-  uint32_t p0 = mvp_counters()->programs;
   bind_conv(ctx, &d->conv); /* arena pointers are stable, but cheap to refresh */
   kws_status_t st;
   if (mvp_conv_check(&d->conv) != KWS_OK || ((uintptr_t)ctx->scratch & 3u)) {
-    st = reference_for(ctx->builtin_code)->invoke(ctx);
+    st = mvp_wait();
+    if (st == KWS_OK) st = reference_for(ctx->builtin_code)->invoke(ctx);
   } else if (d->mapping == KWS_MVP_MAPPING_MLTK) {
     st = mltk_conv_run(&d->conv, (const uint16_t *)consts_of(ctx), ctx->scratch);
   } else {
-    st = mvp_conv_run(&d->conv, consts_of(ctx), ctx->scratch, 1);
+    st = mvp_conv_run(&d->conv, consts_of(ctx), ctx->scratch, !d->defer);
   }
+  if (st != KWS_OK) (void)mvp_wait();
   const mvp_conv_args_t *a = &d->conv;
-  account(ctx->op_index, c0, p0, 1,
+  account(ctx->op_index, p0, 1,
           (uint32_t)a->cpu_out_c * (uint32_t)(a->out_h * a->out_w) * (uint32_t)(a->f_h * a->f_w * a->in_c));
   return st;
 }
@@ -204,6 +246,7 @@ static kws_status_t add_prepare(kws_op_context_t *ctx) {
   if (st != KWS_OK) return st;
   op_data_t *d = (op_data_t *)ctx->op_data;
   memset(d, 0, sizeof(*d));
+  note_prepare(ctx, &d->defer);
   const kws_tensor_t *x1 = ctx->inputs[0], *x2 = ctx->inputs[1], *out = ctx->outputs[0];
   if (x1->type != KWS_TYPE_INT8 || x2->type != KWS_TYPE_INT8 || out->type != KWS_TYPE_INT8 ||
       !kws_same_shape(x1, x2) || !kws_same_shape(x1, out))
@@ -222,8 +265,8 @@ static kws_status_t add_prepare(kws_op_context_t *ctx) {
 
 static kws_status_t add_invoke(kws_op_context_t *ctx) {
   op_data_t *d = (op_data_t *)ctx->op_data;
-  uint64_t c0 = mvp_counters()->cycles;
-  uint32_t p0 = mvp_counters()->programs;
+  begin_op(ctx->op_index);
+  const uint32_t p0 = mvp_counters()->programs;
   mvp_add_args_t *a = &d->add;
   if (d->on_mvp) {
     a->in1 = (const int8_t *)ctx->inputs[0]->data;
@@ -231,11 +274,62 @@ static kws_status_t add_invoke(kws_op_context_t *ctx) {
     a->output = (int8_t *)ctx->outputs[0]->data;
   }
   kws_status_t st;
-  if (!d->on_mvp || mvp_add_check(a) != KWS_OK) st = kws_kernel_add.invoke(ctx);
-  else if (d->mapping == KWS_MVP_MAPPING_MLTK) st = mltk_add_run(a);
-  else st = mvp_add_run(a, 1);
-  account(ctx->op_index, c0, p0, d->on_mvp, 0);
+  if (!d->on_mvp || mvp_add_check(a) != KWS_OK) {
+    st = mvp_wait();
+    if (st == KWS_OK) st = kws_kernel_add.invoke(ctx);
+  } else if (d->mapping == KWS_MVP_MAPPING_MLTK) {
+    st = mltk_add_run(a);
+  } else {
+    st = mvp_add_run(a, !d->defer);
+  }
+  if (st != KWS_OK) (void)mvp_wait();
+  account(ctx->op_index, p0, d->on_mvp, 0);
   return st;
+}
+
+/* Every other kernel of the resolver, wrapped: wait for the MVP, then the kernel itself. */
+static kws_kernel_t wrapped[KWS_MAX_KERNELS];
+static const kws_kernel_t *wrapped_original[KWS_MAX_KERNELS];
+static uint8_t n_wrapped;
+
+static const kws_kernel_t *original_of(uint16_t code) {
+  for (uint8_t i = 0; i < n_wrapped; i++)
+    if (wrapped[i].builtin_code == code) return wrapped_original[i];
+  return NULL;
+}
+
+static kws_status_t wrapped_prepare(kws_op_context_t *ctx) {
+  note_prepare(ctx, NULL);
+  const kws_kernel_t *k = original_of(ctx->builtin_code);
+  return k ? k->prepare(ctx) : KWS_ERR_STATE;
+}
+
+static kws_status_t wrapped_invoke(kws_op_context_t *ctx) {
+  const kws_kernel_t *k = original_of(ctx->builtin_code);
+  kws_status_t st = mvp_wait();
+  if (st != KWS_OK) return st;
+  return k ? k->invoke(ctx) : KWS_ERR_STATE;
+}
+
+static int is_mvp_kernel(const kws_kernel_t *k);
+
+static kws_status_t wrap_resolver(kws_op_resolver_t *resolver) {
+  for (uint8_t i = 0; i < resolver->count; i++) {
+    const kws_kernel_t *k = resolver->kernels[i];
+    if (is_mvp_kernel(k) || (k->prepare == wrapped_prepare && k->invoke == wrapped_invoke)) continue;
+    uint8_t slot = 0;
+    while (slot < n_wrapped && wrapped[slot].builtin_code != k->builtin_code) slot++;
+    if (slot == n_wrapped) {
+      if (n_wrapped >= KWS_MAX_KERNELS) return KWS_ERR_NO_MEMORY;
+      n_wrapped++;
+    }
+    wrapped[slot] = *k;
+    wrapped[slot].prepare = wrapped_prepare;
+    wrapped[slot].invoke = wrapped_invoke;
+    wrapped_original[slot] = k;
+    resolver->kernels[i] = &wrapped[slot];
+  }
+  return KWS_OK;
 }
 
 const kws_kernel_t kws_kernel_conv_2d_mvp = {KWS_OP_CONV_2D, "CONV_2D/mvp", conv_op_data_size,
@@ -249,8 +343,17 @@ const kws_kernel_t kws_kernel_fully_connected_mvp = {KWS_OP_FULLY_CONNECTED,
 const kws_kernel_t kws_kernel_add_mvp = {KWS_OP_ADD, "ADD/mvp", add_op_data_size, add_prepare,
                                          NULL, add_invoke};
 
+static int is_mvp_kernel(const kws_kernel_t *k) {
+  return k == &kws_kernel_conv_2d_mvp || k == &kws_kernel_depthwise_conv_2d_mvp ||
+         k == &kws_kernel_fully_connected_mvp || k == &kws_kernel_add_mvp;
+}
+
 kws_status_t kws_mvp_resolver_add(kws_op_resolver_t *resolver) {
+  if (!resolver) return KWS_ERR_ARG;
   kws_status_t st = mvp_init();
+  if (st != KWS_OK) return st;
+  mvp_set_account(on_cycles);
+  st = wrap_resolver(resolver);
   if (st != KWS_OK) return st;
   const kws_kernel_t *all[] = {&kws_kernel_conv_2d_mvp, &kws_kernel_depthwise_conv_2d_mvp,
                                &kws_kernel_fully_connected_mvp, &kws_kernel_add_mvp};

@@ -30,9 +30,11 @@ void kws_mvp_set_mapping(kws_mvp_mapping_t mapping);
 /* CPU share of convolutions: the CPU computes some output channels (TFLite's arithmetic,
  * bit-exact) while the MVP computes the others. Each layer is split so both finish together,
  * given the CPU's cost per multiply-accumulate (in 1/16 cycle) and per output; the MVP's cost
- * is its program's (taps/2 + 1 cycles per output and channel). 0 (the default) turns it off.
- * Read at prepare time. */
-void kws_mvp_set_cpu_cost(uint16_t cycles_per_mac_x16, uint16_t cycles_per_output);
+ * is its program's (taps/2 + 1 cycles per output and channel). reserve_cycles is kept free for
+ * the CPU's other work in the same window (the runtime's next operator, program building).
+ * 0 (the default) turns it off. Read at prepare time. */
+void kws_mvp_set_cpu_cost(uint16_t cycles_per_mac_x16, uint16_t cycles_per_output,
+                          uint32_t reserve_cycles);
 
 /* Per-operator accounting of the last invokes (ops with index < KWS_MVP_MAX_OPS): MVP cycles
  * (PERF0), programs started, and whether the op ran on the MVP (1) or fell back (0). */

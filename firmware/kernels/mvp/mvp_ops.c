@@ -79,8 +79,22 @@ size_t mvp_conv_const_bytes(const mvp_conv_args_t *a) {
   return a->depthwise ? (size_t)a->out_c * 4u : (size_t)a->out_c * 8u;
 }
 
+/* Depthwise: rows of zeros above and below the binary16 input, so every window is whole and
+ * one program covers the layer (clipped windows would each need their own, short, program
+ * whose building costs the CPU more than the MVP saves). */
+static void dw_zero_rows(const mvp_conv_args_t *a, int *top, int *bottom) {
+  *top = *bottom = 0;
+  if (!a->depthwise || a->in_w != 1 || a->out_w != 1) return;
+  *top = a->pad_top;
+  const int need = (a->out_h - 1) * a->stride_h + a->f_h - a->in_h - a->pad_top;
+  *bottom = need > 0 ? need : 0;
+}
+
 size_t mvp_conv_scratch_bytes(const mvp_conv_args_t *a) {
-  return ((size_t)a->in_h * (size_t)a->in_w * (size_t)a->in_c * 2u + 3u) & ~(size_t)3u;
+  int top, bottom;
+  dw_zero_rows(a, &top, &bottom);
+  const size_t rows = (size_t)a->in_h * (size_t)a->in_w + (size_t)(top + bottom);
+  return (rows * (size_t)a->in_c * 2u + 3u) & ~(size_t)3u;
 }
 
 void mvp_conv_const_channel(const mvp_conv_args_t *a, int o, float eff, int32_t bias, void *consts) {
@@ -346,22 +360,29 @@ kws_status_t mvp_conv_run(const mvp_conv_args_t *a, const void *consts, void *sc
   as_column(a, &c);
   if (!aligned(scratch, 4) || !aligned(consts, 4)) return KWS_ERR_ARG;
   uint16_t *x16 = (uint16_t *)scratch;
-  CHECK(mvp_prescale_run(a->input, c.in_h, c.c_in / 2, a->in_zp, x16));
+  int top, bottom;
+  dw_zero_rows(a, &top, &bottom);
+  CHECK(mvp_prescale_run(a->input, c.in_h, c.c_in / 2, a->in_zp, x16 + (long)top * c.c_in));
+  if (top + bottom > 0) { /* the MVP writes the rows between meanwhile */
+    memset(x16, 0, (size_t)top * (size_t)c.c_in * 2u);
+    memset(x16 + (long)(top + c.in_h) * c.c_in, 0, (size_t)bottom * (size_t)c.c_in * 2u);
+    c.in_h += top + bottom;
+    c.pad = 0;
+  }
   /* Runs of outputs whose window is clipped the same way share one program; the longest run
-   * goes last so the CPU's share overlaps it. */
+   * goes last so the CPU's share overlaps it. A clipped window changes with every row, so
+   * only unclipped rows form runs longer than one: each run is found in O(1). */
+  const int full_last = (c.in_h - c.f_h + c.pad) / c.stride; /* last row with an unclipped window */
   int longest = -1, longest_n = 0;
   for (int pass = 0; pass < 3; pass++) { /* find the longest run, run the others, run it */
     int oy = 0;
     while (oy < c.out_h) {
-      int origin = oy * c.stride - c.pad;
-      int fy0 = origin < 0 ? -origin : 0;
-      int fy1 = origin + c.f_h > c.in_h ? c.in_h - origin : c.f_h;
+      int origin, fy0, fy1;
+      window(&c, oy, &origin, &fy0, &fy1);
       int n = 1;
-      while (oy + n < c.out_h && n < MVP_MAX_DIM_SIZE) {
-        int o2 = (oy + n) * c.stride - c.pad;
-        int g0 = o2 < 0 ? -o2 : 0, g1 = o2 + c.f_h > c.in_h ? c.in_h - o2 : c.f_h;
-        if (g0 != fy0 || g1 != fy1) break;
-        n++;
+      if (fy0 == 0 && fy1 == c.f_h) {
+        n = (full_last < c.out_h - 1 ? full_last : c.out_h - 1) - oy + 1;
+        if (n > MVP_MAX_DIM_SIZE) n = MVP_MAX_DIM_SIZE;
       }
       if (a->depthwise && n > 1 && (n & 1) && act_is_full(a->act_min, a->act_max))
         n--; /* an even run for the two-accumulator program; the last output goes alone */
