@@ -23,7 +23,8 @@ class DeviceProfile:
     unit: str = ""
     ticks: dict[int, int] = field(default_factory=dict)  # op index -> counter ticks
     builtin: dict[int, int] = field(default_factory=dict)
-    total_ticks: int = 0
+    total_ticks: int = 0          # sum over operators
+    invoke_ticks: int = 0         # one whole inference (operators + interpreter), 0 if unknown
     arena_bytes: int = 0
     model_bytes: int = 0
     n_ops: int = 0
@@ -68,6 +69,8 @@ def request_profile(link: Link, timeout: float = 30.0, tries: int = 3) -> Device
                 elif kind == PROFILE_SUMMARY:
                     (prof.total_ticks, prof.arena_bytes, prof.model_bytes,
                      prof.n_ops) = struct.unpack_from("<IIIH", body)
+                    if len(body) >= 20:   # firmware that also times the whole inference
+                        (prof.invoke_ticks,) = struct.unpack_from("<I", body, 16)
                     done = True
         if done and len(prof.ticks) == prof.n_ops and prof.unit:
             return prof
