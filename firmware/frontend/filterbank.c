@@ -150,6 +150,124 @@ uint32_t kws_filterbank_sqrt(uint64_t x) { return rounded_sqrt(x); }
  * with sign (only -32768 - 32768j reaches 2^31 and turns negative). */
 static inline int32_t energy(uint32_t bin) { return kws_smuad(bin, bin); }
 
+/* The M33 build runs the channel loop below in assembly (kws_filterbank_channels_m33):
+ * GCC keeps neither the accumulators nor the pointers in registers across the square root
+ * (38 instructions per channel besides the bins; 27 by hand). Same arithmetic, step by
+ * step: the C loop is the reference for it, and tests/test_frontend_m33.py compares the
+ * two builds' rows. */
+#if defined(__GNUC__) && defined(__ARM_ARCH_8M_MAIN__) && defined(__ARM_FEATURE_DSP) && \
+    defined(__ARM_FP) && (__ARM_FP & 4) && defined(__ARM_PCS_VFP) && defined(KWS_SQRT_FAST)
+#define KWS_FILTERBANK_ASM 1
+
+typedef struct {
+  const uint32_t *bin_base; /* spectrum + start_bin: band ends are relative to it */
+  uint32_t *out, *out_end;
+  uint32_t shift;
+  int64_t falling;          /* channel 0's falling edge (band 0) */
+  const uint16_t *w, *u;    /* at band 1's first bin */
+  const uint16_t *band_end; /* &band_start[2] */
+  const uint32_t *bin;      /* band 1's first bin */
+} kws_filterbank_job_t;
+
+void kws_filterbank_channels_m33(const kws_filterbank_job_t *job);
+
+/* Registers: r0 bin, r1 w, r2 u, r3 band ends, r4:r5 and r6:r7 the two sums (their roles
+ * swap every channel: no copies), r11 bin_base, r12 band end, lr out; s2 = 2^32, s3 the
+ * shift, s4 out_end. Per bin: E by SMUAD, two SMLAL. Per channel: the root as
+ * rounded_sqrt46 (VFMA, VSQRT, VCVTA, one MLS, one step either way, USAT below 2^32);
+ * sums of 2^46 and more call kws_filterbank_sqrt. */
+#define KWS_FB_BAND(rl, rh, fl, fh, n)                                                    \
+  "  movs " fl ", #0\n"                                                                 \
+  "  movs " fh ", #0\n"                                                                 \
+  "  ldrh r12, [r3], #2\n"                                                              \
+  "  add r12, r11, r12, lsl #2\n"                                                       \
+  "  cmp r0, r12\n"                                                                     \
+  "  beq 2" n "f\n"                                                                     \
+  "1" n ":\n"                                                                           \
+  "  ldr r8, [r0], #4\n"                                                                \
+  "  ldrh r9, [r1], #2\n"                                                               \
+  "  ldrh r10, [r2], #2\n"                                                              \
+  "  smuad r8, r8, r8\n"                                                                \
+  "  smlal " rl ", " rh ", r8, r9\n"                                                    \
+  "  smlal " fl ", " fh ", r8, r10\n"                                                   \
+  "  cmp r0, r12\n"                                                                     \
+  "  bne 1" n "b\n"                                                                     \
+  "2" n ":\n"                                                                           \
+  "  cmp " rh ", #16384\n"                                                              \
+  "  bhs 8" n "f\n"                                                                     \
+  "  vmov s0, s1, " rl ", " rh "\n"                                                     \
+  "  vcvt.f32.u32 s0, s0\n"                                                             \
+  "  vcvt.f32.u32 s1, s1\n"                                                             \
+  "  vfma.f32 s0, s1, s2\n"                                                             \
+  "  vsqrt.f32 s0, s0\n"                                                                \
+  "  vcvta.u32.f32 s0, s0\n"                                                            \
+  "  vmov r10, s0\n"                                                                    \
+  "  mls r9, r10, r10, " rl "\n"                                                        \
+  "  cmn r9, r10\n"                                                                     \
+  "  it le\n"                                                                           \
+  "  suble r10, r10, #1\n"                                                              \
+  "  cmp r9, r10\n"                                                                     \
+  "  it gt\n"                                                                           \
+  "  addgt r10, r10, #1\n"                                                              \
+  "  cbnz " rh ", 3" n "f\n"                                                            \
+  "  usat r10, #16, r10\n"                                                              \
+  "3" n ":\n"                                                                           \
+  "  vmov r9, s3\n"                                                                     \
+  "  lsr r10, r10, r9\n"                                                                \
+  "  str r10, [lr], #4\n"                                                               \
+  "  vmov r9, s4\n"                                                                     \
+  "  cmp lr, r9\n"                                                                      \
+  "  beq 9f\n"
+
+/* The large-sum call: everything live in r0-r3, r12, lr and s2-s4 is kept around it. */
+#define KWS_FB_LARGE(rl, rh, n)                                                           \
+  "8" n ":\n"                                                                           \
+  "  push {r0, r1, r2, r3, r12, lr}\n"                                                  \
+  "  vpush {s2, s3, s4}\n"                                                              \
+  "  sub sp, sp, #4\n"                                                                  \
+  "  mov r0, " rl "\n"                                                                  \
+  "  mov r1, " rh "\n"                                                                  \
+  "  bl kws_filterbank_sqrt\n"                                                          \
+  "  mov r10, r0\n"                                                                     \
+  "  add sp, sp, #4\n"                                                                  \
+  "  vpop {s2, s3, s4}\n"                                                               \
+  "  pop {r0, r1, r2, r3, r12, lr}\n"                                                   \
+  "  b 3" n "b\n"
+
+__asm__(
+    "  .section .text.kws_filterbank_channels_m33,\"ax\",%progbits\n"
+    "  .syntax unified\n"
+    "  .thumb\n"
+    "  .align 2\n"
+    "  .global kws_filterbank_channels_m33\n"
+    "  .type kws_filterbank_channels_m33, %function\n"
+    "  .thumb_func\n"
+    "kws_filterbank_channels_m33:\n"
+    "  push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n"
+    "  ldr r11, [r0, #0]\n"
+    "  ldr lr, [r0, #4]\n"
+    "  ldr r4, [r0, #8]\n"
+    "  vmov s4, r4\n"
+    "  ldr r4, [r0, #12]\n"
+    "  vmov s3, r4\n"
+    "  mov r4, #0x4f800000\n"
+    "  vmov s2, r4\n"
+    "  ldrd r4, r5, [r0, #16]\n"
+    "  ldrd r1, r2, [r0, #24]\n"
+    "  ldr r3, [r0, #32]\n"
+    "  ldr r0, [r0, #36]\n"
+    "0:\n"
+    KWS_FB_BAND("r4", "r5", "r6", "r7", "4")
+    KWS_FB_BAND("r6", "r7", "r4", "r5", "6")
+    "  b 0b\n"
+    KWS_FB_LARGE("r4", "r5", "4")
+    KWS_FB_LARGE("r6", "r7", "6")
+    "9:\n"
+    "  pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n"
+    "  .size kws_filterbank_channels_m33, .-kws_filterbank_channels_m33\n"
+    "  .text\n");
+#endif
+
 /* GCC's induction-variable rewrite recomputes the three band pointers for every channel
  * on the M33 (~280 instructions per row more than indexing them). */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__ARM_ARCH)
@@ -170,6 +288,12 @@ KWS_PLAIN_INDEXING void kws_filterbank_apply(const kws_filterbank_t *fb,
   for (size_t k = band[0], end = band[1]; k < end; ++k) falling += (int64_t)u[k] * energy(bin[k]);
   uint32_t *const out_end = out + fb->n_channels;
   size_t k = band[1];
+#ifdef KWS_FILTERBANK_ASM
+  const kws_filterbank_job_t job = {bin,          out,       out_end, (uint32_t)scale_down_shift,
+                                    falling,      w + k,     u + k,   band + 2,
+                                    bin + k};
+  kws_filterbank_channels_m33(&job);
+#else
   ++band;
   for (; out < out_end; ++out) {
     int64_t rising = falling, next_falling = 0;
@@ -181,4 +305,5 @@ KWS_PLAIN_INDEXING void kws_filterbank_apply(const kws_filterbank_t *fb,
     *out = rounded_sqrt((uint64_t)rising) >> scale_down_shift;
     falling = next_falling;
   }
+#endif
 }

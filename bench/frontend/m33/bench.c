@@ -4,6 +4,9 @@
  * pseudo-random noise. Prints "rows=N ticks=T checksum=C" via semihosting; the checksum
  * folds every value of every row (tests/test_frontend_m33.py recomputes it on the PC).
  *
+ * After the timed rows it also runs the filterbank (assembly on the M33) on crafted spectra
+ * against the plain loop transcribed here and prints the number of differing channels.
+ *
  * Built with -DKWS_BENCH_STAGES=1 (build_and_run.sh --stages), the timer is also read
  * between the stages of each row (the steps of compute_row in frontend.c, called one by
  * one) and it prints instructions per row for each stage too; each of those figures
@@ -69,6 +72,73 @@ static void row_by_stages(kws_frontend_t *fe, const int16_t *samples, size_t *us
   b = TIMER0[1]; t[4] += a - b;
 }
 
+/* |X|^2 as the reference: the 32-bit sum of squares kept in a signed 32-bit slot. */
+static int32_t reference_energy(kws_cpx16_t b) {
+  return (int32_t)((uint32_t)((int32_t)b.r * b.r) + (uint32_t)((int32_t)b.i * b.i));
+}
+
+/* The filterbank as the reference writes it: channel c = its falling band c and rising
+ * band c + 1, a 64-bit sum, the rounded root, the shift. */
+static void reference_filterbank(const kws_filterbank_t *fb, const kws_cpx16_t *spectrum,
+                                 int shift, uint32_t *out) {
+  const uint16_t *band = fb->band_start;
+  const kws_cpx16_t *bin = spectrum + fb->start_bin;
+  for (size_t c = 0; c < fb->n_channels; ++c) {
+    int64_t sum = 0;
+    for (size_t k = band[c]; k < band[c + 1]; ++k) sum += (int64_t)fb->unweights[k] * reference_energy(bin[k]);
+    for (size_t k = band[c + 1]; k < band[c + 2]; ++k) sum += (int64_t)fb->weights[k] * reference_energy(bin[k]);
+    out[c] = kws_filterbank_sqrt((uint64_t)sum) >> shift;
+  }
+}
+
+/* Spectra of full-scale bins (sums past 2^46: the large-sum call), of -32768 - 32768j
+ * (negative energies), of small and of random values, at every shift. */
+static uint32_t filterbank_mismatches(kws_frontend_t *fe) {
+  static uint32_t a[108], b[108];
+  const kws_filterbank_t *fb = &fe->filterbank;
+  const size_t n_bins = fe->geometry.fft_length / 2 + 1;
+  uint32_t seed = 987654321u, bad = 0;
+  for (int turn = 0; turn < 64; ++turn) {
+    for (size_t k = 0; k < n_bins; ++k) {
+      seed = seed * 1664525u + 1013904223u;
+      const int16_t r = (int16_t)(seed >> 16), full = (seed & 1) ? 32767 : -32768;
+      switch ((turn + (int)(k % 3)) % 4) {
+        case 0: fe->spectrum[k].r = full; fe->spectrum[k].i = full; break;
+        case 1: fe->spectrum[k].r = -32768; fe->spectrum[k].i = -32768; break;
+        case 2: fe->spectrum[k].r = (int16_t)(r >> 12); fe->spectrum[k].i = (int16_t)(r & 7); break;
+        default: fe->spectrum[k].r = r; fe->spectrum[k].i = (int16_t)(seed & 0xFFFF); break;
+      }
+    }
+    kws_filterbank_apply(fb, fe->spectrum, turn % 16, a);
+    reference_filterbank(fb, fe->spectrum, turn % 16, b);
+    for (size_t c = 0; c < fb->n_channels; ++c) bad += a[c] != b[c];
+  }
+  /* Channel c's sum just below 2^32, where the reference's 32-bit root tops out at 0xFFFF:
+   * one bin of its rising band, r^2 + i^2 chosen so that weight * E lands there. */
+  for (size_t c = 0; c < fb->n_channels; ++c) {
+    const size_t k = fb->band_start[c + 1];
+    if (k == fb->band_start[c + 2] || fb->weights[k] == 0) continue;
+    const uint64_t w = fb->weights[k];
+    const uint64_t lo = (0xFFFF0001ull + w - 1) / w, hi = 0xFFFFFFFFull / w;
+    int found = 0;
+    for (uint64_t r = 46340; r > 0 && !found; --r) {
+      if (r * r > hi) continue;
+      uint64_t i = 0;
+      while (r * r + i * i < lo) ++i;
+      if (r * r + i * i > hi || i > 32767) continue;
+      for (size_t j = 0; j < n_bins; ++j) fe->spectrum[j].r = fe->spectrum[j].i = 0;
+      fe->spectrum[fb->start_bin + k].r = (int16_t)r;
+      fe->spectrum[fb->start_bin + k].i = (int16_t)i;
+      found = 1;
+    }
+    if (!found) continue;
+    kws_filterbank_apply(fb, fe->spectrum, 0, a);
+    reference_filterbank(fb, fe->spectrum, 0, b);
+    bad += a[c] != b[c] || b[c] != 0xFFFFu;
+  }
+  return bad;
+}
+
 int main(void) {
   kws_frontend_config_t cfg;
   kws_frontend_config_default(&cfg);
@@ -107,6 +177,7 @@ int main(void) {
   put_uint("rows=", ROWS);
   put_uint(" ticks=", ticks);
   put_uint(" checksum=", checksum);
+  put_uint(" filterbank_mismatches=", filterbank_mismatches(&fe));
 #if KWS_BENCH_STAGES
   const char *names[N_STAGES] = {" window+notch=", " fft=", " filterbank=", " noise=",
                                  " pcan+log="};
