@@ -147,14 +147,12 @@ def host_program_cycles(split: tuple[int, int, int] | None,
                         x=None) -> tuple[list[int], list[int]]:
     """MVP cycles of every program of one inference on the host simulator, in order, and the
     number of programs per operator, with the same split as the QEMU run (None: no share)."""
-    from contextlib import nullcontext
-
     import numpy as np
     from kwshost import mvp
     from kwshost.runtime import Interpreter
 
     lib = mvp._lib()
-    with mvp.cpu_share_split(split) if split else nullcontext():
+    with mvp.cpu_share_split(split or mvp.NO_CPU_SHARE):
         it = Interpreter(MODEL, accelerator="mvp")
     if x is None:
         d = it.input_details[0]
@@ -178,22 +176,25 @@ def host_program_cycles(split: tuple[int, int, int] | None,
 @dataclass
 class OpTime:
     op: int
-    cpu_instr: float     # CPU instructions inside the operator (measured)
+    cpu_instr: float     # CPU instructions since the previous operator's end (measured)
     acc_cycles: int      # MVP cycles of its programs (simulator)
-    cycles: float        # wall time on the timeline, cycles at the common clock
+    cycles: float        # its share of the timeline: from when the previous operator was done
+    #                      (CPU returned and its programs ended) to when this one is
     programs: int
 
 
 def timeline(events: list[tuple[str, int, float]], trace_instr: float, prog_cycles: list[int],
              cpi: float) -> tuple[list[OpTime], float, float]:
-    """Returns per-operator times, the total (cycles) and the CPU's total instructions."""
+    """Returns per-operator times, the total (cycles) and the CPU's total instructions.
+    The CPU's work between operators (the runtime) counts for the next operator."""
     t = 0.0            # CPU time, cycles
     mvp_free = 0.0     # when the running program ends
     last = events[0][2] if events else 0.0
     j = 0
     ops: dict[int, OpTime] = {}
-    begin: dict[int, float] = {}
     cpu_total = 0.0
+    done = 0.0         # when the previous operator was done
+    ends: dict[int, float] = {}  # per operator: when its last program ends
     for kind, op, stamp in events:
         d = max(stamp - last - trace_instr, 0.0)  # instructions since the last hand-off
         last = stamp
@@ -207,13 +208,14 @@ def timeline(events: list[tuple[str, int, float]], trace_instr: float, prog_cycl
             if j >= len(prog_cycles):
                 raise RuntimeError("QEMU started more programs than the host simulator ran")
             mvp_free = t + prog_cycles[j]
+            ends[op] = mvp_free
             o.acc_cycles += prog_cycles[j]
             o.programs += 1
             j += 1
-        elif kind == "B":
-            begin[op] = t
         elif kind == "A":
-            o.cycles = t - begin.get(op, t)
+            end = max(t, ends.get(op, t))
+            o.cycles = end - done
+            done = end
     if j != len(prog_cycles):
         raise RuntimeError(f"program counts differ: QEMU {j}, host {len(prog_cycles)}")
     return [ops[k] for k in sorted(ops)], max(t, mvp_free), cpu_total

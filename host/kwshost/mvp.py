@@ -14,7 +14,7 @@ costs for CPU layers, sized on the seed's device table; see docs/mvp.md.
 from __future__ import annotations
 
 import ctypes
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,22 +38,25 @@ CPU_FIXED = {"RESHAPE": 600}
 # turned into cycles with this CPI, an assumption stated in docs/mvp.md (QEMU counts
 # instructions, not cycles).
 M33_CPI = 1.25
-# The CPU share's split (kws_mvp_set_cpu_cost): cycles per MAC x16, per output, and the cycles
-# kept free per layer. From bench/mvp/m33.py's counts of the CPU-share code on QEMU: 1.58
-# instructions per MAC and 82 per output, times M33_CPI; the reserve covers the runtime's work
-# for the next operator (9k-32k instructions on the alexa model) and program building.
+# The CPU share's split (kws_mvp_set_cpu_cost, on by default in the firmware): cycles per MAC
+# x16, per output, and the cycles kept free per layer. From bench/mvp/m33.py's counts of the
+# CPU-share code on QEMU: 1.58 instructions per MAC and 82 per output, times M33_CPI; the reserve
+# covers the runtime's work for the next operator and program building. Same values as
+# KWS_MVP_CPU_* in firmware/kernels/mvp/mvp_kernels.h.
 CPU_SHARE_SPLIT = (32, 103, 45_000)
+NO_CPU_SHARE = (0, 0, 0)
 
 
 @contextmanager
 def cpu_share_split(split: tuple[int, int, int] = CPU_SHARE_SPLIT):
-    """Interpreters created inside let the CPU compute a share of each convolution."""
+    """Interpreters created inside split convolutions with `split` (NO_CPU_SHARE: the MVP
+    alone); the firmware's default split is restored after."""
     lib = _lib()
     lib.kws_mvp_api_set_cpu_cost(*split)
     try:
         yield
     finally:
-        lib.kws_mvp_api_set_cpu_cost(0, 0, 0)
+        lib.kws_mvp_api_set_cpu_cost(*CPU_SHARE_SPLIT)
 
 
 def _lib() -> ctypes.CDLL:
@@ -214,15 +217,15 @@ def _options_text(op) -> str:
 
 
 def profile(model: bytes | str | Path, accelerator: str = "mvp",
-            x: np.ndarray | None = None, cpu_share: bool = False) -> list[LayerProfile]:
+            x: np.ndarray | None = None, cpu_share: bool = True) -> list[LayerProfile]:
     """Runs the model once through the firmware runtime (MVP kernels on the simulator when
-    accelerator is "mvp") and returns one row per operator. cpu_share: let the CPU compute
-    some output channels of each convolution while the MVP computes the rest, split with the
-    CPU cost estimates below."""
+    accelerator is "mvp") and returns one row per operator. cpu_share (the firmware's
+    default): the CPU computes some output channels of each convolution while the MVP computes
+    the rest (CPU_SHARE_SPLIT); False: the MVP alone."""
     from kwshost.runtime import Interpreter
 
     lib = _lib()
-    with cpu_share_split() if cpu_share else nullcontext():
+    with cpu_share_split(CPU_SHARE_SPLIT if cpu_share else NO_CPU_SHARE):
         it = Interpreter(model, accelerator=accelerator)
     if x is None:
         d = it.input_details[0]

@@ -32,7 +32,10 @@ void kws_mvp_set_mapping(kws_mvp_mapping_t mapping);
  * given the CPU's cost per multiply-accumulate (in 1/16 cycle) and per output; the MVP's cost
  * is its program's (taps/2 + 1 cycles per output and channel). reserve_cycles is kept free for
  * the CPU's other work in the same window (the runtime's next operator, program building).
- * 0 (the default) turns it off. Read at prepare time. */
+ * On by default with the split below; cycles_per_mac_x16 = 0 turns it off. Read at prepare time. */
+#define KWS_MVP_CPU_MAC_X16 32
+#define KWS_MVP_CPU_PER_OUTPUT 103
+#define KWS_MVP_CPU_RESERVE 45000u
 void kws_mvp_set_cpu_cost(uint16_t cycles_per_mac_x16, uint16_t cycles_per_output,
                           uint32_t reserve_cycles);
 

@@ -50,9 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--accelerator", "-a", choices=("mvp", "none"), default="mvp",
                         help="PC: mvp = MVP kernels on the simulated MVP (default); "
                              "none = CPU reference kernels only")
-    parser.add_argument("--cpu-share", action="store_true",
+    parser.add_argument("--cpu-share", action=argparse.BooleanOptionalAction, default=True,
                         help="PC, mvp: the CPU computes some output channels of each "
-                             "convolution while the MVP computes the rest (CPU time estimated)")
+                             "convolution while the MVP computes the rest, as the firmware "
+                             "does by default (--no-cpu-share: the MVP alone)")
     parser.add_argument("--device", action="store_true", help="measure on a device")
     parser.add_argument("--port", "-p", metavar="URL", help="the device's serial port or URL")
     parser.add_argument("--timeout", type=float, default=30.0, metavar="S",
