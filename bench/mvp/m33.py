@@ -227,6 +227,7 @@ class Measured:
     cycles: float
     cpu_instr: float
     acc_cycles: int
+    between_ops: float  # CPU instructions of the runtime between operators (A to next B)
 
 
 def measure(split: tuple[int, int, int], cpis: tuple[float, ...]
@@ -240,9 +241,12 @@ def measure(split: tuple[int, int, int], cpis: tuple[float, ...]
         if run.status[share] != 0:
             raise RuntimeError(f"inference {share} on QEMU failed: status {run.status[share]}")
         progs, _ = host_program_cycles(split if share else None)
+        ev = run.events[share]
+        between = sum(b[2] - a[2] - run.trace_instr for a, b in zip(ev, ev[1:], strict=False)
+                      if a[0] == "A" and b[0] == "B")
         for cpi in cpis:
-            ops, total, cpu = timeline(run.events[share], run.trace_instr, progs, cpi)
-            out[share, cpi] = Measured(ops, total, cpu, sum(progs))
+            ops, total, cpu = timeline(ev, run.trace_instr, progs, cpi)
+            out[share, cpi] = Measured(ops, total, cpu, sum(progs), between)
     return out, run.check_mismatches
 
 

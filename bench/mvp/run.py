@@ -5,13 +5,15 @@ Prints, per layer:
     `mltk profile --accelerator mvp`) and the seed's device table (older MLTK, 57.0 ms), next
     to our simulator running MLTK's own mapping of the layer (same programs, our cycle model),
     with the error;
-  - our mapping's accelerator cycles and estimated CPU cycles;
+  - our mapping's accelerator cycles against the MAC floor, alone and with the CPU's share;
+  - the CPU's instructions counted on QEMU (bench/mvp/m33.py) and each layer's share of the
+    measured timeline;
   - each layer's numerical difference from the reference int8 kernels (binary16 on the MVP),
     measured layer by layer on the reference layer inputs of a real clip;
 then totals, time at 78 MHz and the ratio to the seed's 57.0 ms, and the agreement of whole-model
 outputs over real clips (reference kernels vs MVP kernels).
 
-    .venv/bin/python bench/mvp/run.py [--clips N] [--no-mltk]
+    .venv/bin/python bench/mvp/run.py [--clips N] [--no-mltk] [--no-qemu]
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "host"))
 
 from kwshost import mvp  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import m33  # noqa: E402
 
 MODEL = REPO / "models" / "mltk_keyword_spotting_alexa.tflite"
 REF_MLTK = REPO / ".venv-ref" / "bin" / "mltk"
@@ -177,6 +182,7 @@ def main() -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clips", type=int, default=10, help="real clips for output agreement")
     ap.add_argument("--no-mltk", action="store_true", help="skip MLTK's simulator")
+    ap.add_argument("--no-qemu", action="store_true", help="skip the QEMU measurement")
     args = ap.parse_args()
 
     t0 = time.time()
@@ -186,32 +192,49 @@ def main() -> int:
     x = inputs[0] if inputs else np.zeros((1, 118, 1, 108), np.int8)
     as_mltk = mvp.profile(MODEL, accelerator="mvp-mltk-mapping", x=x)
     t0 = time.time()
-    ours = mvp.profile(MODEL, accelerator="mvp", x=x)
+    ours = mvp.profile(MODEL, accelerator="mvp", x=x)          # the firmware: with the CPU share
     t_ours = time.time() - t0
+    alone = mvp.profile(MODEL, accelerator="mvp", x=x, cpu_share=False)
     errs = layer_errors(x)
     errs_mltk = layer_errors(x, mapping="mltk")
+    cpis = (1.0, mvp.M33_CPI, 1.5)
+    measured, m33_bad = None, -1
+    if m33.available() and not args.no_qemu:
+        t0 = time.time()
+        measured, m33_bad = m33.measure(mvp.CPU_SHARE_SPLIT, cpis)
+        t_qemu = time.time() - t0
+    share_ops = {o.op: o for o in measured[1, mvp.M33_CPI].ops} if measured else {}
 
     print("Cycle model vs MLTK 0.20's simulator (same mapping), and the seed's device table;")
-    print("our mapping; per-layer difference from the reference kernels (teacher-forced).\n")
-    hdr = (f"{'#':>2} {'op':<17} {'MLTK sim':>9} {'our sim,':>9} {'err':>6} {'seed dev':>9} "
-           f"{'ours acc':>9} {'ours cpu':>8} {'speedup':>7} {'max|d|':>6} {'differ':>11}")
-    print(hdr + "\n" + f"{'':>2} {'':<17} {'':>9} {'MLTK map':>9}")
+    print("our mapping's MVP cycles against the MAC floor (MACs/2), alone and with the CPU's")
+    print("share;")
+    print("the CPU's instructions counted on QEMU (Cortex-M33, -icount) and each layer's share of")
+    print(f"the measured timeline at CPI {mvp.M33_CPI}; per-layer difference from the reference")
+    print("kernels (teacher-forced, MVP channels).\n")
+    hdr = (f"{'#':>2} {'op':<17} {'MLTK sim':>8} {'our sim,':>8} {'err':>6} {'seed dev':>8} "
+           f"{'MACs/2':>7} {'MVP':>7} {'/floor':>6} {'MVP+CPU':>7} {'CPU ins':>7} "
+           f"{'time':>7} {'max|d|':>6} {'differ':>10}")
+    print(hdr + "\n" + f"{'':>2} {'':<17} {'':>8} {'MLTK map':>8} {'':>6} {'':>8} {'':>7} "
+          f"{'alone':>7} {'':>6} {'share':>7} {'(QEMU)':>7} {'cycles':>7}")
     print("-" * len(hdr))
     n_match = 0
-    for r, m in zip(ours, as_mltk, strict=True):
+    for r, a, m in zip(ours, alone, as_mltk, strict=True):
         i = r.index
         t = theirs[i] if theirs and i < len(theirs) else None
         err = "" if not t or not m.acc_cycles else f"{(m.acc_cycles - t) / t * 100:+.1f}%"
         if t and m.acc_cycles and abs(m.acc_cycles - t) / t < 0.01:
             n_match += 1
         e = errs.get(i)
-        base = t if t else (SEED_ACC[i] if i < len(SEED_ACC) else 0)
-        sp = f"{base / r.acc_cycles:.2f}x" if r.acc_cycles and base else ""
-        print(f"{i:>2} {r.name:<17} {t if t is not None else float('nan'):>9.0f} "
-              f"{m.acc_cycles:>9} {err:>6} {SEED_ACC[i]:>9.0f} {r.acc_cycles:>9} "
-              f"{r.cpu_cycles:>8} {sp:>7} {e[0] if e else '':>6} "
-              f"{f'{e[1]}/{e[2]}' if e else '':>11}")
+        floor = r.macs // 2
+        ratio = f"{a.acc_cycles / floor:.2f}" if floor and a.acc_cycles else ""
+        o = share_ops.get(i)
+        print(f"{i:>2} {r.name:<17} {t if t is not None else float('nan'):>8.0f} "
+              f"{m.acc_cycles:>8} {err:>6} {SEED_ACC[i]:>8.0f} {floor:>7} {a.acc_cycles:>7} "
+              f"{ratio:>6} {r.acc_cycles:>7} {f'{o.cpu_instr:.0f}' if o else '':>7} "
+              f"{f'{o.cycles:.0f}' if o else '':>7} {e[0] if e else '':>6} "
+              f"{f'{e[1]}/{e[2]}' if e else '':>10}")
     tot = mvp.totals(ours)
+    tot_a = mvp.totals(alone)
     tot_m = mvp.totals(as_mltk)
     diff_ours = sum(e[1] for e in errs.values())
     n_out = sum(e[2] for e in errs.values())
@@ -221,7 +244,8 @@ def main() -> int:
           f"({diff_ours / n_out * 100:.2f}%) differ from the reference kernels with our mapping, "
           f"max {max(e[0] for e in errs.values())}; with MLTK's mapping on the same simulator "
           f"{diff_mltk} ({diff_mltk / n_out * 100:.2f}%), max "
-          f"{max(e[0] for i, e in errs_mltk.items() if i in errs)}")
+          f"{max(e[0] for i, e in errs_mltk.items() if i in errs)}. The CPU's channels are "
+          f"bit-exact.")
     print("-" * len(hdr))
     if theirs:
         mv = sum(theirs)
@@ -232,21 +256,35 @@ def main() -> int:
     seed_acc = sum(SEED_ACC)
     print(f"Seed (device, older MLTK): {seed_acc / 1e6:.2f} M acc cycles, "
           f"{sum(SEED_CPU) / 1e3:.0f} k CPU cycles, {SEED_MS} ms")
-    print(f"\nOur MVP kernels: {tot['acc_cycles'] / 1e6:.3f} M accelerator cycles, "
-          f"{tot['cpu_cycles'] / 1e3:.0f} k CPU cycles (estimated), "
-          f"{tot['macs'] / tot['acc_cycles']:.2f} MACs per accelerator cycle")
-    ms = tot["seconds"] * 1e3
-    print(f"Time at 78 MHz: {ms:.1f} ms per inference  vs seed {SEED_MS} ms: ratio "
-          f"{ms / SEED_MS:.2f} ({SEED_MS / ms:.2f}x faster); goal <= 30 ms: "
-          f"{'met' if ms <= 30 else 'not met'}")
-    print(f"(simulating one inference took {t_ours:.1f} s on this PC)")
-    shared = mvp.totals(mvp.profile(MODEL, accelerator="mvp", x=x, cpu_share=True))
-    ms2 = shared["seconds"] * 1e3
-    print(f"\nWith the CPU computing a share of each convolution's output channels while the MVP "
-          f"works\n(CPU cost ESTIMATED at {mvp.CPU_PER_MAC} cycles/MAC + {mvp.CPU_PER_OUTPUT} per "
-          f"output, not measured): {shared['acc_cycles'] / 1e6:.3f} M accelerator cycles, "
-          f"{ms2:.1f} ms, ratio {ms2 / SEED_MS:.2f} to the seed; goal <= 30 ms: "
-          f"{'met' if ms2 <= 30 else 'not met'} under that estimate")
+    print(f"MAC floor at 2 MACs per MVP cycle: {tot['macs'] / 2e6:.3f} M cycles, "
+          f"{tot['macs'] / 2 / mvp.CLOCK_HZ * 1e3:.1f} ms")
+    print(f"\nOur MVP kernels: {tot_a['acc_cycles'] / 1e6:.3f} M MVP cycles alone "
+          f"({tot['macs'] / tot_a['acc_cycles']:.2f} MACs per cycle), {tot['acc_cycles'] / 1e6:.3f}"
+          f" M with the CPU's share (simulating one inference took {t_ours:.1f} s)")
+    if measured:
+        print(f"\nMeasured (bench/mvp/m33.py, {t_qemu:.0f} s): CPU instructions counted on QEMU's "
+              f"Cortex-M33 (-icount: instructions, not cycles), cycles = instructions x CPI, on a "
+              f"timeline with the MVP cycles of each program. CPU share bit-exact on the M33: "
+              f"{'yes' if m33_bad == 0 else f'NO ({m33_bad} mismatches)'}.")
+        for share, name in ((1, "our firmware (MVP + CPU share, the default)"),
+                            (0, "the MVP alone (--no-cpu-share)")):
+            m = measured[share, mvp.M33_CPI]
+            ms = {c: measured[share, c].cycles / mvp.CLOCK_HZ * 1e3 for c in cpis}
+            print(f"  {name}: {m.acc_cycles / 1e6:.3f} M accelerator cycles, "
+                  f"{m.cpu_instr / 1e3:.0f} k CPU instructions = "
+                  f"{m.cpu_instr * mvp.M33_CPI / 1e3:.0f} k CPU cycles at CPI {mvp.M33_CPI}; "
+                  f"time at 78 MHz {ms[mvp.M33_CPI]:.1f} ms (CPI 1.0: {ms[1.0]:.1f}, "
+                  f"1.5: {ms[1.5]:.1f}) vs seed {SEED_MS} ms: ratio "
+                  f"{ms[mvp.M33_CPI] / SEED_MS:.2f} ({SEED_MS / ms[mvp.M33_CPI]:.2f}x faster); "
+                  f"goal <= 30 ms: {'met' if ms[mvp.M33_CPI] <= 30 else 'not met'}")
+        gaps = measured[1, mvp.M33_CPI]
+        print(f"  of the CPU's {gaps.cpu_instr / 1e3:.0f} k instructions, the runtime between "
+              f"operators (reading the next operator, before its kernel): "
+              f"{gaps.between_ops / 1e3:.0f} k")
+    else:
+        ms = tot["seconds"] * 1e3
+        print(f"\nNo QEMU here: PC estimate only (CPU cycles ESTIMATED, docs/mvp.md): "
+              f"{ms:.1f} ms at 78 MHz, ratio {ms / SEED_MS:.2f} to the seed's {SEED_MS} ms")
 
     stream = real_stream(args.clips)
     if stream is not None:
