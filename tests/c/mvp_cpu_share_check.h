@@ -61,8 +61,35 @@ static int mvp_cpu_share_check_shape(int in_h, int in_c, int out_c, int f_h, int
   return bad;
 }
 
-static int mvp_cpu_share_check(void) {
+/* mvp_requant against kws_multiply_by_quantized_multiplier: every shift -31..31, multipliers
+ * 0 and across [2^30, 2^31), x random, at the extremes and near rounding ties. */
+static int mvp_requant_check(void) {
   int bad = 0;
+  for (int shift = -31; shift <= 31; shift++) {
+    const int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    for (int t = 0; t < 600; t++) {
+      int32_t m = t == 0 ? 0 : (int32_t)(0x40000000u + (uint32_t)mvp_check_rnd(0, 0x3FFFFFFF));
+      if (t == 1) m = 0x7FFFFFFF;
+      if (t == 2) m = 0x40000000;
+      int32_t x;
+      switch (t % 6) {
+        case 0: x = INT32_MIN + mvp_check_rnd(0, 3); break;
+        case 1: x = INT32_MAX - mvp_check_rnd(0, 3); break;
+        case 2: x = mvp_check_rnd(-70000, 70000); break;
+        case 3: x = (int32_t)((uint32_t)mvp_check_rnd(0, 0xFFFFFF) << 8) ^ mvp_check_rnd(0, 255); break;
+        case 4: /* near ties of the final rounding */
+          x = mvp_check_rnd(-5000, 5000) * (1 << (right < 18 ? right : 18)) + (right ? (1 << (right - 1)) : 0);
+          break;
+        default: x = mvp_check_rnd(-3, 3); break;
+      }
+      if (mvp_requant(x, m, left, right) != kws_multiply_by_quantized_multiplier(x, m, shift)) bad++;
+    }
+  }
+  return bad;
+}
+
+static int mvp_cpu_share_check(void) {
+  int bad = mvp_requant_check();
   bad += mvp_cpu_share_check_shape(40, 108, 32, 3, 1, 1, 6, -128); /* clipped edges, odd tail */
   bad += mvp_cpu_share_check_shape(39, 32, 32, 1, 1, 0, 10, -128); /* pointwise, odd rows */
   bad += mvp_cpu_share_check_shape(40, 96, 32, 1, 1, 0, 8, -100);  /* clamped activation */

@@ -22,7 +22,7 @@ typedef struct {
 
 static kws_mvp_mapping_t current_mapping = KWS_MVP_MAPPING_FAST;
 /* The CPU share's split, on by default: the Cortex-M33's cost of the CPU-share code counted on
- * QEMU (bench/mvp/m33.py: 1.58 instructions per MAC, 82 per output) at 1.25 cycles per
+ * QEMU (bench/mvp/m33.py: 1.58 instructions per MAC, 65.5 per output) at 1.25 cycles per
  * instruction, and a reserve for the runtime's work on the next operator. */
 static uint16_t cpu_mac_x16 = KWS_MVP_CPU_MAC_X16, cpu_per_output = KWS_MVP_CPU_PER_OUTPUT;
 static uint32_t cpu_reserve = KWS_MVP_CPU_RESERVE;

@@ -34,8 +34,8 @@ void kws_mvp_set_mapping(kws_mvp_mapping_t mapping);
  * the CPU's other work in the same window (the runtime's next operator, program building).
  * On by default with the split below; cycles_per_mac_x16 = 0 turns it off. Read at prepare time. */
 #define KWS_MVP_CPU_MAC_X16 32
-#define KWS_MVP_CPU_PER_OUTPUT 103
-#define KWS_MVP_CPU_RESERVE 45000u
+#define KWS_MVP_CPU_PER_OUTPUT 82
+#define KWS_MVP_CPU_RESERVE 15000u
 void kws_mvp_set_cpu_cost(uint16_t cycles_per_mac_x16, uint16_t cycles_per_output,
                           uint32_t reserve_cycles);
 

@@ -270,7 +270,7 @@ static kws_status_t depthwise_program(const mvp_conv_args_t *a, const column_t *
  * window, sum(x * w) per pair. On the Cortex-M33 four int8 per word with SXTB16 + SMLAD (16
  * MACs in 4 loads, 8 sign extensions and 8 dual multiply-accumulates); elsewhere plain C with
  * the same (exact integer) result. x1 may equal x0 (one row), then s[2], s[3] repeat s[0], s[1]. */
-static KWS_HOT_LOOP void dot2x2_s8(const int8_t *x0, const int8_t *x1, const int8_t *w0,
+static inline __attribute__((always_inline)) void dot2x2_s8(const int8_t *x0, const int8_t *x1, const int8_t *w0,
                                    const int8_t *w1, int n, int32_t s[4]) {
   int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0;
   int i = 0;
@@ -343,10 +343,13 @@ static void cpu_share(const mvp_conv_args_t *a, const column_t *c) {
         const int j = o + k - o0;
         const int32_t off = (a->bias ? a->bias[o + k] : 0) -
                             a->in_zp * (whole ? a->cpu_wsum[j] : sum_s8(k ? w1 : w0, n));
+        const int32_t shift = a->cpu_shift[j], mult = a->cpu_mult[j];
+        const int left = shift > 0 ? (shift > 31 ? 31 : shift) : 0;
+        const int right = shift > 0 ? 0 : (shift < -31 ? 31 : -shift);
         for (int r = 0; r < rows; r++) {
-          int32_t v = kws_multiply_by_quantized_multiplier(acc[2 * r + k] + off, a->cpu_mult[j],
-                                                           a->cpu_shift[j]);
-          out[(long)r * c->c_out + o + k] = (int8_t)kws_clamp_i32(v + a->out_zp, a->act_min, a->act_max);
+          int32_t v = mvp_requant(acc[2 * r + k] + off, mult, left, right) + a->out_zp;
+          v = v < a->act_min ? a->act_min : (v > a->act_max ? a->act_max : v);
+          out[(long)r * c->c_out + o + k] = (int8_t)v;
         }
       }
     }
