@@ -2,6 +2,17 @@
 
 #include "frontend/dsp16.h"
 
+/* a * b + c in 32 bits: one MLA on Arm (GCC otherwise multiplies, then adds the constant). */
+static inline uint32_t mla(uint32_t a, uint32_t b, uint32_t c) {
+#if defined(__GNUC__) && defined(__ARM_ARCH) && defined(__thumb2__)
+  uint32_t r;
+  __asm("mla %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(c));
+  return r;
+#else
+  return a * b + c;
+#endif
+}
+
 /* The reference's log, for x >= 1 (x = 1 gives 0; x = 0 is taken as 1, which gives the
  * reference's 0 for it too, with no branch): log2 from the top bit and a corrected
  * linear interpolation over 128 segments of the octave, in Q16, times ln 2:
@@ -23,7 +34,7 @@ static inline __attribute__((always_inline)) uint32_t ln_q16(uint32_t x, uint32_
    * in Q16, so it adds after the shift: base - ln2 * lead (MLS). */
   const uint32_t half = 1u << (KWS_LOG_SCALE_BITS - 1);
   const uint32_t base = KWS_LOG_LN2_Q16 * 31u + round;
-  const uint32_t part = (KWS_LOG_LN2_Q16 * fraction + half) >> KWS_LOG_SCALE_BITS;
+  const uint32_t part = mla(KWS_LOG_LN2_Q16, fraction, half) >> KWS_LOG_SCALE_BITS;
   return (base + part) - KWS_LOG_LN2_Q16 * lead;
 }
 
