@@ -16,6 +16,7 @@ With several GPUs, `tf.distribute.MirroredStrategy` builds the model on all of t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -88,10 +89,30 @@ class BatchFeeder:
 
 
 def _strategy():
+    """Several GPUs under TensorFlow: MirroredStrategy. Other Keras backends (KERAS_BACKEND=jax
+    or torch, e.g. on a GPU host without TensorFlow) train on their default device."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return contextlib.nullcontext()
     import tensorflow as tf
 
     gpus = tf.config.list_logical_devices("GPU")
-    return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+    strategy = tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+    return strategy.scope()
+
+
+def _schedule(cfg: TrainConfig):
+    """The scaled seed schedule as a Keras schedule: evaluated inside the training step from
+    the optimizer's own step counter, so it works on every backend and resumes in place."""
+    import keras
+
+    bounds, at = [], 0
+    for steps, _ in cfg.schedule()[:-1]:
+        at += steps
+        bounds.append(at)
+    values = [lr for _, lr in cfg.schedule()]
+    return keras.optimizers.schedules.PiecewiseConstantDecay(bounds, values)
 
 
 def _save_atomic(model, path: Path) -> None:
@@ -103,11 +124,6 @@ def _save_atomic(model, path: Path) -> None:
 
 def _callbacks(cfg: TrainConfig, run: Path, state: dict, deadline: float | None):
     import keras
-
-    class Schedule(keras.callbacks.Callback):
-        def on_train_batch_begin(self, batch, logs=None):
-            step = int(self.model.optimizer.iterations.numpy())
-            self.model.optimizer.learning_rate.assign(cfg.learning_rate(step))
 
     class Checkpoint(keras.callbacks.Callback):
         """Saves last/best and the state file after every epoch; stops at the deadline."""
@@ -139,13 +155,14 @@ def _callbacks(cfg: TrainConfig, run: Path, state: dict, deadline: float | None)
                       "(continue with --resume)")
                 self.model.stop_training = True
 
-    callbacks = [keras.callbacks.TerminateOnNaN(), Schedule(), Checkpoint(),
+    callbacks = [keras.callbacks.TerminateOnNaN(), Checkpoint(),
                  keras.callbacks.CSVLogger(str(run / "history.csv"), append=True)]
     try:
         import tensorboard  # noqa: F401  (optional: pip install tensorboard)
 
-        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run / "logs"),
-                                                     update_freq=100, profile_batch=0))
+        if keras.backend.backend() == "tensorflow":
+            callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run / "logs"),
+                                                         update_freq=100, profile_batch=0))
     except ImportError:
         pass
     return callbacks
@@ -168,18 +185,22 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
     weights = class_weights(y_train, n_classes) if cfg.class_weights == "balanced" else None
 
     import keras
-    import tensorflow as tf
 
-    tf.config.optimizer.set_jit(False)   # XLA is 6-10x slower on small CPUs
+    on_tf = keras.backend.backend() == "tensorflow"
+    if on_tf:
+        import tensorflow as tf
+
+        tf.config.optimizer.set_jit(False)   # XLA is 6-10x slower on small CPUs
     keras.utils.set_random_seed(cfg.seed)
     state_path = run / "state.json"
     state: dict = {}
     from kwshost.model import TENetShape, build_tenet, custom_objects
 
-    with _strategy().scope():
+    with _strategy():
         if resume and (run / "last.keras").exists():
             model = keras.models.load_model(run / "last.keras",
                                              custom_objects=custom_objects())
+            model.optimizer.learning_rate = _schedule(cfg)   # the budget may have changed
             state = json.loads(state_path.read_text()) if state_path.exists() else {}
             print(f"resuming from epoch {state.get('epochs_done', 0)}, "
                   f"step {int(model.optimizer.iterations.numpy())}")
@@ -190,8 +211,9 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
             model = build_tenet(TENetShape(time_steps=rows, features=channels,
                                            classes=n_classes))
             model.compile(loss="categorical_crossentropy",
-                          optimizer=keras.optimizers.Adam(learning_rate=0.001, epsilon=1e-8),
-                          metrics=["accuracy"], jit_compile=False)
+                          optimizer=keras.optimizers.Adam(learning_rate=_schedule(cfg),
+                                                          epsilon=1e-8),
+                          metrics=["accuracy"], jit_compile=False if on_tf else "auto")
     state.update({"config": cfg.name, "cache_counts": counts,
                   "train_class_counts": np.bincount(y_train, minlength=n_classes).tolist(),
                   "parameters": int(model.count_params())})
@@ -204,10 +226,6 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
 
     feeder = BatchFeeder(x_train, y_train, n_classes, cfg.batch_size, cfg.seed, weights,
                          cfg.masks)
-    spec = (tf.TensorSpec((None, *x_train.shape[1:2], 1, x_train.shape[2]), tf.float32),
-            tf.TensorSpec((None, n_classes), tf.float32))
-    if weights is not None:
-        spec = (*spec, tf.TensorSpec((None,), tf.float32))
 
     def gen():
         epoch = start_epoch
@@ -215,7 +233,13 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
             yield from feeder.batches(epoch, cfg.steps_per_epoch)
             epoch += 1
 
-    train_ds = tf.data.Dataset.from_generator(gen, output_signature=spec).prefetch(4)
+    train_ds = gen()
+    if on_tf:
+        spec = (tf.TensorSpec((None, *x_train.shape[1:2], 1, x_train.shape[2]), tf.float32),
+                tf.TensorSpec((None, n_classes), tf.float32))
+        if weights is not None:
+            spec = (*spec, tf.TensorSpec((None,), tf.float32))
+        train_ds = tf.data.Dataset.from_generator(gen, output_signature=spec).prefetch(4)
     val_feeder = BatchFeeder(x_val, y_val, n_classes, 500, cfg.seed, None)
     val_x, val_y = val_feeder.batch(np.arange(len(y_val)))
     deadline = time.time() + max_minutes * 60 if max_minutes else None

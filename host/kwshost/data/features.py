@@ -142,12 +142,18 @@ def build_cache(dataset: Path, out: Path, cache, seed: int, fe_overrides: dict,
                 jobs: int = 1, progress=None) -> dict[str, int]:
     """Build (or reuse, if the recipe is unchanged) the cache; returns examples per split."""
     manifest_path = dataset / "manifest.json"
+    info_path = out / "cache.json"
+    if not manifest_path.exists() and info_path.exists():
+        # Training on another machine (a GPU host, say) needs only the cache, not the clips.
+        info = json.loads(info_path.read_text())
+        if info.get("complete"):
+            print(f"no dataset at {dataset}: training on the feature cache in {out} as it is")
+            return info["counts"]
     if not manifest_path.exists():
         raise KwsError(f"no dataset at {dataset} (manifest.json missing)",
                        hint="make one first: kwshost dataset make " + str(dataset))
     manifest = json.loads(manifest_path.read_text())
     recipe = _recipe(dataset, manifest, cache, seed, fe_overrides)
-    info_path = out / "cache.json"
     if info_path.exists():
         info = json.loads(info_path.read_text())
         if info.get("recipe") == recipe and info.get("complete"):
