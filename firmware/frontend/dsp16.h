@@ -22,9 +22,6 @@ static inline uint32_t kws_pack16(int32_t lo, int32_t hi) {
   return ((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16);
 }
 
-static inline int32_t kws_max32(int32_t a, int32_t b) { return a > b ? a : b; }
-static inline int32_t kws_min32(int32_t a, int32_t b) { return a < b ? a : b; }
-
 #ifdef KWS_DSP16_NATIVE
 /* (hi & 0xFFFF0000) | (lo >> 16 & 0xFFFF), and (lo & 0xFFFF) | (hi << 1 & 0xFFFF0000):
  * PKHTB / PKHBT, which the compiler does not always find by itself. */
@@ -59,23 +56,10 @@ static inline int32_t kws_smladx(uint32_t a, uint32_t b, int32_t acc) { return _
 static inline int32_t kws_smuad(uint32_t a, uint32_t b) { return __smuad((int16x2_t)a, (int16x2_t)b); }
 static inline int32_t kws_smlabb(uint32_t a, uint32_t b, int32_t acc) { return __smlabb((int32_t)a, (int32_t)b, acc); }
 static inline int32_t kws_smlatb(uint32_t a, uint32_t b, int32_t acc) { return __smlatb((int32_t)a, (int32_t)b, acc); }
-static inline int32_t kws_smultt(uint32_t a, uint32_t b) { return __smlatt((int32_t)a, (int32_t)b, 0); }
 /* acc + (a * b.lo) >> 16 (48-bit product, floor). */
 static inline int32_t kws_smlawb(uint32_t a, uint32_t b, int32_t acc) { return __smlawb((int32_t)a, (int32_t)b, acc); }
-/* Lane-wise signed max and min: SSUB16 sets the GE flags that SEL reads (one asm block, so
- * nothing can come between them). */
-static inline uint32_t kws_max16(uint32_t a, uint32_t b) {
-  uint32_t r, ge;
-  __asm("ssub16 %1, %2, %3\n\tsel %0, %2, %3" : "=r"(r), "=&r"(ge) : "r"(a), "r"(b) : "cc");
-  return r;
-}
-static inline uint32_t kws_min16(uint32_t a, uint32_t b) {
-  uint32_t r, ge;
-  __asm("ssub16 %1, %2, %3\n\tsel %0, %3, %2" : "=r"(r), "=&r"(ge) : "r"(a), "r"(b) : "cc");
-  return r;
-}
 /* Lane-wise |a| (|-32768| = 0x8000): SSUB16 from zero sets GE where a <= 0, SEL takes -a
- * there. */
+ * there (one asm block, so nothing can come between them). */
 static inline uint32_t kws_abs16(uint32_t a) {
   uint32_t r, neg;
   __asm("ssub16 %1, %3, %2\n\tsel %0, %1, %2" : "=r"(r), "=&r"(neg) : "r"(a), "r"(0u) : "cc");
@@ -125,7 +109,6 @@ static inline int32_t kws_smuad(uint32_t a, uint32_t b) {
 }
 static inline int32_t kws_smlabb(uint32_t a, uint32_t b, int32_t acc) { return kws_lo16(a) * kws_lo16(b) + acc; }
 static inline int32_t kws_smlatb(uint32_t a, uint32_t b, int32_t acc) { return kws_hi16(a) * kws_lo16(b) + acc; }
-static inline int32_t kws_smultt(uint32_t a, uint32_t b) { return kws_hi16(a) * kws_hi16(b); }
 static inline int32_t kws_smlawb(uint32_t a, uint32_t b, int32_t acc) {
   return (int32_t)(((int64_t)(int32_t)a * kws_lo16(b)) >> 16) + acc;
 }
@@ -136,7 +119,5 @@ static inline uint32_t kws_abs16(uint32_t a) {
   const int32_t lo = kws_lo16(a), hi = kws_hi16(a);
   return kws_pack16(lo < 0 ? -lo : lo, hi < 0 ? -hi : hi);
 }
-static inline uint32_t kws_max16(uint32_t a, uint32_t b) { return kws_pack16(kws_max32(kws_lo16(a), kws_lo16(b)), kws_max32(kws_hi16(a), kws_hi16(b))); }
-static inline uint32_t kws_min16(uint32_t a, uint32_t b) { return kws_pack16(kws_min32(kws_lo16(a), kws_lo16(b)), kws_min32(kws_hi16(a), kws_hi16(b))); }
 #endif
 #endif
