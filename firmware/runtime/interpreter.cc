@@ -37,9 +37,13 @@ uint8_t required_inputs(uint16_t builtin, uint8_t n_inputs) {
 }
 
 /* Fills it->ctx for operator `index`: tensor views (data NULL for activations until the arena
- * is planned), options, op data and scratch pointers. */
-kws_status_t build_context(kws_interpreter_t *it, fb::Reader &r, uint32_t index, const OpRecord &op,
-                           const kws_kernel_t *kernel, Message &msg) {
+ * is planned), options, op data and scratch pointers. With `named`, the message starts with
+ * "operator i (NAME): " and the kernel writes its reason after it (init, allocate, op_info);
+ * without, the kernel gets the whole message buffer and the caller names the operator only
+ * if the kernel fails (invoke: no message text formatted per operator). */
+template <class R>
+kws_status_t build_context(kws_interpreter_t *it, R &r, uint32_t index, const OpRecord &op,
+                           const kws_kernel_t *kernel, Message &msg, bool named = true) {
   kws_op_context_t &ctx = it->ctx;
   memset(&ctx, 0, sizeof(ctx));
   ctx.op_index = (uint16_t)index;
@@ -47,7 +51,7 @@ kws_status_t build_context(kws_interpreter_t *it, fb::Reader &r, uint32_t index,
   ctx.n_inputs = op.n_inputs;
   ctx.n_outputs = op.n_outputs;
   uint32_t v = 0;
-  for (uint32_t i = 0; i < op.n_inputs + op.n_outputs; i++) {
+  for (uint32_t i = 0; i < (uint32_t)op.n_inputs + op.n_outputs; i++) {
     const bool is_input = i < op.n_inputs;
     const int32_t t = is_input ? op.inputs[i] : op.outputs[i - op.n_inputs];
     kws_tensor_t *view = nullptr;
@@ -63,7 +67,7 @@ kws_status_t build_context(kws_interpreter_t *it, fb::Reader &r, uint32_t index,
     else
       ctx.outputs[i - op.n_inputs] = view;
   }
-  msg.op(index, kernel ? kernel->name : kws_builtin_name(op.builtin));
+  if (named) msg.op(index, kernel ? kernel->name : kws_builtin_name(op.builtin));
   kws_status_t s = read_params(r, op, &ctx.params, msg);
   if (s != KWS_OK) return s;
   if (it->op_slots && it->op_slots[index].op_data_offset) ctx.op_data = it->arena + it->op_slots[index].op_data_offset;
@@ -339,24 +343,28 @@ extern "C" void kws_interp_set_hook(kws_interpreter_t *it, kws_op_hook_t hook, v
 extern "C" kws_status_t kws_interp_invoke(kws_interpreter_t *it) {
   if (!it || !it->allocated) return KWS_ERR_STATE;
   Message msg = message_of(it);
-  fb::Reader r = reader_of(it);
+  /* The model was verified at init and is unchanged (the API's contract): re-read it without
+   * the checks. This loop is the runtime's cost between operators at every inference. */
+  fb::Trusted r = trusted_reader_of(it);
   for (uint32_t i = 0; i < it->n_ops; i++) {
     OpRecord op;
     kws_status_t s = read_op(r, it, i, &op, msg);
     if (s != KWS_OK) return s;
     const kws_kernel_t *kernel = kws_resolver_find(it->resolver, op.builtin);
     if (!kernel) return fail(msg, KWS_ERR_STATE, "the resolver changed after init");
-    s = build_context(it, r, i, op, kernel, msg);
+    s = build_context(it, r, i, op, kernel, msg, false);
     if (s != KWS_OK) return s;
     if (it->hook) it->hook(it->hook_user, (uint16_t)i, KWS_HOOK_BEFORE);
     s = kernel->invoke(&it->ctx);
     if (it->hook) it->hook(it->hook_user, (uint16_t)i, KWS_HOOK_AFTER);
     if (s != KWS_OK) {
-      if (it->ctx.message[0] == 0) msg.add("kernel failed");
+      char reason[KWS_MESSAGE_LEN]; /* the kernel's text, now prefixed with the operator */
+      memcpy(reason, it->message, sizeof(reason));
+      reason[sizeof(reason) - 1] = 0;
+      msg.op(i, kernel->name).add(reason[0] ? reason : "kernel failed");
       return s;
     }
   }
-  msg.clear();
   return KWS_OK;
 }
 

@@ -56,14 +56,16 @@ uint32_t type_size(uint32_t type) {
   }
 }
 
-static fb::Table tensor_table(fb::Reader &r, const kws_interpreter_t *it, uint32_t index) {
+template <class R>
+static fb::Table tensor_table(R &r, const kws_interpreter_t *it, uint32_t index) {
   fb::Vector v;
   v.first = it->tensors_vec;
   v.count = it->n_tensors;
   return r.table_in(v, index);
 }
 
-static fb::Table buffer_table(fb::Reader &r, const kws_interpreter_t *it, uint32_t index) {
+template <class R>
+static fb::Table buffer_table(R &r, const kws_interpreter_t *it, uint32_t index) {
   fb::Vector v;
   v.first = it->buffers_vec;
   v.count = it->n_buffers;
@@ -72,21 +74,22 @@ static fb::Table buffer_table(fb::Reader &r, const kws_interpreter_t *it, uint32
 
 bool tensor_is_constant(fb::Reader &r, const kws_interpreter_t *it, uint32_t index) {
   fb::Table t = tensor_table(r, it, index);
-  uint32_t buffer = r.scalar<uint32_t>(t, schema::kTensorBuffer, 0);
+  uint32_t buffer = r.template scalar<uint32_t>(t, schema::kTensorBuffer, 0);
   if (r.bad() || buffer >= it->n_buffers) return false;
   fb::Vector data = r.vector(buffer_table(r, it, buffer), schema::kBufferData, 1, 1);
   return data.count > 0;
 }
 
-kws_status_t read_tensor(fb::Reader &r, const kws_interpreter_t *it, uint32_t index, kws_tensor_t *view,
+template <class R>
+kws_status_t read_tensor(R &r, const kws_interpreter_t *it, uint32_t index, kws_tensor_t *view,
                          Message &msg) {
   *view = kws_tensor_t{};
   if (index >= it->n_tensors) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "index out of range");
   fb::Table t = tensor_table(r, it, index);
   fb::Vector shape = r.vector(t, schema::kTensorShape, 4, 4);
-  uint8_t type = r.scalar<uint8_t>(t, schema::kTensorType, 0);
-  uint32_t buffer = r.scalar<uint32_t>(t, schema::kTensorBuffer, 0);
-  uint8_t is_variable = r.scalar<uint8_t>(t, schema::kTensorIsVariable, 0);
+  uint8_t type = r.template scalar<uint8_t>(t, schema::kTensorType, 0);
+  uint32_t buffer = r.template scalar<uint32_t>(t, schema::kTensorBuffer, 0);
+  uint8_t is_variable = r.template scalar<uint8_t>(t, schema::kTensorIsVariable, 0);
   bool sparse = r.field(t, schema::kTensorSparsity, 4) != 0;
   fb::Table quant = r.table(t, schema::kTensorQuant);
   if (r.bad()) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "malformed tensor table");
@@ -102,7 +105,7 @@ kws_status_t read_tensor(fb::Reader &r, const kws_interpreter_t *it, uint32_t in
   view->rank = (uint8_t)shape.count;
   uint64_t count = 1;
   for (uint32_t d = 0; d < shape.count; d++) {
-    int32_t dim = r.read<int32_t>(shape.first + 4 * d);
+    int32_t dim = r.template read<int32_t>(shape.first + 4 * d);
     if (dim < 1 || dim > kMaxDim) {
       msg.tensor(index).add("dimension ").num(d).add(" is ").num(dim);
       return KWS_ERR_MODEL_INVALID;
@@ -116,7 +119,7 @@ kws_status_t read_tensor(fb::Reader &r, const kws_interpreter_t *it, uint32_t in
   if (buffer >= it->n_buffers) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "buffer index out of range");
   fb::Table buf = buffer_table(r, it, buffer);
   fb::Vector data = r.vector(buf, schema::kBufferData, 1, 1);
-  uint64_t external = r.scalar<uint64_t>(buf, schema::kBufferOffset, 0);
+  uint64_t external = r.template scalar<uint64_t>(buf, schema::kBufferOffset, 0);
   if (r.bad()) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "malformed buffer");
   if (external > 1) return fail(msg.tensor(index), KWS_ERR_UNSUPPORTED, "buffers outside the flatbuffer");
   if (data.count > 0) {
@@ -133,8 +136,8 @@ kws_status_t read_tensor(fb::Reader &r, const kws_interpreter_t *it, uint32_t in
   if (quant.present()) {
     fb::Vector scale = r.vector(quant, schema::kQuantScale, 4, 4);
     fb::Vector zero = r.vector(quant, schema::kQuantZeroPoint, 8, 4);
-    uint8_t details = r.scalar<uint8_t>(quant, schema::kQuantDetailsType, 0);
-    int32_t qdim = r.scalar<int32_t>(quant, schema::kQuantDimension, 0);
+    uint8_t details = r.template scalar<uint8_t>(quant, schema::kQuantDetailsType, 0);
+    int32_t qdim = r.template scalar<int32_t>(quant, schema::kQuantDimension, 0);
     if (r.bad()) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "malformed quantization");
     if (details != 0) return fail(msg.tensor(index), KWS_ERR_UNSUPPORTED, "custom quantization details");
     if (scale.count > 0) {
@@ -150,17 +153,17 @@ kws_status_t read_tensor(fb::Reader &r, const kws_interpreter_t *it, uint32_t in
        * the same constant model, so the per-channel loop is not repeated on every invoke. */
       const uint32_t checked = it->allocated ? 0 : scale.count;
       for (uint32_t c = 0; c < checked; c++) {
-        float s = r.read<float>(scale.first + 4 * c);
+        float s = r.template read<float>(scale.first + 4 * c);
         if (!(s > 0.0f) || !isfinite(s)) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "scale not positive and finite");
-        int64_t z = zero.count ? r.read<int64_t>(zero.first + 8 * c) : 0;
+        int64_t z = zero.count ? r.template read<int64_t>(zero.first + 8 * c) : 0;
         if (z < INT32_MIN || z > INT32_MAX) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "zero point out of range");
         if (type == KWS_TYPE_INT8 && (z < -128 || z > 127))
           return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "int8 zero point out of range");
         if (type == KWS_TYPE_UINT8 && (z < 0 || z > 255))
           return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "uint8 zero point out of range");
       }
-      view->scale = r.read<float>(scale.first);
-      view->zero_point = zero.count ? (int32_t)r.read<int64_t>(zero.first) : 0;
+      view->scale = r.template read<float>(scale.first);
+      view->zero_point = zero.count ? (int32_t)r.template read<int64_t>(zero.first) : 0;
       view->channel_scales = scales;
       view->n_channel_scales = (int32_t)scale.count;
       view->quantized_dimension = qdim;
@@ -173,16 +176,17 @@ kws_status_t read_tensor(fb::Reader &r, const kws_interpreter_t *it, uint32_t in
   return r.bad() ? fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "malformed tensor") : KWS_OK;
 }
 
-kws_status_t read_op(fb::Reader &r, const kws_interpreter_t *it, uint32_t index, OpRecord *op, Message &msg) {
+template <class R>
+kws_status_t read_op(R &r, const kws_interpreter_t *it, uint32_t index, OpRecord *op, Message &msg) {
   *op = OpRecord{};
   fb::Vector ops;
   ops.first = it->operators_vec;
   ops.count = it->n_ops;
   fb::Table t = r.table_in(ops, index);
-  uint32_t opcode = r.scalar<uint32_t>(t, schema::kOpOpcode, 0);
+  uint32_t opcode = r.template scalar<uint32_t>(t, schema::kOpOpcode, 0);
   fb::Vector in = r.vector(t, schema::kOpInputs, 4, 4);
   fb::Vector out = r.vector(t, schema::kOpOutputs, 4, 4);
-  op->options_type = r.scalar<uint8_t>(t, schema::kOpOptionsType, 0);
+  op->options_type = r.template scalar<uint8_t>(t, schema::kOpOptionsType, 0);
   op->options = r.table(t, schema::kOpOptions);
   if (r.bad()) return fail(msg.op(index, "?"), KWS_ERR_MODEL_INVALID, "malformed operator table");
   if (opcode >= it->n_opcodes) return fail(msg.op(index, "?"), KWS_ERR_MODEL_INVALID, "opcode index out of range");
@@ -190,8 +194,8 @@ kws_status_t read_op(fb::Reader &r, const kws_interpreter_t *it, uint32_t index,
   codes.first = it->opcodes_vec;
   codes.count = it->n_opcodes;
   fb::Table code = r.table_in(codes, opcode);
-  int32_t builtin = r.scalar<int8_t>(code, schema::kCodeDeprecated, 0);
-  int32_t extended = r.scalar<int32_t>(code, schema::kCodeBuiltin, 0);
+  int32_t builtin = r.template scalar<int8_t>(code, schema::kCodeDeprecated, 0);
+  int32_t extended = r.template scalar<int32_t>(code, schema::kCodeBuiltin, 0);
   if (extended > builtin) builtin = extended;
   uint32_t custom_len = 0;
   const char *custom = r.string(code, schema::kCodeCustom, &custom_len);
@@ -214,14 +218,14 @@ kws_status_t read_op(fb::Reader &r, const kws_interpreter_t *it, uint32_t index,
   op->n_inputs = (uint8_t)in.count;
   op->n_outputs = (uint8_t)out.count;
   for (uint32_t i = 0; i < in.count; i++) {
-    op->inputs[i] = r.read<int32_t>(in.first + 4 * i);
+    op->inputs[i] = r.template read<int32_t>(in.first + 4 * i);
     if (op->inputs[i] < -1 || op->inputs[i] >= (int32_t)it->n_tensors) {
       msg.op(index, name).add("input ").num(i).add(" names tensor ").num(op->inputs[i]);
       return KWS_ERR_MODEL_INVALID;
     }
   }
   for (uint32_t i = 0; i < out.count; i++) {
-    op->outputs[i] = r.read<int32_t>(out.first + 4 * i);
+    op->outputs[i] = r.template read<int32_t>(out.first + 4 * i);
     if (op->outputs[i] < 0 || op->outputs[i] >= (int32_t)it->n_tensors) {
       msg.op(index, name).add("output ").num(i).add(" names tensor ").num(op->outputs[i]);
       return KWS_ERR_MODEL_INVALID;
@@ -230,7 +234,8 @@ kws_status_t read_op(fb::Reader &r, const kws_interpreter_t *it, uint32_t index,
   return r.bad() ? fail(msg.op(index, name), KWS_ERR_MODEL_INVALID, "malformed operator") : KWS_OK;
 }
 
-kws_status_t read_params(fb::Reader &r, const OpRecord &op, kws_op_params_t *p, Message &msg) {
+template <class R>
+kws_status_t read_params(R &r, const OpRecord &op, kws_op_params_t *p, Message &msg) {
   *p = kws_op_params_t{};
   const uint8_t want = expected_options(op.builtin);
   if (op.options_type != kOptNone && op.options_type != want) {
@@ -243,13 +248,13 @@ kws_status_t read_params(fb::Reader &r, const OpRecord &op, kws_op_params_t *p, 
     case KWS_OP_DEPTHWISE_CONV_2D: {
       const bool dw = op.builtin == KWS_OP_DEPTHWISE_CONV_2D;
       kws_conv_params_t &c = p->conv;
-      c.padding = r.scalar<uint8_t>(o, 0, 0);
-      c.stride_w = r.scalar<int32_t>(o, 1, 0);
-      c.stride_h = r.scalar<int32_t>(o, 2, 0);
-      c.depth_multiplier = dw ? r.scalar<int32_t>(o, 3, 0) : 1;
-      c.activation = r.scalar<uint8_t>(o, dw ? 4 : 3, 0);
-      c.dilation_w = r.scalar<int32_t>(o, dw ? 5 : 4, 1);
-      c.dilation_h = r.scalar<int32_t>(o, dw ? 6 : 5, 1);
+      c.padding = r.template scalar<uint8_t>(o, 0, 0);
+      c.stride_w = r.template scalar<int32_t>(o, 1, 0);
+      c.stride_h = r.template scalar<int32_t>(o, 2, 0);
+      c.depth_multiplier = dw ? r.template scalar<int32_t>(o, 3, 0) : 1;
+      c.activation = r.template scalar<uint8_t>(o, dw ? 4 : 3, 0);
+      c.dilation_w = r.template scalar<int32_t>(o, dw ? 5 : 4, 1);
+      c.dilation_h = r.template scalar<int32_t>(o, dw ? 6 : 5, 1);
       if (!valid_padding(c.padding)) return fail(msg, KWS_ERR_MODEL_INVALID, "unknown padding");
       if (!valid_activation(c.activation)) return fail(msg, KWS_ERR_UNSUPPORTED, "unsupported fused activation");
       if (!valid_step(c.stride_w) || !valid_step(c.stride_h)) return fail(msg, KWS_ERR_MODEL_INVALID, "stride out of range");
@@ -261,12 +266,12 @@ kws_status_t read_params(fb::Reader &r, const OpRecord &op, kws_op_params_t *p, 
     case KWS_OP_AVERAGE_POOL_2D:
     case KWS_OP_MAX_POOL_2D: {
       kws_pool_params_t &c = p->pool;
-      c.padding = r.scalar<uint8_t>(o, 0, 0);
-      c.stride_w = r.scalar<int32_t>(o, 1, 0);
-      c.stride_h = r.scalar<int32_t>(o, 2, 0);
-      c.filter_w = r.scalar<int32_t>(o, 3, 0);
-      c.filter_h = r.scalar<int32_t>(o, 4, 0);
-      c.activation = r.scalar<uint8_t>(o, 5, 0);
+      c.padding = r.template scalar<uint8_t>(o, 0, 0);
+      c.stride_w = r.template scalar<int32_t>(o, 1, 0);
+      c.stride_h = r.template scalar<int32_t>(o, 2, 0);
+      c.filter_w = r.template scalar<int32_t>(o, 3, 0);
+      c.filter_h = r.template scalar<int32_t>(o, 4, 0);
+      c.activation = r.template scalar<uint8_t>(o, 5, 0);
       if (!valid_padding(c.padding)) return fail(msg, KWS_ERR_MODEL_INVALID, "unknown padding");
       if (!valid_activation(c.activation)) return fail(msg, KWS_ERR_UNSUPPORTED, "unsupported fused activation");
       if (!valid_step(c.stride_w) || !valid_step(c.stride_h)) return fail(msg, KWS_ERR_MODEL_INVALID, "stride out of range");
@@ -274,33 +279,42 @@ kws_status_t read_params(fb::Reader &r, const OpRecord &op, kws_op_params_t *p, 
       break;
     }
     case KWS_OP_FULLY_CONNECTED:
-      p->fc.activation = r.scalar<uint8_t>(o, 0, 0);
-      p->fc.keep_num_dims = r.scalar<uint8_t>(o, 2, 0) ? 1 : 0;
-      if (r.scalar<uint8_t>(o, 1, 0) != 0) return fail(msg, KWS_ERR_UNSUPPORTED, "shuffled weights are not supported");
+      p->fc.activation = r.template scalar<uint8_t>(o, 0, 0);
+      p->fc.keep_num_dims = r.template scalar<uint8_t>(o, 2, 0) ? 1 : 0;
+      if (r.template scalar<uint8_t>(o, 1, 0) != 0) return fail(msg, KWS_ERR_UNSUPPORTED, "shuffled weights are not supported");
       if (!valid_activation(p->fc.activation)) return fail(msg, KWS_ERR_UNSUPPORTED, "unsupported fused activation");
       break;
     case KWS_OP_ADD:
     case KWS_OP_MUL:
-      p->elementwise.activation = r.scalar<uint8_t>(o, 0, 0);
+      p->elementwise.activation = r.template scalar<uint8_t>(o, 0, 0);
       if (!valid_activation(p->elementwise.activation)) return fail(msg, KWS_ERR_UNSUPPORTED, "unsupported fused activation");
       break;
     case KWS_OP_SOFTMAX:
-      p->softmax.beta = r.scalar<float>(o, 0, 0.0f);
+      p->softmax.beta = r.template scalar<float>(o, 0, 0.0f);
       if (!isfinite(p->softmax.beta)) return fail(msg, KWS_ERR_MODEL_INVALID, "beta is not finite");
       break;
     case KWS_OP_CONCATENATION:
-      p->concat.axis = r.scalar<int32_t>(o, 0, 0);
-      p->concat.activation = r.scalar<uint8_t>(o, 1, 0);
+      p->concat.axis = r.template scalar<int32_t>(o, 0, 0);
+      p->concat.activation = r.template scalar<uint8_t>(o, 1, 0);
       if (!valid_activation(p->concat.activation)) return fail(msg, KWS_ERR_UNSUPPORTED, "unsupported fused activation");
       if (p->concat.axis < -KWS_MAX_DIMS || p->concat.axis >= KWS_MAX_DIMS) return fail(msg, KWS_ERR_MODEL_INVALID, "axis out of range");
       break;
     case KWS_OP_MEAN:
-      p->reduce.keep_dims = r.scalar<uint8_t>(o, 0, 0) ? 1 : 0;
+      p->reduce.keep_dims = r.template scalar<uint8_t>(o, 0, 0) ? 1 : 0;
       break;
     default:
       break;
   }
   return r.bad() ? fail(msg, KWS_ERR_MODEL_INVALID, "malformed options table") : KWS_OK;
 }
+
+/* The checked instances verify the model and prepare it; the trusted ones re-read the
+ * verified model at every invoke (fb::Trusted: the same reads without the bounds checks). */
+template kws_status_t read_tensor(fb::Reader &, const kws_interpreter_t *, uint32_t, kws_tensor_t *, Message &);
+template kws_status_t read_tensor(fb::Trusted &, const kws_interpreter_t *, uint32_t, kws_tensor_t *, Message &);
+template kws_status_t read_op(fb::Reader &, const kws_interpreter_t *, uint32_t, OpRecord *, Message &);
+template kws_status_t read_op(fb::Trusted &, const kws_interpreter_t *, uint32_t, OpRecord *, Message &);
+template kws_status_t read_params(fb::Reader &, const OpRecord &, kws_op_params_t *, Message &);
+template kws_status_t read_params(fb::Trusted &, const OpRecord &, kws_op_params_t *, Message &);
 
 }  // namespace kws

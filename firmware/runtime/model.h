@@ -38,19 +38,24 @@ struct OpRecord {
 };
 
 inline fb::Reader reader_of(const kws_interpreter_t *it) { return fb::Reader(it->model, it->model_len); }
+/* Only for a model kws_interp_init verified. */
+inline fb::Trusted trusted_reader_of(const kws_interpreter_t *it) { return fb::Trusted(it->model, it->model_len); }
 
 /* Reads tensor `index` into `view`; data points into the model for constants and is NULL for
  * activations (the caller fills it from the arena plan). */
-kws_status_t read_tensor(fb::Reader &r, const kws_interpreter_t *it, uint32_t index, kws_tensor_t *view,
+template <class R> /* fb::Reader or fb::Trusted */
+kws_status_t read_tensor(R &r, const kws_interpreter_t *it, uint32_t index, kws_tensor_t *view,
                          Message &msg);
 
 /* True if tensor `index` holds constant data (checked by read_tensor at verification). */
 bool tensor_is_constant(fb::Reader &r, const kws_interpreter_t *it, uint32_t index);
 
-kws_status_t read_op(fb::Reader &r, const kws_interpreter_t *it, uint32_t index, OpRecord *op, Message &msg);
+template <class R>
+kws_status_t read_op(R &r, const kws_interpreter_t *it, uint32_t index, OpRecord *op, Message &msg);
 
 /* Parses and range-checks the builtin options of `op`. */
-kws_status_t read_params(fb::Reader &r, const OpRecord &op, kws_op_params_t *params, Message &msg);
+template <class R>
+kws_status_t read_params(R &r, const OpRecord &op, kws_op_params_t *params, Message &msg);
 
 /* Bytes of one element of a TensorType, 0 for types this runtime does not handle. */
 uint32_t type_size(uint32_t type);
