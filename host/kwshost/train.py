@@ -201,6 +201,8 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
             model = keras.models.load_model(run / "last.keras",
                                              custom_objects=custom_objects())
             model.optimizer.learning_rate = _schedule(cfg)   # the budget may have changed
+            # A checkpoint saved under JAX or torch asks for XLA ("auto"): off on TensorFlow.
+            model.jit_compile = False if on_tf else "auto"
             state = json.loads(state_path.read_text()) if state_path.exists() else {}
             print(f"resuming from epoch {state.get('epochs_done', 0)}, "
                   f"step {int(model.optimizer.iterations.numpy())}")
