@@ -142,18 +142,22 @@ static inline __attribute__((always_inline)) uint32_t shift_and_quarter_const(ui
 
 /* The innermost stage (m = 1) reads its inputs straight from the signal in decimation order,
  * shifting them on the way. */
-/* Radix 4, no -32768 in the input, the shift a compile-time constant. */
-static inline __attribute__((always_inline)) void first_stage_shift(const kws_fft_t *f,
-                                                                    const uint32_t *in, int s,
-                                                                    uint32_t *z, size_t n) {
+/* Radix-4 unit butterflies straight from the signal, no -32768 in the input. `constant` (a
+ * literal at every call) picks the variant whose shift GCC folds into immediates. */
+static inline __attribute__((always_inline)) void unit_radix4_shifted(const kws_fft_t *f,
+                                                                      const uint32_t *in,
+                                                                      int s, int constant,
+                                                                      uint32_t *z, size_t n) {
   const size_t groups = n / 4, step = n / 4;
   const uint16_t *order = f->input_order;
   for (size_t g = 0; g < groups; ++g, z += 4) {
     const uint32_t *x = in + order[4 * g];
-    const uint32_t a0 = shift_and_quarter_const(x[0], s);
-    const uint32_t b1 = shift_and_quarter_const(x[step], s);
-    const uint32_t b2 = shift_and_quarter_const(x[2 * step], s);
-    const uint32_t b3 = shift_and_quarter_const(x[3 * step], s);
+#define KWS_QUARTER(v) (constant ? shift_and_quarter_const((v), s) : shift_and_quarter((v), s))
+    const uint32_t a0 = KWS_QUARTER(x[0]);
+    const uint32_t b1 = KWS_QUARTER(x[step]);
+    const uint32_t b2 = KWS_QUARTER(x[2 * step]);
+    const uint32_t b3 = KWS_QUARTER(x[3 * step]);
+#undef KWS_QUARTER
     const uint32_t s02 = kws_add16(a0, b2), d02 = kws_sub16(a0, b2);
     const uint32_t s13 = kws_add16(b1, b3), d13 = kws_sub16(b1, b3);
     z[0] = kws_add16(s02, s13);
@@ -161,6 +165,13 @@ static inline __attribute__((always_inline)) void first_stage_shift(const kws_ff
     z[1] = kws_sax16(d02, d13);
     z[3] = kws_asx16(d02, d13);
   }
+}
+
+/* Radix 4, no -32768 in the input, the shift a compile-time constant. */
+static inline __attribute__((always_inline)) void first_stage_shift(const kws_fft_t *f,
+                                                                    const uint32_t *in, int s,
+                                                                    uint32_t *z, size_t n) {
+  unit_radix4_shifted(f, in, s, 1, z, n);
 }
 
 /* The innermost stage's twiddles are all (32767, 0): unit butterflies. */
@@ -171,19 +182,7 @@ static inline __attribute__((always_inline)) void first_stage(const kws_fft_t *f
   const size_t p = f->radix[f->n_stages - 1], groups = n / p, step = n / p;
   const uint16_t *order = f->input_order;
   if (p == 4 && exact) {
-    for (size_t g = 0; g < groups; ++g, z += 4) {
-      const uint32_t *x = in + order[4 * g];
-      const uint32_t a0 = shift_and_quarter(x[0], shift);
-      const uint32_t b1 = shift_and_quarter(x[step], shift);
-      const uint32_t b2 = shift_and_quarter(x[2 * step], shift);
-      const uint32_t b3 = shift_and_quarter(x[3 * step], shift);
-      const uint32_t s02 = kws_add16(a0, b2), d02 = kws_sub16(a0, b2);
-      const uint32_t s13 = kws_add16(b1, b3), d13 = kws_sub16(b1, b3);
-      z[0] = kws_add16(s02, s13);
-      z[2] = kws_sub16(s02, s13);
-      z[1] = kws_sax16(d02, d13);
-      z[3] = kws_asx16(d02, d13);
-    }
+    unit_radix4_shifted(f, in, shift, 0, z, n);
     return;
   }
   for (size_t g = 0; g < groups; ++g) {
