@@ -49,6 +49,7 @@ inline void copy(void *dst, const void *src, size_t n) {
 
 class Reader {
  public:
+  static constexpr bool kChecked = true;
   Reader() = default;
   Reader(const uint8_t *base, uint32_t size) : base_(base), size_(size) {}
 
@@ -117,6 +118,7 @@ class Reader {
  * few loads per field instead of a checked call. Never use it on unverified bytes. */
 class Trusted {
  public:
+  static constexpr bool kChecked = false;
   Trusted(const uint8_t *base, uint32_t size) : base_(base) { (void)size; }
 
   bool bad() const { return false; }

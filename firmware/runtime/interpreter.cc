@@ -270,7 +270,7 @@ extern "C" kws_status_t kws_interp_allocate(kws_interpreter_t *it, void *arena, 
     kws_status_t s = read_op(r, it, i, &op, msg);
     if (s != KWS_OK) return s;
     const kws_kernel_t *kernel = kws_resolver_find(it->resolver, op.builtin);
-    it->op_slots[i] = kws_op_slot_t{0, 0};
+    it->op_slots[i] = kws_op_slot_t{kernel, 0, 0};
     s = build_context(it, r, i, op, kernel, msg);
     if (s != KWS_OK) return s;
     size_t bytes = kernel->op_data_size ? kernel->op_data_size(&it->ctx) : 0;
@@ -346,12 +346,11 @@ extern "C" kws_status_t kws_interp_invoke(kws_interpreter_t *it) {
   /* The model was verified at init and is unchanged (the API's contract): re-read it without
    * the checks. This loop is the runtime's cost between operators at every inference. */
   fb::Trusted r = trusted_reader_of(it);
+  OpRecord op;
   for (uint32_t i = 0; i < it->n_ops; i++) {
-    OpRecord op;
     kws_status_t s = read_op(r, it, i, &op, msg);
     if (s != KWS_OK) return s;
-    const kws_kernel_t *kernel = kws_resolver_find(it->resolver, op.builtin);
-    if (!kernel) return fail(msg, KWS_ERR_STATE, "the resolver changed after init");
+    const kws_kernel_t *kernel = it->op_slots[i].kernel;
     s = build_context(it, r, i, op, kernel, msg, false);
     if (s != KWS_OK) return s;
     if (it->hook) it->hook(it->hook_user, (uint16_t)i, KWS_HOOK_BEFORE);

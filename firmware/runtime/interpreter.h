@@ -39,7 +39,8 @@ typedef void (*kws_op_hook_t)(void *user, uint16_t op_index, int phase);
 
 /* One operator's place in the arena (part of the arena's op table). */
 typedef struct {
-  uint32_t op_data_offset; /* from the arena start; 0 when the kernel asked for none */
+  const kws_kernel_t *kernel; /* found in the resolver at allocate */
+  uint32_t op_data_offset;    /* from the arena start; 0 when the kernel asked for none */
   uint32_t scratch_offset;
 } kws_op_slot_t;
 

@@ -83,52 +83,59 @@ bool tensor_is_constant(fb::Reader &r, const kws_interpreter_t *it, uint32_t ind
 template <class R>
 kws_status_t read_tensor(R &r, const kws_interpreter_t *it, uint32_t index, kws_tensor_t *view,
                          Message &msg) {
+  /* With fb::Trusted (a verified model) every check below is compiled out: the reads that
+   * fill the view are the same, the checks passed once at init and would pass again. */
+  constexpr bool check = R::kChecked;
   *view = kws_tensor_t{};
-  if (index >= it->n_tensors) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "index out of range");
+  if (check && index >= it->n_tensors) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "index out of range");
   fb::Table t = tensor_table(r, it, index);
   fb::Vector shape = r.vector(t, schema::kTensorShape, 4, 4);
   uint8_t type = r.template scalar<uint8_t>(t, schema::kTensorType, 0);
   uint32_t buffer = r.template scalar<uint32_t>(t, schema::kTensorBuffer, 0);
-  uint8_t is_variable = r.template scalar<uint8_t>(t, schema::kTensorIsVariable, 0);
-  bool sparse = r.field(t, schema::kTensorSparsity, 4) != 0;
   fb::Table quant = r.table(t, schema::kTensorQuant);
-  if (r.bad()) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "malformed tensor table");
-  if (shape.count > KWS_MAX_DIMS) return fail(msg.tensor(index), KWS_ERR_UNSUPPORTED, "more than 5 dimensions");
   uint32_t elem = type_size(type);
-  if (elem == 0) {
-    msg.tensor(index).add("unsupported tensor type ").num(type);
-    return KWS_ERR_UNSUPPORTED;
+  if (check) {
+    uint8_t is_variable = r.template scalar<uint8_t>(t, schema::kTensorIsVariable, 0);
+    bool sparse = r.field(t, schema::kTensorSparsity, 4) != 0;
+    if (r.bad()) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "malformed tensor table");
+    if (shape.count > KWS_MAX_DIMS) return fail(msg.tensor(index), KWS_ERR_UNSUPPORTED, "more than 5 dimensions");
+    if (elem == 0) {
+      msg.tensor(index).add("unsupported tensor type ").num(type);
+      return KWS_ERR_UNSUPPORTED;
+    }
+    if (is_variable) return fail(msg.tensor(index), KWS_ERR_UNSUPPORTED, "variable tensors are not supported");
+    if (sparse) return fail(msg.tensor(index), KWS_ERR_UNSUPPORTED, "sparse tensors are not supported");
   }
-  if (is_variable) return fail(msg.tensor(index), KWS_ERR_UNSUPPORTED, "variable tensors are not supported");
-  if (sparse) return fail(msg.tensor(index), KWS_ERR_UNSUPPORTED, "sparse tensors are not supported");
   view->type = type;
   view->rank = (uint8_t)shape.count;
   uint64_t count = 1;
   for (uint32_t d = 0; d < shape.count; d++) {
     int32_t dim = r.template read<int32_t>(shape.first + 4 * d);
-    if (dim < 1 || dim > kMaxDim) {
+    if (check && (dim < 1 || dim > kMaxDim)) {
       msg.tensor(index).add("dimension ").num(d).add(" is ").num(dim);
       return KWS_ERR_MODEL_INVALID;
     }
     view->dims[d] = dim;
     count *= (uint64_t)dim;
-    if (count * elem > kMaxTensorBytes) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "absurdly large shape");
+    if (check && count * elem > kMaxTensorBytes) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "absurdly large shape");
   }
   view->bytes = (size_t)(count * elem);
 
-  if (buffer >= it->n_buffers) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "buffer index out of range");
+  if (check && buffer >= it->n_buffers) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "buffer index out of range");
   fb::Table buf = buffer_table(r, it, buffer);
   fb::Vector data = r.vector(buf, schema::kBufferData, 1, 1);
-  uint64_t external = r.template scalar<uint64_t>(buf, schema::kBufferOffset, 0);
-  if (r.bad()) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "malformed buffer");
-  if (external > 1) return fail(msg.tensor(index), KWS_ERR_UNSUPPORTED, "buffers outside the flatbuffer");
+  if (check) {
+    uint64_t external = r.template scalar<uint64_t>(buf, schema::kBufferOffset, 0);
+    if (r.bad()) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "malformed buffer");
+    if (external > 1) return fail(msg.tensor(index), KWS_ERR_UNSUPPORTED, "buffers outside the flatbuffer");
+  }
   if (data.count > 0) {
-    if (data.count != view->bytes) {
+    if (check && data.count != view->bytes) {
       msg.tensor(index).add("holds ").num(data.count).add(" bytes, its shape needs ").num((int64_t)view->bytes);
       return KWS_ERR_MODEL_INVALID;
     }
     const uint8_t *p = it->model + data.first;
-    if (((uintptr_t)p % elem) != 0) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "misaligned constant data");
+    if (check && ((uintptr_t)p % elem) != 0) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "misaligned constant data");
     view->data = const_cast<uint8_t *>(p); /* kernels never write constants (is_constant) */
     view->is_constant = 1;
   }
@@ -136,22 +143,26 @@ kws_status_t read_tensor(R &r, const kws_interpreter_t *it, uint32_t index, kws_
   if (quant.present()) {
     fb::Vector scale = r.vector(quant, schema::kQuantScale, 4, 4);
     fb::Vector zero = r.vector(quant, schema::kQuantZeroPoint, 8, 4);
-    uint8_t details = r.template scalar<uint8_t>(quant, schema::kQuantDetailsType, 0);
     int32_t qdim = r.template scalar<int32_t>(quant, schema::kQuantDimension, 0);
-    if (r.bad()) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "malformed quantization");
-    if (details != 0) return fail(msg.tensor(index), KWS_ERR_UNSUPPORTED, "custom quantization details");
+    if (check) {
+      uint8_t details = r.template scalar<uint8_t>(quant, schema::kQuantDetailsType, 0);
+      if (r.bad()) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "malformed quantization");
+      if (details != 0) return fail(msg.tensor(index), KWS_ERR_UNSUPPORTED, "custom quantization details");
+    }
     if (scale.count > 0) {
-      if (zero.count != scale.count && zero.count != 0)
-        return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "scale and zero point counts differ");
-      if (scale.count > 1) {
-        if (qdim < 0 || qdim >= view->rank || (uint32_t)view->dims[qdim] != scale.count)
-          return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "per-channel scales do not match the shape");
-      }
       const float *scales = reinterpret_cast<const float *>(it->model + scale.first);
-      if (((uintptr_t)scales & 3u) != 0) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "misaligned scales");
+      if (check) {
+        if (zero.count != scale.count && zero.count != 0)
+          return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "scale and zero point counts differ");
+        if (scale.count > 1) {
+          if (qdim < 0 || qdim >= view->rank || (uint32_t)view->dims[qdim] != scale.count)
+            return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "per-channel scales do not match the shape");
+        }
+        if (((uintptr_t)scales & 3u) != 0) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "misaligned scales");
+      }
       /* Every tensor was checked once at init (verify_graph); an allocated interpreter reads
        * the same constant model, so the per-channel loop is not repeated on every invoke. */
-      const uint32_t checked = it->allocated ? 0 : scale.count;
+      const uint32_t checked = check && !it->allocated ? scale.count : 0;
       for (uint32_t c = 0; c < checked; c++) {
         float s = r.template read<float>(scale.first + 4 * c);
         if (!(s > 0.0f) || !isfinite(s)) return fail(msg.tensor(index), KWS_ERR_MODEL_INVALID, "scale not positive and finite");
@@ -169,6 +180,7 @@ kws_status_t read_tensor(R &r, const kws_interpreter_t *it, uint32_t index, kws_
       view->quantized_dimension = qdim;
     }
   }
+  if (!check) return KWS_OK;
   /* Integer activations and weights are only meaningful with a scale: kernels divide by it. */
   const bool quantized_type = type == KWS_TYPE_INT8 || type == KWS_TYPE_UINT8 || type == KWS_TYPE_INT16;
   if (quantized_type && view->n_channel_scales == 0)
@@ -178,7 +190,8 @@ kws_status_t read_tensor(R &r, const kws_interpreter_t *it, uint32_t index, kws_
 
 template <class R>
 kws_status_t read_op(R &r, const kws_interpreter_t *it, uint32_t index, OpRecord *op, Message &msg) {
-  *op = OpRecord{};
+  constexpr bool check = R::kChecked; /* see read_tensor */
+  if (check) *op = OpRecord{}; /* trusted: every field the caller reads is set below */
   fb::Vector ops;
   ops.first = it->operators_vec;
   ops.count = it->n_ops;
@@ -188,8 +201,8 @@ kws_status_t read_op(R &r, const kws_interpreter_t *it, uint32_t index, OpRecord
   fb::Vector out = r.vector(t, schema::kOpOutputs, 4, 4);
   op->options_type = r.template scalar<uint8_t>(t, schema::kOpOptionsType, 0);
   op->options = r.table(t, schema::kOpOptions);
-  if (r.bad()) return fail(msg.op(index, "?"), KWS_ERR_MODEL_INVALID, "malformed operator table");
-  if (opcode >= it->n_opcodes) return fail(msg.op(index, "?"), KWS_ERR_MODEL_INVALID, "opcode index out of range");
+  if (check && r.bad()) return fail(msg.op(index, "?"), KWS_ERR_MODEL_INVALID, "malformed operator table");
+  if (check && opcode >= it->n_opcodes) return fail(msg.op(index, "?"), KWS_ERR_MODEL_INVALID, "opcode index out of range");
   fb::Vector codes;
   codes.first = it->opcodes_vec;
   codes.count = it->n_opcodes;
@@ -197,6 +210,14 @@ kws_status_t read_op(R &r, const kws_interpreter_t *it, uint32_t index, OpRecord
   int32_t builtin = r.template scalar<int8_t>(code, schema::kCodeDeprecated, 0);
   int32_t extended = r.template scalar<int32_t>(code, schema::kCodeBuiltin, 0);
   if (extended > builtin) builtin = extended;
+  op->builtin = (uint16_t)builtin;
+  op->n_inputs = (uint8_t)in.count;
+  op->n_outputs = (uint8_t)out.count;
+  if (!check) {
+    for (uint32_t i = 0; i < in.count; i++) op->inputs[i] = r.template read<int32_t>(in.first + 4 * i);
+    for (uint32_t i = 0; i < out.count; i++) op->outputs[i] = r.template read<int32_t>(out.first + 4 * i);
+    return KWS_OK;
+  }
   uint32_t custom_len = 0;
   const char *custom = r.string(code, schema::kCodeCustom, &custom_len);
   if (r.bad()) return fail(msg.op(index, "?"), KWS_ERR_MODEL_INVALID, "malformed operator code");
@@ -209,14 +230,11 @@ kws_status_t read_op(R &r, const kws_interpreter_t *it, uint32_t index, OpRecord
     return fail(msg, KWS_ERR_UNSUPPORTED, "' is not supported");
   }
   if (builtin < 0 || builtin > 0xffff) return fail(msg.op(index, "?"), KWS_ERR_MODEL_INVALID, "bad builtin code");
-  op->builtin = (uint16_t)builtin;
   const char *name = kws_builtin_name(op->builtin);
   if (in.count > KWS_MAX_OP_INPUTS || out.count > KWS_MAX_OP_OUTPUTS || out.count == 0) {
     msg.op(index, name).add("has ").num(in.count).add(" inputs and ").num(out.count).add(" outputs");
     return KWS_ERR_UNSUPPORTED;
   }
-  op->n_inputs = (uint8_t)in.count;
-  op->n_outputs = (uint8_t)out.count;
   for (uint32_t i = 0; i < in.count; i++) {
     op->inputs[i] = r.template read<int32_t>(in.first + 4 * i);
     if (op->inputs[i] < -1 || op->inputs[i] >= (int32_t)it->n_tensors) {
