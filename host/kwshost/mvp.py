@@ -41,10 +41,12 @@ M33_CPI = 1.25
 # The CPU share's split (kws_mvp_set_cpu_cost, on by default in the firmware): cycles per MAC
 # x16, per output, and the cycles kept free per layer. From bench/mvp/m33.py's counts of the
 # CPU-share code on QEMU: 1.58 instructions per MAC and 65.5 per output, times M33_CPI; the
-# reserve is about the runtime's work for the next operator (about 11 k instructions per
-# operator, the commit this was measured on). Same values as KWS_MVP_CPU_* in
+# reserve covers the runtime's work for the next operator (1.2 k instructions per operator
+# since the runtime re-reads the verified model unchecked) and its first program's building,
+# with room to spare: 6 k gave the shortest timeline at CPI 1.25 and 1.5 of the reserves
+# tried (15 k, 6 k, 4 k, 2.5 k; docs/mvp.md). Same values as KWS_MVP_CPU_* in
 # firmware/kernels/mvp/mvp_kernels.h.
-CPU_SHARE_SPLIT = (32, 82, 15_000)
+CPU_SHARE_SPLIT = (32, 82, 6_000)
 NO_CPU_SHARE = (0, 0, 0)
 
 

@@ -35,7 +35,7 @@ void kws_mvp_set_mapping(kws_mvp_mapping_t mapping);
  * On by default with the split below; cycles_per_mac_x16 = 0 turns it off. Read at prepare time. */
 #define KWS_MVP_CPU_MAC_X16 32
 #define KWS_MVP_CPU_PER_OUTPUT 82
-#define KWS_MVP_CPU_RESERVE 15000u
+#define KWS_MVP_CPU_RESERVE 6000u
 void kws_mvp_set_cpu_cost(uint16_t cycles_per_mac_x16, uint16_t cycles_per_output,
                           uint32_t reserve_cycles);
 
