@@ -93,30 +93,56 @@ kws_status_t mvp_init(void) {
   return KWS_OK;
 }
 
-kws_status_t mvp_wait(void) {
-  volatile uint32_t *r = mvp_port_regs();
-  if (!running) return KWS_OK;
+/* What a finished program left: read and cleared at once, booked by finish(). */
+typedef struct {
+  uint32_t flags, cycles, stalls;
+  uint16_t owner;
+} done_t;
+
+/* Waits for the running program (running must be set), reads its flags and counters and
+ * clears the flags: everything that must happen before the next program starts. */
+static void wait_idle(volatile uint32_t *r, done_t *d) {
   if (trace) trace(trace_user, MVP_TRACE_WAIT);
   while (!(r[MVP_W_STATUS] & MVP_STATUS_IDLE)) mvp_port_poll();
   running = 0;
-  uint32_t flags = r[MVP_W_IF];
-  uint32_t cycles = r[MVP_W_PERF0] & MVP_PERF_COUNT_MASK;
-  if (flags & MVP_IF_PERFCNT0) cycles += MVP_PERF_COUNT_MASK + 1u;
+  d->flags = r[MVP_W_IF];
+  d->cycles = r[MVP_W_PERF0];
+  d->stalls = r[MVP_W_PERF1];
+  d->owner = running_owner;
+  mvp_port_clear_flags(d->flags);
+}
+
+/* The bookkeeping of a finished program; mvp_run does it after starting the next one. */
+static kws_status_t finish(const done_t *d) {
+  uint32_t cycles = d->cycles & MVP_PERF_COUNT_MASK;
+  if (d->flags & MVP_IF_PERFCNT0) cycles += MVP_PERF_COUNT_MASK + 1u;
   counters.cycles += cycles;
-  counters.stalls += r[MVP_W_PERF1] & MVP_PERF_COUNT_MASK;
-  if (account) account(running_owner, cycles);
-  if (flags & MVP_IF_PERFCNT1) counters.stalls += MVP_PERF_COUNT_MASK + 1u;
-  counters.numeric_flags |= flags & (MVP_IF_ALUNAN | MVP_IF_ALUOF | MVP_IF_ALUUF |
-                                     MVP_IF_STORECONVERTOF | MVP_IF_STORECONVERTUF |
-                                     MVP_IF_STORECONVERTINF | MVP_IF_STORECONVERTNAN);
-  mvp_port_clear_flags(flags);
-  return (flags & MVP_IF_FAULTS) ? KWS_ERR_IO : KWS_OK;
+  counters.stalls += d->stalls & MVP_PERF_COUNT_MASK;
+  if (d->flags & MVP_IF_PERFCNT1) counters.stalls += MVP_PERF_COUNT_MASK + 1u;
+  if (account) account(d->owner, cycles);
+  counters.numeric_flags |= d->flags & (MVP_IF_ALUNAN | MVP_IF_ALUOF | MVP_IF_ALUUF |
+                                        MVP_IF_STORECONVERTOF | MVP_IF_STORECONVERTUF |
+                                        MVP_IF_STORECONVERTINF | MVP_IF_STORECONVERTNAN);
+  return (d->flags & MVP_IF_FAULTS) ? KWS_ERR_IO : KWS_OK;
+}
+
+kws_status_t mvp_wait(void) {
+  if (!running) return KWS_OK;
+  done_t d;
+  wait_idle(mvp_port_regs(), &d);
+  return finish(&d);
 }
 
 kws_status_t mvp_run(const mvp_program_t *p) {
-  kws_status_t st = mvp_wait();
-  if (st != KWS_OK) return st;
   volatile uint32_t *r = mvp_port_regs();
+  /* Between the previous program's end and this one's start only what must come first: the
+   * wait, reading and clearing the flags, the register copy; the bookkeeping comes after. */
+  done_t d;
+  const int had = running;
+  if (had) {
+    wait_idle(r, &d);
+    if (d.flags & MVP_IF_FAULTS) return finish(&d);
+  }
 #if UINTPTR_MAX > 0xFFFFFFFFu
   for (int k = 0; k < MVP_N_ARRAYS; k++) r[MVP_W_HOST_ADDR_HI + (uint32_t)k] = p->addr_hi[k];
 #endif
@@ -124,17 +150,17 @@ kws_status_t mvp_run(const mvp_program_t *p) {
    * the compiler from moving the plain stores after it; the bus keeps device writes in order. */
   uint32_t *dst = (uint32_t *)(uintptr_t)(r + MVP_W_ALU0);
   for (uint32_t i = 0; i < MVP_P_CMD; i += 4) {
-    const uint32_t a = p->w[i], b = p->w[i + 1], c = p->w[i + 2], d = p->w[i + 3];
-    dst[i] = a, dst[i + 1] = b, dst[i + 2] = c, dst[i + 3] = d;
+    const uint32_t a = p->w[i], b = p->w[i + 1], c = p->w[i + 2], e = p->w[i + 3];
+    dst[i] = a, dst[i + 1] = b, dst[i + 2] = c, dst[i + 3] = e;
   }
   __asm__ volatile("" ::: "memory");
   r[MVP_W_CMD] = MVP_CMD_INIT | MVP_CMD_START; /* written last: starts the program */
-  counters.programs++;
   running = 1;
   running_owner = owner;
   mvp_port_started();
   if (trace) trace(trace_user, MVP_TRACE_START);
-  return KWS_OK;
+  counters.programs++;
+  return had ? finish(&d) : KWS_OK;
 }
 
 const mvp_counters_t *mvp_counters(void) { return &counters; }

@@ -122,7 +122,8 @@ kws_status_t mvp_conv_prepare(const mvp_conv_args_t *a, void *consts, size_t con
   return KWS_OK;
 }
 
-kws_status_t mvp_prescale_run(const int8_t *in, int rows, int cols, int32_t zp, uint16_t *out) {
+static kws_status_t prescale_build(const int8_t *in, int rows, int cols, int32_t zp, uint16_t *out,
+                                   mvp_program_t **built) {
   mvp_program_t *p = program_begin();
   CHECK(mvp_prog_array(p, 0, in, MVP_TYPE_CINT8, 1, rows, cols, 0, cols, 1));
   CHECK(mvp_prog_array(p, 1, out, MVP_TYPE_CBINARY16, 1, rows, cols, 0, cols, 1));
@@ -132,6 +133,13 @@ kws_status_t mvp_prescale_run(const int8_t *in, int rows, int cols, int32_t zp, 
                  MVP_LOAD0(5, 0, MVP_INCR2) | MVP_STORE(6, 1, MVP_INCR2), 1);
   CHECK(mvp_prog_loop(p, 0, rows, 0, 0, 0, 0));
   CHECK(mvp_prog_loop(p, 1, cols, 0, 0, MVP_ON_EXIT(0, MVP_INCR1) | MVP_ON_EXIT(1, MVP_INCR1), 0));
+  *built = p;
+  return KWS_OK;
+}
+
+kws_status_t mvp_prescale_run(const int8_t *in, int rows, int cols, int32_t zp, uint16_t *out) {
+  mvp_program_t *p;
+  CHECK(prescale_build(in, rows, cols, zp, out, &p));
   return mvp_run(p);
 }
 
@@ -161,7 +169,8 @@ static kws_status_t clamp_run(int8_t *data, int n, int32_t lo, int32_t hi) {
 /* Pointwise / 1-D convolution for outputs oy0..oy0+n-1 whose window uses filter rows
  * fy0..fy1-1. Loops: output pairs > outputs > (taps of A) + (taps of B). */
 static kws_status_t conv_program(const mvp_conv_args_t *a, const column_t *c, const uint16_t *k,
-                                 const uint16_t *x16, int oy0, int n, int fy0, int fy1) {
+                                 const uint16_t *x16, int oy0, int n, int fy0, int fy1,
+                                 mvp_program_t **built) {
   const int taps = (fy1 - fy0) * c->c_in / 2; /* packed pairs per output */
   const int in_row0 = oy0 * c->stride - c->pad + fy0;
   const int pairs_out = (c->c_out - a->cpu_out_c) / 2;
@@ -211,7 +220,8 @@ static kws_status_t conv_program(const mvp_conv_args_t *a, const column_t *c, co
     p->w[MVP_P_INSTR(first, 1)] = MVP_LOAD0(6, 0, 0) | MVP_LOAD1(7, 1, 0);
     p->w[MVP_P_INSTR(first + 1, 1)] = MVP_LOAD0(6, 0, MVP_INCR0) | MVP_LOAD1(7, 2, 0);
   }
-  return mvp_run(p);
+  *built = p;
+  return KWS_OK;
 }
 
 /* Depthwise for outputs oy0..oy0+n-1 using filter taps fy0..fy1-1; lanes = channel pairs.
@@ -219,7 +229,7 @@ static kws_status_t conv_program(const mvp_conv_args_t *a, const column_t *c, co
  * of one never waits on the multiplier result of the other. */
 static kws_status_t depthwise_program(const mvp_conv_args_t *a, const column_t *c,
                                       const uint16_t *k, const uint16_t *x16, int oy0, int n,
-                                      int fy0, int fy1) {
+                                      int fy0, int fy1, mvp_program_t **built) {
   const int taps = fy1 - fy0, pairs = c->c_in / 2;
   const int in_row0 = oy0 * c->stride - c->pad + fy0;
   const int clamp = !act_is_full(a->act_min, a->act_max);
@@ -263,7 +273,8 @@ static kws_status_t depthwise_program(const mvp_conv_args_t *a, const column_t *
   CHECK(mvp_prog_loop(p, 0, pairs, 0, s, 0, 0));
   CHECK(mvp_prog_loop(p, 1, dual ? n / 2 : n, first, s,
                       MVP_ON_EXIT(0, MVP_INCR0) | MVP_ON_EXIT(1, MVP_INCR0) | MVP_ON_EXIT(4, MVP_INCR0), 0));
-  return mvp_run(p);
+  *built = p;
+  return KWS_OK;
 }
 
 /* The CPU's share of a convolution: two output rows x two output channels at a time over one
@@ -365,10 +376,14 @@ kws_status_t mvp_conv_run(const mvp_conv_args_t *a, const void *consts, void *sc
   uint16_t *x16 = (uint16_t *)scratch;
   int top, bottom;
   dw_zero_rows(a, &top, &bottom);
-  CHECK(mvp_prescale_run(a->input, c.in_h, c.c_in / 2, a->in_zp, x16 + (long)top * c.c_in));
-  if (top + bottom > 0) { /* the MVP writes the rows between meanwhile */
-    memset(x16, 0, (size_t)top * (size_t)c.c_in * 2u);
-    memset(x16 + (long)(top + c.in_h) * c.c_in, 0, (size_t)bottom * (size_t)c.c_in * 2u);
+  /* Each program is built before the one ahead of it starts (two buffers: the one built and
+   * waiting, the one being built), so the MVP goes from one to the next without waiting for
+   * the CPU's building: the prescale is short, and the first main program is built while the
+   * previous operator's last program still runs. */
+  mvp_program_t *pending;
+  CHECK(prescale_build(a->input, c.in_h, c.c_in / 2, a->in_zp, x16 + (long)top * c.c_in, &pending));
+  int zero_rows = top + bottom > 0;
+  if (zero_rows) {
     c.in_h += top + bottom;
     c.pad = 0;
   }
@@ -392,14 +407,23 @@ kws_status_t mvp_conv_run(const mvp_conv_args_t *a, const void *consts, void *sc
       if (fy1 <= fy0) return KWS_ERR_UNSUPPORTED; /* a window entirely in the padding */
       if (pass == 0 && n > longest_n) longest = oy, longest_n = n;
       if ((pass == 1 && oy != longest) || (pass == 2 && oy == longest)) {
+        mvp_program_t *p;
         kws_status_t st = a->depthwise
-                              ? depthwise_program(a, &c, (const uint16_t *)consts, x16, oy, n, fy0, fy1)
-                              : conv_program(a, &c, (const uint16_t *)consts, x16, oy, n, fy0, fy1);
+                              ? depthwise_program(a, &c, (const uint16_t *)consts, x16, oy, n, fy0, fy1, &p)
+                              : conv_program(a, &c, (const uint16_t *)consts, x16, oy, n, fy0, fy1, &p);
         CHECK(st);
+        CHECK(mvp_run(pending));
+        if (zero_rows) { /* after the prescale: the MVP writes the rows between meanwhile */
+          memset(x16, 0, (size_t)top * (size_t)c.c_in * 2u);
+          memset(x16 + (long)(c.in_h - bottom) * c.c_in, 0, (size_t)bottom * (size_t)c.c_in * 2u);
+          zero_rows = 0;
+        }
+        pending = p;
       }
       oy += n;
     }
   }
+  CHECK(mvp_run(pending));
   if (a->cpu_out_c) cpu_share(a, &c); /* while the MVP runs the last program */
   if (!a->depthwise && !act_is_full(a->act_min, a->act_max))
     CHECK(clamp_run(a->output, c.out_h * c.c_out, a->act_min, a->act_max));
