@@ -53,6 +53,20 @@ def test_alexa_runs_on_the_mvp_and_agrees(interps):
     assert worst <= 16  # binary16 accumulation: measured in bench/mvp, bounded here
 
 
+def test_kept_programs_compute_what_fresh_ones_do(native_lib):
+    """The kernels keep each layer's programs from the first invoke after allocation and start
+    them again on later invokes without building: an interpreter that already ran other inputs
+    gives, input for input, exactly what a fresh one (building every program) gives."""
+    from kwshost.runtime import Interpreter
+
+    xs = _inputs(3)
+    warm = Interpreter(ALEXA, accelerator="mvp")
+    warm.invoke(xs[0])
+    for x in xs[1:] + xs[:1]:
+        fresh = Interpreter(ALEXA, accelerator="mvp")
+        assert np.array_equal(warm.invoke(x), fresh.invoke(x))
+
+
 def test_overlap_never_reads_the_mvp_outputs_early(tmp_path, native_lib):
     """MVP kernels return while their last program runs (cross-operator overlap). With a lazy
     simulated MVP, which runs each program only when the CPU first waits for it, a kernel or

@@ -14,6 +14,7 @@ typedef struct {
   uint8_t on_mvp;
   uint8_t mapping;
   uint8_t defer; /* a later operator exists: return without waiting for the last program */
+  uint32_t cache; /* offset of the programs kept (mvp_cache_t) in the op data, 0: none */
   mvp_conv_args_t conv;
   mvp_add_args_t add;
 } op_data_t;
@@ -144,11 +145,29 @@ static void bind_conv(const kws_op_context_t *ctx, mvp_conv_args_t *a) {
   a->output = (int8_t *)ctx->outputs[0]->data;
 }
 
+/* Where a conv's program cache goes in its op data: after the constants and multipliers. */
+static size_t conv_cache_offset(const kws_op_context_t *ctx, const mvp_conv_args_t *a) {
+  return (CONST_OFFSET + mvp_conv_const_bytes(a) + 12u * (size_t)cpu_channels(ctx, a) + 7u) &
+         ~(size_t)7u;
+}
+
+/* Programs kept per operator (our mapping only): the building is CPU work between two
+ * programs, the one before it short when it follows an ADD. */
+static int conv_cache_programs(const mvp_conv_args_t *a) {
+  return current_mapping == KWS_MVP_MAPPING_FAST ? mvp_conv_programs(a) : 0;
+}
+
 static size_t conv_op_data_size(const kws_op_context_t *ctx) {
   mvp_conv_args_t a;
   if (!conv_geometry(ctx, &a)) return CONST_OFFSET;
-  /* constants (>= the MLTK mapping's 4 bytes/channel), then the CPU share's multipliers */
-  return CONST_OFFSET + mvp_conv_const_bytes(&a) + 12u * (size_t)cpu_channels(ctx, &a);
+  /* constants (>= the MLTK mapping's 4 bytes/channel), the CPU share's multipliers, the
+   * programs kept */
+  const int programs = conv_cache_programs(&a);
+  return conv_cache_offset(ctx, &a) + (programs ? mvp_cache_bytes(programs) : 0);
+}
+
+static mvp_cache_t *conv_cache(const kws_op_context_t *ctx, const op_data_t *d) {
+  return d->cache ? (mvp_cache_t *)(void *)((uint8_t *)ctx->op_data + d->cache) : NULL;
 }
 
 static kws_status_t conv_prepare(kws_op_context_t *ctx) {
@@ -192,6 +211,13 @@ static kws_status_t conv_prepare(kws_op_context_t *ctx) {
     else
       mvp_conv_const_channel(a, o, eff, bias, consts_of(ctx));
   }
+  const int programs = conv_cache_programs(a);
+  if (programs) {
+    d->cache = (uint32_t)conv_cache_offset(ctx, a);
+    mvp_cache_t *c = conv_cache(ctx, d);
+    memset(c, 0, sizeof(*c));
+    c->cap = programs;
+  }
   d->on_mvp = 1;
   return KWS_OK;
 }
@@ -229,7 +255,7 @@ static kws_status_t conv_invoke(kws_op_context_t *ctx) {
   } else if (d->mapping == KWS_MVP_MAPPING_MLTK) {
     st = mltk_conv_run(&d->conv, (const uint16_t *)consts_of(ctx), ctx->scratch);
   } else {
-    st = mvp_conv_run(&d->conv, consts_of(ctx), ctx->scratch, !d->defer);
+    st = mvp_conv_run_cached(&d->conv, consts_of(ctx), ctx->scratch, !d->defer, conv_cache(ctx, d));
   }
   if (st != KWS_OK) (void)mvp_wait();
   const mvp_conv_args_t *a = &d->conv;
@@ -239,9 +265,15 @@ static kws_status_t conv_invoke(kws_op_context_t *ctx) {
 }
 
 /* ADD: same-shape int8 inputs only (no broadcasting). */
+static int add_cache_programs(const kws_op_context_t *ctx) {
+  mvp_add_args_t a;
+  a.n = kws_flat_size(ctx->outputs[0]);
+  return current_mapping == KWS_MVP_MAPPING_FAST ? mvp_add_programs(&a) : 0;
+}
+
 static size_t add_op_data_size(const kws_op_context_t *ctx) {
-  (void)ctx;
-  return sizeof(op_data_t);
+  const int programs = add_cache_programs(ctx);
+  return programs ? CONST_OFFSET + mvp_cache_bytes(programs) : sizeof(op_data_t);
 }
 
 static kws_status_t add_prepare(kws_op_context_t *ctx) {
@@ -263,6 +295,13 @@ static kws_status_t add_prepare(kws_op_context_t *ctx) {
   a->in1 = (const int8_t *)x1->data, a->in2 = (const int8_t *)x2->data, a->output = (int8_t *)out->data;
   d->mapping = (uint8_t)current_mapping;
   d->on_mvp = mvp_add_check(a) == KWS_OK;
+  const int programs = add_cache_programs(ctx);
+  if (d->on_mvp && programs) {
+    d->cache = (uint32_t)CONST_OFFSET;
+    mvp_cache_t *c = conv_cache(ctx, d);
+    memset(c, 0, sizeof(*c));
+    c->cap = programs;
+  }
   return KWS_OK;
 }
 
@@ -283,7 +322,7 @@ static kws_status_t add_invoke(kws_op_context_t *ctx) {
   } else if (d->mapping == KWS_MVP_MAPPING_MLTK) {
     st = mltk_add_run(a);
   } else {
-    st = mvp_add_run(a, !d->defer);
+    st = mvp_add_run_cached(a, !d->defer, conv_cache(ctx, d));
   }
   if (st != KWS_OK) (void)mvp_wait();
   account(ctx->op_index, p0, d->on_mvp, 0);

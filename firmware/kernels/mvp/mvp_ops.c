@@ -368,42 +368,121 @@ static void cpu_share(const mvp_conv_args_t *a, const column_t *c) {
   }
 }
 
+/* The column view mvp_conv_run works on, with the depthwise zero rows added to the input. */
+static void run_column(const mvp_conv_args_t *a, column_t *c, int *top, int *bottom) {
+  as_column(a, c);
+  dw_zero_rows(a, top, bottom);
+  if (*top + *bottom > 0) {
+    c->in_h += *top + *bottom;
+    c->pad = 0;
+  }
+}
+
+/* The run of outputs from oy sharing one program: its length and filter rows fy0..fy1-1. A
+ * clipped window changes with every row, so only unclipped rows form runs longer than one. */
+static int run_length(const mvp_conv_args_t *a, const column_t *c, int full_last, int oy,
+                      int *fy0, int *fy1) {
+  int origin;
+  window(c, oy, &origin, fy0, fy1);
+  int n = 1;
+  if (*fy0 == 0 && *fy1 == c->f_h) {
+    n = (full_last < c->out_h - 1 ? full_last : c->out_h - 1) - oy + 1;
+    if (n > MVP_MAX_DIM_SIZE) n = MVP_MAX_DIM_SIZE;
+  }
+  if (a->depthwise && n > 1 && (n & 1) && act_is_full(a->act_min, a->act_max))
+    n--; /* an even run for the two-accumulator program; the last output goes alone */
+  return n;
+}
+
+/* The depthwise zero rows around the binary16 input, once the prescale started (the MVP
+ * writes the rows between meanwhile; the scratch is shared, so every run). */
+static void zero_rows(uint16_t *x16, const column_t *c, int top, int bottom) {
+  if (top + bottom == 0) return;
+  memset(x16, 0, (size_t)top * (size_t)c->c_in * 2u);
+  memset(x16 + (long)(c->in_h - bottom) * c->c_in, 0, (size_t)bottom * (size_t)c->c_in * 2u);
+}
+
+size_t mvp_cache_bytes(int programs) {
+  return (sizeof(mvp_cache_t) + 3u) / 4u * 4u + (size_t)(programs > 0 ? programs : 0) * sizeof(mvp_program_t);
+}
+
+static mvp_program_t *cached(mvp_cache_t *cache) {
+  return (mvp_program_t *)(void *)((uint8_t *)cache + (sizeof(mvp_cache_t) + 3u) / 4u * 4u);
+}
+
+/* Keeps program i of a run being built (the keys are set once all were kept). */
+static void keep(mvp_cache_t *cache, int i, const mvp_program_t *p) {
+  if (!cache) return;
+  if (i < cache->cap) memcpy(&cached(cache)[i], p, sizeof(*p));
+  else cache->cap = 0; /* more programs than counted: keep none */
+}
+
+static int cache_hit(const mvp_cache_t *cache, const void *const key[5]) {
+  if (!cache || cache->n <= 0) return 0;
+  for (int i = 0; i < 5; i++)
+    if (cache->key[i] != key[i]) return 0;
+  return 1;
+}
+
+static void cache_done(mvp_cache_t *cache, const void *const key[5], int n) {
+  if (!cache) return;
+  cache->n = n <= cache->cap ? n : 0;
+  for (int i = 0; i < 5; i++) cache->key[i] = key[i];
+}
+
+int mvp_conv_programs(const mvp_conv_args_t *a) {
+  column_t c;
+  int top, bottom;
+  if (!as_column(a, &c) || (!a->depthwise && !act_is_full(a->act_min, a->act_max))) return 0;
+  run_column(a, &c, &top, &bottom);
+  const int full_last = (c.in_h - c.f_h + c.pad) / c.stride;
+  int programs = 1; /* the prescale */
+  for (int oy = 0; oy < c.out_h; programs++) {
+    int fy0, fy1;
+    oy += run_length(a, &c, full_last, oy, &fy0, &fy1);
+    if (fy1 <= fy0) return 0;
+  }
+  return programs;
+}
+
 kws_status_t mvp_conv_run(const mvp_conv_args_t *a, const void *consts, void *scratch, int wait) {
+  return mvp_conv_run_cached(a, consts, scratch, wait, NULL);
+}
+
+kws_status_t mvp_conv_run_cached(const mvp_conv_args_t *a, const void *consts, void *scratch,
+                                 int wait, mvp_cache_t *cache) {
   column_t c;
   CHECK(mvp_conv_check(a));
-  as_column(a, &c);
   if (!aligned(scratch, 4) || !aligned(consts, 4)) return KWS_ERR_ARG;
-  uint16_t *x16 = (uint16_t *)scratch;
   int top, bottom;
-  dw_zero_rows(a, &top, &bottom);
+  run_column(a, &c, &top, &bottom);
+  const void *const key[5] = {a->input, a->filter, a->output, scratch, consts};
+  uint16_t *x16 = (uint16_t *)scratch;
+  if (cache_hit(cache, key)) { /* the programs as built the first time, nothing to build */
+    for (int i = 0; i < cache->n; i++) {
+      CHECK(mvp_run(&cached(cache)[i]));
+      if (i == 0) zero_rows(x16, &c, top, bottom);
+    }
+    if (a->cpu_out_c) cpu_share(a, &c); /* while the MVP runs the last program */
+    return wait ? mvp_wait() : KWS_OK;
+  }
+  if (!a->depthwise && !act_is_full(a->act_min, a->act_max)) cache = NULL; /* clamps not kept */
   /* Each program is built before the one ahead of it starts (two buffers: the one built and
    * waiting, the one being built), so the MVP goes from one to the next without waiting for
    * the CPU's building: the prescale is short, and the first main program is built while the
    * previous operator's last program still runs. */
   mvp_program_t *pending;
-  CHECK(prescale_build(a->input, c.in_h, c.c_in / 2, a->in_zp, x16 + (long)top * c.c_in, &pending));
-  int zero_rows = top + bottom > 0;
-  if (zero_rows) {
-    c.in_h += top + bottom;
-    c.pad = 0;
-  }
+  CHECK(prescale_build(a->input, c.in_h - top - bottom, c.c_in / 2, a->in_zp,
+                       x16 + (long)top * c.c_in, &pending));
   /* Runs of outputs whose window is clipped the same way share one program; the longest run
-   * goes last so the CPU's share overlaps it. A clipped window changes with every row, so
-   * only unclipped rows form runs longer than one: each run is found in O(1). */
-  const int full_last = (c.in_h - c.f_h + c.pad) / c.stride; /* last row with an unclipped window */
-  int longest = -1, longest_n = 0;
+   * goes last so the CPU's share overlaps it (run_length). */
+  const int full_last = (c.in_h - c.f_h + c.pad) / c.stride;
+  int longest = -1, longest_n = 0, kept = 0;
   for (int pass = 0; pass < 3; pass++) { /* find the longest run, run the others, run it */
     int oy = 0;
     while (oy < c.out_h) {
-      int origin, fy0, fy1;
-      window(&c, oy, &origin, &fy0, &fy1);
-      int n = 1;
-      if (fy0 == 0 && fy1 == c.f_h) {
-        n = (full_last < c.out_h - 1 ? full_last : c.out_h - 1) - oy + 1;
-        if (n > MVP_MAX_DIM_SIZE) n = MVP_MAX_DIM_SIZE;
-      }
-      if (a->depthwise && n > 1 && (n & 1) && act_is_full(a->act_min, a->act_max))
-        n--; /* an even run for the two-accumulator program; the last output goes alone */
+      int fy0, fy1;
+      const int n = run_length(a, &c, full_last, oy, &fy0, &fy1);
       if (fy1 <= fy0) return KWS_ERR_UNSUPPORTED; /* a window entirely in the padding */
       if (pass == 0 && n > longest_n) longest = oy, longest_n = n;
       if ((pass == 1 && oy != longest) || (pass == 2 && oy == longest)) {
@@ -412,17 +491,16 @@ kws_status_t mvp_conv_run(const mvp_conv_args_t *a, const void *consts, void *sc
                               ? depthwise_program(a, &c, (const uint16_t *)consts, x16, oy, n, fy0, fy1, &p)
                               : conv_program(a, &c, (const uint16_t *)consts, x16, oy, n, fy0, fy1, &p);
         CHECK(st);
+        keep(cache, kept++, pending);
         CHECK(mvp_run(pending));
-        if (zero_rows) { /* after the prescale: the MVP writes the rows between meanwhile */
-          memset(x16, 0, (size_t)top * (size_t)c.c_in * 2u);
-          memset(x16 + (long)(c.in_h - bottom) * c.c_in, 0, (size_t)bottom * (size_t)c.c_in * 2u);
-          zero_rows = 0;
-        }
+        if (kept == 1) zero_rows(x16, &c, top, bottom);
         pending = p;
       }
       oy += n;
     }
   }
+  keep(cache, kept++, pending);
+  cache_done(cache, key, kept);
   CHECK(mvp_run(pending));
   if (a->cpu_out_c) cpu_share(a, &c); /* while the MVP runs the last program */
   if (!a->depthwise && !act_is_full(a->act_min, a->act_max))
@@ -437,8 +515,27 @@ kws_status_t mvp_add_check(const mvp_add_args_t *a) {
   return KWS_OK;
 }
 
-kws_status_t mvp_add_run(const mvp_add_args_t *a, int wait) {
+int mvp_add_programs(const mvp_add_args_t *a) {
+  int programs = 0;
+  for (int pairs = a->n / 2; pairs > 0; programs++) {
+    int cols = pairs < MVP_MAX_DIM_SIZE ? pairs : MVP_MAX_DIM_SIZE;
+    int rows = pairs / cols;
+    if (rows > MVP_MAX_DIM_SIZE) rows = MVP_MAX_DIM_SIZE;
+    pairs -= rows * cols;
+  }
+  return programs;
+}
+
+kws_status_t mvp_add_run(const mvp_add_args_t *a, int wait) { return mvp_add_run_cached(a, wait, NULL); }
+
+kws_status_t mvp_add_run_cached(const mvp_add_args_t *a, int wait, mvp_cache_t *cache) {
   CHECK(mvp_add_check(a));
+  const void *const key[5] = {a->in1, a->in2, a->output, NULL, NULL};
+  if (cache_hit(cache, key)) {
+    for (int i = 0; i < cache->n; i++) CHECK(mvp_run(&cached(cache)[i]));
+    return wait ? mvp_wait() : KWS_OK;
+  }
+  int kept = 0;
   const float cst = (float)a->out_zp - (float)a->zp1 * a->m1 - (float)a->zp2 * a->m2;
   const int clamp = !act_is_full(a->act_min, a->act_max);
   int pairs = a->n / 2, done = 0;
@@ -468,6 +565,8 @@ kws_status_t mvp_add_run(const mvp_add_args_t *a, int wait) {
     CHECK(mvp_prog_loop(p, 0, rows, 0, last, 0, 0));
     CHECK(mvp_prog_loop(p, 1, cols, 0, last,
                         MVP_ON_EXIT(0, MVP_INCR1) | MVP_ON_EXIT(1, MVP_INCR1) | MVP_ON_EXIT(2, MVP_INCR1), 0));
+    keep(cache, kept++, p);
+    if (pairs == rows * cols) cache_done(cache, key, kept);
     CHECK(mvp_run(p));
     done += rows * cols;
     pairs -= rows * cols;

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "kws_status.h"
+#include "mvp/mvp_driver.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -69,6 +70,27 @@ kws_status_t mvp_conv_run(const mvp_conv_args_t *a, const void *consts, void *sc
 
 kws_status_t mvp_add_check(const mvp_add_args_t *a);
 kws_status_t mvp_add_run(const mvp_add_args_t *a, int wait);
+
+/* A layer's programs kept from its first run, so that later runs start them without building
+ * (the runtime's tensors, scratch and constants stay where they are between invokes; the keys
+ * are checked each run and the programs rebuilt when one moved). `cap` programs of storage
+ * follow the header (mvp_cache_bytes(cap) in all, 4-byte aligned). */
+typedef struct {
+  const void *key[5];
+  int32_t cap; /* programs the storage holds */
+  int32_t n;   /* programs kept: 0 none (yet) */
+} mvp_cache_t;
+
+size_t mvp_cache_bytes(int programs);
+/* Programs mvp_conv_run starts for `a` (geometry and activation only), 0 where none would be
+ * kept (a clamp after the layer, or a shape the MVP does not take). */
+int mvp_conv_programs(const mvp_conv_args_t *a);
+int mvp_add_programs(const mvp_add_args_t *a);
+/* mvp_conv_run / mvp_add_run with a cache (NULL: none): its programs if the keys match, else
+ * built, run and kept (when they fit). */
+kws_status_t mvp_conv_run_cached(const mvp_conv_args_t *a, const void *consts, void *scratch,
+                                 int wait, mvp_cache_t *cache);
+kws_status_t mvp_add_run_cached(const mvp_add_args_t *a, int wait, mvp_cache_t *cache);
 
 /* Rescales n int8 values to binary16 (x - zp) * 2^-15 on the MVP (n even, pointers aligned). */
 kws_status_t mvp_prescale_run(const int8_t *in, int rows, int cols, int32_t zp, uint16_t *out);
