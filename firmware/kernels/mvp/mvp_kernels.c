@@ -249,13 +249,15 @@ static kws_status_t conv_invoke(kws_op_context_t *ctx) {
   }
   bind_conv(ctx, &d->conv); /* arena pointers are stable, but cheap to refresh */
   kws_status_t st;
-  if (mvp_conv_check(&d->conv) != KWS_OK || ((uintptr_t)ctx->scratch & 3u)) {
+  mvp_cache_t *cache = conv_cache(ctx, d);
+  if (!mvp_conv_kept(&d->conv, consts_of(ctx), ctx->scratch, cache) &&
+      (mvp_conv_check(&d->conv) != KWS_OK || ((uintptr_t)ctx->scratch & 3u))) {
     st = mvp_wait();
     if (st == KWS_OK) st = reference_for(ctx->builtin_code)->invoke(ctx);
   } else if (d->mapping == KWS_MVP_MAPPING_MLTK) {
     st = mltk_conv_run(&d->conv, (const uint16_t *)consts_of(ctx), ctx->scratch);
   } else {
-    st = mvp_conv_run_cached(&d->conv, consts_of(ctx), ctx->scratch, !d->defer, conv_cache(ctx, d));
+    st = mvp_conv_run_cached(&d->conv, consts_of(ctx), ctx->scratch, !d->defer, cache);
   }
   if (st != KWS_OK) (void)mvp_wait();
   const mvp_conv_args_t *a = &d->conv;

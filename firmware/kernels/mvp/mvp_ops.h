@@ -86,6 +86,10 @@ size_t mvp_cache_bytes(int programs);
  * kept (a clamp after the layer, or a shape the MVP does not take). */
 int mvp_conv_programs(const mvp_conv_args_t *a);
 int mvp_add_programs(const mvp_add_args_t *a);
+/* 1 if `cache` holds the programs of `a` with these pointers (which then passed
+ * mvp_conv_check when they were built: the geometry does not change after prepare). */
+int mvp_conv_kept(const mvp_conv_args_t *a, const void *consts, const void *scratch,
+                  const mvp_cache_t *cache);
 /* mvp_conv_run / mvp_add_run with a cache (NULL: none): its programs if the keys match, else
  * built, run and kept (when they fit). */
 kws_status_t mvp_conv_run_cached(const mvp_conv_args_t *a, const void *consts, void *scratch,
