@@ -14,7 +14,7 @@ and the lowest FRR at <= 0.5 FA/h found by sweeping the threshold. FA/h from NEG
 audio has a resolution of 60/NEG_MINUTES per hour: say so when quoting it.
 
     .venv/bin/python bench/detect/run.py                       # both models, default sizes
-    .venv/bin/python bench/detect/run.py --neg-minutes 60 --keywords-per-voice 40
+    .venv/bin/python bench/detect/run.py --neg-minutes 20 --keywords-per-voice 40   # quicker
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import json
 import random
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -118,7 +119,7 @@ def mix(clips, gaps, rng, snr_db=(5.0, 20.0), babble_src=None):
 
 
 def build_streams(out: Path, per_voice: int, neg_minutes: float, seed: int) -> None:
-    recipe = {"per_voice": per_voice, "neg_minutes": neg_minutes, "seed": seed}
+    recipe = {"per_voice": per_voice, "neg_minutes": neg_minutes, "seed": seed, "said": 1}
     info = out / "streams.json"
     if info.exists() and json.loads(info.read_text()).get("recipe") == recipe:
         return
@@ -127,7 +128,7 @@ def build_streams(out: Path, per_voice: int, neg_minutes: float, seed: int) -> N
     prng = random.Random(seed)
     speakers = heldout_speakers()
     print(f"held-out voices: {', '.join(speakers)}")
-    kw_clips, neg_pool = [], []
+    kw_clips, neg_pool, neg_texts = [], [], []
     for name, say in speakers.items():
         t0 = time.time()
         kw_clips += say([prng.choice(("alexa", "Alexa.", "alexa,", "Alexa?"))
@@ -135,6 +136,7 @@ def build_streams(out: Path, per_voice: int, neg_minutes: float, seed: int) -> N
         texts = [words.unknown_text(prng)[1] for _ in range(80)]
         texts = [t for t in texts if t.lower() not in TOO_CLOSE]
         neg_pool += say(texts)
+        neg_texts += [f"{name}: {t}" for t in texts]
         print(f"  {name}: {time.time() - t0:.1f} s")
     order = rng.permutation(len(kw_clips))
     pos_clips = [prepare(kw_clips[i], rng) for i in order]
@@ -145,17 +147,21 @@ def build_streams(out: Path, per_voice: int, neg_minutes: float, seed: int) -> N
     events = [{"label": "alexa", "start_s": a / SR, "end_s": b / SR} for a, b in spans]
     (out / "positives.json").write_text(json.dumps({"duration_s": len(audio) / SR,
                                                     "events": events}, indent=1))
-    neg_clips, neg_gaps, length = [], [], 0
+    neg_clips, neg_gaps, neg_said, length = [], [], [], 0
     while length < neg_minutes * 60 * SR:
-        c = prepare(neg_pool[int(rng.integers(len(neg_pool)))], rng)
+        k = int(rng.integers(len(neg_pool)))
+        c = prepare(neg_pool[k], rng)
         g = int(rng.uniform(0.2, 1.5) * SR)
         neg_clips.append(c)
         neg_gaps.append(g)
+        neg_said.append(neg_texts[k])
         length += len(c) + g
-    audio, _ = mix(neg_clips, neg_gaps, rng, babble_src=babble_src)
+    audio, spans = mix(neg_clips, neg_gaps, rng, babble_src=babble_src)
     sf.write(out / "negatives.wav", audio, SR, subtype="PCM_16")
+    said = [{"start_s": a / SR, "end_s": b / SR, "text": t}
+            for (a, b), t in zip(spans, neg_said, strict=True)]
     (out / "negatives.json").write_text(json.dumps({"duration_s": len(audio) / SR,
-                                                    "events": []}))
+                                                    "events": [], "said": said}))
     info.write_text(json.dumps({"recipe": recipe, "voices": list(speakers),
                                 "keywords": len(pos_clips)}, indent=1))
 
@@ -171,6 +177,9 @@ def evaluate_model(path: Path, out: Path) -> dict:
     neg_curve = ev.curve_from([neg], params, np.arange(100, 256, 4))
     curve["fa_per_hour"] = neg_curve["fa_per_hour"]
     best = ev.frr_at(curve, 0.5)
+    said = json.loads((out / "negatives.json").read_text()).get("said", [])
+    fired = [next((c["text"] for c in said if c["start_s"] - 0.5 <= t <= c["end_s"] + 1.0),
+                  "(noise or a gap)") for t in neg.detections]
     return {"model": str(path), "threshold": params.get("detection_threshold"),
             "keywords": pos.keywords, "hits": pos.hits,
             "frr": 1 - pos.hits / max(pos.keywords, 1),
@@ -178,6 +187,7 @@ def evaluate_model(path: Path, out: Path) -> dict:
             "fa_per_hour": neg.false_accepts / hours,
             "positive_stream_false_accepts": pos.false_accepts,
             "best_frr_at_0.5_fa_h": best, "seconds": round(time.time() - t0, 1),
+            "false_accepts_on": fired,
             "curve": curve}
 
 
@@ -186,7 +196,7 @@ def main() -> int:
     p.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS))
     p.add_argument("--out", type=Path, default=REPO / "runs" / "bench_detect")
     p.add_argument("--keywords-per-voice", type=int, default=40)
-    p.add_argument("--neg-minutes", type=float, default=20.0)
+    p.add_argument("--neg-minutes", type=float, default=120.0)
     p.add_argument("--seed", type=int, default=11)
     args = p.parse_args()
     build_streams(args.out, args.keywords_per_voice, args.neg_minutes, args.seed)
@@ -216,6 +226,10 @@ def main() -> int:
             cells.append(f"<={budget:g}/h: " + (f"{best[0] * 100:.1f}% @{best[1]}" if best
                                                  else "n/a"))
         print(f"  {Path(r['model']).name:43s} " + "   ".join(cells))
+    for r in rows:
+        top = Counter(t.split(": ", 1)[-1] for t in r["false_accepts_on"]).most_common(6)
+        print(f"  {Path(r['model']).name:43s} fired on: "
+              + ", ".join(f"{t!r} x{n}" for t, n in top))
     if len(rows) == 2:
         a, b = rows
         print(f"ratio FRR {Path(a['model']).name} / {Path(b['model']).name}: "
