@@ -17,15 +17,19 @@ After every epoch RUN/last.keras, RUN/best.keras and RUN/state.json are written,
 stopped by Ctrl-C, --max-minutes or the end of a session continues with --resume. Per-epoch
 figures go to RUN/history.csv (and TensorBoard logs to RUN/logs when tensorboard is installed).
 With several GPUs, TensorFlow's MirroredStrategy spreads each batch over all of them.
+On a GPU host without TensorFlow, KERAS_BACKEND=jax (or torch) trains the same model; a
+complete RUN/cache is all it needs (copy it there, train, copy RUN back, convert here).
+SpecAugment-style masks ([masks] in the config) are drawn afresh for every batch.
 
 Configs are TOML files (configs/alexa.toml is the bundled model's); any field of
 kwshost.train_config.TrainConfig may be set there, and --steps/--dataset/--run override.
 
 examples:
-  kwshost dataset make data/alexa --size 5000 --jobs 2
+  kwshost dataset make data/alexa --size 9000 --jobs 2 --seed 2
   kwshost train --config configs/alexa.toml --jobs 2 --max-minutes 60
   kwshost train --config configs/alexa.toml --resume          # continue where it stopped
   kwshost train --test                                        # CI smoke test, ~1 minute
+  KERAS_BACKEND=jax kwshost train --config configs/alexa.toml --run runs/alexa   # on a GPU
 """
 
 
