@@ -26,6 +26,16 @@ def test_schedule_is_the_seeds_scaled_to_the_budget() -> None:
     assert TrainConfig(total_steps=100400).schedule() == list(SEED_SCHEDULE)
 
 
+def test_keras_schedule_follows_the_config_between_boundaries() -> None:
+    from kwshost.train import _schedule
+
+    cfg = TrainConfig(total_steps=5020)
+    keras_lr = _schedule(cfg)
+    starts = np.cumsum([0] + [s for s, _ in cfg.schedule()])
+    for step in [int(a) + 1 for a in starts[:-1]] + [int(b) - 1 for b in starts[1:]] + [10**6]:
+        assert float(keras_lr(step)) == pytest.approx(cfg.learning_rate(step), rel=1e-6), step
+
+
 def test_configs_load_and_reject_unknown_settings(tmp_path: Path) -> None:
     cfg = load_config("alexa")
     assert cfg.classes == ("alexa", "_unknown_")
