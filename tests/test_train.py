@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from kwshost.errors import KwsError
-from kwshost.train import BatchFeeder, apply_masks, class_weights
+from kwshost.train import BatchFeeder, apply_masks, class_weights, example_weights
 from kwshost.train_config import SEED_SCHEDULE, MaskParams, TrainConfig, load_config
 
 SEED_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "AVERAGE_POOL_2D", "RESHAPE",
@@ -51,6 +51,12 @@ def test_configs_load_and_reject_unknown_settings(tmp_path: Path) -> None:
 def test_balanced_class_weights() -> None:
     w = class_weights(np.array([0, 1, 1, 1]), 2)
     assert np.allclose(w, [2.0, 2 / 3])
+    y = np.array([0, 1, 1, 1])
+    assert np.allclose(example_weights(TrainConfig(class_weights=(1.0, 3.0)), y, 2), [2.0, 2.0])
+    assert example_weights(TrainConfig(class_weights="none"), y, 2) is None
+    for bad in ((1.0,), (1.0, -1.0), "sometimes"):
+        with pytest.raises(KwsError):
+            example_weights(TrainConfig(class_weights=bad), y, 2)
 
 
 def test_masks_blank_whole_bands_to_the_floor_and_nothing_else() -> None:

@@ -36,6 +36,20 @@ def class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
     return np.where(counts > 0, len(y) / (n_classes * np.maximum(counts, 1)), 0.0)
 
 
+def example_weights(cfg: TrainConfig, y: np.ndarray, n_classes: int) -> np.ndarray | None:
+    """Per-class loss weights from the config: balanced, none, or balanced x given factors."""
+    if cfg.class_weights == "none":
+        return None
+    if cfg.class_weights == "balanced":
+        return class_weights(y, n_classes)
+    factors = np.asarray([] if isinstance(cfg.class_weights, str) else cfg.class_weights,
+                         dtype=np.float64)
+    if factors.shape != (n_classes,) or not np.all(factors > 0):
+        raise KwsError(f"class_weights = {cfg.class_weights!r}",
+                       hint=f'use "balanced", "none" or {n_classes} positive factors')
+    return class_weights(y, n_classes) * factors
+
+
 def apply_masks(x: np.ndarray, masks: MaskParams, rng: np.random.Generator) -> np.ndarray:
     """Masks bands of rows and channels of a float batch [n, rows, channels] in place."""
     n, rows, channels = x.shape
@@ -182,7 +196,7 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
     x_train, y_train = features.load_split(cache_dir, "train")
     x_val, y_val = features.load_split(cache_dir, "val")
     n_classes = len(cfg.classes)
-    weights = class_weights(y_train, n_classes) if cfg.class_weights == "balanced" else None
+    weights = example_weights(cfg, y_train, n_classes)
 
     import keras
 

@@ -70,7 +70,9 @@ class TrainConfig:
     total_steps: int = 20000           # the budget; the seed's schedule is scaled to it
     steps_per_epoch: int = 500
     seed: int = 1
-    class_weights: str = "balanced"
+    # "balanced" (n / (classes * count)), "none", or one factor per class multiplying the
+    # balanced weights, e.g. [1.0, 2.0] to make `_unknown_` errors count twice.
+    class_weights: str | tuple[float, ...] = "balanced"
     dataset: str = "data/alexa"        # relative to the repository, or absolute
     run_dir: str = "runs/alexa"
     cache: CacheParams = field(default_factory=CacheParams)
