@@ -49,17 +49,24 @@ static inline uint32_t cmul(uint32_t a, uint32_t w) {
 #define QUARTER 16382u /* 2 * (32767 / 4) */
 #define HALF 32766u    /* 2 * (32767 / 2) */
 
+/* The radix-4 outputs from the even pair's sum and difference and the odd pair b1, b3:
+ * f[0] = s02 + s13, f[2m] = s02 - s13, f[m] = d02 - j*d13, f[3m] = d02 + j*d13. */
+static inline __attribute__((always_inline)) void radix4_outputs(uint32_t *f, size_t m,
+                                                                 uint32_t s02, uint32_t d02,
+                                                                 uint32_t b1, uint32_t b3) {
+  const uint32_t s13 = kws_add16(b1, b3), d13 = kws_sub16(b1, b3);
+  f[0] = kws_add16(s02, s13);
+  f[2 * m] = kws_sub16(s02, s13);
+  f[m] = kws_sax16(d02, d13);
+  f[3 * m] = kws_asx16(d02, d13);
+}
+
 static inline void butterfly4(uint32_t *f, size_t m, uint32_t w1, uint32_t w2, uint32_t w3) {
   const uint32_t a0 = scale(f[0], QUARTER);
   const uint32_t b1 = cmul(scale(f[m], QUARTER), w1);
   const uint32_t b2 = cmul(scale(f[2 * m], QUARTER), w2);
   const uint32_t b3 = cmul(scale(f[3 * m], QUARTER), w3);
-  const uint32_t s02 = kws_add16(a0, b2), d02 = kws_sub16(a0, b2);
-  const uint32_t s13 = kws_add16(b1, b3), d13 = kws_sub16(b1, b3);
-  f[0] = kws_add16(s02, s13);
-  f[2 * m] = kws_sub16(s02, s13);
-  f[m] = kws_sax16(d02, d13);     /* d02 - j*d13 */
-  f[3 * m] = kws_asx16(d02, d13); /* d02 + j*d13 */
+  radix4_outputs(f, m, kws_add16(a0, b2), kws_sub16(a0, b2), b1, b3);
 }
 
 /* A butterfly whose middle twiddle is tw[n/4] = (0, -32767), i.e. -j (k = m/2): that
@@ -70,12 +77,7 @@ static inline void butterfly4_minus_j(uint32_t *f, size_t m, uint32_t w1, uint32
   const uint32_t b1 = cmul(scale(f[m], QUARTER), w1);
   const uint32_t x2 = scale(f[2 * m], QUARTER);
   const uint32_t b3 = cmul(scale(f[3 * m], QUARTER), w3);
-  const uint32_t s02 = kws_sax16(a0, x2), d02 = kws_asx16(a0, x2);
-  const uint32_t s13 = kws_add16(b1, b3), d13 = kws_sub16(b1, b3);
-  f[0] = kws_add16(s02, s13);
-  f[2 * m] = kws_sub16(s02, s13);
-  f[m] = kws_sax16(d02, d13);
-  f[3 * m] = kws_asx16(d02, d13);
+  radix4_outputs(f, m, kws_sax16(a0, x2), kws_asx16(a0, x2), b1, b3);
 }
 
 /* A butterfly whose twiddles are all (32767, 0) (k = 0): such a product returns its input
@@ -86,12 +88,7 @@ static inline void butterfly4_unit(uint32_t *f, size_t m) {
   const uint32_t b1 = scale(f[m], QUARTER);
   const uint32_t b2 = scale(f[2 * m], QUARTER);
   const uint32_t b3 = scale(f[3 * m], QUARTER);
-  const uint32_t s02 = kws_add16(a0, b2), d02 = kws_sub16(a0, b2);
-  const uint32_t s13 = kws_add16(b1, b3), d13 = kws_sub16(b1, b3);
-  f[0] = kws_add16(s02, s13);
-  f[2 * m] = kws_sub16(s02, s13);
-  f[m] = kws_sax16(d02, d13);
-  f[3 * m] = kws_asx16(d02, d13);
+  radix4_outputs(f, m, kws_add16(a0, b2), kws_sub16(a0, b2), b1, b3);
 }
 
 static inline void butterfly2_unit(uint32_t *f, size_t m) {
@@ -158,12 +155,7 @@ static inline __attribute__((always_inline)) void unit_radix4_shifted(const kws_
     const uint32_t b2 = KWS_QUARTER(x[2 * step]);
     const uint32_t b3 = KWS_QUARTER(x[3 * step]);
 #undef KWS_QUARTER
-    const uint32_t s02 = kws_add16(a0, b2), d02 = kws_sub16(a0, b2);
-    const uint32_t s13 = kws_add16(b1, b3), d13 = kws_sub16(b1, b3);
-    z[0] = kws_add16(s02, s13);
-    z[2] = kws_sub16(s02, s13);
-    z[1] = kws_sax16(d02, d13);
-    z[3] = kws_asx16(d02, d13);
+    radix4_outputs(z, 1, kws_add16(a0, b2), kws_sub16(a0, b2), b1, b3);
   }
 }
 
