@@ -29,6 +29,7 @@ from kwshost.errors import KwsError
 log = logging.getLogger(__name__)
 
 _NOT_FOUND = 9      # KWS_ERR_NOT_FOUND
+_SEEN_LEGACY_KEYS = 1   # KWS_SEEN_LEGACY_KEYS in firmware/detector/engine.h
 _STATUS = {0: "ok", 1: "bad argument", 2: "not enough memory", 4: "unsupported settings",
            8: "wrong state"}
 
@@ -106,7 +107,7 @@ class FrontendSettings:
                 spelled = float(params.get(f"fe.{f.name}", f.default))
                 same = np.float32(spelled) == np.float32(values[f.name])
                 values[f.name] = spelled if same else float(values[f.name])
-        legacy = bool(buf.raw[lib.kws_binding_settings_keys_seen_offset()] & 1)
+        legacy = bool(buf.raw[lib.kws_binding_settings_keys_seen_offset()] & _SEEN_LEGACY_KEYS)
         missing = sorted(f"fe.{f.name}" for f in fields(cls) if f"fe.{f.name}" not in given)
         if missing and not legacy:
             log.warning("model metadata lacks %s; using the seed's values", ", ".join(missing))
