@@ -164,9 +164,8 @@ kws_status_t kws_settings_from_model(kws_engine_settings_t *s, const uint8_t *mo
   for (size_t i = 0; i < n_fields + n_aliases; i++) {
     const char *key = i < n_fields ? kFields[i].key : kAliases[i - n_fields].legacy;
     double value;
-    st = read_number(&p, key, &value);
-    if (st == KWS_ERR_NOT_FOUND) continue;
-    if (st == KWS_OK) st = kws_settings_set(s, key, value);
+    if (read_number(&p, key, &value) != KWS_OK) continue; /* the model lacks this key */
+    st = kws_settings_set(s, key, value);
     if (st != KWS_OK) return st;
   }
   uint32_t count = 0;
