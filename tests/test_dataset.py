@@ -135,3 +135,18 @@ def test_feature_cache_splits_by_voice_and_is_reused(tiny: Path, tmp_path: Path)
     stamp = (tmp_path / "train_x.npy").stat().st_mtime_ns
     features.build_cache(tiny, tmp_path, cache, seed=1, fe_overrides={}, jobs=2)
     assert (tmp_path / "train_x.npy").stat().st_mtime_ns == stamp
+
+
+@pytest.mark.skipif(not voices.pico_voices(), reason="py-nanotts (SVOX Pico) not installed")
+def test_pico_voices_train_and_speak_at_16k() -> None:
+    import random
+
+    pico = [v for v in voices.training_voices() if v.engine == "pico"]
+    assert {v.name for v in pico} == set(voices.PICO_TRAINING)
+    rng = random.Random(4)
+    slow, fast = ({"speed": s, "pitch": 1.0} for s in (0.8, 1.25))
+    short, long_ = voices.synthesize(pico[0], [("alexa", fast), ("alexa", slow)])
+    seconds = [len(c) / voices.SAMPLE_RATE for c in (short, long_)]
+    assert short.dtype == np.float32 and 0.3 < seconds[0] < seconds[1] < 2.0
+    assert 0.05 < float(np.abs(long_).max()) <= 1.0
+    assert voices.random_prosody(pico[0], rng).keys() == {"speed", "pitch"}

@@ -37,7 +37,7 @@ SIZE_PRESETS = {"tiny": 16, "small": 300, "medium": 3000, "large": 10000}
 UNKNOWN_PER_KEYWORD = 2.0
 # Festival's 12 training voices (diphone, unit selection, HTS) sound least like espeak's formant
 # synthesis, so they get a larger share than their count alone would give.
-ENGINE_WEIGHTS = {"espeak": 0.6, "festival": 0.25, "flite": 0.15}
+ENGINE_WEIGHTS = {"espeak": 0.52, "festival": 0.23, "flite": 0.13, "pico": 0.12}
 
 
 @dataclass

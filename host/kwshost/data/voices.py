@@ -2,7 +2,8 @@
 
 Every voice here ships inside a Debian package and needs no download at run time:
 espeak-ng (its English accents, a few other languages' accents, and ~100 voice variants),
-festival's diphone and HTS voices, and flite's built-in voices. Held-out voices (festival's
+festival's diphone and HTS voices, flite's built-in voices, and SVOX Pico's six voices from the
+PyPI wheel `py-nanotts` (its voice data is inside the wheel). Held-out voices (festival's
 `cmu_us_slt_arctic_hts`, flite's `slt`, and the PyPI voices used by bench/detect) are never
 used by `training_voices()`, so evaluation on them measures generalization to unheard speakers.
 """
@@ -37,6 +38,10 @@ FESTIVAL_TRAINING = ("kal_diphone", "ked_diphone", "pc_diphone", "lp_diphone", "
 # Voices that need their own script; the rest read the English texts with their own rules.
 VOICE_LANGUAGE = {"msu_ru_nsh_clunits": "ru"}
 FLITE_TRAINING = ("kal", "kal16", "awb", "rms")
+# SVOX Pico (py-nanotts): a third synthesizer family (HMM), English and four other accents.
+PICO_TRAINING = ("en-US", "en-GB", "de-DE", "es-ES", "fr-FR", "it-IT")
+# Pico at full volume clips on loud vowels; at 0.4 about 1 clip in 100 still reaches full scale.
+PICO_VOLUME = 0.4
 
 HELDOUT_FESTIVAL = ("cmu_us_slt_arctic_hts",)
 HELDOUT_FLITE = ("slt",)
@@ -46,7 +51,7 @@ HELDOUT_FLITE = ("slt",)
 class Voice:
     """One synthesizer configuration. `group` names the speaker identity used to split data."""
 
-    engine: str                      # "espeak", "festival" or "flite"
+    engine: str                      # "espeak", "festival", "flite" or "pico"
     name: str                        # espeak "lang+variant", festival or flite voice name
     options: dict = field(default_factory=dict, hash=False, compare=False)
 
@@ -82,6 +87,15 @@ def flite_voices() -> tuple[str, ...]:
     return tuple(out.split(":", 1)[-1].split())
 
 
+@functools.cache
+def pico_voices() -> tuple[str, ...]:
+    try:
+        import py_nanotts  # noqa: F401
+    except ImportError:
+        return ()
+    return PICO_TRAINING
+
+
 def training_voices() -> list[Voice]:
     """All voices available here for training (held-out ones excluded), one per speaker group."""
     voices: list[Voice] = []
@@ -94,6 +108,7 @@ def training_voices() -> list[Voice]:
                    if v in FESTIVAL_TRAINING and v not in HELDOUT_FESTIVAL]
     voices += [Voice("flite", v) for v in flite_voices()
                if v in FLITE_TRAINING and v not in HELDOUT_FLITE]
+    voices += [Voice("pico", v) for v in pico_voices()]
     if not voices:
         raise KwsError("no offline TTS voice found",
                        hint="install espeak-ng, festival and flite (./scripts/bootstrap)")
@@ -115,6 +130,9 @@ def random_prosody(voice: Voice, rng: random.Random) -> dict:
     if voice.engine == "flite":
         return {"stretch": round(rng.uniform(0.8, 1.35), 3),
                 "f0": rng.randint(80, 180) if voice.name != "slt" else rng.randint(150, 230)}
+    if voice.engine == "pico":
+        return {"speed": round(rng.uniform(0.75, 1.3), 3),
+                "pitch": round(rng.uniform(0.8, 1.25), 3)}
     return {"stretch": round(rng.uniform(0.8, 1.35), 3)}
 
 
@@ -152,6 +170,16 @@ def _flite(voice: Voice, text: str, p: dict) -> np.ndarray:
     return to_16k(audio, rate)
 
 
+def _pico(voice: Voice, text: str, p: dict) -> np.ndarray:
+    from py_nanotts import NanoTTS
+
+    pcm = NanoTTS().speak(text, voice=voice.name, speed=p["speed"], pitch=p["pitch"],
+                          volume=PICO_VOLUME)
+    if not pcm:
+        raise RuntimeError(f"SVOX Pico {voice.name} said nothing for {text!r}")
+    return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0  # 16 kHz already
+
+
 def _scheme_string(text: str) -> str:
     return '"' + text.replace("\\", " ").replace('"', " ") + '"'
 
@@ -182,5 +210,5 @@ def synthesize(voice: Voice, items: list[tuple[str, dict]]) -> list[np.ndarray]:
     """Speak each (text, prosody) with `voice`; returns 16 kHz float32 clips."""
     if voice.engine == "festival":
         return festival_batch(voice, items)
-    fn = _espeak if voice.engine == "espeak" else _flite
+    fn = {"espeak": _espeak, "flite": _flite, "pico": _pico}[voice.engine]
     return [fn(voice, text, p) for text, p in items]
