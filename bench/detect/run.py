@@ -34,10 +34,10 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "host"))
 
 from kwshost import evaluate as ev  # noqa: E402
-from kwshost.data import augment, noise, voices, words  # noqa: E402
+from kwshost.data import augment, streams, voices, words  # noqa: E402
 
 SR = 16000
-TOO_CLOSE = {"lexa", "flexa", "plexa", "a leksi", "alexia", "alexei", "alexa"}
+TOO_CLOSE = words.NEAR_KEYWORD
 DEFAULT_MODELS = ("models/alexa_kwshost.tflite", "models/mltk_keyword_spotting_alexa.tflite")
 
 
@@ -81,41 +81,7 @@ def heldout_speakers() -> dict[str, callable]:
     return out
 
 
-def noise_bed(rng: np.random.Generator, seconds: float, speech: list[np.ndarray]) -> np.ndarray:
-    kinds = ("pink", "babble", "fan", "hum", "music", "clatter", "brown", "tones", "white")
-    parts, total = [], 0.0
-    while total < seconds:
-        seg = float(rng.uniform(20, 40))
-        x = noise.make_noise(kinds[int(rng.integers(len(kinds)))], rng, seg, speech)
-        ramp = np.minimum(1, np.minimum(np.arange(len(x)), np.arange(len(x))[::-1]) / 800)
-        parts.append(x * ramp)
-        total += seg
-    return np.concatenate(parts)[: int(seconds * SR)]
-
-
-def prepare(clip: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    x = augment.trim(clip)
-    x = augment.speed(x, float(rng.uniform(0.92, 1.08)))
-    if rng.random() < 0.3:
-        x = augment.reverb(x, rng, (0.1, 0.5))
-    return x / (np.max(np.abs(x)) + 1e-9) * 10 ** (rng.uniform(-18, -4) / 20)
-
-
-def mix(clips, gaps, rng, snr_db=(5.0, 20.0), babble_src=None):
-    """Concatenate clips with gaps; add a noise bed at a random SNR per clip region."""
-    total = sum(len(c) for c in clips) + sum(gaps) + SR
-    speech = np.zeros(total, np.float32)
-    spans, pos = [], 0
-    for c, g in zip(clips, gaps, strict=True):
-        pos += g
-        speech[pos:pos + len(c)] = c
-        spans.append((pos, pos + len(c)))
-        pos += len(c)
-    bed = noise_bed(rng, total / SR + 1, babble_src or [])[:total]
-    level = augment.rms(speech[speech != 0]) / 10 ** (rng.uniform(*snr_db) / 20)
-    bed = bed * level / max(augment.rms(bed), 1e-9)
-    audio = np.clip(speech + bed, -1, 1)
-    return (audio * 32767).astype(np.int16), spans
+noise_bed, prepare, mix = streams.noise_bed, streams.prepare, streams.mix
 
 
 def build_streams(out: Path, per_voice: int, neg_minutes: float, seed: int) -> None:

@@ -2,7 +2,8 @@
 
 A run directory holds everything a run needs to continue in a later session:
 
-    RUN/cache/            the feature cache (kwshost.data.features)
+    RUN/cache/            the feature cache (kwshost.data.features), with the config's extra
+                          clips (mined hard negatives) in RUN/cache/extra_*
     RUN/last.keras        model + optimizer state after the latest epoch (`--resume` loads it)
     RUN/best.keras        the epoch with the best validation accuracy (`kwshost convert` uses it)
     RUN/state.json        epochs done, global step, best accuracy, wall time, history
@@ -190,10 +191,11 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
     run.mkdir(parents=True, exist_ok=True)
     cache_dir = run / "cache"
     counts = features.build_cache(cfg.path(cfg.dataset), cache_dir, cfg.cache, cfg.seed,
-                                  cfg.frontend, jobs=jobs, progress=progress)
+                                  cfg.frontend, jobs=jobs, progress=progress,
+                                  extra_root=cfg.path("."))
     if progress is not None:
         progress.stop()
-    x_train, y_train = features.load_split(cache_dir, "train")
+    x_train, y_train = features.load_train(cache_dir, bool(cfg.cache.extra))
     x_val, y_val = features.load_split(cache_dir, "val")
     n_classes = len(cfg.classes)
     weights = example_weights(cfg, y_train, n_classes)

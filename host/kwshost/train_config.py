@@ -46,6 +46,11 @@ class CacheParams:
     unknown_multiplier: float = 1.5    # `_unknown_` examples per keyword example (the seed's)
     validation_percent: int = 10       # share of speaker groups kept for validation
     warmup_ms: int = 1000              # audio before the clip that warms up noise reduction
+    # Directories of extra training clips in DIR/<class>/*.wav (e.g. hard negatives from
+    # `kwshost dataset mine`), each augmented `extra_variants` times into the training split
+    # only; cached apart (CACHE/extra_*), so adding them does not rebuild the main cache.
+    extra: tuple[str, ...] = ()
+    extra_variants: int = 4
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,23 @@ whatever --jobs is. Your own recordings in DIR/<class>/*.wav are added with --re
 OUT/manifest.json lists every clip with its voice, text and duration; augmentation and
 features come later (`kwshost train` builds its feature cache from OUT).
 
+`dataset mine MODEL --out DIR` mines hard negatives: it speaks confusable words, words and
+sentences with training voices only (never the held-out ones, and not the validation split's
+voice groups unless --split val), mixes them into synthesized room noise, runs MODEL over that
+stream through the device pipeline on the PC (our C frontend, runtime and detector), and saves
+every window whose keyword score reaches --threshold (0..255; lower than the detector's, so
+near misses count too) as DIR/_unknown_/mined-s<seed>-<n>.wav, the model input's length
+(1.2 s) of audio. DIR/mined-s<seed>.json lists each window's score and what was said in it,
+the detector's own detections per hour, and the words that fired most. The same --seed gives
+the same files. Add DIR to a config's [cache] extra (see configs/alexa_mined.toml) to train
+on the windows, or pass it to `dataset make --recordings`.
+
 examples:
   kwshost dataset make data/alexa --size small --jobs 2
   kwshost dataset make data/alexa --size 5000 --jobs 2 --seed 1 --recordings ~/my_alexas
   kwshost dataset info data/alexa
+  kwshost dataset mine models/alexa_kwshost.tflite --out data/mined --minutes 60 --seed 1
+  kwshost dataset mine models/alexa_kwshost.tflite --out runs/val_stream --split val --save-stream
 """
 
 
@@ -41,6 +54,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     make.add_argument("--seed", type=int, default=1)
     make.add_argument("--recordings", type=Path, metavar="DIR",
                       help="also add your recordings DIR/<class>/*.wav")
+    mine = sub.add_parser("mine", help="save the windows MODEL scores high on non-keyword "
+                          "speech by training voices as DIR/_unknown_/*.wav")
+    mine.add_argument("model", type=Path, metavar="MODEL", help=".tflite with its metadata")
+    mine.add_argument("--out", type=Path, required=True, metavar="DIR")
+    mine.add_argument("--minutes", type=float, default=10.0,
+                      help="length of the synthesized stream (default 10)")
+    mine.add_argument("--seed", type=int, default=1)
+    mine.add_argument("--threshold", type=int, default=150,
+                      help="keyword score 0..255 that saves a window (default 150; the "
+                           "detector's is in the model, 204 for ours)")
+    mine.add_argument("--split", choices=("train", "val"), default="train",
+                      help="voice groups to use: the training split (default) or the "
+                           "validation split (to measure, not to mine)")
+    mine.add_argument("--confusables", type=float, default=0.6, metavar="SHARE",
+                      help="share of utterances that are confusable words (default 0.6)")
+    mine.add_argument("--jobs", "-j", type=int, default=2, help="synthesis workers (default 2)")
+    mine.add_argument("--save-stream", action="store_true",
+                      help="also write DIR/stream-s<seed>.wav/.json (for kwshost evaluate "
+                           "--stream)")
     info = sub.add_parser("info", help="print a dataset's counts and durations")
     info.add_argument("out", type=Path, metavar="OUT")
 
@@ -64,8 +96,11 @@ def run(args: argparse.Namespace) -> int:
             raise KwsError(f"no manifest in {args.out}", hint="kwshost dataset make OUT")
         print(_summary(json.loads(path.read_text())))
         return 0
+    if args.action == "mine":
+        return _mine(args)
     if args.action != "make":
-        raise KwsError("say what to do: `kwshost dataset make OUT` or `kwshost dataset info OUT`")
+        raise KwsError("say what to do: `kwshost dataset make OUT`, `kwshost dataset info OUT` "
+                       "or `kwshost dataset mine MODEL --out DIR`")
     from rich.progress import Progress
 
     from kwshost.data.make import make_dataset
@@ -75,4 +110,26 @@ def run(args: argparse.Namespace) -> int:
                                 progress=progress)
     print(_summary(manifest))
     print(f"manifest: {args.out / 'manifest.json'}")
+    return 0
+
+
+def _mine(args: argparse.Namespace) -> int:
+    from rich.progress import Progress
+
+    from kwshost.data.streams import mine
+
+    if not 0 <= args.confusables <= 1:
+        raise KwsError(f"--confusables must be 0..1 (got {args.confusables})")
+    with Progress() as progress:
+        m = mine(args.model, args.out, args.minutes, args.seed, args.threshold, args.split,
+                 args.jobs, args.confusables, save_stream=args.save_stream, progress=progress)
+    print(f"stream:     {m['minutes']} min, {m['utterances']} utterances by {m['voices']} "
+          f"{args.split}-split voices")
+    print(f"windows:    {m['windows']} at score >= {m['mining_threshold']} "
+          f"({m['windows_per_hour']}/h) in {args.out}")
+    print(f"detections: {m['detections']} at the model's threshold "
+          f"({m['detections_per_hour']}/h)")
+    if m["top_words"]:
+        print("said in the windows: " + ", ".join(f"{t!r} x{n}" for t, n in m["top_words"][:8]))
+    print(f"manifest:   {args.out / f'mined-s{args.seed}.json'}")
     return 0

@@ -6,6 +6,9 @@ small machine, so each split is precomputed once into memory-mapped arrays:
     CACHE/<split>_x.npy   int8  [N, 118, 108]   spectrograms, exactly what the device computes
     CACHE/<split>_y.npy   uint8 [N]              class index
     CACHE/cache.json      the recipe (dataset, seeds, settings); a changed recipe rebuilds
+    CACHE/extra_x.npy, extra_y.npy, extra.json
+                          the config's `extra` clips (DIR/<class>/*.wav, e.g. mined hard
+                          negatives), augmented `extra_variants` times, training split only
 
 Speaker groups (one TTS voice configuration each) are split between training and validation,
 so validation accuracy measures unheard voices. Example `i` of a split is augmented with a
@@ -99,8 +102,11 @@ def plan_examples(manifest: dict, cache, seed: int) -> dict[str, list[tuple[int,
 
 
 def _recipe(dataset: Path, manifest: dict, cache, seed: int, fe_overrides: dict) -> dict:
+    params = asdict(cache)
+    for key in ("extra", "extra_variants"):     # cached apart: see build_extra
+        params.pop(key, None)
     recipe = {"dataset": str(dataset.resolve()), "dataset_seed": manifest["seed"],
-              "n_clips": len(manifest["clips"]), "cache": asdict(cache), "seed": seed,
+              "n_clips": len(manifest["clips"]), "cache": params, "seed": seed,
               "frontend": fe_overrides, "augment": asdict(AugmentSettings())}
     return json.loads(json.dumps(recipe))   # tuples as lists, as the saved copy has them
 
@@ -139,8 +145,20 @@ def _compute_chunk(args: tuple[str, int, int, list[tuple[int, str]]]):
 
 
 def build_cache(dataset: Path, out: Path, cache, seed: int, fe_overrides: dict,
+                jobs: int = 1, progress=None, extra_root: Path | None = None) -> dict[str, int]:
+    """Build (or reuse, if the recipe is unchanged) the cache and its `extra` part; returns
+    examples per split ("extra" too when the config names extra directories, relative to
+    `extra_root`)."""
+    counts = _build_main(dataset, out, cache, seed, fe_overrides, jobs, progress)
+    if cache.extra:
+        counts = {**counts, "extra": build_extra(
+            [Path(extra_root or ".") / d for d in cache.extra], dataset, out, cache, seed,
+            fe_overrides, jobs, progress)}
+    return counts
+
+
+def _build_main(dataset: Path, out: Path, cache, seed: int, fe_overrides: dict,
                 jobs: int = 1, progress=None) -> dict[str, int]:
-    """Build (or reuse, if the recipe is unchanged) the cache; returns examples per split."""
     manifest_path = dataset / "manifest.json"
     info_path = out / "cache.json"
     if not manifest_path.exists() and info_path.exists():
@@ -188,6 +206,92 @@ def build_cache(dataset: Path, out: Path, cache, seed: int, fe_overrides: dict,
     info_path.write_text(json.dumps({"recipe": recipe, "counts": counts, "complete": True,
                                      "classes": manifest["classes"]}, indent=1))
     return counts
+
+
+def extra_clips(dirs: list[Path], classes: list[str]) -> list[tuple[Path, int]]:
+    """(wav, class index) of every DIR/<class>/*.wav, sorted; other folders are an error."""
+    items = []
+    for d in dirs:
+        if not d.is_dir():
+            raise KwsError(f"extra clips: no directory {d}",
+                           hint="make it with kwshost dataset mine MODEL --out DIR")
+        for wav in sorted(d.glob("*/*.wav")):
+            if wav.parent.name not in classes:
+                raise KwsError(f"extra clip {wav}: {wav.parent.name!r} is not a class",
+                               hint=f"put clips in DIR/<class>/ with class one of {classes}")
+            items.append((wav, classes.index(wav.parent.name)))
+    if not items:
+        raise KwsError(f"no clips in {', '.join(map(str, dirs))}",
+                       hint="expected DIR/<class>/*.wav")
+    return items
+
+
+def _compute_files(args: tuple[int, int, list[tuple[str, str]]]):
+    seed, start, items = args
+    audio = []
+    for k, (path, kind) in enumerate(items):
+        rng = np.random.default_rng([seed, len(SPLITS), start + k])
+        src = sf.read(path, dtype="float32")[0]
+        audio.append(make_example(src, kind, rng, _worker["noises"], _worker["aug"]))
+    return start, spectrograms(audio, _worker["settings"], _worker["aug"].warmup_ms)
+
+
+def build_extra(dirs: list[Path], dataset: Path, out: Path, cache, seed: int,
+                fe_overrides: dict, jobs: int = 1, progress=None) -> int:
+    """CACHE/extra_x.npy and extra_y.npy: each extra clip augmented `extra_variants` times
+    (with the dataset's noises, as training examples are); reused while the recipe holds."""
+    info_path = out / "extra.json"
+    main = json.loads((out / "cache.json").read_text())
+    classes = main["classes"]
+    items = extra_clips(dirs, classes)
+    digest = hashlib.sha1()
+    for wav, label in items:
+        digest.update(f"{wav.resolve()}|{wav.stat().st_size}|{label}\n".encode())
+    recipe = {"dirs": [str(d.resolve()) for d in dirs], "files": len(items),
+              "digest": digest.hexdigest(), "variants": cache.extra_variants, "seed": seed,
+              "main": main["recipe"]}
+    recipe = json.loads(json.dumps(recipe))
+    if info_path.exists():
+        info = json.loads(info_path.read_text())
+        if info.get("recipe") == recipe and info.get("complete"):
+            return info["count"]
+    manifest_path = dataset / "manifest.json"
+    if not manifest_path.exists():
+        raise KwsError(f"extra clips need the dataset's noises: no dataset at {dataset}",
+                       hint="build the cache where the dataset is, then copy RUN/cache")
+    manifest = json.loads(manifest_path.read_text())
+    kinds = {0: "keyword"}
+    plan = [(str(wav), kinds.get(label, "speech"), label)
+            for wav, label in items for _ in range(cache.extra_variants)]
+    settings = frontend_settings(fe_overrides)
+    x = np.lib.format.open_memmap(out / "extra_x.npy", mode="w+", dtype=np.int8,
+                                  shape=(len(plan), *settings.spectrogram_shape))
+    np.save(out / "extra_y.npy", np.array([label for _, _, label in plan], np.uint8))
+    work = [(seed, s, [(p, k) for p, k, _ in plan[s:s + CHUNK]])
+            for s in range(0, len(plan), CHUNK)]
+    task = progress.add_task("extra features", total=len(plan)) if progress else None
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(max(1, jobs), _init_worker,
+                  (str(dataset), manifest, fe_overrides, cache.warmup_ms)) as pool:
+        for start, feats in pool.imap_unordered(_compute_files, work):
+            x[start:start + len(feats)] = feats
+            if progress:
+                progress.advance(task, len(feats))
+    x.flush()
+    info_path.write_text(json.dumps({"recipe": recipe, "count": len(plan), "complete": True},
+                                    indent=1))
+    return len(plan)
+
+
+def load_train(out: Path, with_extra: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The training split, with the extra examples appended (in memory) when asked."""
+    x, y = load_split(out, "train")
+    if not with_extra:
+        return x, y
+    if not (out / "extra.json").exists():
+        raise KwsError(f"{out} has no extra examples", hint="build the cache with [cache] extra")
+    xe, ye = load_split(out, "extra")
+    return np.concatenate([x, xe]), np.concatenate([y, ye])
 
 
 def load_split(out: Path, split: str) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,124 @@
+"""Hard-negative mining (`kwshost dataset mine`, kwshost.data.streams) and extra cache clips."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from kwshost.data import features, make, streams, voices
+from kwshost.errors import KwsError
+from kwshost.paths import REPO_ROOT
+from kwshost.train_config import CacheParams
+
+pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng missing")
+
+MODEL = REPO_ROOT / "models" / "alexa_kwshost.tflite"
+SECONDS = 20
+
+
+def _mine(out: Path, seed: int, threshold: int = 100) -> dict:
+    from kwshost.cli import main
+
+    rc = main(["dataset", "mine", str(MODEL), "--out", str(out), "--minutes", str(SECONDS / 60),
+               "--seed", str(seed), "--threshold", str(threshold), "--jobs", "2"])
+    assert rc == 0
+    return json.loads((out / f"mined-s{seed}.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def mined(tmp_path_factory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("mined")
+    return out, _mine(out, seed=4)
+
+
+def test_mine_writes_model_length_windows_and_a_manifest(mined) -> None:
+    out, m = mined
+    wavs = sorted((out / "_unknown_").glob("*.wav"))
+    assert m["windows"] == len(wavs) == len(m["files"]) > 0
+    assert m["window_samples"] == 19200          # fe.sample_length_ms 1200 at 16 kHz
+    assert SECONDS / 60 <= m["minutes"] < SECONDS / 60 + 0.2
+    for row, wav in zip(m["files"], wavs, strict=True):
+        assert out / row["path"] == wav
+        audio, rate = sf.read(wav, dtype="int16")
+        assert rate == 16000 and audio.shape == (19200,)
+        assert np.abs(audio).max() > 0
+        assert row["score"] >= m["mining_threshold"]
+        assert row["said"], "every saved window overlaps something that was said"
+    # The counts add up to the files' contents.
+    said = [t for r in m["files"] for t in r["said"]]
+    assert sum(n for _, n in m["top_words"]) == len(said)
+
+
+def test_mine_uses_training_split_voices_only() -> None:
+    heldout = {v.group for v in voices.heldout_voices()} | {"flite:slt",
+                                                           "festival:cmu_us_slt_arctic_hts"}
+    plan = streams.plan_utterances(300, seed=2)
+    groups = {u.voice.group for u in plan}
+    assert not groups & heldout
+    assert all(features._group_split(g, 10) == "train" for g in groups)
+    val = {u.voice.group for u in streams.plan_utterances(100, seed=2, split="val")}
+    assert val and all(features._group_split(g, 10) == "val" for g in val)
+    from kwshost.data import words
+
+    assert not {u.text.lower() for u in plan} & words.NEAR_KEYWORD
+    assert sum(u.kind == "confusable" for u in plan) > 100
+
+
+def test_mine_is_deterministic_per_seed(mined, tmp_path: Path) -> None:
+    out, m = mined
+    again = _mine(tmp_path / "a", seed=4)
+    assert again["files"] == m["files"]
+    for row in m["files"]:
+        assert (tmp_path / "a" / row["path"]).read_bytes() == (out / row["path"]).read_bytes()
+    other = streams.build_stream(SECONDS / 60, seed=5)
+    first = streams.build_stream(SECONDS / 60, seed=4)
+    assert [s["text"] for s in other.said] != [s["text"] for s in first.said]
+
+
+def test_mine_threshold_selects_windows(mined, tmp_path: Path) -> None:
+    """A higher mining threshold keeps a subset: only windows at or above it."""
+    _, m = mined
+    high = _mine(tmp_path / "h", seed=4, threshold=255)
+    assert high["windows"] <= m["windows"]
+    assert all(r["score"] >= 255 for r in high["files"])
+
+
+def test_mine_reports_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(KwsError, match="no model"):
+        streams.mine(tmp_path / "missing.tflite", tmp_path / "o", minutes=0.1)
+    with pytest.raises(KwsError, match="threshold"):
+        streams.mine(MODEL, tmp_path / "o", minutes=0.1, threshold=0)
+    with pytest.raises(KwsError, match="minutes"):
+        streams.build_stream(0, seed=1)
+
+
+def test_extra_clips_join_the_training_split_only(mined, tmp_path: Path) -> None:
+    out, m = mined
+    ds = tmp_path / "ds"
+    make.make_dataset(ds, "tiny", jobs=2, seed=3)
+    cache = CacheParams(keyword_variants=1, unknown_multiplier=1.0, validation_percent=20,
+                        extra=(str(out),), extra_variants=2)
+    counts = features.build_cache(ds, tmp_path / "cache", cache, 1, {}, jobs=2)
+    assert counts["extra"] == 2 * m["windows"]
+    x, y = features.load_train(tmp_path / "cache", with_extra=True)
+    x0, y0 = features.load_split(tmp_path / "cache", "train")
+    assert len(y) == len(y0) + counts["extra"]
+    assert (y[len(y0):] == 1).all()                      # `_unknown_`
+    assert x.shape[1:] == x0.shape[1:] and x.dtype == np.int8
+    assert len(features.load_split(tmp_path / "cache", "val")[1]) == counts["val"]
+    # The two variants of a window differ (augmented), and adding extras kept the main cache.
+    xe = x[len(y0):]
+    assert not np.array_equal(xe[0], xe[1])
+    before = (tmp_path / "cache" / "train_x.npy").stat().st_mtime_ns
+    features.build_cache(ds, tmp_path / "cache", cache.__class__(
+        **{**cache.__dict__, "extra_variants": 1}), 1, {}, jobs=2)
+    assert (tmp_path / "cache" / "train_x.npy").stat().st_mtime_ns == before
+    with pytest.raises(KwsError, match="not a class"):
+        bad = tmp_path / "bad" / "other"
+        bad.mkdir(parents=True)
+        sf.write(bad / "a.wav", np.zeros(1600, np.int16), 16000)
+        features.extra_clips([tmp_path / "bad"], ["alexa", "_unknown_"])
