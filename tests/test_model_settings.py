@@ -1,8 +1,8 @@
 """Models written by older MLTK versions: TFLM-style `fe.*` names, latency_ms 0, long windows.
 
-The device reads a model's settings with `kws_settings_from_model` (C, from the flatbuffer);
-the PC feeds the same C setter key by key (`kwshost.pipeline`, `FrontendSettings.from_params`).
-Both must give the same engine settings, for new and old key names alike.
+The device reads a model's settings with `kws_settings_from_model` (C, from the flatbuffer),
+and so does the PC pipeline; `FrontendSettings.from_params` feeds the same C setter key by key
+from a dictionary. Both must give the same engine settings, for new and old key names alike.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from kwshost import native
+from kwshost.errors import ModelError
 from kwshost.frontend import FrontendSettings
 from kwshost.metadata import read_params, write_params
 from kwshost.pipeline import PcPipeline
@@ -87,12 +88,43 @@ def test_an_explicit_new_key_wins_over_the_old_defaults_in_any_order() -> None:
         assert not s.quantize_dynamic_scale_enable
 
 
-def test_device_reader_and_pc_setter_agree(legacy_model: Path) -> None:
+def _key_by_key_settings(params: dict) -> bytes:
+    """The engine settings from a dictionary through kws_settings_set (from_params' path)."""
+    lib = native.lib()
+    buf = ctypes.create_string_buffer(lib.kws_binding_settings_size())
+    lib.kws_settings_default.argtypes = [ctypes.c_void_p]
+    lib.kws_settings_set.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_double]
+    lib.kws_settings_default(buf)
+    for key, value in params.items():
+        if isinstance(value, bool | int | float):
+            lib.kws_settings_set(buf, key.encode(), float(value))
+    lib.kws_settings_set_classes.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+    assert lib.kws_settings_set_classes(buf, "\n".join(params["classes"]).encode()) == 0
+    return buf.raw
+
+
+def test_key_by_key_setter_agrees_with_the_device_reader(legacy_model: Path) -> None:
     for model in (ALEXA, legacy_model):
         data = model.read_bytes()
+        params = read_params(data)
         device = _device_settings(data)
-        pc = PcPipeline(data, read_params(data))
-        assert device == bytes(pc._settings.raw), model.name
+        # the dictionary in reverse order too: an old alias must not override a new key
+        for items in (list(params.items()), list(params.items())[::-1]):
+            assert _key_by_key_settings(dict(items)) == device, model.name
+        assert bytes(PcPipeline(data, params)._settings.raw) == device, model.name
+
+
+def test_pc_refuses_the_settings_the_device_refuses() -> None:
+    data = ALEXA.read_bytes()
+    lib = native.lib()
+    buf = ctypes.create_string_buffer(lib.kws_binding_settings_size())
+    labels = ctypes.create_string_buffer(512)
+    for key, value, why in (("detection_threshold", 300, "detection_threshold = 300"),
+                            ("classes", [f"c{i}" for i in range(40)], "at most 32")):
+        bad = write_params(data, {**read_params(data), key: value})
+        assert lib.kws_settings_from_model(buf, bad, len(bad), labels, 512) != 0, key
+        with pytest.raises(ModelError, match=why):
+            PcPipeline(bad, read_params(bad))
 
 
 def test_latency_zero_runs_an_inference_every_step(legacy_model: Path) -> None:

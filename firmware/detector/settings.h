@@ -1,7 +1,8 @@
 /* Engine settings from a model's metadata, key by key: the same code maps MLTK's SL_PARAMSv1
  * keys ("fe.sample_rate_hz", "latency_ms", "detection_threshold", ...) onto the engine's
- * settings on the device (fed by the C metadata reader) and on the PC (fed by
- * kwshost.metadata), so both ends read a model the same way. */
+ * settings on the device and in the PC pipeline (both through kws_settings_from_model), and
+ * for dictionaries of settings on the PC (kwshost.frontend, key by key), so every path reads
+ * a model the same way. */
 #ifndef KWS_SETTINGS_H
 #define KWS_SETTINGS_H
 

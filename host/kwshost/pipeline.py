@@ -20,8 +20,10 @@ from kwshost import native
 from kwshost.errors import ModelError
 from kwshost.events import Event, label_of
 
-MAX_CLASSES = 32
+MAX_CLASSES = 32  # KWS_DETECTOR_MAX_CLASSES (firmware/detector/detector.h)
 ARENA_BYTES = 1 << 20
+LABELS_BYTES = 256  # the firmware's label buffer (g_labels in firmware/app/main.c)
+_STATUS_NOT_FOUND = 9  # KWS_ERR_NOT_FOUND (firmware/common/kws_status.h)
 
 
 class _Inference(ctypes.Structure):
@@ -59,7 +61,8 @@ def _lib() -> ctypes.CDLL:
         getattr(lib, name).restype = ctypes.c_size_t
     lib.kws_settings_default.argtypes = [ctypes.c_void_p]
     lib.kws_settings_set.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_double]
-    lib.kws_settings_set_classes.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+    lib.kws_settings_from_model.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
+                                            ctypes.c_void_p, ctypes.c_size_t]
     lib.kws_engine_open.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
                                     ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
                                     ctypes.c_size_t]
@@ -77,6 +80,24 @@ def _lib() -> ctypes.CDLL:
     if lib.kws_binding_inference_size() != ctypes.sizeof(_Inference):
         raise ModelError("the native library's inference record does not match this kwshost")
     return lib
+
+
+def _settings_problem(lib: ctypes.CDLL, params: Mapping[str, object], status: int) -> str:
+    """Which metadata entry the C reader refused (it returns only a status): each number
+    through the same setter, then the classes."""
+    scratch = ctypes.create_string_buffer(lib.kws_binding_settings_size())
+    lib.kws_settings_default(scratch)
+    for key, value in params.items():
+        if isinstance(value, bool | int | float):
+            st = lib.kws_settings_set(scratch, key.encode(), float(value))
+            if st not in (0, _STATUS_NOT_FOUND):
+                return f"{key} = {value!r} is out of range"
+    classes = [str(c) for c in params.get("classes") or ()]  # type: ignore[union-attr]
+    if len(classes) > MAX_CLASSES:
+        return f"{len(classes)} classes; the detector takes at most {MAX_CLASSES}"
+    if len("\n".join(classes).encode()) + 1 > LABELS_BYTES:
+        return f"the class labels take more than the firmware's {LABELS_BYTES} bytes"
+    return lib.kws_status_str(status).decode()
 
 
 class PcPipeline:
@@ -98,16 +119,17 @@ class PcPipeline:
                              hint="a keyword model carries its class labels in SL_PARAMSv1")
         self.labels: tuple[str, ...] = tuple(str(c) for c in classes)  # type: ignore[union-attr]
         self.params = dict(params)
-        self._settings = ctypes.create_string_buffer(lib.kws_binding_settings_size())
-        lib.kws_settings_default(self._settings)
-        for key, value in params.items():
-            if isinstance(value, bool | int | float):
-                lib.kws_settings_set(self._settings, key.encode(), float(value))
-        status = lib.kws_settings_set_classes(self._settings, "\n".join(self.labels).encode())
-        if status != 0:
-            raise ModelError(f"the model's classes are not usable: "
-                             f"{lib.kws_status_str(status).decode()}")
         self._model = ctypes.create_string_buffer(bytes(tflite), len(tflite))
+        # The device's own reader of the metadata, so the PC accepts and refuses what it does.
+        self._settings = ctypes.create_string_buffer(lib.kws_binding_settings_size())
+        labels = ctypes.create_string_buffer(LABELS_BYTES)
+        status = lib.kws_settings_from_model(self._settings, self._model, len(tflite), labels,
+                                             LABELS_BYTES)
+        if status != 0:
+            raise ModelError(f"the model's settings are not usable: "
+                             f"{_settings_problem(lib, params, status)}",
+                             hint="the firmware refuses this model too; fix its metadata "
+                                  "(kwshost summarize shows it)")
         self._arena = ctypes.create_string_buffer(ARENA_BYTES)
         self._engine = ctypes.create_string_buffer(lib.kws_engine_size())
         status = lib.kws_binding_open(self._engine, self._model, len(tflite), self._settings,
