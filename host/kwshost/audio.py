@@ -44,6 +44,19 @@ def _check_wav_length(path: Path) -> None:
         return
 
 
+def _check_float_samples(path: Path, data: np.ndarray) -> None:
+    """Float samples must be finite (NaN has no int16 value: it would become garbage, not an
+    error); samples beyond full scale are clipped, with a warning."""
+    bad = int(np.count_nonzero(~np.isfinite(data)))
+    if bad:
+        raise AudioError(f"{path}: {bad} of {data.size} samples are NaN or infinite",
+                         hint="the file is damaged or was written from a broken float signal")
+    loud = int(np.count_nonzero(np.abs(data) > 1.0))
+    if loud:
+        log.warning("%s: %d of %d samples are beyond full scale (|x| > 1.0): clipped",
+                    path, loud, data.size)
+
+
 def read_wav(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
     """int16 mono samples of an audio file at `sample_rate`.
 
@@ -73,6 +86,8 @@ def read_wav(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
         _check_wav_length(p)
     if data.shape[0] == 0:
         raise AudioError(f"{p}: the file holds no audio samples")
+    if data.dtype != np.int16:
+        _check_float_samples(p, data)
     if data.shape[1] > 1:
         log.warning("%s: %d channels mixed down to mono", p, data.shape[1])
         mono = data.astype(np.float64).mean(axis=1)

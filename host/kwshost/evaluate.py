@@ -126,10 +126,20 @@ def load_events(path: Path | None, keyword: str) -> tuple[list[tuple[float, floa
     """Keyword times from JSON: {"events": [{"label", "start_s", "end_s"}], "duration_s"}."""
     if path is None:
         return [], None
-    data = json.loads(Path(path).read_text())
-    events = [(float(e["start_s"]), float(e["end_s"])) for e in data.get("events", [])
-              if e.get("label", keyword) == keyword]
-    return events, data.get("duration_s")
+    hint = 'a JSON object: {"duration_s": 60, "events": [{"label": "alexa", "start_s": 1.5, ' \
+           '"end_s": 2.1}]}'
+    try:
+        data = json.loads(Path(path).read_text())
+        events = [(float(e["start_s"]), float(e["end_s"])) for e in data.get("events", [])
+                  if e.get("label", keyword) == keyword]
+        return events, data.get("duration_s")
+    except OSError as e:
+        raise KwsError(f"cannot read the events file {path}: {e.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise KwsError(f"{path} is not a JSON events file ({e})", hint=hint) from None
+    except (AttributeError, KeyError, TypeError, ValueError) as e:
+        raise KwsError(f"{path}: malformed event list ({type(e).__name__}: {e})",
+                       hint=hint) from None
 
 
 def match(detections: list[float], events: list[tuple[float, float]],
@@ -157,13 +167,9 @@ def stream(model_path: Path, wav: Path, events_path: Path | None,
     pipe = PcPipeline.from_model(model_path)
     keyword = pipe.labels[0]
     if audio is None:
-        import soundfile as sf
+        from kwshost.audio import read_wav
 
-        audio, rate = sf.read(wav, dtype="int16")
-        if rate != pipe.sample_rate:
-            raise KwsError(f"{wav} is {rate} Hz; the model wants {pipe.sample_rate} Hz")
-        if audio.ndim > 1:
-            audio = audio[:, 0]
+        audio = read_wav(wav, pipe.sample_rate)  # AudioError names a bad file
     if events is None:
         events, _ = load_events(events_path, keyword)
     times, scores, detections = [], [], []

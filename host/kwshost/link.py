@@ -22,6 +22,37 @@ class DeviceInfo:
     banner: str
 
 
+def seconds(text: str) -> float:
+    """argparse type of a --timeout: a positive number of seconds."""
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
+    return value
+
+
+def _check_socket_url(url: str) -> None:
+    """socket://HOST:PORT with a port pyserial can use (its own errors for a bad one are
+    "'<=' not supported between instances of 'int' and 'NoneType'" and the like)."""
+    from urllib.parse import urlsplit
+
+    if not url.lower().startswith("socket://"):
+        return
+    try:
+        port = urlsplit(url).port
+    except ValueError:
+        port = -1
+    if port is None or not 0 < port < 65536 or not urlsplit(url).hostname:
+        raise LinkError(f"cannot open {url}: a socket URL is socket://HOST:PORT with a port "
+                        "from 1 to 65535",
+                        hint="use the URL `kwshost flash --target qemu` prints")
+
+
 class Link:
     """An open connection. Use as a context manager; `connect_timeout` retries refused
     connections (an emulated board that is still starting) for that many seconds."""
@@ -29,6 +60,7 @@ class Link:
     def __init__(self, url: str, baud: int = DEFAULT_BAUD, connect_timeout: float = 0.0) -> None:
         import serial  # pyserial: imported here so `kwshost --help` stays fast
 
+        _check_socket_url(url)
         self.url = url
         self.decoder = protocol.Decoder()
         self._seq = 0

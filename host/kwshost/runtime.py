@@ -207,9 +207,13 @@ class Interpreter:
                                            ctypes.byref(status), msg, len(msg))
         if not self._rt:
             reason = msg.value.decode(errors="replace") or STATUS_NAMES.get(status.value, "")
-            raise ModelError(f"the runtime rejected the model: {reason}",
-                             hint="the runtime runs complete int8 .tflite models whose "
-                                  "operators it has kernels for (see docs/runtime.md)")
+            if status.value == 3:  # invalid model: the bytes, not our kernels, are the problem
+                hint = ("the file is not a well-formed .tflite model: truncated, damaged, or "
+                        "not a model at all")
+            else:
+                hint = ("the runtime runs int8 .tflite models whose operators it has kernels "
+                        "for (see docs/runtime.md)")
+            raise ModelError(f"the runtime rejected the model: {reason}", hint=hint)
         self.input_details = [self._tensor(1, i) for i in
                               range(self._lib.kws_rt_num_inputs(self._rt))]
         self.output_details = [self._tensor(2, i) for i in

@@ -46,6 +46,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
+def _check_sources(args: argparse.Namespace) -> None:
+    """Every input named on the command line exists, before minutes of work start."""
+    if args.cache:
+        for part in ("x", "y"):
+            if not (args.cache / f"{args.split}_{part}.npy").is_file():
+                raise KwsError(f"{args.cache} is not a feature cache with a '{args.split}' split "
+                               f"({args.split}_{part}.npy is missing)",
+                               hint="give a training run's cache (runs/NAME/cache) and --split")
+    if args.data and not (args.data / "manifest.json").is_file():
+        raise KwsError(f"{args.data} is not a dataset (no manifest.json)",
+                       hint="make one with `kwshost dataset make DIR`")
+    if args.fa_per_hour < 0:
+        raise KwsError(f"--fa-per-hour must be 0 or more, not {args.fa_per_hour}")
+
+
 def run(args: argparse.Namespace) -> int:
     import numpy as np
     from rich.progress import Progress
@@ -61,12 +76,16 @@ def run(args: argparse.Namespace) -> int:
     report: dict = {"model": str(args.model), "name": params.get("name"),
                     "classes": params["classes"]}
     clip = curve = None
+    _check_sources(args)
     with Progress(transient=True) as progress:
         if args.cache or args.data:
             if args.cache:
                 from kwshost.data.features import load_split
 
-                x, y = load_split(args.cache, args.split)
+                try:
+                    x, y = load_split(args.cache, args.split)
+                except (OSError, ValueError) as e:
+                    raise KwsError(f"cannot read the feature cache {args.cache}: {e}") from None
             else:
                 from kwshost.data.features import compute_dataset
 
@@ -76,21 +95,26 @@ def run(args: argparse.Namespace) -> int:
         if args.stream:
             results = [ev.stream(args.model, w, e) for w, e in
                        zip(args.stream, args.events or [None] * len(args.stream), strict=True)]
-            hours = sum(r.duration_s for r in results) / 3600
+            seconds = sum(r.duration_s for r in results)
+            hours = seconds / 3600
             n_kw = sum(r.keywords for r in results)
             hits = sum(r.hits for r in results)
             fa = sum(r.false_accepts for r in results)
-            report["stream"] = {"hours": round(hours, 4), "keywords": n_kw, "hits": hits,
+            report["stream"] = {"hours": round(hours, 4), "seconds": round(seconds, 3),
+                                "keywords": n_kw, "hits": hits,
                                 "frr": (1 - hits / n_kw) if n_kw else None,
                                 "false_accepts": fa, "fa_per_hour": fa / hours,
                                 "threshold": params.get("detection_threshold")}
             curve = ev.curve_from(results, params, np.arange(100, 256, 5))
             best = ev.frr_at(curve, args.fa_per_hour)
             report["stream"][f"frr_at_{args.fa_per_hour}_fa_per_hour"] = (
-                {"frr": best[0], "threshold": best[1]} if best else None)
+                {"frr": best[0], "threshold": best[1]} if best and n_kw else None)
     if args.plots:
         name = args.model.stem
-        report["plots"] = [str(p) for p in ev.plot_report(args.plots, name, clip, curve)]
+        try:
+            report["plots"] = [str(p) for p in ev.plot_report(args.plots, name, clip, curve)]
+        except OSError as e:
+            raise KwsError(f"cannot write the plots to {args.plots}: {e.strerror}") from None
     if args.json:
         print(json.dumps(report, indent=1))
         return 0
@@ -106,7 +130,9 @@ def run(args: argparse.Namespace) -> int:
     if "stream" in report:
         s = report["stream"]
         frr = f"{s['frr'] * 100:.1f}%" if s["frr"] is not None else "n/a"
-        print(f"streams: {s['hours'] * 60:.1f} min, {s['keywords']} keywords, {s['hits']} hits "
+        length = (f"{s['seconds'] / 60:.1f} min" if s["seconds"] >= 60
+                  else f"{s['seconds']:.1f} s")
+        print(f"streams: {length}, {s['keywords']} keywords, {s['hits']} hits "
               f"(FRR {frr}), {s['false_accepts']} false accepts ({s['fa_per_hour']:.2f}/h) "
               f"at threshold {s['threshold']}")
         best = s[f"frr_at_{args.fa_per_hour}_fa_per_hour"]

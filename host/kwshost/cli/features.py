@@ -54,6 +54,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="clip mode: int8 model input (default) or the raw uint16 rows")
 
 
+def check_output(path: str | Path) -> None:
+    """Fails before any work when -o names a folder or a file in a folder that is not there."""
+    p = Path(path)
+    if p.is_dir():
+        raise KwsError(f"cannot write {p}: it is a folder", hint="give a file path for -o")
+    if not p.parent.is_dir():
+        raise KwsError(f"cannot write {p}: no folder {p.parent}", hint="give a file path "
+                       "for -o in an existing folder")
+
+
+def save_npy(path: str | Path, array: np.ndarray) -> None:
+    """Writes `array` to exactly `path` (np.save would add .npy to a name without it, and the
+    message would name a file that does not exist); a path that cannot be written is a
+    KwsError, not a traceback."""
+    try:
+        with open(path, "wb") as f:
+            np.save(f, array)
+    except OSError as e:
+        raise KwsError(f"cannot write {path}: {e.strerror}",
+                       hint="give a writable file path for -o") from None
+
+
 def load_settings(model: str | None):
     """FrontendSettings of a model file (its fe.* metadata), or the seed's."""
     from kwshost.frontend import FrontendSettings
@@ -77,6 +99,9 @@ def run(args: argparse.Namespace) -> int:
     from kwshost import frontend
     from kwshost.audio import read_wav
 
+    check_output(args.output)
+    if args.warmup < 0:
+        raise KwsError(f"--warmup must be 0 or more milliseconds, not {args.warmup}")
     settings = load_settings(args.model)
     audio = read_wav(args.input, settings.sample_rate_hz)
     seconds = audio.size / settings.sample_rate_hz
@@ -95,6 +120,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"note: {args.input} lasts {seconds:.2f} s; the model input covers "
                   f"{length / settings.sample_rate_hz:.2f} s: used the start "
                   f"(--stream processes all of it)", file=sys.stderr)
+        elif audio.size < length:
+            print(f"note: {args.input} lasts {seconds:.2f} s; the model input covers "
+                  f"{length / settings.sample_rate_hz:.2f} s: padded with silence",
+                  file=sys.stderr)
         clip = np.zeros(length, dtype=np.int16)
         clip[:min(length, audio.size)] = audio[:length]
         if args.dtype == "uint16":
@@ -106,6 +135,6 @@ def run(args: argparse.Namespace) -> int:
                 out = frontend.rows(clip, settings)
         else:
             out = frontend.spectrogram(clip, settings, warmup=args.warmup)
-    np.save(args.output, out)
+    save_npy(args.output, out)
     print(f"{args.output}: {out.dtype} {list(out.shape)} from {args.input} ({seconds:.2f} s)")
     return 0

@@ -20,6 +20,11 @@ Puts a firmware image and a model on a board. The model goes to its own flash re
 small header (magic, version, length, CRC), so a new model needs no firmware rebuild; the
 firmware reports an absent or damaged model on its serial port.
 
+Before anything is flashed, the model is opened by the firmware's own engine (runtime,
+kernels, frontend settings, detector) built for this PC, with the target's kernels (MVP on
+the board, reference on QEMU): a model the firmware would refuse is refused here with the
+same reason. --no-check skips this.
+
 --target qemu (the emulated board, QEMU mps2-an505): starts the board with IMAGE (default
 build/qemu/kws.elf) and the model, prints the URL of its serial port,
 socket://127.0.0.1:PORT, and keeps it running until Ctrl-C, so other commands can talk to it.
@@ -54,6 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--probe", metavar="ID", help="debug probe unique ID (pyocd list)")
     parser.add_argument("--port", type=int, metavar="PORT",
                         help="qemu: TCP port for the serial link (default: a free one)")
+    parser.add_argument("--no-check", action="store_true",
+                        help="flash the model without first opening it with the firmware's "
+                             "engine on this PC")
     parser.add_argument("--no-icount", action="store_true",
                         help="qemu: run at full speed instead of counting instructions")
 
@@ -64,7 +72,30 @@ def _model_image(args: argparse.Namespace, target: str) -> Path | None:
     out = BUILD_DIR / target / "model.kwsm"
     out.parent.mkdir(parents=True, exist_ok=True)
     model_image.write_image(args.model, out, target)
+    if not args.no_check:
+        _check_model_runs(args.model, model_image.unwrap(out.read_bytes()), target)
     return out
+
+
+def _check_model_runs(path: Path, tflite: bytes, target: str) -> None:
+    """Opens the model with the firmware's engine on this PC, with the target's kernels, so a
+    model the board would refuse is named now, not after flashing."""
+    from kwshost import native
+    from kwshost.metadata import read_params
+    from kwshost.pipeline import PcPipeline
+
+    try:
+        native.lib()
+    except KwsError as e:  # no compiler on a flashing-only host: the board will still tell
+        print(f"note: the model was not checked on this PC ({e})", file=sys.stderr)
+        return
+    try:
+        PcPipeline(tflite, read_params(tflite), "mvp" if target == "efr32xg24" else "none")
+    except KwsError as e:
+        why = str(e).removeprefix("the model cannot run: ")
+        raise KwsError(f"{path} would not run on the {target} firmware: {why}",
+                       hint=f"`kwshost summarize {path}` lists its operators; --no-check "
+                            "flashes it anyway") from None
 
 
 def _build(target: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -37,12 +38,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also save the raw output tensor(s) to this .npy file")
 
 
-def load_input(path: str, shape: tuple[int, ...], dtype: type, scale: float,
-               zero_point: int) -> list[np.ndarray]:
+def _read_npy(path: str) -> np.ndarray:
+    """The array in a .npy file; anything else (a WAV, an .npz, text, object arrays) is named."""
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(6)
+    except OSError as e:
+        raise KwsError(f"cannot read {path}: {e.strerror}", hint="pass a NumPy .npy file") from None
+    if magic != b"\x93NUMPY":
+        what = "an .npz archive" if magic[:2] == b"PK" else "not a .npy file"
+        raise KwsError(f"{path} is {what}", hint="pass a NumPy .npy file (numpy.save, or "
+                                                  "`kwshost features IN.wav -o OUT.npy`)")
     try:
         x = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as e:
         raise KwsError(f"cannot read {path}: {e}", hint="pass a NumPy .npy file") from None
+    if x.dtype.kind not in "iuf":
+        raise KwsError(f"{path} holds {x.dtype} values; the model takes numbers",
+                       hint="an integer array of the input's type, or floats to quantize")
+    return x
+
+
+def load_input(path: str, shape: tuple[int, ...], dtype: type, scale: float,
+               zero_point: int) -> list[np.ndarray]:
+    x = _read_npy(path)
     size = int(np.prod(shape))
     if x.size == size:
         batch = [x.reshape(shape)]
@@ -51,26 +70,39 @@ def load_input(path: str, shape: tuple[int, ...], dtype: type, scale: float,
     else:
         raise KwsError(f"{path} holds an array of shape {x.shape}; the model takes "
                        f"{'x'.join(map(str, shape))} ({size} values) or a batch of those")
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        raise KwsError(f"{path}: {int(np.count_nonzero(~np.isfinite(x)))} values are NaN or "
+                       "infinite")
     out = []
+    clipped = 0
     for item in batch:
         if np.issubdtype(item.dtype, np.floating) and np.issubdtype(dtype, np.integer):
             info = np.iinfo(dtype)
-            item = np.clip(np.round(item / scale) + zero_point, info.min, info.max)
+            q = np.round(item.astype(np.float64) / scale) + zero_point
+            clipped += int(np.count_nonzero((q < info.min) | (q > info.max)))
+            item = np.clip(q, info.min, info.max)
         elif item.dtype != dtype and np.issubdtype(item.dtype, np.integer) and \
                 np.issubdtype(dtype, np.integer):
             info = np.iinfo(dtype)
             if item.min() < info.min or item.max() > info.max:
                 raise KwsError(f"{path}: values outside the {np.dtype(dtype).name} range")
         out.append(np.asarray(item).astype(dtype))
+    if clipped:
+        print(f"note: {clipped} of {x.size} values quantize outside the "
+              f"{np.dtype(dtype).name} range (scale {scale:g}, zero point {zero_point}): "
+              f"clipped", file=sys.stderr)
     return out
 
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from kwshost.cli.features import check_output, save_npy
     from kwshost.metadata import read_params
     from kwshost.runtime import Interpreter
 
+    if args.output:
+        check_output(args.output)
     model = Path(args.model)
     it = Interpreter(model)
     if len(it.input_details) != 1:
@@ -96,5 +128,5 @@ def run(args: argparse.Namespace) -> int:
                     console.print(f"{prefix}  {name:<16} {r:8.4f}  ({od.type_name} {int(q)})",
                                   highlight=False)
     if args.output:
-        np.save(args.output, np.stack(outputs) if len(outputs) > 1 else outputs[0])
+        save_npy(args.output, np.stack(outputs) if len(outputs) > 1 else outputs[0])
     return 0

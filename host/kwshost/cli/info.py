@@ -6,7 +6,7 @@ import argparse
 import json
 
 from kwshost.errors import KwsError
-from kwshost.link import DEFAULT_BAUD, Link
+from kwshost.link import DEFAULT_BAUD, Link, seconds
 
 NAME = "info"
 HELP = "print the firmware banner and protocol version of a device on a serial port"
@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", "-p", metavar="URL", help="serial port or pyserial URL")
     parser.add_argument("--baud", type=int, default=DEFAULT_BAUD,
                         help="baud rate (default %(default)s)")
-    parser.add_argument("--timeout", type=float, default=3.0, metavar="S",
+    parser.add_argument("--timeout", type=seconds, default=3.0, metavar="S",
                         help="seconds to wait for an answer (default %(default)s)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from kwshost.errors import AudioError, KwsError
 from kwshost.events import Event
+from kwshost.link import seconds
 from kwshost.paths import MODELS_DIR
 
 NAME = "listen"
@@ -46,8 +47,10 @@ DEFAULT_MODEL = MODELS_DIR / "mltk_keyword_spotting_alexa.tflite"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--pc", action="store_true", help="run on this computer (the default)")
-    where.add_argument("--device", action="store_true", help="run on a board (needs --port)")
+    where.add_argument("--pc", action="store_true",
+                       help="run on this computer (the default without --port)")
+    where.add_argument("--device", action="store_true",
+                       help="run on a board (needs --port; implied by --port)")
     parser.add_argument("--port", "-p", metavar="URL",
                         help="the board's serial port or pyserial URL (socket://127.0.0.1:PORT "
                              "for the emulated board)")
@@ -62,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "kernels on the MVP simulator (as the BRD2601B); default none")
     parser.add_argument("--verbose", action="store_true", help="print every inference's scores")
     parser.add_argument("--json", action="store_true", help="one JSON object per event")
-    parser.add_argument("--timeout", type=float, default=5.0, metavar="S",
+    parser.add_argument("--timeout", type=seconds, default=5.0, metavar="S",
                         help="seconds to wait for the device to answer (default %(default)s)")
 
 
@@ -91,8 +94,11 @@ class Printer:
 def run(args: argparse.Namespace) -> int:
     if not args.wav and not args.mic:
         raise KwsError("nothing to listen to", hint="give --wav FILE or --mic")
+    if args.port and args.pc:
+        raise KwsError("--port is for --device; --pc runs on this computer",
+                       hint="drop --port, or use --device --port URL")
     printer = Printer(args.json)
-    if args.device:
+    if args.device or args.port:  # a port given without --pc means the board
         return _run_device(args, printer)
     return _run_pc(args, printer)
 
@@ -105,9 +111,14 @@ def _run_pc(args: argparse.Namespace, printer: Printer) -> int:
     if args.mic:
         return _pc_microphone(pipe, args, printer)
     samples = read_wav(args.wav, pipe.sample_rate)
+    inferences = 0
     for inference in pipe.process(samples):
+        inferences += 1
         for event in inference.events(pipe.labels, args.verbose):
             printer(event)
+    if not args.json:  # so that no detection reads as a result, not as a silent failure
+        print(f"{printer.detections} detection(s) in {samples.size / pipe.sample_rate:.2f} s "
+              f"of audio ({inferences} inferences)", file=sys.stderr)
     return 0
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from kwshost.errors import KwsError
+from kwshost.link import seconds
 from kwshost.paths import MODELS_DIR
 
 NAME = "profile"
@@ -56,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "does by default (--no-cpu-share: the MVP alone)")
     parser.add_argument("--device", action="store_true", help="measure on a device")
     parser.add_argument("--port", "-p", metavar="URL", help="the device's serial port or URL")
-    parser.add_argument("--timeout", type=float, default=30.0, metavar="S",
+    parser.add_argument("--timeout", type=seconds, default=30.0, metavar="S",
                         help="seconds to wait for the profile (default %(default)s)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 

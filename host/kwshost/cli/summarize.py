@@ -105,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
 
     model = Path(args.model)
     if not model.is_file():
-        raise ModelError(f"model not found: {model}")
+        raise ModelError(f"{model} is a folder, not a model" if model.is_dir()
+                         else f"model not found: {model}")
     s = summarize(model, args.accelerator)
     if args.no_params:
         s.pop("params")

@@ -1,0 +1,163 @@
+"""The README's commands on material we did not write: garbage, odd formats, other people's
+models. Each bad input gets a one-line error and the documented exit code (2 for input, 3 for
+the link), never a traceback, and nothing is silently wrong."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from kwshost.cli import main
+from kwshost.flatbuf import Buf
+
+REPO = Path(__file__).resolve().parents[1]
+ALEXA = REPO / "models" / "mltk_keyword_spotting_alexa.tflite"
+
+
+def kwshost(capsys, *argv: str) -> tuple[int, str, str]:
+    """Runs the CLI in this process: an exception that escapes is a traceback (the test
+    fails with it), and what it printed is returned."""
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as e:  # argparse's usage errors
+        code = int(e.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def one_line_error(err: str, command: str) -> str:
+    lines = [line for line in err.splitlines() if not line.startswith("  hint:")]
+    assert len(lines) == 1 and lines[0].startswith(f"kwshost {command}: error: "), err
+    return lines[0]
+
+
+def with_builtin(model: bytes, op_index: int, builtin: int) -> bytes:
+    """`model` with operator code `op_index` changed to `builtin`, patched in place."""
+    data = bytearray(model)
+    code = Buf(bytes(data)).root().tables(1)[op_index]
+    deprecated, full = code.field_pos(0), code.field_pos(3)  # int8 (old schema), int32
+    assert deprecated is not None
+    data[deprecated] = min(builtin, 127)
+    if full is not None:
+        data[full:full + 4] = struct.pack("<i", builtin)
+    return bytes(data)
+
+
+@pytest.fixture
+def wavs(tmp_path: Path) -> dict[str, Path]:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(16000) * 0.1
+    out = {}
+    for name, data, subtype in (("nan", np.full(16000, np.nan), "FLOAT"),
+                                ("loud", x * 40, "FLOAT"),
+                                ("short", x[:800], "PCM_16"),
+                                ("ok", x, "PCM_16")):
+        out[name] = tmp_path / f"{name}.wav"
+        sf.write(str(out[name]), data, 16000, subtype=subtype)
+    out["garbage"] = tmp_path / "garbage.wav"
+    out["garbage"].write_bytes(rng.bytes(3000))
+    return out
+
+
+def test_float_wav_with_nan_is_refused_and_beyond_full_scale_is_said(capsys, caplog, wavs,
+                                                                     tmp_path):
+    code, _, err = kwshost(capsys, "features", wavs["nan"], "-o", tmp_path / "f.npy")
+    assert code == 2 and "NaN or infinite" in one_line_error(err, "features")
+    code, _, err = kwshost(capsys, "features", wavs["loud"], "-o", tmp_path / "f.npy")
+    assert code == 0 and "beyond full scale (|x| > 1.0): clipped" in caplog.text
+
+
+def test_features_output_path_warmup_and_short_clip(capsys, wavs, tmp_path):
+    code, _, err = kwshost(capsys, "features", wavs["ok"], "-o", tmp_path / "no" / "f.npy")
+    assert code == 2 and "cannot write" in one_line_error(err, "features")
+    code, _, err = kwshost(capsys, "features", wavs["ok"], "-o", tmp_path)  # a folder
+    assert code == 2 and "cannot write" in one_line_error(err, "features")
+    code, _, err = kwshost(capsys, "features", wavs["ok"], "-o", tmp_path / "f", "--warmup", -1)
+    assert code == 2 and "--warmup" in one_line_error(err, "features")
+    # The file is written where -o says (np.save alone would write f.npy and report f).
+    code, out, err = kwshost(capsys, "features", wavs["short"], "-o", tmp_path / "f")
+    assert code == 0 and np.load(tmp_path / "f").shape == (118, 108)
+    assert not (tmp_path / "f.npy").exists()
+    assert "padded with silence" in err
+
+
+def test_infer_names_what_is_wrong_with_the_input(capsys, wavs, tmp_path):
+    np.savez(tmp_path / "a.npz", x=np.zeros(3))
+    np.save(tmp_path / "s.npy", np.array(["a"] * 12744))
+    np.save(tmp_path / "c.npy", np.ones((118, 108), np.complex64))
+    np.save(tmp_path / "nan.npy", np.full((118, 108), np.nan, np.float32))
+    cases = {tmp_path / "a.npz": "an .npz archive", wavs["ok"]: "not a .npy file",
+             tmp_path / "s.npy": "<U1 values", tmp_path / "c.npy": "complex64 values",
+             tmp_path / "nan.npy": "NaN or infinite"}
+    for path, expected in cases.items():
+        code, _, err = kwshost(capsys, "infer", ALEXA, path)
+        assert code == 2 and expected in one_line_error(err, "infer"), path
+    np.save(tmp_path / "ok.npy", np.zeros((118, 108), np.int8))
+    code, _, err = kwshost(capsys, "infer", ALEXA, tmp_path / "ok.npy", "-o",
+                           tmp_path / "no" / "y.npy")
+    assert code == 2 and "cannot write" in one_line_error(err, "infer")
+    np.save(tmp_path / "big.npy", np.full((118, 108), 1e6))
+    code, _, err = kwshost(capsys, "infer", ALEXA, tmp_path / "big.npy")
+    assert code == 0 and "12744 of 12744 values quantize outside the int8 range" in err
+
+
+def test_evaluate_streams_garbage_and_missing_inputs(capsys, wavs, tmp_path):
+    events = tmp_path / "e.json"
+    events.write_text("{not json")
+    for argv in (["--stream", tmp_path / "missing.wav"], ["--stream", wavs["garbage"]],
+                 ["--stream", wavs["nan"]], ["--stream", wavs["ok"], "--events", events],
+                 ["--stream", wavs["ok"], "--events", tmp_path / "missing.json"],
+                 ["--cache", tmp_path], ["--data", tmp_path / "none"]):
+        code, _, err = kwshost(capsys, "evaluate", ALEXA, *argv)
+        assert code == 2, (argv, err)
+        one_line_error(err, "evaluate")
+    # A 1 s stream with no keywords: its length in seconds, and no FRR made up from 0/0.
+    code, out, err = kwshost(capsys, "evaluate", ALEXA, "--stream", wavs["ok"])
+    assert code == 0, err
+    assert "streams: 1.0 s, 0 keywords" in out and "nan" not in out
+
+
+def test_listen_port_means_the_device_and_pc_reports_a_summary(capsys, wavs):
+    code, _, err = kwshost(capsys, "listen", "--pc", "--port", "socket://127.0.0.1:1",
+                           "--wav", wavs["ok"])
+    assert code == 2 and "--port is for --device" in one_line_error(err, "listen")
+    code, _, err = kwshost(capsys, "listen", "--port", "socket://127.0.0.1:1", "--wav",
+                           wavs["ok"], "--timeout", "0.2")
+    assert code == 3 and "cannot open socket://127.0.0.1:1" in one_line_error(err, "listen")
+    code, out, err = kwshost(capsys, "listen", "--pc", "--wav", wavs["ok"])
+    assert code == 0 and "0 detection(s) in 1.00 s of audio (5 inferences)" in err
+
+
+def test_link_arguments_are_checked_before_use(capsys):
+    code, _, err = kwshost(capsys, "info", "--port", "socket://127.0.0.1:1", "--timeout", "0")
+    assert code == 2 and "must be more than 0 seconds" in err
+    for url in ("socket://127.0.0.1:99999", "socket://127.0.0.1", "socket://127.0.0.1:x"):
+        code, _, err = kwshost(capsys, "info", "--port", url)
+        assert code == 3 and "port from 1 to 65535" in one_line_error(err, "info"), url
+
+
+def test_unsupported_operator_is_named_and_damage_is_told_apart(capsys, tmp_path):
+    shape = tmp_path / "shape.tflite"
+    shape.write_bytes(with_builtin(ALEXA.read_bytes(), 0, 77))  # SHAPE: no kernel here
+    code, _, err = kwshost(capsys, "summarize", shape)
+    assert code == 2 and "(SHAPE)" in one_line_error(err, "summarize")
+    assert "operators it has kernels for" in err
+    cut = tmp_path / "cut.tflite"
+    cut.write_bytes(ALEXA.read_bytes()[:-1])
+    code, _, err = kwshost(capsys, "summarize", cut)
+    assert code == 2 and "not a well-formed .tflite" in err
+    code, _, err = kwshost(capsys, "summarize", tmp_path)
+    assert code == 2 and "is a folder" in one_line_error(err, "summarize")
+
+
+def test_flash_refuses_a_model_the_firmware_would_refuse(capsys, tmp_path):
+    shape = tmp_path / "shape.tflite"
+    shape.write_bytes(with_builtin(ALEXA.read_bytes(), 0, 77))
+    # The image is never started: the model is refused first.
+    code, _, err = kwshost(capsys, "flash", tmp_path / "kws.elf", "--target", "qemu",
+                           "--model", shape)
+    line = one_line_error(err, "flash")
+    assert code == 2 and "would not run on the qemu firmware" in line and "SHAPE" in line
