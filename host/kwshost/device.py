@@ -99,8 +99,7 @@ class DeviceStream:
             self.link.send(Msg.START, bytes([flags]))
             for frame in self.link.read_frames(0.5):
                 if frame.type == Msg.STARTED:
-                    rate, latency, window, n, threshold = struct.unpack_from("<HHHBB",
-                                                                             frame.payload)
+                    rate, latency, window, n, threshold = frame.fields("HHHBB")
                     labels = tuple(frame.payload[8:].decode("utf-8", "replace").split("\n"))
                     if len(labels) != n:
                         labels = tuple(str(i) for i in range(n))
@@ -125,8 +124,7 @@ class DeviceStream:
                 if frame.type in (Msg.DETECTION, Msg.SCORES):
                     self._event(frame)
                 elif frame.type == Msg.ACK:
-                    self._device_events = max(self._device_events,
-                                              struct.unpack_from("<I", frame.payload, 4)[0])
+                    self._device_events = max(self._device_events, frame.fields("I", 4)[0])
                     self._ask_for_missing_events()
                 elif frame.type != Msg.STARTED:
                     self._other(frame)
@@ -179,7 +177,7 @@ class DeviceStream:
                 continue
             for frame in frames:
                 if frame.type == Msg.ACK:
-                    nxt, emitted, _win, flags = struct.unpack_from("<IIHB", frame.payload)
+                    nxt, emitted, _win, flags = frame.fields("IIHB")
                     self._last_ack_time = time.monotonic()
                     if flags & ACK_NOT_STARTED or nxt < acked:
                         self._handle_reset("the device lost its session" if flags & ACK_NOT_STARTED
@@ -248,14 +246,13 @@ class DeviceStream:
     def _event(self, frame: Frame) -> None:
         assert self.info is not None
         labels = self.info.labels
-        seq, t = struct.unpack_from("<II", frame.payload)
         if frame.type == Msg.DETECTION:
-            cls, score = frame.payload[8], frame.payload[9]
+            seq, t, cls, score = frame.fields("IIBB")
             ev = Event("detection", t, cls, label_of(labels, cls), score)
         else:
-            n = frame.payload[8]
-            raw = tuple(frame.payload[9:9 + n])
-            top, avg = frame.payload[9 + n], frame.payload[10 + n]
+            seq, t, n = frame.fields("IIB")
+            raw = frame.fields(f"{n}B", 9)
+            top, avg = frame.fields("BB", 9 + n)
             ev = Event("scores", t, top, label_of(labels, top), avg, raw)
         if seq >= self._delivered:
             self._pending[seq] = ev

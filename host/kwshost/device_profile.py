@@ -6,7 +6,6 @@ PROFILE frame per operator. Here the counts are joined with the model's own per-
 
 from __future__ import annotations
 
-import struct
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,13 +63,13 @@ def request_profile(link: Link, timeout: float = 30.0, tries: int = 3) -> Device
                 if kind == PROFILE_UNIT:
                     prof.unit = body.decode("utf-8", "replace")
                 elif kind == PROFILE_OP:
-                    index, code, ticks = struct.unpack_from("<HHI", body)
+                    index, code, ticks = frame.fields("HHI", 1)
                     prof.ticks[index], prof.builtin[index] = ticks, code
                 elif kind == PROFILE_SUMMARY:
                     (prof.total_ticks, prof.arena_bytes, prof.model_bytes,
-                     prof.n_ops) = struct.unpack_from("<IIIH", body)
+                     prof.n_ops) = frame.fields("IIIH", 1)
                     if len(body) >= 20:   # firmware that also times the whole inference
-                        (prof.invoke_ticks,) = struct.unpack_from("<I", body, 16)
+                        (prof.invoke_ticks,) = frame.fields("I", 17)
                     done = True
         if done and len(prof.ticks) == prof.n_ops and prof.unit:
             return prof

@@ -21,6 +21,14 @@ class DeviceInfo:
     protocol_version: int
     banner: str
 
+    def check_protocol(self, url: str) -> None:
+        """Frames of another protocol version would be read wrong: refuse to go on."""
+        if self.protocol_version != protocol.PROTOCOL_VERSION:
+            raise LinkError(f"the device on {url} speaks protocol version "
+                            f"{self.protocol_version}; this kwshost speaks version "
+                            f"{protocol.PROTOCOL_VERSION} ({self.banner})",
+                            hint="flash the firmware of this kwshost version (`kwshost flash`)")
+
 
 def seconds(text: str) -> float:
     """argparse type of a --timeout: a positive number of seconds."""

@@ -59,6 +59,20 @@ class Frame:
     seq: int
     payload: bytes
 
+    def fields(self, fmt: str, offset: int = 0) -> tuple:
+        """struct.unpack_from of little-endian `fmt` at `offset` of the payload. A payload too
+        short for it (a peer speaking another protocol version, or one that is broken) is a
+        LinkError naming the frame, not a struct.error."""
+        need = offset + struct.calcsize("<" + fmt)
+        if len(self.payload) < need:
+            from kwshost.errors import LinkError
+
+            raise LinkError(f"the device sent a malformed frame: type 0x{self.type:02x} with "
+                            f"{len(self.payload)} payload bytes, {need} needed",
+                            hint="is it running this kwshost's firmware? (`kwshost info` "
+                                 "shows its protocol version)")
+        return struct.unpack_from("<" + fmt, self.payload, offset)
+
 
 def encode(msg_type: int, seq: int, payload: bytes = b"") -> bytes:
     if len(payload) > MAX_PAYLOAD:

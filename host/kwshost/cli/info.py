@@ -44,4 +44,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"port:     {args.port}")
         print(f"firmware: {info.banner}")
         print(f"protocol: version {info.protocol_version}")
+    info.check_protocol(args.port)  # shown above; anything else would misread its frames
     return 0

@@ -167,7 +167,7 @@ def _run_device(args: argparse.Namespace, printer: Printer) -> int:
                                                      "(or the URL `kwshost flash --target qemu` "
                                                      "prints)")
     with Link(args.port, connect_timeout=args.timeout) as link:
-        link.hello(timeout=args.timeout)
+        link.hello(timeout=args.timeout).check_protocol(args.port)
         session = DeviceStream(link, printer, verbose=args.verbose)
         info = session.start(timeout=args.timeout)
         printer.labels = info.labels

@@ -153,7 +153,9 @@ def _run_device(args: argparse.Namespace) -> int:
                                                      "prints, or /dev/ttyACM0")
     model = args.model or args.model_arg or DEFAULT_MODEL
     with Link(args.port, connect_timeout=5) as link:
-        banner = link.hello(timeout=5).banner
+        hello = link.hello(timeout=5)
+        hello.check_protocol(args.port)
+        banner = hello.banner
         prof = request_profile(link, timeout=args.timeout)
     rows = profile_rows(prof, model)
     ops_total = prof.measure(prof.total_ticks)
