@@ -20,6 +20,8 @@ With several GPUs, TensorFlow's MirroredStrategy spreads each batch over all of 
 On a GPU host without TensorFlow, KERAS_BACKEND=jax (or torch) trains the same model; a
 complete RUN/cache is all it needs (copy it there, train, copy RUN back, convert here).
 SpecAugment-style masks ([masks] in the config) are drawn afresh for every batch.
+Hard negatives mined with `kwshost dataset mine` join the training split through the config's
+[cache] extra (configs/alexa_mined.toml), cached apart so the main cache is kept.
 
 Configs are TOML files (configs/alexa.toml is the bundled model's); any field of
 kwshost.train_config.TrainConfig may be set there, and --steps/--dataset/--run override.
