@@ -161,3 +161,11 @@ def test_flash_refuses_a_model_the_firmware_would_refuse(capsys, tmp_path):
                            "--model", shape)
     line = one_line_error(err, "flash")
     assert code == 2 and "would not run on the qemu firmware" in line and "SHAPE" in line
+
+
+def test_convert_names_a_file_that_is_not_a_keras_model(capsys, wavs, tmp_path):
+    code, _, err = kwshost(capsys, "convert", "--keras", wavs["garbage"], "--out",
+                           tmp_path / "m.tflite")
+    assert code == 2 and "is not a Keras model file" in one_line_error(err, "convert")
+    code, _, err = kwshost(capsys, "convert", "--representative", "-5")
+    assert code == 2 and "must be 1 or more" in err

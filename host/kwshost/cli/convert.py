@@ -24,6 +24,31 @@ examples:
 """
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def _check_keras_file(path: Path) -> None:
+    """Keras 3 loads a .keras archive (a zip) or a legacy .h5; anything else is named here,
+    not in a Keras traceback after TensorFlow has loaded."""
+    import zipfile
+
+    if path.is_dir():
+        raise KwsError(f"{path} is a folder, not a Keras model file",
+                       hint="give a .keras file (a training run's best.keras or last.keras)")
+    with path.open("rb") as f:
+        head = f.read(8)
+    if not (zipfile.is_zipfile(path) or head == b"\x89HDF\r\n\x1a\n"):
+        raise KwsError(f"{path} is not a Keras model file (.keras archive or .h5)",
+                       hint="give a training run's best.keras or last.keras")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", "-c", default="alexa", metavar="F",
                         help="TOML config or a name in configs/ (default: alexa)")
@@ -32,15 +57,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="model to convert (default: RUN/best.keras)")
     parser.add_argument("--out", "-o", type=Path, metavar="FILE",
                         help="output .tflite (default: RUN/model.tflite)")
-    parser.add_argument("--representative", type=int, default=500, metavar="N",
+    parser.add_argument("--representative", type=_positive_int, default=500, metavar="N",
                         help="spectrograms used to calibrate quantization (default 500)")
 
 
 def run(args: argparse.Namespace) -> int:
     import os
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from kwshost.convert import convert
     from kwshost.train_config import load_config
 
     cfg = load_config(args.config)
@@ -51,10 +74,19 @@ def run(args: argparse.Namespace) -> int:
     if not keras_path.exists():
         raise KwsError(f"no trained model at {keras_path}",
                        hint="train first: kwshost train --config ...")
-    data, report = convert(keras_path, cfg, run_dir / "cache", args.representative)
+    _check_keras_file(keras_path)
     out = args.out or run_dir / "model.tflite"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(data)
+    if out.is_dir():
+        raise KwsError(f"cannot write {out}: it is a folder", hint="give a file path for --out")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from kwshost.convert import convert  # TensorFlow: only once the inputs are known good
+
+    data, report = convert(keras_path, cfg, run_dir / "cache", args.representative)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+    except OSError as e:
+        raise KwsError(f"cannot write {out}: {e.strerror}") from None
     print(f"wrote {out}: {report['bytes']} bytes, {report['operators']} operators "
           f"({', '.join(report['operator_types'])})")
     print(f"input {report['input_shape']} int8, quantization scale/zero point "
