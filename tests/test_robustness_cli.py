@@ -169,3 +169,15 @@ def test_convert_names_a_file_that_is_not_a_keras_model(capsys, wavs, tmp_path):
     assert code == 2 and "is not a Keras model file" in one_line_error(err, "convert")
     code, _, err = kwshost(capsys, "convert", "--representative", "-5")
     assert code == 2 and "must be 1 or more" in err
+
+
+def test_features_names_frontend_settings_the_firmware_refuses(capsys, wavs, tmp_path):
+    from kwshost.metadata import read_params, write_params
+
+    for key, value in (("fe.window_step_ms", 0), ("fe.sample_rate_hz", 0),
+                       ("fe.sample_length_ms", -1)):
+        model = tmp_path / "m.tflite"
+        model.write_bytes(write_params(ALEXA, {**read_params(ALEXA), key: value}))
+        code, _, err = kwshost(capsys, "features", wavs["ok"], "-o", tmp_path / "f.npy",
+                               "--model", model)
+        assert code == 2 and "frontend setup failed" in one_line_error(err, "features"), key

@@ -92,7 +92,13 @@ def load_settings(model: str | None):
         raise KwsError(f"{path} has no fe.* settings in its metadata",
                        hint="train or convert it with kwshost, or leave --model out for the "
                             "seed's settings")
-    return FrontendSettings.from_params(params)
+    settings = FrontendSettings.from_params(params)
+    # The firmware's frontend checks the settings when it opens (rates, window, FFT, bands):
+    # do that first, so that settings it refuses are named, not met as a numpy error later.
+    from kwshost.frontend import Frontend
+
+    Frontend(settings).close()
+    return settings
 
 
 def run(args: argparse.Namespace) -> int:
