@@ -150,3 +150,24 @@ def test_pico_voices_train_and_speak_at_16k() -> None:
     assert short.dtype == np.float32 and 0.3 < seconds[0] < seconds[1] < 2.0
     assert 0.05 < float(np.abs(long_).max()) <= 1.0
     assert voices.random_prosody(pico[0], rng).keys() == {"speed", "pitch"}
+
+
+def test_an_interrupted_rebuild_is_never_reused_and_spares_a_running_reader(
+        tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = CacheParams(keyword_variants=1, validation_percent=40)
+    features.build_cache(tiny, tmp_path, cache, seed=1, fe_overrides={}, jobs=1)
+    reader = np.load(tmp_path / "train_x.npy", mmap_mode="r")   # a training job's view
+    before = np.array(reader)
+
+    def killed(*args, **kwargs):
+        raise RuntimeError("killed midway")
+
+    monkeypatch.setattr(features, "spectrograms", killed)  # the forked workers inherit it
+    with pytest.raises(RuntimeError, match="killed midway"):
+        features.build_cache(tiny, tmp_path, cache, seed=2, fe_overrides={}, jobs=1)
+    assert not (tmp_path / "cache.json").exists()  # the next run rebuilds instead of reusing
+    assert np.array_equal(reader, before)          # the reader's arrays were not written over
+    monkeypatch.undo()
+    counts = features.build_cache(tiny, tmp_path, cache, seed=2, fe_overrides={}, jobs=1)
+    assert json.loads((tmp_path / "cache.json").read_text())["complete"]
+    assert features.load_split(tmp_path, "train")[0].shape[0] == counts["train"]

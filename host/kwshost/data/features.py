@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+import os
 from dataclasses import asdict
 from pathlib import Path
 
@@ -144,6 +145,23 @@ def _compute_chunk(args: tuple[str, int, int, list[tuple[int, str]]]):
     return split, start, spectrograms(audio, _worker["settings"], _worker["aug"].warmup_ms)
 
 
+def _begin_rewrite(info_path: Path) -> None:
+    """A cache about to be rewritten is no longer complete: a run killed midway must rebuild it,
+    not reuse half-written arrays under the old recipe."""
+    info_path.unlink(missing_ok=True)
+
+
+def _partial(path: Path) -> Path:
+    """Arrays are written beside their final name and renamed when complete, so a job still
+    reading the old cache (memory-mapped) keeps its own copy until it closes it."""
+    return path.with_name(path.stem + ".partial.npy")
+
+
+def _finish_rewrite(paths: list[Path]) -> None:
+    for path in paths:
+        os.replace(_partial(path), path)
+
+
 def build_cache(dataset: Path, out: Path, cache, seed: int, fe_overrides: dict,
                 jobs: int = 1, progress=None, extra_root: Path | None = None) -> dict[str, int]:
     """Build (or reuse, if the recipe is unchanged) the cache and its `extra` part; returns
@@ -177,6 +195,7 @@ def _build_main(dataset: Path, out: Path, cache, seed: int, fe_overrides: dict,
         if info.get("recipe") == recipe and info.get("complete"):
             return info["counts"]
     out.mkdir(parents=True, exist_ok=True)
+    _begin_rewrite(info_path)
     plans = plan_examples(manifest, cache, seed)
     settings = frontend_settings(fe_overrides)
     rows, channels = settings.spectrogram_shape
@@ -184,11 +203,11 @@ def _build_main(dataset: Path, out: Path, cache, seed: int, fe_overrides: dict,
     arrays = {}
     work = []
     for split, items in plans.items():
-        x = np.lib.format.open_memmap(out / f"{split}_x.npy", mode="w+", dtype=np.int8,
-                                      shape=(len(items), rows, channels))
+        x = np.lib.format.open_memmap(_partial(out / f"{split}_x.npy"), mode="w+",
+                                      dtype=np.int8, shape=(len(items), rows, channels))
         y = np.array([label_of[manifest["classes"][0]] if kind == "keyword"
                       else label_of[manifest["classes"][1]] for _, kind in items], np.uint8)
-        np.save(out / f"{split}_y.npy", y)
+        np.save(_partial(out / f"{split}_y.npy"), y)
         arrays[split] = x
         work += [(split, seed, s, items[s:s + CHUNK]) for s in range(0, len(items), CHUNK)]
     total = sum(len(v) for v in plans.values())
@@ -202,6 +221,7 @@ def _build_main(dataset: Path, out: Path, cache, seed: int, fe_overrides: dict,
                 progress.advance(task, len(feats))
     for x in arrays.values():
         x.flush()
+    _finish_rewrite([out / f"{split}_{a}.npy" for split in plans for a in "xy"])
     counts = {s: len(p) for s, p in plans.items()}
     info_path.write_text(json.dumps({"recipe": recipe, "counts": counts, "complete": True,
                                      "classes": manifest["classes"]}, indent=1))
@@ -264,9 +284,10 @@ def build_extra(dirs: list[Path], dataset: Path, out: Path, cache, seed: int,
     plan = [(str(wav), kinds.get(label, "speech"), label)
             for wav, label in items for _ in range(cache.extra_variants)]
     settings = frontend_settings(fe_overrides)
-    x = np.lib.format.open_memmap(out / "extra_x.npy", mode="w+", dtype=np.int8,
+    _begin_rewrite(info_path)
+    x = np.lib.format.open_memmap(_partial(out / "extra_x.npy"), mode="w+", dtype=np.int8,
                                   shape=(len(plan), *settings.spectrogram_shape))
-    np.save(out / "extra_y.npy", np.array([label for _, _, label in plan], np.uint8))
+    np.save(_partial(out / "extra_y.npy"), np.array([label for _, _, label in plan], np.uint8))
     work = [(seed, s, [(p, k) for p, k, _ in plan[s:s + CHUNK]])
             for s in range(0, len(plan), CHUNK)]
     task = progress.add_task("extra features", total=len(plan)) if progress else None
@@ -278,6 +299,7 @@ def build_extra(dirs: list[Path], dataset: Path, out: Path, cache, seed: int,
             if progress:
                 progress.advance(task, len(feats))
     x.flush()
+    _finish_rewrite([out / "extra_x.npy", out / "extra_y.npy"])
     info_path.write_text(json.dumps({"recipe": recipe, "count": len(plan), "complete": True},
                                     indent=1))
     return len(plan)
