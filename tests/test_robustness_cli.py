@@ -181,3 +181,13 @@ def test_features_names_frontend_settings_the_firmware_refuses(capsys, wavs, tmp
         code, _, err = kwshost(capsys, "features", wavs["ok"], "-o", tmp_path / "f.npy",
                                "--model", model)
         assert code == 2 and "frontend setup failed" in one_line_error(err, "features"), key
+
+
+def test_evaluate_checks_a_feature_cache_before_using_it(capsys, tmp_path):
+    x = np.zeros((4, 118, 108), np.int8)
+    for labels, expected in ((np.array([0, 1, 5, 0], np.uint8), "labels must be class indexes"),
+                             (np.zeros(3, np.uint8), "4 feature rows but 3 labels")):
+        np.save(tmp_path / "val_x.npy", x)
+        np.save(tmp_path / "val_y.npy", labels)
+        code, _, err = kwshost(capsys, "evaluate", ALEXA, "--cache", tmp_path)
+        assert code == 2 and expected in one_line_error(err, "evaluate")

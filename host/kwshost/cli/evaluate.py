@@ -61,6 +61,19 @@ def _check_sources(args: argparse.Namespace) -> None:
         raise KwsError(f"--fa-per-hour must be 0 or more, not {args.fa_per_hour}")
 
 
+def _check_clips(x, y, n_classes: int, source: Path) -> None:
+    """Features and labels that belong together: one label per clip, each a class index."""
+    import numpy as np
+
+    if len(x) != len(y):
+        raise KwsError(f"{source}: {len(x)} feature rows but {len(y)} labels")
+    if len(y) == 0:
+        raise KwsError(f"{source} holds no clips")
+    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= n_classes:
+        raise KwsError(f"{source}: labels must be class indexes 0..{n_classes - 1} "
+                       f"(the model's classes); found {y.min()}..{y.max()} ({y.dtype})")
+
+
 def run(args: argparse.Namespace) -> int:
     import numpy as np
     from rich.progress import Progress
@@ -90,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
                 from kwshost.data.features import compute_dataset
 
                 x, y = compute_dataset(args.data, args.seed, args.jobs, progress=progress)
+            _check_clips(x, y, len(params["classes"]), args.cache or args.data)
             clip = ev.classify(model, params, x, y, progress)
             report["clips"] = {k: v for k, v in clip.items() if not k.startswith("_")}
         if args.stream:
