@@ -48,6 +48,20 @@ def test_configs_load_and_reject_unknown_settings(tmp_path: Path) -> None:
         load_config("no-such-config")
 
 
+@pytest.mark.parametrize("line, why", [
+    ('batch_size = "big"', "batch_size = 'big' is not of type int"),
+    ("total_steps = 0", "total_steps must be at least 1"),
+    ('class_weights = [1, "x"]', "class_weights"),
+    ("cache = 3", r"cache must be a \[cache\] table"),
+    ("[masks]\nprobability = true", "probability = True is not of type float"),
+])
+def test_configs_reject_values_of_the_wrong_type(tmp_path: Path, line: str, why: str) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(line + "\n")
+    with pytest.raises(KwsError, match=why):
+        load_config(bad)
+
+
 def test_balanced_class_weights() -> None:
     w = class_weights(np.array([0, 1, 1, 1]), 2)
     assert np.allclose(w, [2.0, 2 / 3])

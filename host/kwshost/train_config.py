@@ -106,6 +106,32 @@ class TrainConfig:
         return dataclasses.replace(self, **changes)
 
 
+# Settings that count something: a config with 0 or less of them cannot train.
+_POSITIVE = {"batch_size", "total_steps", "steps_per_epoch", "keyword_variants",
+             "validation_variants", "extra_variants"}
+
+
+def _fits(annotation: str, value: object) -> bool:
+    """Whether a TOML value fits a field's annotation (the few types the configs use)."""
+    def number(v: object) -> bool:
+        return isinstance(v, int | float) and not isinstance(v, bool)
+
+    for kind in (a.strip() for a in annotation.split("|")):
+        if kind == "bool" and isinstance(value, bool):
+            return True
+        if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+            return True
+        if (kind == "float" and number(value)) or (kind == "str" and isinstance(value, str)):
+            return True
+        if kind == "dict" and isinstance(value, dict):
+            return True
+        if kind.startswith("tuple[") and isinstance(value, list):
+            item = str if kind.startswith("tuple[str") else None
+            if all(isinstance(v, str) if item else number(v) for v in value):
+                return True
+    return False
+
+
 def _build(cls, data: dict, where: str):
     names = {f.name: f for f in dataclasses.fields(cls)}
     kwargs = {}
@@ -117,9 +143,17 @@ def _build(cls, data: dict, where: str):
                "masks": MaskParams}.get(key) if cls is TrainConfig \
             else None
         if sub is not None:
+            if not isinstance(value, dict):
+                raise KwsError(f"{where}: {key} must be a [{key}] table")
             value = _build(sub, value, f"{where}[{key}]")
-        elif isinstance(value, list):
-            value = tuple(value)
+        else:
+            annotation = str(names[key].type)
+            if not _fits(annotation, value):
+                raise KwsError(f"{where}: {key} = {value!r} is not of type {annotation}")
+            if key in _POSITIVE and value < 1:
+                raise KwsError(f"{where}: {key} must be at least 1 (got {value})")
+            if isinstance(value, list):
+                value = tuple(value)
         kwargs[key] = value
     return cls(**kwargs)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from kwshost.errors import KwsError
+
 NAME = "train"
 HELP = "train the TENet12 keyword model (resumable, CPU-friendly)"
 DESCRIPTION = """\
@@ -60,6 +62,10 @@ def run(args: argparse.Namespace) -> int:
     from kwshost.train import train
     from kwshost.train_config import load_config
 
+    for flag, value in (("--epochs", args.epochs), ("--steps", args.steps),
+                        ("--max-minutes", args.max_minutes)):
+        if value is not None and value <= 0:
+            raise KwsError(f"{flag} must be positive (got {value})")
     cfg = load_config(args.config or ("test" if args.test else "alexa"))
     if args.steps:
         cfg = cfg.replace(total_steps=args.steps)

@@ -184,7 +184,10 @@ def make_noises(out: Path, rows: list[dict], n_files: int, seconds: float,
 def make_dataset(out: Path, size: str | int, jobs: int, seed: int,
                  recordings: Path | None = None, progress=None) -> dict:
     n_keyword = parse_size(size)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise KwsError(f"cannot make the dataset folder {out}: {e.strerror}") from e
     plans = plan(n_keyword, seed)
     chunks = _chunks(plans)
     rows: list[dict] = []
