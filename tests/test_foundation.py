@@ -128,3 +128,18 @@ def test_missing_toolchain_names_the_package(tmp_path: Path) -> None:
     out = proc.stdout + proc.stderr
     assert "arm-none-eabi-gcc' is missing" in out and "apt-get install gcc-arm-none-eabi" in out
     assert "Traceback" not in out
+
+
+def test_an_unforeseen_file_system_error_is_one_line(monkeypatch, capsys) -> None:
+    from kwshost import cli
+    from kwshost.cli import info
+
+    def refused(args):
+        raise PermissionError(13, "Permission denied", "/models/x.tflite")
+
+    monkeypatch.setattr(info, "run", refused)
+    assert cli.main(["info"]) == 2
+    err = capsys.readouterr().err
+    assert err == "kwshost info: error: Permission denied: /models/x.tflite\n"
+    with pytest.raises(PermissionError):   # --debug keeps the traceback
+        cli.main(["--debug", "info"])

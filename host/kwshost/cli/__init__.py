@@ -70,6 +70,14 @@ def main(argv: list[str] | None = None) -> int:
         if e.hint:
             print(f"  hint: {e.hint}", file=sys.stderr)
         return e.exit_code
+    except OSError as e:
+        # A file system refusal the command did not foresee (a folder that cannot be made, a
+        # full disk, no permission): one line, as for the errors it names itself.
+        if args.debug:
+            raise
+        where = f": {e.filename}" if e.filename else ""
+        print(f"kwshost {args.command}: error: {e.strerror or e}{where}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"kwshost {args.command}: interrupted", file=sys.stderr)
         return 130
