@@ -191,3 +191,21 @@ def test_evaluate_checks_a_feature_cache_before_using_it(capsys, tmp_path):
         np.save(tmp_path / "val_y.npy", labels)
         code, _, err = kwshost(capsys, "evaluate", ALEXA, "--cache", tmp_path)
         assert code == 2 and expected in one_line_error(err, "evaluate")
+
+
+def test_evaluate_data_with_a_broken_dataset_stops_instead_of_stalling(tmp_path):
+    """A noise file the feature workers cannot read used to stall their pool for ever."""
+    import json
+    import subprocess
+    import sys
+
+    sf.write(str(tmp_path / "c.wav"), np.zeros(16000, np.int16), 16000, subtype="PCM_16")
+    manifest = {"classes": ["alexa", "_unknown_"],
+                "clips": [{"path": "c.wav", "label": "alexa"}], "noises": [{"path": "n.wav"}]}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    for noise in (None, b"not audio"):  # missing, then unreadable
+        if noise is not None:
+            (tmp_path / "n.wav").write_bytes(noise)
+        run = subprocess.run([sys.executable, "-m", "kwshost", "evaluate", str(ALEXA), "--data",
+                              str(tmp_path)], capture_output=True, text=True, timeout=120)
+        assert run.returncode == 2 and "n.wav" in one_line_error(run.stderr, "evaluate")

@@ -46,6 +46,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
+def _check_dataset(root: Path) -> None:
+    """The manifest's shape and the noise files it names: the feature workers read those when
+    they start, where a failure would stall the pool instead of stopping it."""
+    hint = "make one with `kwshost dataset make DIR`"
+    try:
+        manifest = json.loads((root / "manifest.json").read_text())
+    except OSError:
+        raise KwsError(f"{root} is not a dataset (no manifest.json)", hint=hint) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise KwsError(f"{root}/manifest.json is not JSON ({e})", hint=hint) from None
+    ok = (isinstance(manifest, dict) and isinstance(manifest.get("classes"), list)
+          and manifest["classes"] and isinstance(manifest.get("clips"), list)
+          and isinstance(manifest.get("noises"), list)
+          and all(isinstance(c, dict) and "path" in c and "label" in c
+                  for c in manifest["clips"])
+          and all(isinstance(n, dict) and "path" in n for n in manifest["noises"]))
+    if not ok:
+        raise KwsError(f"{root}/manifest.json is not a dataset manifest (it needs classes, "
+                       "clips with path and label, and noises with path)", hint=hint)
+    for what in ("clips", "noises"):
+        missing = [c["path"] for c in manifest[what] if not (root / c["path"]).is_file()]
+        if missing:
+            raise KwsError(f"{root}: {len(missing)} of the manifest's {what} are missing, "
+                           f"e.g. {missing[0]}", hint=hint)
+    import soundfile as sf
+
+    for noise in manifest["noises"]:
+        try:
+            sf.info(str(root / noise["path"]))
+        except (RuntimeError, sf.LibsndfileError) as e:
+            raise KwsError(f"{root}: noise {noise['path']} is not readable audio ({e})",
+                           hint=hint) from None
+
+
 def _check_sources(args: argparse.Namespace) -> None:
     """Every input named on the command line exists, before minutes of work start."""
     if args.cache:
@@ -54,9 +88,8 @@ def _check_sources(args: argparse.Namespace) -> None:
                 raise KwsError(f"{args.cache} is not a feature cache with a '{args.split}' split "
                                f"({args.split}_{part}.npy is missing)",
                                hint="give a training run's cache (runs/NAME/cache) and --split")
-    if args.data and not (args.data / "manifest.json").is_file():
-        raise KwsError(f"{args.data} is not a dataset (no manifest.json)",
-                       hint="make one with `kwshost dataset make DIR`")
+    if args.data:
+        _check_dataset(args.data)
     if args.fa_per_hour < 0:
         raise KwsError(f"--fa-per-hour must be 0 or more, not {args.fa_per_hour}")
 
