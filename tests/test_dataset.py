@@ -171,3 +171,15 @@ def test_an_interrupted_rebuild_is_never_reused_and_spares_a_running_reader(
     counts = features.build_cache(tiny, tmp_path, cache, seed=2, fe_overrides={}, jobs=1)
     assert json.loads((tmp_path / "cache.json").read_text())["complete"]
     assert features.load_split(tmp_path, "train")[0].shape[0] == counts["train"]
+
+
+def test_engines_pick_the_synthesizers_and_a_dataset_can_be_an_extra_folder(tiny: Path) -> None:
+    chosen = make.plan(40, seed=5, engines=("flite",))
+    assert chosen and {p.engine for p in chosen} == {"flite"}
+    assert make.plan(40, seed=5, engines=None) == make.plan(40, seed=5)
+    with pytest.raises(KwsError, match="unknown engine"):
+        make.make_dataset(tiny / "never", 2, jobs=1, seed=1, engines=("sapi",))
+    # a whole `dataset make` folder: its clips are taken, its noise folder is not a class
+    clips = features.extra_clips([tiny], ["alexa", "_unknown_"])
+    assert clips and all(w.parent.name in ("alexa", "_unknown_") for w, _ in clips)
+    assert {label for _, label in clips} == {0, 1}

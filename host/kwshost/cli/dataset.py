@@ -12,8 +12,9 @@ HELP = "synthesize an offline keyword dataset with local text-to-speech voices"
 DESCRIPTION = """\
 `dataset make OUT` speaks the keyword ("alexa") and many `_unknown_` utterances (confusable
 words such as "alexis" or "a lexus", a vocabulary, whole sentences) with every offline voice
-installed here: espeak-ng's accents and ~100 variants, festival's diphone/HTS voices and flite's
-voices, each with random rate, pitch, word gap and a formant shift. It then synthesizes
+installed here: espeak-ng's accents and ~100 variants, festival's diphone/HTS voices, flite's
+voices and SVOX Pico's six voices (--engines picks some), each with random rate, pitch, word
+gap and a formant shift. It then synthesizes
 background noise (coloured noise, babble, hum, tones, clatter, fans, music). Nothing is
 downloaded. Voices reserved for held-out tests (festival cmu_us_slt_arctic_hts, flite slt)
 are never used.
@@ -39,6 +40,7 @@ on the windows, or pass it to `dataset make --recordings`.
 examples:
   kwshost dataset make data/alexa --size small --jobs 2
   kwshost dataset make data/alexa --size 5000 --jobs 2 --seed 1 --recordings ~/my_alexas
+  kwshost dataset make data/pico --size 1500 --engines pico --seed 7   # one engine only
   kwshost dataset info data/alexa
   kwshost dataset mine models/alexa_kwshost.tflite --out data/mined --minutes 60 --seed 1
   kwshost dataset mine models/alexa_kwshost.tflite --out runs/val_stream --split val --save-stream
@@ -52,6 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     make.add_argument("--size", default="small", help="keyword clips, or tiny/small/medium/large")
     make.add_argument("--jobs", "-j", type=int, default=2, help="parallel workers (default 2)")
     make.add_argument("--seed", type=int, default=1)
+    make.add_argument("--engines", metavar="LIST",
+                      help="only these synthesizers, comma-separated: espeak, festival, "
+                           "flite, pico (default: all)")
     make.add_argument("--recordings", type=Path, metavar="DIR",
                       help="also add your recordings DIR/<class>/*.wav")
     mine = sub.add_parser("mine", help="save the windows MODEL scores high on non-keyword "
@@ -106,8 +111,9 @@ def run(args: argparse.Namespace) -> int:
     from kwshost.data.make import make_dataset
 
     with Progress() as progress:
+        engines = tuple(e.strip() for e in args.engines.split(",")) if args.engines else None
         manifest = make_dataset(args.out, args.size, args.jobs, args.seed, args.recordings,
-                                progress=progress)
+                                progress=progress, engines=engines)
     print(_summary(manifest))
     print(f"manifest: {args.out / 'manifest.json'}")
     return 0

@@ -28,6 +28,7 @@ import numpy as np
 import soundfile as sf
 
 from kwshost.data.augment import AugmentSettings, make_example
+from kwshost.data.make import NOISE_DIR
 from kwshost.errors import KwsError
 
 SPLITS = ("train", "val")
@@ -236,6 +237,8 @@ def extra_clips(dirs: list[Path], classes: list[str]) -> list[tuple[Path, int]]:
             raise KwsError(f"extra clips: no directory {d}",
                            hint="make it with kwshost dataset mine MODEL --out DIR")
         for wav in sorted(d.glob("*/*.wav")):
+            if wav.parent.name == NOISE_DIR:
+                continue  # a whole dataset (`dataset make OUT`) can be an extra folder
             if wav.parent.name not in classes:
                 raise KwsError(f"extra clip {wav}: {wav.parent.name!r} is not a class",
                                hint=f"put clips in DIR/<class>/ with class one of {classes}")

@@ -75,11 +75,17 @@ def _pick_voice(rng: random.Random, by_engine: dict[str, list[voices_mod.Voice]]
     return rng.choice(by_engine[engine])
 
 
-def plan(n_keyword: int, seed: int) -> list[ClipPlan]:
+def plan(n_keyword: int, seed: int, engines: tuple[str, ...] | None = None) -> list[ClipPlan]:
+    """Every clip's voice, text and prosody; `engines` keeps only those synthesizers."""
     rng = random.Random(seed)
     by_engine: dict[str, list[voices_mod.Voice]] = {}
     for v in voices_mod.training_voices():
-        by_engine.setdefault(v.engine, []).append(v)
+        if engines is None or v.engine in engines:
+            by_engine.setdefault(v.engine, []).append(v)
+    if not by_engine:
+        raise KwsError(f"no training voice of engine {', '.join(engines or ())} is installed",
+                       hint=f"engines: {', '.join(ENGINE_WEIGHTS)} (./scripts/bootstrap "
+                            "installs them all)")
     plans: list[ClipPlan] = []
     n_unknown = int(round(n_keyword * UNKNOWN_PER_KEYWORD))
     for i in range(n_keyword + n_unknown):
@@ -182,13 +188,18 @@ def make_noises(out: Path, rows: list[dict], n_files: int, seconds: float,
 
 
 def make_dataset(out: Path, size: str | int, jobs: int, seed: int,
-                 recordings: Path | None = None, progress=None) -> dict:
+                 recordings: Path | None = None, progress=None,
+                 engines: tuple[str, ...] | None = None) -> dict:
     n_keyword = parse_size(size)
+    unknown = set(engines or ()) - set(ENGINE_WEIGHTS)
+    if unknown:
+        raise KwsError(f"unknown engine {', '.join(sorted(unknown))}",
+                       hint=f"choose from {', '.join(ENGINE_WEIGHTS)}")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise KwsError(f"cannot make the dataset folder {out}: {e.strerror}") from e
-    plans = plan(n_keyword, seed)
+    plans = plan(n_keyword, seed, engines)
     chunks = _chunks(plans)
     rows: list[dict] = []
     task = progress.add_task("synthesizing", total=len(plans)) if progress else None
@@ -209,6 +220,7 @@ def make_dataset(out: Path, size: str | int, jobs: int, seed: int,
         "format": "kwshost-dataset-1",
         "seed": seed,
         "size": n_keyword,
+        "engines": sorted(engines) if engines else sorted(ENGINE_WEIGHTS),
         "classes": [KEYWORD, UNKNOWN],
         "counts": dict(Counter(r["label"] for r in rows)),
         "durations_s": {k: round(sum(r["duration_s"] for r in rows if r["label"] == k), 1)
