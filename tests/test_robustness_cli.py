@@ -209,3 +209,15 @@ def test_evaluate_data_with_a_broken_dataset_stops_instead_of_stalling(tmp_path)
         run = subprocess.run([sys.executable, "-m", "kwshost", "evaluate", str(ALEXA), "--data",
                               str(tmp_path)], capture_output=True, text=True, timeout=120)
         assert run.returncode == 2 and "n.wav" in one_line_error(run.stderr, "evaluate")
+
+
+def test_flash_refuses_an_image_that_is_not_arm_firmware(capsys, wavs, tmp_path):
+    # Before: QEMU was started on it and the command said the board was running.
+    code, _, err = kwshost(capsys, "flash", "--target", "qemu", wavs["garbage"], "--no-model")
+    assert code == 2 and "not an Arm firmware image (not an ELF file)" in err
+    elf = tmp_path / "x86.elf"
+    elf.write_bytes(b"\x7fELF\x02\x01\x01" + bytes(9) + b"\x02\x00\x3e\x00" + bytes(44))
+    code, _, err = kwshost(capsys, "flash", "--target", "qemu", elf, "--no-model")
+    assert code == 2 and "an ELF file for another machine" in one_line_error(err, "flash")
+    code, _, err = kwshost(capsys, "flash", "--target", "qemu", "--port", "99999")
+    assert code == 2 and "a TCP port is 1 to 65535" in err

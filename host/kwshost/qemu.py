@@ -20,6 +20,22 @@ from kwshost.errors import KwsError
 MODEL_REGION_ADDR = 0x10100000
 
 
+def check_arm_elf(path: Path,
+                  hint: str = "the emulated board runs build/qemu/kws.elf (scons target=qemu)"
+                  ) -> None:
+    """`path` is a 32-bit little-endian Arm ELF (what the boards run), or a KwsError: QEMU
+    would otherwise wait for a client and then abort, or run garbage."""
+    try:
+        with Path(path).open("rb") as f:
+            head = f.read(20)
+    except OSError as e:
+        raise KwsError(f"cannot read firmware image {path}: {e.strerror}") from None
+    is_elf = head[:4] == b"\x7fELF"
+    if not is_elf or head[4] != 1 or head[5] != 1 or int.from_bytes(head[18:20], "little") != 40:
+        what = "an ELF file for another machine" if is_elf else "not an ELF file"
+        raise KwsError(f"{path} is not an Arm firmware image ({what})", hint=hint)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -41,6 +57,7 @@ class QemuBoard:
                            hint="sudo apt-get install qemu-system-arm (or ./scripts/bootstrap)")
         if not Path(elf).exists():
             raise KwsError(f"firmware image not found: {elf}", hint="build it: scons target=qemu")
+        check_arm_elf(Path(elf))
         self.port = port or free_port()
         self.url = f"socket://127.0.0.1:{self.port}"
         self.args = [exe, "-M", "mps2-an505", "-nographic", "-monitor", "none",
@@ -62,6 +79,13 @@ class QemuBoard:
 
     def exit_code(self) -> int | None:
         return None if self.process is None else self.process.poll()
+
+    def output(self) -> str:
+        """What QEMU printed (its own messages; the firmware talks on the socket), once it
+        has exited."""
+        if self.process is None or self.process.poll() is None or self.process.stdout is None:
+            return ""
+        return self.process.stdout.read().decode(errors="replace")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

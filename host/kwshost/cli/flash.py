@@ -47,6 +47,16 @@ EFR32_PART = "efr32mg24b310f1536im48"
 EFR32_FLASH_BASE = 0x08000000
 
 
+def _tcp_port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError(f"a TCP port is 1 to 65535, not {port}")
+    return port
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("image", nargs="?", type=Path, metavar="IMAGE",
                         help="firmware image (default: the build for the target)")
@@ -57,7 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", "-t", choices=("efr32xg24", "qemu"), default="efr32xg24",
                         help="the board (default) or the emulated board")
     parser.add_argument("--probe", metavar="ID", help="debug probe unique ID (pyocd list)")
-    parser.add_argument("--port", type=int, metavar="PORT",
+    parser.add_argument("--port", type=_tcp_port, metavar="PORT",
                         help="qemu: TCP port for the serial link (default: a free one)")
     parser.add_argument("--no-check", action="store_true",
                         help="flash the model without first opening it with the firmware's "
@@ -130,7 +140,12 @@ def _run_qemu(args: argparse.Namespace) -> int:
               file=sys.stderr, flush=True)
         while board.exit_code() is None:
             time.sleep(0.2)
-        print(f"the emulated board stopped (exit code {board.exit_code()})", file=sys.stderr)
+        code = board.exit_code()
+        if code != 0:  # QEMU failed, or the firmware exited with an error
+            said = [line for line in board.output().splitlines() if line.strip()]
+            raise KwsError(f"the emulated board stopped with exit code {code}"
+                           + (f": {said[-1].strip()}" if said else ""))
+        print("the emulated board stopped (exit code 0)", file=sys.stderr)
     return 0
 
 
@@ -152,6 +167,7 @@ def _run_board(args: argparse.Namespace) -> int:
         _build("efr32xg24")
     if not image.exists():
         raise KwsError(f"firmware image not found: {image}", hint="scons target=efr32xg24")
+    _check_board_image(image)
     model = _model_image(args, "efr32xg24")
     packs = sorted(str(p) for p in (REPO_ROOT / "third_party" / "packs").glob("*.pack"))
     options = {"pack": packs} if packs else {}
@@ -188,6 +204,20 @@ def _run_board(args: argparse.Namespace) -> int:
     print(f"flashed {image.name}" + (f" and {args.model.name}" if model else "")
           + "; verified; board reset", file=sys.stderr)
     return 0
+
+
+def _check_board_image(image: Path) -> None:
+    """pyOCD picks the format by extension: an .elf must be an Arm ELF and a .hex Intel HEX;
+    a .bin is raw bytes and cannot be checked."""
+    from kwshost.qemu import check_arm_elf
+
+    if image.suffix.lower() in (".elf", ".axf"):
+        check_arm_elf(image, hint="the board's firmware is build/efr32xg24/kws.hex or kws.elf")
+    elif image.suffix.lower() == ".hex":
+        with image.open("rb") as f:
+            if f.read(1) != b":":
+                raise KwsError(f"{image} is not an Intel HEX file",
+                               hint="the board's firmware is build/efr32xg24/kws.hex")
 
 
 def _pack_or_probe_error(e: Exception) -> KwsError:
