@@ -221,3 +221,13 @@ def test_flash_refuses_an_image_that_is_not_arm_firmware(capsys, wavs, tmp_path)
     assert code == 2 and "an ELF file for another machine" in one_line_error(err, "flash")
     code, _, err = kwshost(capsys, "flash", "--target", "qemu", "--port", "99999")
     assert code == 2 and "a TCP port is 1 to 65535" in err
+
+
+def test_flash_knows_the_firmware_arena():
+    import re
+
+    from kwshost.cli.flash import FIRMWARE_ARENA_BYTES
+
+    main_c = (REPO / "firmware" / "app" / "main.c").read_text()
+    kib = re.search(r"#define KWS_ARENA_BYTES \((\d+)u \* 1024u\)", main_c)
+    assert kib and int(kib.group(1)) * 1024 == FIRMWARE_ARENA_BYTES

@@ -79,3 +79,16 @@ def test_int8_models_match_tflite_micro_and_the_rest_are_named(mltk_models, ref_
         if "float32" in name or "sine" in name:
             assert "only int8" in message, (name, message)
     assert any("(SHAPE)" in m for n, m in refused.items() if "anomaly" in n), refused
+
+
+def test_flash_refuses_a_model_too_big_for_the_board_arena(mltk_models, tmp_path, capsys):
+    """MLTK's mobilenetv2 keyword model needs 141,584 bytes of arena with the MVP kernels, more
+    than the board firmware's 112 kB: refused before any probe is looked for."""
+    from kwshost.cli import main
+
+    image = tmp_path / "kws.bin"
+    image.write_bytes(bytes(64))
+    model = mltk_models["keyword_spotting_mobilenetv2/keyword_spotting_mobilenetv2.tflite"]
+    code = main(["flash", str(image), "--model", str(model), "--probe", "none"])
+    err = capsys.readouterr().err
+    assert code == 2 and "bytes of arena with the efr32xg24's kernels" in err, err

@@ -45,6 +45,7 @@ examples:
 DEFAULT_MODEL = MODELS_DIR / "mltk_keyword_spotting_alexa.tflite"
 EFR32_PART = "efr32mg24b310f1536im48"
 EFR32_FLASH_BASE = 0x08000000
+FIRMWARE_ARENA_BYTES = 112 * 1024  # KWS_ARENA_BYTES of firmware/app/main.c
 
 
 def _tcp_port(text: str) -> int:
@@ -99,13 +100,21 @@ def _check_model_runs(path: Path, tflite: bytes, target: str) -> None:
     except KwsError as e:  # no compiler on a flashing-only host: the board will still tell
         print(f"note: the model was not checked on this PC ({e})", file=sys.stderr)
         return
+    from kwshost.runtime import Interpreter
+
+    accelerator = "mvp" if target == "efr32xg24" else "none"
+    hint = f"`kwshost summarize {path}` lists its operators; --no-check flashes it anyway"
     try:
-        PcPipeline(tflite, read_params(tflite), "mvp" if target == "efr32xg24" else "none")
+        PcPipeline(tflite, read_params(tflite), accelerator)
+        need = Interpreter(tflite, accelerator).arena_bytes
     except KwsError as e:
         why = str(e).removeprefix("the model cannot run: ")
         raise KwsError(f"{path} would not run on the {target} firmware: {why}",
-                       hint=f"`kwshost summarize {path}` lists its operators; --no-check "
-                            "flashes it anyway") from None
+                       hint=hint) from None
+    if need > FIRMWARE_ARENA_BYTES:
+        raise KwsError(f"{path} would not run on the {target} firmware: it needs {need:,} bytes "
+                       f"of arena with the {target}'s kernels; the firmware has "
+                       f"{FIRMWARE_ARENA_BYTES:,}", hint=hint)
 
 
 def _build(target: str) -> None:
