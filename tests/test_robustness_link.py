@@ -123,3 +123,22 @@ def test_short_profile_frame_is_a_link_error(capsys):
     with fake_device(reply) as url:
         code, _, err = kwshost(capsys, "profile", "--device", "--port", url, "--timeout", "2")
     assert code == 3 and "the device sent a malformed frame: type 0x88" in err
+
+
+def test_profile_of_another_model_than_the_board_runs_is_refused(capsys):
+    """The device's per-operator counts are joined to the model's operators by index; with
+    another model the table named the wrong operators."""
+    def reply(frame: protocol.Frame) -> list[tuple[int, bytes]]:
+        if frame.type == Msg.HELLO_REQ:
+            return [hello()]
+        if frame.type == Msg.PROFILE_REQ:
+            return [(Msg.PROFILE, bytes([protocol.PROFILE_UNIT]) + b"cpu cycles"),
+                    (Msg.PROFILE, bytes([protocol.PROFILE_OP]) + struct.pack("<HHI", 0, 9, 50)),
+                    (Msg.PROFILE, bytes([protocol.PROFILE_SUMMARY])
+                     + struct.pack("<IIIHxxI", 50, 4000, 1234, 1, 60))]
+        return []
+
+    with fake_device(reply) as url:
+        code, out, err = kwshost(capsys, "profile", "--device", "--port", url, "--timeout", "2")
+    assert code == 2 and "the board runs another model (1,234 bytes, 1 operators)" in err
+    assert "FULLY_CONNECTED" not in out

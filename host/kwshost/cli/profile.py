@@ -158,6 +158,14 @@ def _run_device(args: argparse.Namespace) -> int:
         banner = hello.banner
         prof = request_profile(link, timeout=args.timeout)
     rows = profile_rows(prof, model)
+    size = Path(model).stat().st_size
+    if prof.model_bytes != size or prof.n_ops != len(rows):
+        # The device's counts are joined to this model's operators by index: another model
+        # would give a table of the wrong operators.
+        raise KwsError(f"the board runs another model ({prof.model_bytes:,} bytes, "
+                       f"{prof.n_ops} operators) than {model} ({size:,} bytes, {len(rows)} "
+                       "operators)", hint=f"pass the model the board runs, or flash this one: "
+                                          f"kwshost flash --model {model}")
     ops_total = prof.measure(prof.total_ticks)
     # The whole inference (operators + interpreter between them) when the firmware times it.
     total = prof.measure(prof.invoke_ticks) if prof.invoke_ticks else ops_total
