@@ -35,7 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="M.tflite", help="the .tflite model")
     parser.add_argument("input", metavar="IN.npy", help="input tensor or batch (.npy)")
     parser.add_argument("-o", "--output", metavar="OUT.npy",
-                        help="also save the raw output tensor(s) to this .npy file")
+                        help="also save the raw output tensor (output 0; a batch: stacked) "
+                             "to this .npy file")
 
 
 def _read_npy(path: str) -> np.ndarray:
@@ -129,4 +130,7 @@ def run(args: argparse.Namespace) -> int:
                                   highlight=False)
     if args.output:
         save_npy(args.output, np.stack(outputs) if len(outputs) > 1 else outputs[0])
+        if len(it.output_details) > 1:
+            print(f"note: the model has {len(it.output_details)} outputs; {args.output} holds "
+                  "output 0", file=sys.stderr)
     return 0
