@@ -231,3 +231,13 @@ def test_flash_knows_the_firmware_arena():
     main_c = (REPO / "firmware" / "app" / "main.c").read_text()
     kib = re.search(r"#define KWS_ARENA_BYTES \((\d+)u \* 1024u\)", main_c)
     assert kib and int(kib.group(1)) * 1024 == FIRMWARE_ARENA_BYTES
+
+
+def test_unfinished_wav_is_told_apart_from_an_empty_one(capsys, wavs, tmp_path):
+    data = bytearray(wavs["ok"].read_bytes())
+    at = data.find(b"data")
+    data[at + 4:at + 8] = bytes(4)  # the size a recorder writes last
+    wav = tmp_path / "unfinished.wav"
+    wav.write_bytes(bytes(data))
+    code, _, err = kwshost(capsys, "listen", "--pc", "--wav", wav)
+    assert code == 2 and "unfinished WAV" in one_line_error(err, "listen")

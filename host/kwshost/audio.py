@@ -38,6 +38,14 @@ def _check_wav_length(path: Path) -> None:
                         raise AudioError(f"{path}: truncated WAV: the header announces "
                                          f"{size} bytes of audio, the file holds {have}",
                                          hint="the recording was cut short; re-export it")
+                    after = f.read(4)
+                    if size == 0 and have > 0 and not (len(after) == 4 and after.isalnum()):
+                        # audio follows, not another chunk: a recorder stopped before it
+                        # wrote the size
+                        raise AudioError(f"{path}: unfinished WAV: the header announces 0 "
+                                         f"bytes of audio, {have} bytes follow it",
+                                         hint="the recording was not closed properly; "
+                                              "re-export it")
                     return
                 f.seek(size + (size & 1), 1)
     except OSError:
