@@ -75,8 +75,10 @@ def test_features_output_path_warmup_and_short_clip(capsys, wavs, tmp_path):
     assert code == 2 and "cannot write" in one_line_error(err, "features")
     code, _, err = kwshost(capsys, "features", wavs["ok"], "-o", tmp_path)  # a folder
     assert code == 2 and "cannot write" in one_line_error(err, "features")
-    code, _, err = kwshost(capsys, "features", wavs["ok"], "-o", tmp_path / "f", "--warmup", -1)
-    assert code == 2 and "--warmup" in one_line_error(err, "features")
+    for warmup in (-1, 10**9):  # 10**9 ms: a 30 GB allocation before
+        code, _, err = kwshost(capsys, "features", wavs["ok"], "-o", tmp_path / "f",
+                               "--warmup", warmup)
+        assert code == 2 and "--warmup is 0 to 60000" in one_line_error(err, "features")
     # The file is written where -o says (np.save alone would write f.npy and report f).
     code, out, err = kwshost(capsys, "features", wavs["short"], "-o", tmp_path / "f")
     assert code == 0 and np.load(tmp_path / "f").shape == (118, 108)

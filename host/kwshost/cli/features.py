@@ -54,6 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="clip mode: int8 model input (default) or the raw uint16 rows")
 
 
+MAX_WARMUP_MS = 60_000
+
+
 def check_output(path: str | Path) -> None:
     """Fails before any work when -o names a folder or a file in a folder that is not there."""
     p = Path(path)
@@ -106,8 +109,10 @@ def run(args: argparse.Namespace) -> int:
     from kwshost.audio import read_wav
 
     check_output(args.output)
-    if args.warmup < 0:
-        raise KwsError(f"--warmup must be 0 or more milliseconds, not {args.warmup}")
+    if not 0 <= args.warmup <= MAX_WARMUP_MS:
+        raise KwsError(f"--warmup is 0 to {MAX_WARMUP_MS} milliseconds, not {args.warmup}",
+                       hint="the seed's training pads 1000 ms; the frontend's noise estimate "
+                            "settles within seconds")
     settings = load_settings(args.model)
     audio = read_wav(args.input, settings.sample_rate_hz)
     seconds = audio.size / settings.sample_rate_hz
