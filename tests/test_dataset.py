@@ -150,6 +150,10 @@ def test_pico_voices_train_and_speak_at_16k() -> None:
     assert short.dtype == np.float32 and 0.3 < seconds[0] < seconds[1] < 2.0
     assert 0.05 < float(np.abs(long_).max()) <= 1.0
     assert voices.random_prosody(pico[0], rng).keys() == {"speed", "pitch"}
+    # Pico's own output drifts with what the process said before; ours must not
+    texts = [("alexa", slow), ("the quick brown fox", fast), ("alexa", slow), ("alexa", slow)]
+    first, _, again, third = voices.synthesize(pico[0], texts)
+    assert np.array_equal(first, again) and np.array_equal(first, third)
 
 
 def test_an_interrupted_rebuild_is_never_reused_and_spares_a_running_reader(

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import random
+import select
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +46,7 @@ FLITE_TRAINING = ("kal", "kal16", "awb", "rms")
 PICO_TRAINING = ("en-US", "en-GB", "de-DE", "es-ES", "fr-FR", "it-IT")
 # Pico at full volume clips on loud vowels; at 0.4 about 1 clip in 100 still reaches full scale.
 PICO_VOLUME = 0.4
+PICO_TIMEOUT_S = 60.0  # per utterance; Pico takes well under a second
 
 HELDOUT_FESTIVAL = ("cmu_us_slt_arctic_hts",)
 HELDOUT_FLITE = ("slt",)
@@ -171,10 +176,40 @@ def _flite(voice: Voice, text: str, p: dict) -> np.ndarray:
 
 
 def _pico(voice: Voice, text: str, p: dict) -> np.ndarray:
+    """One utterance in a forked child. Pico's output depends on what the process said
+    before (its work memory is reused uninitialized: the same text differs in the last bits
+    from call to call), so every call starts from a process that never spoke."""
     from py_nanotts import NanoTTS
 
-    pcm = NanoTTS().speak(text, voice=voice.name, speed=p["speed"], pitch=p["pitch"],
-                          volume=PICO_VOLUME)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: speak, send the PCM, leave without Python's clean-up
+        code = 1
+        try:
+            os.close(read_end)
+            pcm = NanoTTS().speak(text, voice=voice.name, speed=p["speed"], pitch=p["pitch"],
+                                  volume=PICO_VOLUME)
+            with os.fdopen(write_end, "wb") as f:
+                f.write(pcm)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    chunks, deadline = [], time.monotonic() + PICO_TIMEOUT_S
+    with os.fdopen(read_end, "rb", buffering=0) as f:
+        while True:  # a child stuck in a lock it inherited must not hang the dataset
+            if not select.select([f], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                raise RuntimeError(f"SVOX Pico {voice.name} hung on {text!r}")
+            chunk = f.read(1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    pcm = b"".join(chunks)
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        raise RuntimeError(f"SVOX Pico {voice.name} failed on {text!r} (status {status})")
     if not pcm:
         raise RuntimeError(f"SVOX Pico {voice.name} said nothing for {text!r}")
     return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0  # 16 kHz already
