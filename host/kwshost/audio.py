@@ -73,6 +73,8 @@ def read_wav(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
     """
     import soundfile as sf
 
+    if sample_rate <= 0:
+        raise AudioError(f"cannot convert audio to {sample_rate} Hz")
     p = Path(path)
     if not p.exists():
         raise AudioError(f"{p}: no such file")

@@ -100,6 +100,10 @@ class DeviceStream:
             for frame in self.link.read_frames(0.5):
                 if frame.type == Msg.STARTED:
                     rate, latency, window, n, threshold = frame.fields("HHHBB")
+                    if rate == 0:  # audio cannot be converted to 0 Hz: say whose fault it is
+                        raise LinkError(f"the device on {self.link.url} reports a sample "
+                                        "rate of 0 Hz", hint="is it running this kwshost's "
+                                                             "firmware? (kwshost info)")
                     labels = tuple(frame.payload[8:].decode("utf-8", "replace").split("\n"))
                     if len(labels) != n:
                         labels = tuple(str(i) for i in range(n))
