@@ -243,3 +243,19 @@ def test_unfinished_wav_is_told_apart_from_an_empty_one(capsys, wavs, tmp_path):
     wav.write_bytes(bytes(data))
     code, _, err = kwshost(capsys, "listen", "--pc", "--wav", wav)
     assert code == 2 and "unfinished WAV" in one_line_error(err, "listen")
+
+
+def test_summarize_json_stays_strict_json_with_nan_in_the_metadata(capsys, tmp_path):
+    import json
+
+    from kwshost.metadata import read_params, write_params
+
+    model = tmp_path / "nan.tflite"
+    model.write_bytes(write_params(ALEXA, {**read_params(ALEXA), "volume_gain": float("nan")}))
+    code, out, _ = kwshost(capsys, "summarize", "--json", model)
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not strict JSON: {constant}")
+
+    assert code == 0
+    assert json.loads(out, parse_constant=refuse)["params"]["volume_gain"] == "nan"

@@ -163,7 +163,9 @@ def run(args: argparse.Namespace) -> int:
         except OSError as e:
             raise KwsError(f"cannot write the plots to {args.plots}: {e.strerror}") from None
     if args.json:
-        print(json.dumps(report, indent=1))
+        from kwshost.cli.summarize import json_safe
+
+        print(json.dumps(json_safe(report), indent=1))
         return 0
     print(f"model: {args.model} ({params.get('name')})")
     if "clips" in report:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 NAME = "summarize"
@@ -65,6 +66,18 @@ def _value(v: object) -> str:
     return f"{v:.7g}" if isinstance(v, float) else str(v)  # float32 values without noise
 
 
+def json_safe(value: object) -> object:
+    """`value` with NaN and infinities (a model's metadata can hold them) spelled as strings:
+    json.dumps would write NaN/Infinity, which strict JSON readers refuse."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def summarize(model: Path, accelerator: str = "none") -> dict[str, object]:
     """Everything `kwshost summarize` prints, as plain data."""
     from kwshost.metadata import read_params
@@ -111,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     if args.no_params:
         s.pop("params")
     if args.json:
-        print(json.dumps(s, indent=1))
+        print(json.dumps(json_safe(s), indent=1))
         return 0
     it = Interpreter(model, accelerator=args.accelerator)
     console = Console()
