@@ -259,3 +259,30 @@ def test_summarize_json_stays_strict_json_with_nan_in_the_metadata(capsys, tmp_p
 
     assert code == 0
     assert json.loads(out, parse_constant=refuse)["params"]["volume_gain"] == "nan"
+
+
+@pytest.mark.parametrize("key, value", [("fe.pcan_strength", float("nan")),
+                                        ("fe.dc_notch_filter_coefficient", float("inf")),
+                                        ("volume_gain", 1e300)])
+def test_metadata_numbers_that_are_not_finite_floats_are_refused(capsys, wavs, tmp_path,
+                                                                 native_lib, key, value):
+    """NaN in fe.pcan_strength reached a float-to-short conversion in the frontend (undefined
+    behaviour, reported by UBSan on the device's path); a double beyond a float's range was
+    converted to float (undefined too). The SL_PARAMSv1 reader now calls such a dictionary
+    malformed, on the device and the PC alike."""
+    import ctypes
+
+    from kwshost.metadata import read_params, write_params
+
+    model = tmp_path / "m.tflite"
+    data = write_params(ALEXA, {**read_params(ALEXA), key: value})
+    model.write_bytes(data)
+    params = ctypes.create_string_buffer(64)
+    native_lib.kws_params_open.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
+    assert native_lib.kws_params_open(params, data, len(data)) == 3  # KWS_ERR_MODEL_INVALID
+    code, _, err = kwshost(capsys, "listen", "--pc", "--wav", wavs["ok"], "--model", model)
+    assert code == 2 and "settings are not usable" in one_line_error(err, "listen")
+    if key.startswith("fe."):
+        code, _, err = kwshost(capsys, "features", wavs["ok"], "-o", tmp_path / "f.npy",
+                               "--model", model)
+        assert code == 2 and f"{key} = {value} is not a finite number" in err

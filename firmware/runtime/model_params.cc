@@ -1,6 +1,8 @@
 /* SL_PARAMSv1 reader (format in model_params.h). */
 #include "runtime/model_params.h"
 
+#include <float.h>
+#include <math.h>
 #include <string.h>
 
 #include "runtime/flatbuffer.h"
@@ -62,6 +64,21 @@ bool as_int64(Reader &r, const Table &v, uint8_t type, int64_t *out) {
   return !r.bad();
 }
 
+/* Every float and double entry is a finite number a float can hold: NaN or infinity reaches
+ * the frontend's float-to-integer conversions (undefined behaviour), and a double beyond
+ * FLT_MAX cannot even be converted to float. Such a dictionary is malformed. */
+bool numbers_are_finite(Reader &r, const Vector &entries) {
+  for (uint32_t i = 0; i < entries.count; i++) {
+    Table entry = r.table_in(entries, i);
+    const uint8_t type = r.scalar<uint8_t>(entry, 1, 0);
+    if (type != kF32 && type != kF64) continue;
+    Table value = r.table(entry, 2);
+    const double v = type == kF32 ? (double)r.scalar<float>(value, 0, 0.0f) : r.scalar<double>(value, 0, 0.0);
+    if (r.bad() || !isfinite(v) || fabs(v) > (double)FLT_MAX) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 extern "C" kws_status_t kws_params_open(kws_model_params_t *p, const void *model, size_t model_len) {
@@ -88,7 +105,7 @@ extern "C" kws_status_t kws_params_open(kws_model_params_t *p, const void *model
     Table dict = d.root();
     uint8_t version = d.scalar<uint8_t>(dict, 0, 0);
     Vector entries = d.vector(dict, 1, 4, 4);
-    if (d.bad() || version != 1) return KWS_ERR_MODEL_INVALID;
+    if (d.bad() || version != 1 || !numbers_are_finite(d, entries)) return KWS_ERR_MODEL_INVALID;
     p->dict = base + data.first;
     p->dict_len = data.count;
     p->entries = entries.first;

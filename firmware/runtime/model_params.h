@@ -27,7 +27,8 @@ typedef struct {
 } kws_model_params_t;
 
 /* Finds the SL_PARAMSv1 dictionary. KWS_ERR_NOT_FOUND if the model has none,
- * KWS_ERR_MODEL_INVALID if it is malformed. */
+ * KWS_ERR_MODEL_INVALID if it is malformed (a float or double entry that is NaN, infinite or
+ * beyond a float's range counts as malformed). */
 kws_status_t kws_params_open(kws_model_params_t *p, const void *model, size_t model_len);
 
 /* Each getter returns KWS_ERR_NOT_FOUND for a missing key and KWS_ERR_UNSUPPORTED when the

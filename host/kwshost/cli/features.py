@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -95,6 +96,10 @@ def load_settings(model: str | None):
         raise KwsError(f"{path} has no fe.* settings in its metadata",
                        hint="train or convert it with kwshost, or leave --model out for the "
                             "seed's settings")
+    for key, value in params.items():  # NaN would reach the frontend's integer conversions
+        if key.startswith("fe.") and isinstance(value, float) and not math.isfinite(value):
+            raise KwsError(f"{path}: model setting {key} = {value} is not a finite number",
+                           hint="the firmware refuses this model too; fix its metadata")
     settings = FrontendSettings.from_params(params)
     # The firmware's frontend checks the settings when it opens (rates, window, FFT, bands):
     # do that first, so that settings it refuses are named, not met as a numpy error later.
