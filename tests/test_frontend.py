@@ -114,7 +114,14 @@ def test_state_size_is_small_and_matches_header() -> None:
 
 @pytest.mark.parametrize("bad", [dict(window_step_ms=40), dict(filterbank_upper_band_limit=9000.0),
                                  dict(pcan_enable=True, noise_reduction_enable=False),
-                                 dict(fft_length=256), dict(filterbank_n_channels=0)])
+                                 dict(fft_length=256), dict(filterbank_n_channels=0),
+                                 # each beyond what its fixed-point conversion can hold
+                                 dict(dc_notch_filter_coefficient=1.0),
+                                 dict(activity_detection_alpha_a=300.0),
+                                 dict(activity_detection_trip_threshold=8.0),
+                                 dict(pcan_enable=True, pcan_offset=-1.0),
+                                 dict(noise_reduction_even_smoothing=float("nan")),
+                                 dict(quantize_dynamic_scale_range_db=float("inf"))])
 def test_bad_settings_are_refused(bad) -> None:
     with pytest.raises(KwsError):
         frontend.Frontend(FrontendSettings(**bad))

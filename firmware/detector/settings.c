@@ -80,6 +80,8 @@ static void apply_legacy_defaults(kws_engine_settings_t *s) {
 
 kws_status_t kws_settings_set(kws_engine_settings_t *s, const char *key, double value) {
   if (!s || !key) return KWS_ERR_ARG;
+  /* NaN and the infinities fit no setting (and would make the conversions below undefined) */
+  if (!(value >= -1.0e30 && value <= 1.0e30)) return KWS_ERR_ARG;
   for (size_t i = 0; i < sizeof(kAliases) / sizeof(kAliases[0]); i++) {
     if (strcmp(kAliases[i].legacy, key) != 0) continue;
     apply_legacy_defaults(s);

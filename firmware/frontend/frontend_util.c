@@ -46,9 +46,31 @@ void kws_frontend_config_default(kws_frontend_config_t *c) {
   c->quantize_dynamic_scale_range_db = 40.0f;
 }
 
+/* lo <= v <= hi, false for NaN. */
+static int within(float v, float lo, float hi) { return v >= lo && v <= hi; }
+
+/* The fractions and levels become fixed point by plain conversions (as MLTK's): each must
+ * stay where that conversion is defined (int16 coefficients, a positive PCAN base), or a
+ * model's metadata could make the frontend's behaviour undefined. */
+static int fractions_in_range(const kws_frontend_config_t *c) {
+  return within(c->filterbank_lower_band_limit, 0.0f, 1e6f) &&
+         within(c->filterbank_upper_band_limit, 0.0f, 1e6f) &&
+         within(c->noise_reduction_even_smoothing, 0.0f, 1.0f) &&
+         within(c->noise_reduction_odd_smoothing, 0.0f, 1.0f) &&
+         within(c->noise_reduction_min_signal_remaining, 0.0f, 1.0f) &&
+         within(c->pcan_strength, -100.0f, 100.0f) && within(c->pcan_offset, 0.0f, 1e9f) &&
+         within(c->activity_detection_alpha_a, 0.0f, 1.0f) &&
+         within(c->activity_detection_alpha_b, 0.0f, 1.0f) &&
+         within(c->activity_detection_arm_threshold, 0.0f, 7.99f) && /* x 4096 in int16 */
+         within(c->activity_detection_trip_threshold, 0.0f, 7.99f) &&
+         within(c->dc_notch_filter_coefficient, 0.0f, 0.99996f) && /* x 32768 in int16 */
+         within(c->quantize_dynamic_scale_range_db, 0.0f, 1000.0f);
+}
+
 kws_status_t kws_frontend_geometry(const kws_frontend_config_t *c, kws_frontend_geometry_t *g) {
   if (!c || !g) return KWS_ERR_ARG;
   memset(g, 0, sizeof(*g));
+  if (!fractions_in_range(c)) return KWS_ERR_ARG;
   if (c->sample_rate_hz < 1000 || c->sample_rate_hz > 192000 || c->window_size_ms <= 0 ||
       c->window_step_ms <= 0 || c->sample_length_ms <= 0 || c->filterbank_n_channels <= 0 ||
       c->filterbank_n_channels > 1024) {
