@@ -134,3 +134,13 @@ def test_latency_zero_runs_an_inference_every_step(legacy_model: Path) -> None:
     steps = [b.time_ms - a.time_ms for a, b in zip(runs, runs[1:], strict=False)]
     assert set(steps) == {10}                      # one inference per 10 ms frontend step
     assert len(runs) > 150                         # well past the detector's 50-result queue
+
+
+def test_pc_takes_rate_and_latency_as_the_device_reads_them() -> None:
+    data = ALEXA.read_bytes()
+    odd = write_params(data, {**read_params(data), "fe.sample_rate_hz": "sixteen",
+                              "latency_ms": 350})
+    pipe = PcPipeline(odd, read_params(odd))   # the device skips a key it cannot read
+    assert (pipe.sample_rate, pipe.latency_ms) == (16000, 350)
+    runs = list(pipe.process(np.zeros(16000 * 2, np.int16)))
+    assert runs and {b.time_ms - a.time_ms for a, b in zip(runs, runs[1:], strict=False)} == {350}

@@ -138,8 +138,13 @@ class PcPipeline:
             why = lib.kws_engine_message(self._engine).decode()
             raise ModelError(f"the model cannot run: {why} "
                              f"({lib.kws_status_str(status).decode()})")
-        self.sample_rate = int(params.get("fe.sample_rate_hz", 16000))  # type: ignore[arg-type]
-        self.latency_ms = int(params.get("latency_ms", 200))  # type: ignore[arg-type]
+        # As the firmware reads them (a key it cannot use keeps its default there too).
+        from kwshost.frontend import _Config
+
+        config = _Config.from_buffer_copy(self._settings.raw[:ctypes.sizeof(_Config)])
+        self.sample_rate = int(config.sample_rate_hz)
+        latency = ctypes.c_uint32.from_buffer_copy(self._settings.raw, ctypes.sizeof(_Config))
+        self.latency_ms = int(latency.value)  # kws_engine_settings_t: frontend, latency_ms
 
     @classmethod
     def from_model(cls, path: Path | str, accelerator: str = "none") -> PcPipeline:
