@@ -117,14 +117,24 @@ _worker: dict = {}
 
 
 def _init_worker(dataset: str, manifest: dict, fe_overrides: dict, warmup_ms: int) -> None:
-    root = Path(dataset)
-    _worker["clips"] = manifest["clips"]
-    _worker["root"] = root
-    _worker["noises"] = [sf.read(root / n["path"], dtype="float32")[0]
-                         for n in manifest["noises"]]
-    _worker["settings"] = frontend_settings(fe_overrides)
-    _worker["aug"] = AugmentSettings(warmup_ms=warmup_ms)
-    _worker["audio"] = {}
+    # A pool whose initializer raises restarts its workers for ever (the parent hangs), so a
+    # failure here is kept and raised by the worker's first task, which the parent sees.
+    try:
+        root = Path(dataset)
+        _worker["clips"] = manifest["clips"]
+        _worker["root"] = root
+        _worker["noises"] = [sf.read(root / n["path"], dtype="float32")[0]
+                             for n in manifest["noises"]]
+        _worker["settings"] = frontend_settings(fe_overrides)
+        _worker["aug"] = AugmentSettings(warmup_ms=warmup_ms)
+        _worker["audio"] = {}
+    except Exception as e:  # any reason: the task reports it
+        _worker["failed"] = f"a feature worker could not start: {type(e).__name__}: {e}"
+
+
+def _check_worker() -> None:
+    if "failed" in _worker:
+        raise KwsError(_worker["failed"])
 
 
 def _clip(i: int) -> np.ndarray:
@@ -137,6 +147,7 @@ def _clip(i: int) -> np.ndarray:
 
 
 def _compute_chunk(args: tuple[str, int, int, list[tuple[int, str]]]):
+    _check_worker()
     split, seed, start, items = args
     audio = []
     for k, (clip, kind) in enumerate(items):
@@ -250,6 +261,7 @@ def extra_clips(dirs: list[Path], classes: list[str]) -> list[tuple[Path, int]]:
 
 
 def _compute_files(args: tuple[int, int, list[tuple[str, str]]]):
+    _check_worker()
     seed, start, items = args
     audio = []
     for k, (path, kind) in enumerate(items):
