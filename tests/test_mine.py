@@ -70,7 +70,12 @@ def test_mine_uses_training_split_voices_only() -> None:
 
 def test_mine_is_deterministic_per_seed(mined, tmp_path: Path) -> None:
     out, m = mined
+    stale = tmp_path / "a" / "_unknown_" / "mined-s4-99999.wav"
+    stale.parent.mkdir(parents=True)
+    sf.write(stale, np.zeros(19200, np.int16), 16000)
     again = _mine(tmp_path / "a", seed=4)
+    assert not stale.exists(), "a rerun with the same seed replaces that seed's windows"
+    assert len(list(stale.parent.glob("*.wav"))) == m["windows"]
     assert again["files"] == m["files"]
     for row in m["files"]:
         assert (tmp_path / "a" / row["path"]).read_bytes() == (out / row["path"]).read_bytes()

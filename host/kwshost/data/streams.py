@@ -277,6 +277,8 @@ def mine(model: Path, out: Path, minutes: float = 10.0, seed: int = 1, threshold
     found = mine_stream(model, stream, threshold, progress)
     unknown = str(params["classes"][1]) if len(params["classes"]) > 1 else "_unknown_"
     (out / unknown).mkdir(parents=True, exist_ok=True)
+    for stale in (out / unknown).glob(f"mined-s{seed}-*.wav"):
+        stale.unlink()     # an earlier run with this seed (another model) must not linger
     rows = []
     for k, w in enumerate(found["windows"]):
         rel = f"{unknown}/mined-s{seed}-{k:05d}.wav"
