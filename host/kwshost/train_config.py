@@ -126,8 +126,8 @@ def _fits(annotation: str, value: object) -> bool:
         if kind == "dict" and isinstance(value, dict):
             return True
         if kind.startswith("tuple[") and isinstance(value, list):
-            item = str if kind.startswith("tuple[str") else None
-            if all(isinstance(v, str) if item else number(v) for v in value):
+            of_str = kind.startswith("tuple[str")
+            if all(isinstance(v, str) if of_str else number(v) for v in value):
                 return True
     return False
 

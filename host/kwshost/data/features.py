@@ -157,6 +157,29 @@ def _compute_chunk(args: tuple[str, int, int, list[tuple[int, str]]]):
     return split, start, spectrograms(audio, _worker["settings"], _worker["aug"].warmup_ms)
 
 
+def _fill(arrays: dict[str, np.ndarray], task_fn, work: list, dataset: Path, manifest: dict,
+          fe_overrides: dict, warmup_ms: int, jobs: int, progress, label: str) -> None:
+    """Runs `task_fn` over `work` in a pool of feature workers; each result
+    (split, start, features) lands in arrays[split][start:]."""
+    task = progress.add_task(label, total=sum(len(a) for a in arrays.values())) \
+        if progress else None
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(max(1, jobs), _init_worker,
+                  (str(dataset), manifest, fe_overrides, warmup_ms)) as pool:
+        for split, start, feats in pool.imap_unordered(task_fn, work):
+            arrays[split][start:start + len(feats)] = feats
+            if progress:
+                progress.advance(task, len(feats))
+
+
+def _complete_info(info_path: Path, recipe: dict) -> dict | None:
+    """The saved record of a cache part made complete with this very recipe, else None."""
+    if not info_path.exists():
+        return None
+    info = json.loads(info_path.read_text())
+    return info if info.get("recipe") == recipe and info.get("complete") else None
+
+
 def _begin_rewrite(info_path: Path) -> None:
     """A cache about to be rewritten is no longer complete: a run killed midway must rebuild it,
     not reuse half-written arrays under the old recipe."""
@@ -202,10 +225,8 @@ def _build_main(dataset: Path, out: Path, cache, seed: int, fe_overrides: dict,
                        hint="make one first: kwshost dataset make " + str(dataset))
     manifest = json.loads(manifest_path.read_text())
     recipe = _recipe(dataset, manifest, cache, seed, fe_overrides)
-    if info_path.exists():
-        info = json.loads(info_path.read_text())
-        if info.get("recipe") == recipe and info.get("complete"):
-            return info["counts"]
+    if (info := _complete_info(info_path, recipe)) is not None:
+        return info["counts"]
     out.mkdir(parents=True, exist_ok=True)
     _begin_rewrite(info_path)
     plans = plan_examples(manifest, cache, seed)
@@ -222,15 +243,8 @@ def _build_main(dataset: Path, out: Path, cache, seed: int, fe_overrides: dict,
         np.save(_partial(out / f"{split}_y.npy"), y)
         arrays[split] = x
         work += [(split, seed, s, items[s:s + CHUNK]) for s in range(0, len(items), CHUNK)]
-    total = sum(len(v) for v in plans.values())
-    task = progress.add_task("features", total=total) if progress else None
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(max(1, jobs), _init_worker,
-                  (str(dataset), manifest, fe_overrides, cache.warmup_ms)) as pool:
-        for split, start, feats in pool.imap_unordered(_compute_chunk, work):
-            arrays[split][start:start + len(feats)] = feats
-            if progress:
-                progress.advance(task, len(feats))
+    _fill(arrays, _compute_chunk, work, dataset, manifest, fe_overrides, cache.warmup_ms, jobs,
+          progress, "features")
     for x in arrays.values():
         x.flush()
     _finish_rewrite([out / f"{split}_{a}.npy" for split in plans for a in "xy"])
@@ -268,7 +282,7 @@ def _compute_files(args: tuple[int, int, list[tuple[str, str]]]):
         rng = np.random.default_rng([seed, len(SPLITS), start + k])
         src = sf.read(path, dtype="float32")[0]
         audio.append(make_example(src, kind, rng, _worker["noises"], _worker["aug"]))
-    return start, spectrograms(audio, _worker["settings"], _worker["aug"].warmup_ms)
+    return "extra", start, spectrograms(audio, _worker["settings"], _worker["aug"].warmup_ms)
 
 
 def build_extra(dirs: list[Path], dataset: Path, out: Path, cache, seed: int,
@@ -286,10 +300,8 @@ def build_extra(dirs: list[Path], dataset: Path, out: Path, cache, seed: int,
               "digest": digest.hexdigest(), "variants": cache.extra_variants, "seed": seed,
               "main": main["recipe"]}
     recipe = json.loads(json.dumps(recipe))
-    if info_path.exists():
-        info = json.loads(info_path.read_text())
-        if info.get("recipe") == recipe and info.get("complete"):
-            return info["count"]
+    if (info := _complete_info(info_path, recipe)) is not None:
+        return info["count"]
     manifest_path = dataset / "manifest.json"
     if not manifest_path.exists():
         raise KwsError(f"extra clips need the dataset's noises: no dataset at {dataset}",
@@ -305,14 +317,8 @@ def build_extra(dirs: list[Path], dataset: Path, out: Path, cache, seed: int,
     np.save(_partial(out / "extra_y.npy"), np.array([label for _, _, label in plan], np.uint8))
     work = [(seed, s, [(p, k) for p, k, _ in plan[s:s + CHUNK]])
             for s in range(0, len(plan), CHUNK)]
-    task = progress.add_task("extra features", total=len(plan)) if progress else None
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(max(1, jobs), _init_worker,
-                  (str(dataset), manifest, fe_overrides, cache.warmup_ms)) as pool:
-        for start, feats in pool.imap_unordered(_compute_files, work):
-            x[start:start + len(feats)] = feats
-            if progress:
-                progress.advance(task, len(feats))
+    _fill({"extra": x}, _compute_files, work, dataset, manifest, fe_overrides, cache.warmup_ms,
+          jobs, progress, "extra features")
     x.flush()
     _finish_rewrite([out / "extra_x.npy", out / "extra_y.npy"])
     info_path.write_text(json.dumps({"recipe": recipe, "count": len(plan), "complete": True},
@@ -348,12 +354,6 @@ def compute_dataset(dataset: Path, seed: int, jobs: int = 1, fe_overrides: dict 
     settings = frontend_settings(fe_overrides)
     x = np.empty((len(items), *settings.spectrogram_shape), np.int8)
     work = [("val", seed, s, items[s:s + CHUNK]) for s in range(0, len(items), CHUNK)]
-    task = progress.add_task("features", total=len(items)) if progress else None
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(max(1, jobs), _init_worker,
-                  (str(dataset), manifest, fe_overrides or {}, warmup_ms)) as pool:
-        for _, start, feats in pool.imap_unordered(_compute_chunk, work):
-            x[start:start + len(feats)] = feats
-            if progress:
-                progress.advance(task, len(feats))
+    _fill({"val": x}, _compute_chunk, work, dataset, manifest, fe_overrides or {}, warmup_ms,
+          jobs, progress, "features")
     return x, y
