@@ -19,11 +19,11 @@ import numpy as np
 from kwshost import native
 from kwshost.errors import ModelError
 from kwshost.events import Event, label_of
+from kwshost.frontend import _NOT_FOUND, _Config
 
 MAX_CLASSES = 32  # KWS_DETECTOR_MAX_CLASSES (firmware/detector/detector.h)
 ARENA_BYTES = 1 << 20
 LABELS_BYTES = 256  # the firmware's label buffer (g_labels in firmware/app/main.c)
-_STATUS_NOT_FOUND = 9  # KWS_ERR_NOT_FOUND (firmware/common/kws_status.h)
 
 
 class _Inference(ctypes.Structure):
@@ -90,7 +90,7 @@ def _settings_problem(lib: ctypes.CDLL, params: Mapping[str, object], status: in
     for key, value in params.items():
         if isinstance(value, bool | int | float):
             st = lib.kws_settings_set(scratch, key.encode(), float(value))
-            if st not in (0, _STATUS_NOT_FOUND):
+            if st not in (0, _NOT_FOUND):
                 return f"{key} = {value!r} is out of range"
     classes = [str(c) for c in params.get("classes") or ()]  # type: ignore[union-attr]
     if len(classes) > MAX_CLASSES:
@@ -139,8 +139,6 @@ class PcPipeline:
             raise ModelError(f"the model cannot run: {why} "
                              f"({lib.kws_status_str(status).decode()})")
         # As the firmware reads them (a key it cannot use keeps its default there too).
-        from kwshost.frontend import _Config
-
         config = _Config.from_buffer_copy(self._settings.raw[:ctypes.sizeof(_Config)])
         self.sample_rate = int(config.sample_rate_hz)
         latency = ctypes.c_uint32.from_buffer_copy(self._settings.raw, ctypes.sizeof(_Config))
