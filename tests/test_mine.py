@@ -92,6 +92,27 @@ def test_mine_threshold_selects_windows(mined, tmp_path: Path) -> None:
     assert all(r["score"] >= 255 for r in high["files"])
 
 
+def test_mine_skips_windows_where_a_word_holding_the_keyword_was_said(
+        tmp_path: Path, monkeypatch) -> None:
+    """"alexander" ends where "alexa" was just heard: not a negative; counted, not written."""
+    said = [{"start_s": 0.0, "end_s": 1.0, "text": "a lexus", "voice": "v", "kind": "c"},
+            {"start_s": 1.5, "end_s": 2.5, "text": "Alexander", "voice": "v", "kind": "c"}]
+    monkeypatch.setattr(streams, "build_stream",
+                        lambda *a, **k: streams.Stream(np.zeros(16000 * 3, np.int16), said))
+    pcm = np.ones(19200, np.int16)
+    windows = [{"end_s": 1.2, "score": 200, "said": ["a lexus"], "voices": ["v"], "pcm": pcm},
+               {"end_s": 2.4, "score": 250, "said": ["a lexus", "Alexander"], "voices": ["v"],
+                "pcm": pcm}]
+    monkeypatch.setattr(streams, "mine_stream", lambda *a, **k: {
+        "window_samples": 19200, "windows": windows, "detections": [], "fired_on": []})
+    m = streams.mine(MODEL, tmp_path, minutes=0.05, seed=9)
+    assert m["windows"] == 1 and m["skipped_keyword_windows"] == 1
+    assert [r["said"] for r in m["files"]] == [["a lexus"]]
+    assert len(list((tmp_path / "_unknown_").glob("*.wav"))) == 1
+    assert streams.says_keyword(["hey ALEXA"], "alexa")
+    assert not streams.says_keyword(["a lexus", "alexis"], "alexa")
+
+
 def test_mine_reports_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(KwsError, match="no model"):
         streams.mine(tmp_path / "missing.tflite", tmp_path / "o", minutes=0.1)
@@ -127,3 +148,34 @@ def test_extra_clips_join_the_training_split_only(mined, tmp_path: Path) -> None
         bad.mkdir(parents=True)
         sf.write(bad / "a.wav", np.zeros(1600, np.int16), 16000)
         features.extra_clips([tmp_path / "bad"], ["alexa", "_unknown_"])
+
+
+def test_dataset_stream_writes_keyword_events_for_evaluate(tmp_path: Path, capsys) -> None:
+    """`dataset stream --keywords`: the keyword alone, each one an event evaluate can score;
+    without --keywords no event, and no near-keyword in what was said."""
+    from kwshost.cli import main
+    from kwshost.data import words
+
+    kw, speech = tmp_path / "kw.wav", tmp_path / "speech.wav"
+    assert main(["dataset", "stream", str(kw), "--keywords", "--minutes", "0.4",
+                 "--seed", "3"]) == 0
+    assert main(["dataset", "stream", str(speech), "--minutes", "0.3", "--seed", "3"]) == 0
+    k = json.loads(kw.with_suffix(".json").read_text())
+    s = json.loads(speech.with_suffix(".json").read_text())
+    audio, rate = sf.read(kw, dtype="int16")
+    assert rate == 16000 and abs(len(audio) / rate - k["duration_s"]) < 1e-6
+    assert len(k["events"]) == len(k["said"]) >= 4
+    assert all(e["label"] == "alexa" and 0 < e["start_s"] < e["end_s"] <= k["duration_s"]
+               for e in k["events"])
+    ev = k["events"]
+    gaps = [b["start_s"] - a["end_s"] for a, b in zip(ev[:-1], ev[1:], strict=True)]
+    assert min(gaps) >= 2.5 - 0.01
+    val = {u["voice"] for u in k["said"] + s["said"]}
+    assert all(features._group_split(g, 10) == "val" for g in val)
+    assert s["events"] == [] and len(s["said"]) >= 4
+    assert not {u["text"].lower().strip(".?,!") for u in s["said"]} & words.NEAR_KEYWORD
+    rc = main(["evaluate", str(MODEL), "--stream", str(kw), "--events",
+               str(kw.with_suffix(".json")), "--json"])
+    assert rc == 0
+    assert main(["dataset", "stream", str(tmp_path / "x.mp3"), "--minutes", "0.1"]) == 2
+    assert "name the stream OUT.wav" in capsys.readouterr().err

@@ -110,7 +110,9 @@ def build_streams(out: Path, per_voice: int, neg_minutes: float, seed: int) -> N
     babble_src = [augment.trim(c) for c in neg_pool[:60]]
     audio, spans = mix(pos_clips, pos_gaps, rng, babble_src=babble_src)
     sf.write(out / "positives.wav", audio, SR, subtype="PCM_16")
-    events = [{"label": "alexa", "start_s": a / SR, "end_s": b / SR} for a, b in spans]
+    names = list(speakers)
+    events = [{"label": "alexa", "start_s": a / SR, "end_s": b / SR,
+               "voice": names[order[k] // per_voice]} for k, (a, b) in enumerate(spans)]
     (out / "positives.json").write_text(json.dumps({"duration_s": len(audio) / SR,
                                                     "events": events}, indent=1))
     neg_clips, neg_gaps, neg_said, length = [], [], [], 0
@@ -130,6 +132,30 @@ def build_streams(out: Path, per_voice: int, neg_minutes: float, seed: int) -> N
                                                     "events": [], "said": said}))
     info.write_text(json.dumps({"recipe": recipe, "voices": list(speakers),
                                 "keywords": len(pos_clips)}, indent=1))
+
+
+def positive_voices(out: Path) -> list[str]:
+    """The voice of each keyword in positives.json. Streams cached before the events named
+    their voice are re-derived: the keyword order is the first draw of the recipe's RNG."""
+    events = json.loads((out / "positives.json").read_text())["events"]
+    if all("voice" in e for e in events):
+        return [e["voice"] for e in events]
+    info = json.loads((out / "streams.json").read_text())
+    per_voice = info["recipe"]["per_voice"]
+    order = np.random.default_rng(info["recipe"]["seed"]).permutation(len(events))
+    return [info["voices"][i // per_voice] for i in order]
+
+
+def by_voice(pos: ev.StreamResult, voices_of: list[str], fired: list[str]) -> dict:
+    """Per held-out voice: keywords, hits (as ev.match counts them) and false accepts."""
+    out: dict[str, dict[str, int]] = {}
+    for voice in dict.fromkeys(voices_of):
+        out[voice] = {"keywords": 0, "hits": 0,
+                      "false_accepts": sum(f.startswith(voice + ": ") for f in fired)}
+    for (start, end), voice in zip(pos.events, voices_of, strict=True):
+        out[voice]["keywords"] += 1
+        out[voice]["hits"] += any(start <= t <= end + 1.0 for t in pos.detections)
+    return out
 
 
 def evaluate_model(path: Path, out: Path) -> dict:
@@ -154,6 +180,7 @@ def evaluate_model(path: Path, out: Path) -> dict:
             "positive_stream_false_accepts": pos.false_accepts,
             "best_frr_at_0.5_fa_h": best, "seconds": round(time.time() - t0, 1),
             "false_accepts_on": fired,
+            "by_voice": by_voice(pos, positive_voices(out), fired),
             "curve": curve}
 
 
@@ -192,6 +219,11 @@ def main() -> int:
             cells.append(f"<={budget:g}/h: " + (f"{best[0] * 100:.1f}% @{best[1]}" if best
                                                  else "n/a"))
         print(f"  {Path(r['model']).name:43s} " + "   ".join(cells))
+    print("per held-out voice (hits / keywords, false accepts in the negatives):")
+    for r in rows:
+        print(f"  {Path(r['model']).name:43s} " + "   ".join(
+            f"{v}: {c['hits']}/{c['keywords']}, {c['false_accepts']} FA"
+            for v, c in r["by_voice"].items()))
     for r in rows:
         top = Counter(t.split(": ", 1)[-1] for t in r["false_accepts_on"]).most_common(6)
         print(f"  {Path(r['model']).name:43s} fired on: "

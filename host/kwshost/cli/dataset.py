@@ -37,6 +37,13 @@ the detector's own detections per hour, and the words that fired most. The same 
 the same files. Add DIR to a config's [cache] extra (see configs/alexa_mined.toml) to train
 on the windows, or pass it to `dataset make --recordings`.
 
+`dataset stream OUT.wav` writes a test stream like the mining one (non-keyword speech by
+training-split voices in noise) or, with --keywords, the keyword alone every 2.5-4.5 s, with
+OUT.json listing the keyword events for `kwshost evaluate --stream OUT.wav --events OUT.json`.
+With --split val (voice groups the model was validated on, never trained on) the two streams
+choose a detector threshold without touching held-out data: evaluate reports the lowest FRR
+at --fa-per-hour and its threshold.
+
 examples:
   kwshost dataset make data/alexa --size small --jobs 2
   kwshost dataset make data/alexa --size 5000 --jobs 2 --seed 1 --recordings ~/my_alexas
@@ -44,6 +51,9 @@ examples:
   kwshost dataset info data/alexa
   kwshost dataset mine models/alexa_kwshost.tflite --out data/mined --minutes 60 --seed 1
   kwshost dataset mine models/alexa_kwshost.tflite --out runs/val_stream --split val --save-stream
+  kwshost dataset stream runs/val_kw.wav --keywords --split val --minutes 10 --seed 7
+  kwshost evaluate M.tflite --stream runs/val_kw.wav --events runs/val_kw.json \
+      --stream runs/val_stream/stream-s1.wav --events runs/val_stream/stream-s1.json
 """
 
 
@@ -78,6 +88,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mine.add_argument("--save-stream", action="store_true",
                       help="also write DIR/stream-s<seed>.wav/.json (for kwshost evaluate "
                            "--stream)")
+    stream = sub.add_parser("stream", help="write a test stream OUT.wav (+ OUT.json events) "
+                            "of training- or validation-split voices in noise")
+    stream.add_argument("out", type=Path, metavar="OUT.wav")
+    stream.add_argument("--keywords", action="store_true",
+                        help="the keyword every 2.5-4.5 s (default: non-keyword speech)")
+    stream.add_argument("--minutes", type=float, default=10.0, help="length (default 10)")
+    stream.add_argument("--split", choices=("train", "val"), default="val",
+                        help="voice groups to use (default val: never trained on)")
+    stream.add_argument("--seed", type=int, default=1)
+    stream.add_argument("--confusables", type=float, default=0.6, metavar="SHARE",
+                        help="share of confusable words in non-keyword speech (default 0.6)")
+    stream.add_argument("--jobs", "-j", type=int, default=2, help="synthesis workers (default 2)")
     info = sub.add_parser("info", help="print a dataset's counts and durations")
     info.add_argument("out", type=Path, metavar="OUT")
 
@@ -103,9 +125,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.action == "mine":
         return _mine(args)
+    if args.action == "stream":
+        return _stream(args)
     if args.action != "make":
-        raise KwsError("say what to do: `kwshost dataset make OUT`, `kwshost dataset info OUT` "
-                       "or `kwshost dataset mine MODEL --out DIR`")
+        raise KwsError("say what to do: `kwshost dataset make OUT`, `kwshost dataset info OUT`, "
+                       "`kwshost dataset mine MODEL --out DIR` or `kwshost dataset stream OUT.wav`")
     from rich.progress import Progress
 
     from kwshost.data.make import make_dataset
@@ -138,4 +162,25 @@ def _mine(args: argparse.Namespace) -> int:
     if m["top_words"]:
         print("said in the windows: " + ", ".join(f"{t!r} x{n}" for t, n in m["top_words"][:8]))
     print(f"manifest:   {args.out / f'mined-s{args.seed}.json'}")
+    return 0
+
+
+def _stream(args: argparse.Namespace) -> int:
+    from rich.progress import Progress
+
+    from kwshost.data.streams import build_stream, write_stream
+
+    if not 0 <= args.confusables <= 1:
+        raise KwsError(f"--confusables must be 0..1 (got {args.confusables})")
+    if args.out.suffix.lower() != ".wav":
+        raise KwsError(f"{args.out}: name the stream OUT.wav (its events go to OUT.json)")
+    with Progress() as progress:
+        stream = build_stream(args.minutes, args.seed, args.split, args.jobs, args.confusables,
+                              progress=progress, keywords=args.keywords)
+    meta = write_stream(stream, args.out)
+    keywords = sum(s["kind"] == "keyword" for s in stream.said)
+    print(f"stream: {stream.duration_s / 60:.2f} min, {len(stream.said)} utterances "
+          f"({keywords} keywords) by {len({s['voice'] for s in stream.said})} "
+          f"{args.split}-split voices")
+    print(f"wrote {args.out} and {meta}")
     return 0

@@ -100,10 +100,11 @@ def stream_voices(split: str, validation_percent: int = 10) -> list[voices.Voice
 
 
 def plan_utterances(n: int, seed: int, split: str = "train", confusable_share: float = 0.6,
-                    validation_percent: int = 10) -> list[Utterance]:
+                    validation_percent: int = 10, keywords: bool = False) -> list[Utterance]:
     """`n` non-keyword utterances: confusables (`confusable_share` of them; never the
     near-keywords of words.NEAR_KEYWORD), single words and sentences, each by a voice drawn as
-    `dataset make` draws them (engine shares, English accents favoured), with its prosody."""
+    `dataset make` draws them (engine shares, English accents favoured), with its prosody.
+    With `keywords`, every utterance is the keyword instead (its spellings, as `dataset make`)."""
     from kwshost.data.make import _pick_voice
 
     rng = random.Random(seed)
@@ -113,11 +114,13 @@ def plan_utterances(n: int, seed: int, split: str = "train", confusable_share: f
     out = []
     while len(out) < n:
         voice = _pick_voice(rng, by_engine)
-        if voice.language == "en" and rng.random() < confusable_share:
+        if keywords:
+            kind, text = "keyword", words.keyword_text(rng, voice.language)
+        elif voice.language == "en" and rng.random() < confusable_share:
             kind, text = "confusable", rng.choice(words.CONFUSABLES)
         else:
             kind, text = words.unknown_text(rng, voice.language)
-        if text.lower().strip(".?,!") in words.NEAR_KEYWORD:
+        if not keywords and text.lower().strip(".?,!") in words.NEAR_KEYWORD:
             continue
         cents = rng.randint(-300, 300) if rng.random() < 0.5 else 0
         out.append(Utterance(voice, text, kind, voices.random_prosody(voice, rng), cents))
@@ -170,13 +173,15 @@ class Stream:
 
 def build_stream(minutes: float, seed: int, split: str = "train", jobs: int = 1,
                  confusable_share: float = 0.6, validation_percent: int = 10,
-                 progress=None) -> Stream:
-    """About `minutes` of non-keyword speech by `split` voices in synthesized noise."""
+                 progress=None, keywords: bool = False) -> Stream:
+    """About `minutes` of non-keyword speech by `split` voices in synthesized noise; with
+    `keywords`, the keyword alone every 2.5..4.5 s instead (as bench/detect's positives)."""
     if minutes <= 0:
         raise KwsError(f"--minutes must be positive (got {minutes})")
-    # ~1.9 s per utterance with its gap on average; the stream is cut to `minutes` below.
-    n = max(4, int(minutes * 60 / 1.5) + 2)
-    plan = plan_utterances(n, seed, split, confusable_share, validation_percent)
+    # ~1.9 s per utterance with its gap on average (~4 s for keywords); cut to `minutes` below.
+    n = max(4, int(minutes * 60 / (3.3 if keywords else 1.5)) + 2)
+    gap_s = (2.5, 4.5) if keywords else (0.2, 1.5)
+    plan = plan_utterances(n, seed, split, confusable_share, validation_percent, keywords)
     audio = synthesize_all(plan, jobs, progress)
     rng = np.random.default_rng(seed)
     clips, gaps, kept, length = [], [], [], 0
@@ -186,7 +191,7 @@ def build_stream(minutes: float, seed: int, split: str = "train", jobs: int = 1,
         if length >= minutes * 60 * SR:
             break
         c = prepare(a, rng)
-        g = int(rng.uniform(0.2, 1.5) * SR)
+        g = int(rng.uniform(*gap_s) * SR)
         clips.append(c)
         gaps.append(g)
         kept.append(u)
@@ -199,6 +204,20 @@ def build_stream(minutes: float, seed: int, split: str = "train", jobs: int = 1,
     said = [{"start_s": a / SR, "end_s": b / SR, "text": u.text, "voice": u.voice.group,
              "kind": u.kind} for (a, b), u in zip(spans, kept, strict=True)]
     return Stream(pcm, said)
+
+
+def write_stream(stream: Stream, wav: Path, keyword: str = "alexa") -> Path:
+    """WAV.wav and WAV.json in `kwshost evaluate --stream WAV --events JSON`'s format: every
+    keyword utterance is an event labelled `keyword`; "said" lists every utterance."""
+    wav = Path(wav)
+    wav.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(wav, stream.audio, SR, subtype="PCM_16")
+    events = [{"label": keyword, "start_s": s["start_s"], "end_s": s["end_s"]}
+              for s in stream.said if s["kind"] == "keyword"]
+    meta = wav.with_suffix(".json")
+    meta.write_text(json.dumps({"duration_s": stream.duration_s, "events": events,
+                                "said": stream.said}))
+    return meta
 
 
 def window_samples(params: dict) -> int:
@@ -259,6 +278,13 @@ def mine_stream(model: Path, stream: Stream, threshold: int, progress=None) -> d
             "fired_on": fired}
 
 
+def says_keyword(said: list[str], keyword: str) -> bool:
+    """Whether a word holding the keyword ("alexander", "alexandra") was said in a window: such
+    a window ends where the keyword itself has just been heard, so it is no negative to train
+    on (training on it cost keyword recall: docs/training.md, session 4)."""
+    return any(keyword.lower() in t.lower() for t in said)
+
+
 def mine(model: Path, out: Path, minutes: float = 10.0, seed: int = 1, threshold: int = 150,
          split: str = "train", jobs: int = 1, confusable_share: float = 0.6,
          validation_percent: int = 10, save_stream: bool = False, progress=None) -> dict:
@@ -276,11 +302,13 @@ def mine(model: Path, out: Path, minutes: float = 10.0, seed: int = 1, threshold
                           progress)
     found = mine_stream(model, stream, threshold, progress)
     unknown = str(params["classes"][1]) if len(params["classes"]) > 1 else "_unknown_"
+    keyword = str(params["classes"][0])
+    kept = [w for w in found["windows"] if not says_keyword(w["said"], keyword)]
     (out / unknown).mkdir(parents=True, exist_ok=True)
     for stale in (out / unknown).glob(f"mined-s{seed}-*.wav"):
         stale.unlink()     # an earlier run with this seed (another model) must not linger
     rows = []
-    for k, w in enumerate(found["windows"]):
+    for k, w in enumerate(kept):
         rel = f"{unknown}/mined-s{seed}-{k:05d}.wav"
         sf.write(out / rel, w["pcm"], SR, subtype="PCM_16")
         rows.append({"path": rel, **{key: v for key, v in w.items() if key != "pcm"}})
@@ -295,6 +323,7 @@ def mine(model: Path, out: Path, minutes: float = 10.0, seed: int = 1, threshold
         "window_samples": found["window_samples"],
         "windows": len(rows),
         "windows_per_hour": round(len(rows) / hours, 1),
+        "skipped_keyword_windows": len(found["windows"]) - len(kept),
         "detections": len(found["detections"]),
         "detections_per_hour": round(len(found["detections"]) / hours, 2),
         "top_words": Counter(t for r in rows for t in r["said"]).most_common(25),
@@ -302,8 +331,6 @@ def mine(model: Path, out: Path, minutes: float = 10.0, seed: int = 1, threshold
         "files": rows,
     }
     if save_stream:
-        sf.write(out / f"stream-s{seed}.wav", stream.audio, SR, subtype="PCM_16")
-        (out / f"stream-s{seed}.json").write_text(json.dumps(
-            {"duration_s": stream.duration_s, "events": [], "said": stream.said}))
+        write_stream(stream, out / f"stream-s{seed}.wav", keyword)
     (out / f"mined-s{seed}.json").write_text(json.dumps(manifest, indent=1))
     return manifest
