@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from kwshost import native
 from kwshost.errors import ModelError
 from kwshost.events import Event, label_of
 from kwshost.frontend import _NOT_FOUND, _Config
+from kwshost.frontend import _lib as frontend_lib
 
 MAX_CLASSES = 32  # KWS_DETECTOR_MAX_CLASSES (firmware/detector/detector.h)
 ARENA_BYTES = 1 << 20
@@ -56,11 +56,9 @@ class Inference:
 
 
 def _lib() -> ctypes.CDLL:
-    lib = native.lib()
-    for name in ("kws_engine_size", "kws_binding_settings_size", "kws_binding_inference_size"):
+    lib = frontend_lib()      # the settings reader's signatures are declared there
+    for name in ("kws_engine_size", "kws_binding_inference_size"):
         getattr(lib, name).restype = ctypes.c_size_t
-    lib.kws_settings_default.argtypes = [ctypes.c_void_p]
-    lib.kws_settings_set.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_double]
     lib.kws_settings_from_model.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
                                             ctypes.c_void_p, ctypes.c_size_t]
     lib.kws_engine_open.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
