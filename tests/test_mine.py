@@ -120,6 +120,10 @@ def test_mine_reports_clear_errors(tmp_path: Path) -> None:
         streams.mine(MODEL, tmp_path / "o", minutes=0.1, threshold=0)
     with pytest.raises(KwsError, match="minutes"):
         streams.build_stream(0, seed=1)
+    with pytest.raises(KwsError, match="at most 240"):
+        streams.build_stream(1e9, seed=1)
+    with pytest.raises(KwsError, match="minutes"):
+        streams.build_stream(float("nan"), seed=1)
 
 
 def test_extra_clips_join_the_training_split_only(mined, tmp_path: Path) -> None:

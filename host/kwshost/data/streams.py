@@ -31,6 +31,7 @@ from kwshost.data import augment, noise, voices, words
 from kwshost.errors import KwsError
 
 SR = 16000
+MAX_MINUTES = 240        # about 4 GB while mixing (float buffers): several streams for more
 NOISE_KINDS = ("pink", "babble", "fan", "hum", "music", "clatter", "brown", "tones", "white")
 
 
@@ -176,8 +177,10 @@ def build_stream(minutes: float, seed: int, split: str = "train", jobs: int = 1,
                  progress=None, keywords: bool = False) -> Stream:
     """About `minutes` of non-keyword speech by `split` voices in synthesized noise; with
     `keywords`, the keyword alone every 2.5..4.5 s instead (as bench/detect's positives)."""
-    if minutes <= 0:
-        raise KwsError(f"--minutes must be positive (got {minutes})")
+    if not 0 < minutes <= MAX_MINUTES:
+        raise KwsError(f"--minutes must be above 0 and at most {MAX_MINUTES} (got {minutes}): "
+                       "the stream is built in memory", hint="make several streams with "
+                       "different --seed values for more")
     # ~1.9 s per utterance with its gap on average (~4 s for keywords); cut to `minutes` below.
     n = max(4, int(minutes * 60 / (3.3 if keywords else 1.5)) + 2)
     gap_s = (2.5, 4.5) if keywords else (0.2, 1.5)
