@@ -17,7 +17,7 @@ from kwshost.errors import KwsError
 # Order is the order shown in --help: the device workflow first, then the model workflow.
 COMMANDS = (
     "info", "flash", "listen", "profile",
-    "features", "infer", "summarize",
+    "features", "infer", "summarize", "params",
     "dataset", "train", "convert", "evaluate",
 )
 

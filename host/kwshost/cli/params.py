@@ -1,0 +1,123 @@
+"""kwshost params: show or change a model's runtime parameters (SL_PARAMSv1 metadata)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from kwshost.errors import KwsError
+
+NAME = "params"
+HELP = "show a model's runtime parameters, or write a copy with some of them changed"
+DESCRIPTION = """\
+Prints the parameters a .tflite model carries in its SL_PARAMSv1 metadata (MLTK's format):
+classes, every fe.* frontend setting and the detector's settings. The firmware and every
+kwshost command read them from the model itself, so changing one here changes what the board
+does, with no retraining and no reconversion; the model's weights and graph are kept byte for
+byte. A new value keeps the type the key had (an int stays an int); classes are given
+comma-separated. The changed model is checked with the firmware's own reader before it is
+written: a value the device would refuse (detection_threshold = 300) is refused here. The new
+metadata goes in front of the old file, whose copy stays as unused bytes (about 4 kB per
+change for ours); `kwshost convert` makes a compact file again.
+
+A typical use: choose the detector threshold on streams of your own or of validation voices
+(`kwshost evaluate --stream ... --fa-per-hour R` prints the threshold for a false-accept
+budget), then write it into the model.
+
+examples:
+  kwshost params models/alexa_kwshost.tflite
+  kwshost params models/alexa_kwshost.tflite --json
+  kwshost params models/alexa_kwshost.tflite --set detection_threshold=216 -o alexa_216.tflite
+  kwshost params my.tflite --set suppression_ms=1500 --set minimum_count=3 --in-place
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", type=Path, metavar="M.tflite")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        dest="changes", help="change (or add) one parameter; repeatable")
+    parser.add_argument("-o", "--output", type=Path, metavar="OUT.tflite",
+                        help="where to write the changed model")
+    parser.add_argument("--in-place", action="store_true", help="overwrite M.tflite instead")
+    parser.add_argument("--json", action="store_true", help="print the parameters as JSON")
+
+
+def _coerce(key: str, raw: str, old: object) -> object:
+    """RAW as the type KEY already has (a new key: int, then float, then text)."""
+    try:
+        if isinstance(old, bool):
+            if raw.lower() not in ("true", "false", "1", "0"):
+                raise ValueError(raw)
+            return raw.lower() in ("true", "1")
+        if isinstance(old, int):
+            return int(raw)
+        if isinstance(old, float):
+            return float(raw)
+        if isinstance(old, list):
+            return [s.strip() for s in raw.split(",") if s.strip()]
+        if old is None:
+            for kind in (int, float):
+                try:
+                    return kind(raw)
+                except ValueError:
+                    pass
+        return raw
+    except ValueError:
+        raise KwsError(f"--set {key}={raw}: {key} is a {type(old).__name__} in this model, "
+                       f"and {raw!r} is not one") from None
+
+
+def changed_params(params: dict[str, object], changes: list[str]) -> dict[str, object]:
+    out = dict(params)
+    for change in changes:
+        key, sep, raw = change.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise KwsError(f"--set {change!r}: write KEY=VALUE",
+                           hint="e.g. --set detection_threshold=216")
+        out[key] = _coerce(key, raw.strip(), params.get(key))
+    return out
+
+
+def _print(params: dict[str, object], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(params, indent=1))
+        return
+    width = max((len(k) for k in params), default=0)
+    for key, value in params.items():
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+        print(f"{key:<{width}}  {shown}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from kwshost.metadata import read_params, write_params
+    from kwshost.pipeline import PcPipeline
+
+    try:
+        data = args.model.read_bytes()
+    except OSError as e:
+        raise KwsError(f"cannot read model {args.model}: {e.strerror}") from None
+    params = read_params(data)
+    if not args.changes:
+        if args.output or args.in_place:
+            raise KwsError("nothing to change: give --set KEY=VALUE")
+        if not params:
+            raise KwsError(f"{args.model} has no SL_PARAMSv1 metadata",
+                           hint="models made by kwshost convert or MLTK carry it")
+        _print(params, args.json)
+        return 0
+    if bool(args.output) == bool(args.in_place):
+        raise KwsError("say where the changed model goes: -o OUT.tflite or --in-place")
+    new = changed_params(params, args.changes)
+    out = write_params(data, new)
+    PcPipeline(out, read_params(out))      # the firmware's reader must accept it, as the board
+    target = args.model if args.in_place else args.output
+    tmp = target.with_name(target.name + ".partial")
+    tmp.write_bytes(out)
+    tmp.replace(target)
+    for change in args.changes:
+        key = change.partition("=")[0].strip()
+        print(f"{key}: {params.get(key, '(new)')} -> {new[key]}")
+    print(f"wrote {target} ({len(out)} bytes)")
+    return 0

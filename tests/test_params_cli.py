@@ -1,0 +1,72 @@
+"""`kwshost params`: show a model's SL_PARAMSv1 parameters and write changed copies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from kwshost.cli import main
+from kwshost.metadata import find_metadata, read_params
+from kwshost.paths import REPO_ROOT
+from kwshost.pipeline import PcPipeline
+
+OURS = REPO_ROOT / "models" / "alexa_kwshost.tflite"
+MLTK = REPO_ROOT / "models" / "mltk_keyword_spotting_alexa.tflite"
+
+
+def _run(capsys, *argv: str) -> tuple[int, str, str]:
+    rc = main(["params", *map(str, argv)])
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_params_prints_what_the_model_carries(capsys) -> None:
+    rc, out, _ = _run(capsys, MLTK, "--json")
+    assert rc == 0 and json.loads(out) == read_params(MLTK)
+    rc, out, _ = _run(capsys, OURS)
+    assert rc == 0 and "detection_threshold" in out and "alexa, _unknown_" in out
+
+
+def test_set_changes_only_the_named_parameters_and_the_device_reads_them(
+        tmp_path: Path, capsys) -> None:
+    out_path = tmp_path / "t.tflite"
+    rc, out, _ = _run(capsys, OURS, "--set", "detection_threshold=216", "--set",
+                      "suppression_ms=1500", "-o", out_path)
+    assert rc == 0 and "detection_threshold: 204 -> 216" in out
+    before, after = read_params(OURS), read_params(out_path)
+    assert after == {**before, "detection_threshold": 216, "suppression_ms": 1500}
+    assert isinstance(after["detection_threshold"], int)
+    pipe = PcPipeline.from_model(out_path)
+    assert pipe.params["detection_threshold"] == 216
+    # Same weights and graph: the same scores for the same audio.
+    rng = np.random.default_rng(1)
+    audio = (rng.normal(0, 3000, 16000 * 2)).astype(np.int16)
+    a = [i.scores for i in PcPipeline.from_model(OURS).process(audio)]
+    b = [i.scores for i in pipe.process(audio)]
+    assert a == b and len(a) > 5
+    # A second change replaces the metadata rather than adding another entry.
+    assert _run(capsys, out_path, "--set", "detection_threshold=200", "--in-place")[0] == 0
+    assert read_params(out_path)["detection_threshold"] == 200
+    assert find_metadata(out_path) is not None
+
+
+def test_bad_changes_are_refused_and_nothing_is_written(tmp_path: Path, capsys) -> None:
+    out_path = tmp_path / "t.tflite"
+    cases = [
+        (["--set", "detection_threshold=300", "-o", out_path], "detection_threshold = 300"),
+        (["--set", "detection_threshold=high", "-o", out_path], "is not one"),
+        (["--set", "detection_threshold", "-o", out_path], "KEY=VALUE"),
+        (["--set", "suppression_ms=5"], "-o OUT.tflite or --in-place"),
+        (["-o", out_path], "nothing to change"),
+    ]
+    for argv, message in cases:
+        rc, _, err = _run(capsys, OURS, *argv)
+        assert rc == 2 and message in err, (argv, err)
+    assert not out_path.exists() and not list(tmp_path.iterdir())
+    rc, _, err = _run(capsys, tmp_path / "missing.tflite")
+    assert rc == 2 and "cannot read model" in err
+    junk = tmp_path / "junk.tflite"
+    junk.write_bytes(b"\x00" * 64)
+    rc, _, err = _run(capsys, junk, "--set", "detection_threshold=200", "--in-place")
+    assert rc == 2 and junk.read_bytes() == b"\x00" * 64
