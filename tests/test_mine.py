@@ -183,3 +183,10 @@ def test_dataset_stream_writes_keyword_events_for_evaluate(tmp_path: Path, capsy
     assert rc == 0
     assert main(["dataset", "stream", str(tmp_path / "x.mp3"), "--minutes", "0.1"]) == 2
     assert "name the stream OUT.wav" in capsys.readouterr().err
+    taken = tmp_path / "taken.wav"
+    taken.mkdir()                          # a folder where the WAV should go
+    assert main(["dataset", "stream", str(taken), "--minutes", "0.05"]) == 2
+    assert f"cannot write {taken}" in capsys.readouterr().err
+    with pytest.raises(SystemExit):        # numpy's generator takes seeds of 0 or more
+        main(["dataset", "stream", str(kw), "--minutes", "0.05", "--seed", "-1"])
+    assert "must be 0 or more" in capsys.readouterr().err

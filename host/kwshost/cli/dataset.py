@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from kwshost.errors import KwsError
@@ -57,6 +58,17 @@ examples:
 """
 
 
+def _seed(text: str) -> int:
+    """A stream's seed also seeds numpy's generator, which takes 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more (got {value})")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
     make = sub.add_parser("make", help="synthesize a dataset into OUT")
@@ -75,7 +87,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mine.add_argument("--out", type=Path, required=True, metavar="DIR")
     mine.add_argument("--minutes", type=float, default=10.0,
                       help="length of the synthesized stream (default 10)")
-    mine.add_argument("--seed", type=int, default=1)
+    mine.add_argument("--seed", type=_seed, default=1)
     mine.add_argument("--threshold", type=int, default=150,
                       help="keyword score 0..255 that saves a window (default 150; the "
                            "detector's is in the model, 204 for ours)")
@@ -96,7 +108,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     stream.add_argument("--minutes", type=float, default=10.0, help="length (default 10)")
     stream.add_argument("--split", choices=("train", "val"), default="val",
                         help="voice groups to use (default val: never trained on)")
-    stream.add_argument("--seed", type=int, default=1)
+    stream.add_argument("--seed", type=_seed, default=1)
     stream.add_argument("--confusables", type=float, default=0.6, metavar="SHARE",
                         help="share of confusable words in non-keyword speech (default 0.6)")
     stream.add_argument("--jobs", "-j", type=int, default=2, help="synthesis workers (default 2)")
@@ -174,6 +186,9 @@ def _stream(args: argparse.Namespace) -> int:
         raise KwsError(f"--confusables must be 0..1 (got {args.confusables})")
     if args.out.suffix.lower() != ".wav":
         raise KwsError(f"{args.out}: name the stream OUT.wav (its events go to OUT.json)")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if not os.access(args.out.parent, os.W_OK):     # before minutes of synthesis, not after
+        raise KwsError(f"cannot write into {args.out.parent}")
     with Progress() as progress:
         stream = build_stream(args.minutes, args.seed, args.split, args.jobs, args.confusables,
                               progress=progress, keywords=args.keywords)

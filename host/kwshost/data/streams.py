@@ -214,7 +214,10 @@ def write_stream(stream: Stream, wav: Path, keyword: str = "alexa") -> Path:
     keyword utterance is an event labelled `keyword`; "said" lists every utterance."""
     wav = Path(wav)
     wav.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(wav, stream.audio, SR, subtype="PCM_16")
+    try:
+        sf.write(wav, stream.audio, SR, subtype="PCM_16")
+    except (sf.LibsndfileError, RuntimeError) as e:
+        raise KwsError(f"cannot write {wav}: {e}") from None
     events = [{"label": keyword, "start_s": s["start_s"], "end_s": s["end_s"]}
               for s in stream.said if s["kind"] == "keyword"]
     meta = wav.with_suffix(".json")
