@@ -137,6 +137,39 @@ def test_feature_cache_splits_by_voice_and_is_reused(tiny: Path, tmp_path: Path)
     assert (tmp_path / "train_x.npy").stat().st_mtime_ns == stamp
 
 
+def test_cache_augment_settings_reach_the_workers_and_the_recipe(tiny: Path,
+                                                                 tmp_path: Path) -> None:
+    """[cache.augment] overrides change the examples (and so rebuild the cache); the
+    defaults give the same recipe as before the table existed."""
+    from dataclasses import replace
+
+    base = CacheParams(keyword_variants=1, validation_percent=40)
+    quiet = {"speed_p": 0.0, "reverb_p": 0.0, "bandlimit_p": 0.0, "ambient_p": 0.0,
+             "gaussian_p": 0.0, "peak_dbfs_range": [-6, -6]}
+    plain = replace(base, augment=quiet)
+    assert features.augment_settings(plain).reverb_p == 0.0
+    assert features.augment_settings(plain).peak_dbfs_range == (-6.0, -6.0)
+    a, b = tmp_path / "a", tmp_path / "b"
+    features.build_cache(tiny, a, base, seed=1, fe_overrides={}, jobs=2)
+    features.build_cache(tiny, b, plain, seed=1, fe_overrides={}, jobs=2)
+    xa, _ = features.load_split(a, "train")
+    xb, _ = features.load_split(b, "train")
+    assert xa.shape == xb.shape and not np.array_equal(xa, xb)
+    ra = json.loads((a / "cache.json").read_text())["recipe"]
+    rb = json.loads((b / "cache.json").read_text())["recipe"]
+    assert "augment" not in ra["cache"] and ra["augment"]["reverb_p"] == 0.5
+    assert rb["augment"]["reverb_p"] == 0.0
+    for bad, why in [({"speed_range": [1.2, 0.8]}, "low <= high"),
+                     ({"speed_range": [0.0, 1.0]}, "above 0"),
+                     ({"reverb_p": 2}, "probability"),
+                     ({"reverb_p": float("nan")}, "probability"),
+                     ({"snr_db_range": [1]}, r"\[low, high\]"),
+                     ({"warmup_ms": 5}, "unknown setting"),
+                     ({"speed": 1}, "unknown setting")]:
+        with pytest.raises(KwsError, match=why):
+            features.augment_settings(replace(base, augment=bad))
+
+
 @pytest.mark.skipif(not voices.pico_voices(), reason="py-nanotts (SVOX Pico) not installed")
 def test_pico_voices_train_and_speak_at_16k() -> None:
     import random

@@ -62,6 +62,15 @@ def test_configs_reject_values_of_the_wrong_type(tmp_path: Path, line: str, why:
         load_config(bad)
 
 
+def test_a_cache_augment_table_loads(tmp_path: Path) -> None:
+    cfg_path = tmp_path / "aug.toml"
+    cfg_path.write_text("[cache]\nkeyword_variants = 2\n[cache.augment]\n"
+                        "speed_range = [0.8, 1.25]\nreverb_p = 0.7\n")
+    cfg = load_config(cfg_path)
+    assert cfg.cache.augment == {"speed_range": [0.8, 1.25], "reverb_p": 0.7}
+    assert load_config("alexa").cache.augment == {}
+
+
 def test_balanced_class_weights() -> None:
     w = class_weights(np.array([0, 1, 1, 1]), 2)
     assert np.allclose(w, [2.0, 2 / 3])

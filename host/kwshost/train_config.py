@@ -51,6 +51,9 @@ class CacheParams:
     # only; cached apart (CACHE/extra_*), so adding them does not rebuild the main cache.
     extra: tuple[str, ...] = ()
     extra_variants: int = 4
+    # Overrides of the augmentation's ranges and probabilities (kwshost.data.augment's
+    # AugmentSettings), as a [cache.augment] table, e.g. speed_range = [0.8, 1.25].
+    augment: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

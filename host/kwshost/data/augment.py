@@ -12,10 +12,13 @@ Every random choice comes from the `numpy.random.Generator` passed in, so a seed
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, fields
 
 import numpy as np
 from scipy.signal import butter, fftconvolve, resample_poly, sosfilt
+
+from kwshost.errors import KwsError
 
 SAMPLE_RATE = 16000
 
@@ -37,6 +40,36 @@ class AugmentSettings:
     gaussian_snr_db_range: tuple[float, float] = (30.0, 60.0)
     silence_p: float = 0.08
     cropped_keyword_p: float = 0.07
+
+    @classmethod
+    def from_overrides(cls, overrides: dict, warmup_ms: int) -> AugmentSettings:
+        """The defaults with a config's `[cache.augment]` values (ranges as [low, high],
+        probabilities 0..1), checked; clip length and warm-up come from elsewhere."""
+        tunable = {f.name: f.default for f in fields(cls)}
+        del tunable["clip_ms"], tunable["warmup_ms"]
+        values = {}
+        for key, value in overrides.items():
+            where = f"[cache.augment] {key}"
+            if key not in tunable:
+                raise KwsError(f"[cache.augment]: unknown setting {key!r}",
+                               hint=f"known settings: {', '.join(sorted(tunable))}")
+            if isinstance(tunable[key], tuple):
+                pair = list(value) if isinstance(value, list | tuple) else []
+                if len(pair) != 2 or not all(_finite(v) for v in pair) or pair[0] > pair[1]:
+                    raise KwsError(f"{where} must be [low, high] with low <= high "
+                                   f"(got {value!r})")
+                values[key] = (float(pair[0]), float(pair[1]))
+            elif not (_finite(value) and 0 <= value <= 1):
+                raise KwsError(f"{where} is a probability, 0..1 (got {value!r})")
+            else:
+                values[key] = float(value)
+        if values.get("speed_range", (1.0, 1.0))[0] <= 0:
+            raise KwsError("[cache.augment] speed_range: speed factors must be above 0")
+        return cls(warmup_ms=warmup_ms, **values)
+
+
+def _finite(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def trim(x: np.ndarray, top_db: float = 30.0, frame: int = 256) -> np.ndarray:

@@ -89,7 +89,7 @@ def plan_examples(manifest: dict, cache, seed: int) -> dict[str, list[tuple[int,
         variants = cache.keyword_variants if split == "train" else cache.validation_variants
         examples = [(i, "keyword") for i in kw for _ in range(variants)]
         n_unknown = int(len(examples) * cache.unknown_multiplier)
-        aug = AugmentSettings(warmup_ms=cache.warmup_ms)
+        aug = augment_settings(cache)
         for _ in range(n_unknown):
             r = rng.random()
             if r < aug.silence_p:
@@ -103,20 +103,30 @@ def plan_examples(manifest: dict, cache, seed: int) -> dict[str, list[tuple[int,
     return plans
 
 
+def augment_settings(cache) -> AugmentSettings:
+    """The augmentation a cache is built with: the config's `[cache.augment]` overrides."""
+    return AugmentSettings.from_overrides(getattr(cache, "augment", None) or {},
+                                          cache.warmup_ms)
+
+
 def _recipe(dataset: Path, manifest: dict, cache, seed: int, fe_overrides: dict) -> dict:
     params = asdict(cache)
-    for key in ("extra", "extra_variants"):     # cached apart: see build_extra
+    # extra: cached apart (see build_extra); augment: recorded in full below.
+    for key in ("extra", "extra_variants", "augment"):
         params.pop(key, None)
+    augment = asdict(augment_settings(cache))
+    augment["warmup_ms"] = AugmentSettings.warmup_ms   # as recorded before it was settable
     recipe = {"dataset": str(dataset.resolve()), "dataset_seed": manifest["seed"],
               "n_clips": len(manifest["clips"]), "cache": params, "seed": seed,
-              "frontend": fe_overrides, "augment": asdict(AugmentSettings())}
+              "frontend": fe_overrides, "augment": augment}
     return json.loads(json.dumps(recipe))   # tuples as lists, as the saved copy has them
 
 
 _worker: dict = {}
 
 
-def _init_worker(dataset: str, manifest: dict, fe_overrides: dict, warmup_ms: int) -> None:
+def _init_worker(dataset: str, manifest: dict, fe_overrides: dict,
+                 aug: AugmentSettings) -> None:
     # A pool whose initializer raises restarts its workers for ever (the parent hangs), so a
     # failure here is kept and raised by the worker's first task, which the parent sees.
     try:
@@ -126,7 +136,7 @@ def _init_worker(dataset: str, manifest: dict, fe_overrides: dict, warmup_ms: in
         _worker["noises"] = [sf.read(root / n["path"], dtype="float32")[0]
                              for n in manifest["noises"]]
         _worker["settings"] = frontend_settings(fe_overrides)
-        _worker["aug"] = AugmentSettings(warmup_ms=warmup_ms)
+        _worker["aug"] = aug
         _worker["audio"] = {}
     except Exception as e:  # any reason: the task reports it
         _worker["failed"] = f"a feature worker could not start: {type(e).__name__}: {e}"
@@ -158,14 +168,14 @@ def _compute_chunk(args: tuple[str, int, int, list[tuple[int, str]]]):
 
 
 def _fill(arrays: dict[str, np.ndarray], task_fn, work: list, dataset: Path, manifest: dict,
-          fe_overrides: dict, warmup_ms: int, jobs: int, progress, label: str) -> None:
+          fe_overrides: dict, aug: AugmentSettings, jobs: int, progress, label: str) -> None:
     """Runs `task_fn` over `work` in a pool of feature workers; each result
     (split, start, features) lands in arrays[split][start:]."""
     task = progress.add_task(label, total=sum(len(a) for a in arrays.values())) \
         if progress else None
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(max(1, jobs), _init_worker,
-                  (str(dataset), manifest, fe_overrides, warmup_ms)) as pool:
+                  (str(dataset), manifest, fe_overrides, aug)) as pool:
         for split, start, feats in pool.imap_unordered(task_fn, work):
             arrays[split][start:start + len(feats)] = feats
             if progress:
@@ -243,8 +253,8 @@ def _build_main(dataset: Path, out: Path, cache, seed: int, fe_overrides: dict,
         np.save(_partial(out / f"{split}_y.npy"), y)
         arrays[split] = x
         work += [(split, seed, s, items[s:s + CHUNK]) for s in range(0, len(items), CHUNK)]
-    _fill(arrays, _compute_chunk, work, dataset, manifest, fe_overrides, cache.warmup_ms, jobs,
-          progress, "features")
+    _fill(arrays, _compute_chunk, work, dataset, manifest, fe_overrides,
+          augment_settings(cache), jobs, progress, "features")
     for x in arrays.values():
         x.flush()
     _finish_rewrite([out / f"{split}_{a}.npy" for split in plans for a in "xy"])
@@ -317,8 +327,8 @@ def build_extra(dirs: list[Path], dataset: Path, out: Path, cache, seed: int,
     np.save(_partial(out / "extra_y.npy"), np.array([label for _, _, label in plan], np.uint8))
     work = [(seed, s, [(p, k) for p, k, _ in plan[s:s + CHUNK]])
             for s in range(0, len(plan), CHUNK)]
-    _fill({"extra": x}, _compute_files, work, dataset, manifest, fe_overrides, cache.warmup_ms,
-          jobs, progress, "extra features")
+    _fill({"extra": x}, _compute_files, work, dataset, manifest, fe_overrides,
+          augment_settings(cache), jobs, progress, "extra features")
     x.flush()
     _finish_rewrite([out / "extra_x.npy", out / "extra_y.npy"])
     info_path.write_text(json.dumps({"recipe": recipe, "count": len(plan), "complete": True},
@@ -354,6 +364,6 @@ def compute_dataset(dataset: Path, seed: int, jobs: int = 1, fe_overrides: dict 
     settings = frontend_settings(fe_overrides)
     x = np.empty((len(items), *settings.spectrogram_shape), np.int8)
     work = [("val", seed, s, items[s:s + CHUNK]) for s in range(0, len(items), CHUNK)]
-    _fill({"val": x}, _compute_chunk, work, dataset, manifest, fe_overrides or {}, warmup_ms,
-          jobs, progress, "features")
+    _fill({"val": x}, _compute_chunk, work, dataset, manifest, fe_overrides or {},
+          AugmentSettings(warmup_ms=warmup_ms), jobs, progress, "features")
     return x, y
