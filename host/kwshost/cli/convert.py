@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from kwshost.cli._args import int_at_least
 from kwshost.errors import KwsError
 
 NAME = "convert"
@@ -22,16 +23,6 @@ examples:
   kwshost convert --config configs/alexa.toml --out models/alexa.tflite
   kwshost convert --keras runs/x/last.keras --run runs/x --out x.tflite
 """
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
-    return value
 
 
 def _check_keras_file(path: Path) -> None:
@@ -57,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="model to convert (default: RUN/best.keras)")
     parser.add_argument("--out", "-o", type=Path, metavar="FILE",
                         help="output .tflite (default: RUN/model.tflite)")
-    parser.add_argument("--representative", type=_positive_int, default=500, metavar="N",
+    parser.add_argument("--representative", type=int_at_least(1), default=500, metavar="N",
                         help="spectrograms used to calibrate quantization (default 500)")
 
 
