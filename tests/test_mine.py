@@ -120,6 +120,8 @@ def test_mine_reports_clear_errors(tmp_path: Path) -> None:
         streams.mine(MODEL, tmp_path / "o", minutes=0.1, threshold=0)
     with pytest.raises(KwsError, match="minutes"):
         streams.build_stream(0, seed=1)
+    with pytest.raises(KwsError, match="confusables must be 0..1"):
+        streams.build_stream(1, seed=1, confusable_share=1.5)
     with pytest.raises(KwsError, match="at most 240"):
         streams.build_stream(1e9, seed=1)
     with pytest.raises(KwsError, match="minutes"):

@@ -151,8 +151,6 @@ def _mine(args: argparse.Namespace) -> int:
 
     from kwshost.data.streams import mine
 
-    if not 0 <= args.confusables <= 1:
-        raise KwsError(f"--confusables must be 0..1 (got {args.confusables})")
     with Progress() as progress:
         m = mine(args.model, args.out, args.minutes, args.seed, args.threshold, args.split,
                  args.jobs, args.confusables, save_stream=args.save_stream, progress=progress)
@@ -173,8 +171,6 @@ def _stream(args: argparse.Namespace) -> int:
 
     from kwshost.data.streams import build_stream, write_stream
 
-    if not 0 <= args.confusables <= 1:
-        raise KwsError(f"--confusables must be 0..1 (got {args.confusables})")
     if args.out.suffix.lower() != ".wav":
         raise KwsError(f"{args.out}: name the stream OUT.wav (its events go to OUT.json)")
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -177,6 +177,8 @@ def build_stream(minutes: float, seed: int, split: str = "train", jobs: int = 1,
                  progress=None, keywords: bool = False) -> Stream:
     """About `minutes` of non-keyword speech by `split` voices in synthesized noise; with
     `keywords`, the keyword alone every 2.5..4.5 s instead (as bench/detect's positives)."""
+    if not 0 <= confusable_share <= 1:
+        raise KwsError(f"--confusables must be 0..1 (got {confusable_share})")
     if not 0 < minutes <= MAX_MINUTES:
         raise KwsError(f"--minutes must be above 0 and at most {MAX_MINUTES} (got {minutes}): "
                        "the stream is built in memory", hint="make several streams with "
