@@ -105,8 +105,7 @@ def plan_examples(manifest: dict, cache, seed: int) -> dict[str, list[tuple[int,
 
 def augment_settings(cache) -> AugmentSettings:
     """The augmentation a cache is built with: the config's `[cache.augment]` overrides."""
-    return AugmentSettings.from_overrides(getattr(cache, "augment", None) or {},
-                                          cache.warmup_ms)
+    return AugmentSettings.from_overrides(cache.augment, cache.warmup_ms)
 
 
 def _recipe(dataset: Path, manifest: dict, cache, seed: int, fe_overrides: dict) -> dict:
