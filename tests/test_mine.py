@@ -75,6 +75,8 @@ def test_mine_is_deterministic_per_seed(mined, tmp_path: Path) -> None:
     sf.write(stale, np.zeros(19200, np.int16), 16000)
     again = _mine(tmp_path / "a", seed=4)
     assert not stale.exists(), "a rerun with the same seed replaces that seed's windows"
+    assert m["failed_utterances"] == again["failed_utterances"] == []
+    assert again["stream_sha256"] == m["stream_sha256"], "same seed, same stream audio"
     assert len(list(stale.parent.glob("*.wav"))) == m["windows"]
     assert again["files"] == m["files"]
     for row in m["files"]:
@@ -192,3 +194,31 @@ def test_dataset_stream_writes_keyword_events_for_evaluate(tmp_path: Path, capsy
     with pytest.raises(SystemExit):        # numpy's generator takes seeds of 0 or more
         main(["dataset", "stream", str(kw), "--minutes", "0.05", "--seed", "-1"])
     assert "must be 0 or more" in capsys.readouterr().err
+
+
+def test_a_voice_failing_once_is_retried_and_one_failing_twice_is_reported(monkeypatch) -> None:
+    """A timeout under load must not change the stream; a voice that keeps failing is named."""
+    plan = streams.plan_utterances(6, seed=2)
+    items = [(0, plan[0])]
+    calls = []
+
+    def flaky(voice, todo):
+        calls.append(voice)
+        if len(calls) == 1:
+            raise RuntimeError("hung")
+        return [np.full(1600, 0.1, np.float32) for _ in todo]
+
+    monkeypatch.setattr(voices, "synthesize", flaky)
+    monkeypatch.setattr(make, "_formant_shift", lambda a, cents: a)
+    [(i, clip)] = streams._say_group(items)
+    assert i == 0 and isinstance(clip, np.ndarray) and len(calls) == 2
+
+    def broken(voice, todo):
+        raise RuntimeError("hung")
+
+    monkeypatch.setattr(voices, "synthesize", broken)
+    [(i, why)] = streams._say_group(items)
+    assert why == f"{plan[0].voice.group}: RuntimeError: hung"
+    failed: list[str] = []
+    assert streams.synthesize_all(plan[:2], jobs=1, failures=failed) == [None, None]
+    assert len(failed) == 2 and all("RuntimeError: hung" in f for f in failed)

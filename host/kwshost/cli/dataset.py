@@ -162,6 +162,7 @@ def _mine(args: argparse.Namespace) -> int:
           f"({m['detections_per_hour']}/h)")
     if m["top_words"]:
         print("said in the windows: " + ", ".join(f"{t!r} x{n}" for t, n in m["top_words"][:8]))
+    _print_failed(m["failed_utterances"])
     print(f"manifest:   {args.out / f'mined-s{args.seed}.json'}")
     return 0
 
@@ -184,5 +185,12 @@ def _stream(args: argparse.Namespace) -> int:
     print(f"stream: {stream.duration_s / 60:.2f} min, {len(stream.said)} utterances "
           f"({keywords} keywords) by {len({s['voice'] for s in stream.said})} "
           f"{args.split}-split voices")
+    _print_failed(stream.failed)
     print(f"wrote {args.out} and {meta}")
     return 0
+
+
+def _print_failed(failed: list[str]) -> None:
+    """Planned utterances no voice said (each tried twice): the stream went on without them."""
+    if failed:
+        print(f"skipped:    {len(failed)} planned utterances no voice said, e.g. {failed[0]}")

@@ -16,12 +16,13 @@ directories read. `OUT/mined-s<seed>.json` lists the windows, what was said in e
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import random
 import subprocess
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -128,37 +129,49 @@ def plan_utterances(n: int, seed: int, split: str = "train", confusable_share: f
     return out
 
 
-def _say_group(items: list[tuple[int, Utterance]]) -> list[tuple[int, np.ndarray | None]]:
+def _say_group(items: list[tuple[int, Utterance]]) -> list[tuple[int, np.ndarray | str]]:
+    """(plan index, audio) per utterance, or (plan index, why it failed). A failure is tried
+    once more: a voice that fails only under load (a timeout) must not change the stream."""
     from kwshost.data.make import _formant_shift
 
     voice = items[0][1].voice
-    try:
-        clips = voices.synthesize(voice, [(u.text, u.prosody) for _, u in items])
-    except (subprocess.SubprocessError, RuntimeError, OSError):
-        return [(i, None) for i, _ in items]     # a failing voice drops its utterances
-    out = []
-    for (i, u), clip in zip(items, clips, strict=True):
-        clip = _formant_shift(clip, u.cents)
-        out.append((i, clip if len(clip) and np.max(np.abs(clip)) > 1e-4 else None))
-    return out
+    for _try in range(2):
+        try:
+            clips = voices.synthesize(voice, [(u.text, u.prosody) for _, u in items])
+            out: list[tuple[int, np.ndarray | str]] = []
+            for (i, u), clip in zip(items, clips, strict=True):
+                clip = _formant_shift(clip, u.cents)
+                ok = len(clip) and np.max(np.abs(clip)) > 1e-4
+                out.append((i, clip if ok else f"{voice.group}: silent output"))
+            return out
+        except (subprocess.SubprocessError, RuntimeError, OSError) as e:
+            why = f"{voice.group}: {type(e).__name__}: {e}"[:300]
+    return [(i, why) for i, _ in items]     # a voice failing twice drops its utterances
 
 
-def synthesize_all(plan: list[Utterance], jobs: int = 1, progress=None) -> list[np.ndarray | None]:
-    """Every planned utterance's audio (None where its voice failed), in plan order, the same
-    whatever `jobs` is."""
+def synthesize_all(plan: list[Utterance], jobs: int = 1, progress=None,
+                   failures: list[str] | None = None) -> list[np.ndarray | None]:
+    """Every planned utterance's audio (None where its voice failed, the reason appended to
+    `failures`), in plan order, the same whatever `jobs` is."""
     by_voice: dict[voices.Voice, list[tuple[int, Utterance]]] = {}
     for i, u in enumerate(plan):
         by_voice.setdefault(u.voice, []).append((i, u))
     groups = [g[k:k + 40] for g in by_voice.values() for k in range(0, len(g), 40)]
     out: list[np.ndarray | None] = [None] * len(plan)
+    why: dict[int, str] = {}
     task = progress.add_task("synthesizing", total=len(plan)) if progress else None
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(max(1, jobs)) as pool:
         for rows in pool.imap_unordered(_say_group, groups):
             for i, clip in rows:
-                out[i] = clip
+                if isinstance(clip, str):
+                    why[i] = clip
+                else:
+                    out[i] = clip
             if progress:
                 progress.advance(task, len(rows))
+    if failures is not None:
+        failures.extend(why[i] for i in sorted(why))
     return out
 
 
@@ -166,6 +179,12 @@ def synthesize_all(plan: list[Utterance], jobs: int = 1, progress=None) -> list[
 class Stream:
     audio: np.ndarray                      # int16
     said: list[dict]                       # {"start_s", "end_s", "text", "voice", "kind"}
+    failed: list[str] = field(default_factory=list)   # planned utterances no voice said
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the audio: two runs with one seed must give the same."""
+        return hashlib.sha256(self.audio.tobytes()).hexdigest()
 
     @property
     def duration_s(self) -> float:
@@ -187,7 +206,8 @@ def build_stream(minutes: float, seed: int, split: str = "train", jobs: int = 1,
     n = max(4, int(minutes * 60 / (3.3 if keywords else 1.5)) + 2)
     gap_s = (2.5, 4.5) if keywords else (0.2, 1.5)
     plan = plan_utterances(n, seed, split, confusable_share, validation_percent, keywords)
-    audio = synthesize_all(plan, jobs, progress)
+    failed: list[str] = []
+    audio = synthesize_all(plan, jobs, progress, failed)
     rng = np.random.default_rng(seed)
     clips, gaps, kept, length = [], [], [], 0
     for u, a in zip(plan, audio, strict=True):
@@ -208,7 +228,7 @@ def build_stream(minutes: float, seed: int, split: str = "train", jobs: int = 1,
     pcm, spans = mix(clips, gaps, rng, babble_src=babble_src)
     said = [{"start_s": a / SR, "end_s": b / SR, "text": u.text, "voice": u.voice.group,
              "kind": u.kind} for (a, b), u in zip(spans, kept, strict=True)]
-    return Stream(pcm, said)
+    return Stream(pcm, said, failed)
 
 
 def write_stream(stream: Stream, wav: Path, keyword: str = "alexa") -> Path:
@@ -224,7 +244,8 @@ def write_stream(stream: Stream, wav: Path, keyword: str = "alexa") -> Path:
               for s in stream.said if s["kind"] == "keyword"]
     meta = wav.with_suffix(".json")
     meta.write_text(json.dumps({"duration_s": stream.duration_s, "events": events,
-                                "said": stream.said}))
+                                "said": stream.said, "failed": stream.failed,
+                                "sha256": stream.digest}))
     return meta
 
 
@@ -327,6 +348,8 @@ def mine(model: Path, out: Path, minutes: float = 10.0, seed: int = 1, threshold
         "seed": seed, "split": split, "minutes": round(stream.duration_s / 60, 2),
         "mining_threshold": threshold, "confusable_share": confusable_share,
         "utterances": len(stream.said),
+        "failed_utterances": stream.failed,
+        "stream_sha256": stream.digest,
         "voices": len({s["voice"] for s in stream.said}),
         "window_samples": found["window_samples"],
         "windows": len(rows),
