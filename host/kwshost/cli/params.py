@@ -68,8 +68,10 @@ def _coerce(key: str, raw: str, old: object) -> object:
                        f"and {raw!r} is not one") from None
 
 
-def changed_params(params: dict[str, object], changes: list[str]) -> dict[str, object]:
-    out = dict(params)
+def changed_params(params: dict[str, object],
+                   changes: list[str]) -> tuple[dict[str, object], list[str]]:
+    """PARAMS with each KEY=VALUE of CHANGES applied, and the keys changed, in order."""
+    out, keys = dict(params), []
     for change in changes:
         key, sep, raw = change.partition("=")
         key = key.strip()
@@ -77,7 +79,8 @@ def changed_params(params: dict[str, object], changes: list[str]) -> dict[str, o
             raise KwsError(f"--set {change!r}: write KEY=VALUE",
                            hint="e.g. --set detection_threshold=216")
         out[key] = _coerce(key, raw.strip(), params.get(key))
-    return out
+        keys.append(key)
+    return out, keys
 
 
 def _print(params: dict[str, object], as_json: bool) -> None:
@@ -109,15 +112,14 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if bool(args.output) == bool(args.in_place):
         raise KwsError("say where the changed model goes: -o OUT.tflite or --in-place")
-    new = changed_params(params, args.changes)
+    new, keys = changed_params(params, args.changes)
     out = write_params(data, new)
     PcPipeline(out, read_params(out))      # the firmware's reader must accept it, as the board
     target = args.model if args.in_place else args.output
     tmp = target.with_name(target.name + ".partial")
     tmp.write_bytes(out)
     tmp.replace(target)
-    for change in args.changes:
-        key = change.partition("=")[0].strip()
+    for key in keys:
         print(f"{key}: {params.get(key, '(new)')} -> {new[key]}")
     print(f"wrote {target} ({len(out)} bytes)")
     return 0
