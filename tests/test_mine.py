@@ -113,6 +113,8 @@ def test_mine_skips_windows_where_a_word_holding_the_keyword_was_said(
     assert len(list((tmp_path / "_unknown_").glob("*.wav"))) == 1
     assert streams.says_keyword(["hey ALEXA"], "alexa")
     assert not streams.says_keyword(["a lexus", "alexis"], "alexa")
+    assert streams.says_keyword(["Александр"], "alexa"), "the Russian voice's spelling too"
+    assert not streams.says_keyword(["алексей", "лексика"], "alexa")
 
 
 def test_mine_reports_clear_errors(tmp_path: Path) -> None:

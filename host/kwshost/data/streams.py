@@ -308,10 +308,12 @@ def mine_stream(model: Path, stream: Stream, threshold: int, progress=None) -> d
 
 
 def says_keyword(said: list[str], keyword: str) -> bool:
-    """Whether a word holding the keyword ("alexander", "alexandra") was said in a window: such
-    a window ends where the keyword itself has just been heard, so it is no negative to train
-    on (training on it cost keyword recall: docs/training.md, session 4)."""
-    return any(keyword.lower() in t.lower() for t in said)
+    """Whether a word holding the keyword in any of its written forms ("alexander",
+    "alexandra", "александр") was said in a window: such a window ends where the keyword itself
+    has just been heard, so it is no negative to train on (training on it cost keyword recall:
+    docs/training.md, session 4)."""
+    forms = words.written_forms(keyword)
+    return any(f in t.lower() for t in said for f in forms)
 
 
 def mine(model: Path, out: Path, minutes: float = 10.0, seed: int = 1, threshold: int = 150,

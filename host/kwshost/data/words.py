@@ -126,6 +126,17 @@ def keyword_text(rng: random.Random, language: str = "en") -> str:
 
 # Festival's Russian voice reads Cyrillic only; "алекса" is how Russian speakers write "alexa".
 RUSSIAN_KEYWORD = ("алекса", "Алекса.", "алекса?", "алэкса", "Алекса!")
+
+
+def written_forms(keyword: str) -> tuple[str, ...]:
+    """The ways the keyword is written in our texts, lower case: "alexa", and for it also the
+    Cyrillic spellings the Russian voice reads ("александр" holds "алекса")."""
+    forms = {keyword.lower()}
+    if keyword.lower() == "alexa":
+        forms |= {k.lower().strip(".?!") for k in RUSSIAN_KEYWORD}
+    return tuple(sorted(forms))
+
+
 RUSSIAN_CONFUSABLES = (
     "алексей", "алексия", "лексика", "электрон", "такси", "галактика", "секция", "лекция",
     "коллекция", "алиса", "аляска", "техас", "лексус", "эликсир", "экспресс", "лекса",
