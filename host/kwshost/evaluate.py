@@ -256,10 +256,12 @@ def curve_from(results: list[StreamResult], params: dict, thresholds) -> dict:
 
 
 def frr_at(curve: dict, fa_per_hour: float) -> tuple[float, int] | None:
-    """Lowest FRR whose FA/h is at most `fa_per_hour`, with its threshold."""
+    """Lowest FRR whose FA/h is at most `fa_per_hour`, with its threshold. Of thresholds with
+    that FRR, the one with the fewest false accepts (then the highest): a lower threshold that
+    finds no more keywords only fires more."""
     best = None
     for th, frr, fah in zip(curve["threshold"], curve["frr"], curve["fa_per_hour"],
                             strict=True):
-        if fah <= fa_per_hour and (best is None or frr < best[0]):
-            best = (frr, th)
-    return best
+        if fah <= fa_per_hour and (best is None or (frr, fah, -th) <= best):
+            best = (frr, fah, -th)
+    return None if best is None else (best[0], -best[2])
