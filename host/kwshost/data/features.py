@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 from dataclasses import asdict
 from pathlib import Path
@@ -27,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from kwshost.data import workers
 from kwshost.data.augment import AugmentSettings, make_example
 from kwshost.data.make import NOISE_DIR
 from kwshost.errors import KwsError
@@ -172,9 +172,7 @@ def _fill(arrays: dict[str, np.ndarray], task_fn, work: list, dataset: Path, man
     (split, start, features) lands in arrays[split][start:]."""
     task = progress.add_task(label, total=sum(len(a) for a in arrays.values())) \
         if progress else None
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(max(1, jobs), _init_worker,
-                  (str(dataset), manifest, fe_overrides, aug)) as pool:
+    with workers.pool(jobs, _init_worker, (str(dataset), manifest, fe_overrides, aug)) as pool:
         for split, start, feats in pool.imap_unordered(task_fn, work):
             arrays[split][start:start + len(feats)] = feats
             if progress:

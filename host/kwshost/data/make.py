@@ -14,7 +14,6 @@ shared out, so the result does not depend on `--jobs`.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import random
 import subprocess
 from collections import Counter
@@ -26,7 +25,7 @@ import soundfile as sf
 
 from kwshost.data import noise as noise_mod
 from kwshost.data import voices as voices_mod
-from kwshost.data import words
+from kwshost.data import words, workers
 from kwshost.errors import KwsError
 
 SAMPLE_RATE = 16000
@@ -203,8 +202,7 @@ def make_dataset(out: Path, size: str | int, jobs: int, seed: int,
     chunks = _chunks(plans)
     rows: list[dict] = []
     task = progress.add_task("synthesizing", total=len(plans)) if progress else None
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(max(1, jobs)) as pool:
+    with workers.pool(jobs) as pool:
         for chunk_rows in pool.imap_unordered(_run_chunk, [(str(out), c) for c in chunks]):
             rows += chunk_rows
             if progress:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import random
 import subprocess
 from collections import Counter
@@ -28,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from kwshost.data import augment, noise, voices, words
+from kwshost.data import augment, noise, voices, words, workers
 from kwshost.errors import KwsError
 
 SR = 16000
@@ -160,8 +159,7 @@ def synthesize_all(plan: list[Utterance], jobs: int = 1, progress=None,
     out: list[np.ndarray | None] = [None] * len(plan)
     why: dict[int, str] = {}
     task = progress.add_task("synthesizing", total=len(plan)) if progress else None
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(max(1, jobs)) as pool:
+    with workers.pool(jobs) as pool:
         for rows in pool.imap_unordered(_say_group, groups):
             for i, clip in rows:
                 if isinstance(clip, str):
