@@ -151,7 +151,11 @@ def _clip(i: int) -> np.ndarray:
     if i not in cache:
         if len(cache) > 4000:
             cache.clear()
-        cache[i] = sf.read(_worker["root"] / _worker["clips"][i]["path"], dtype="float32")[0]
+        path = _worker["root"] / _worker["clips"][i]["path"]
+        try:
+            cache[i] = sf.read(path, dtype="float32")[0]
+        except (sf.LibsndfileError, RuntimeError, OSError) as e:   # reaches the CLI as one line
+            raise KwsError(f"cannot read the dataset's clip {path}: {e}") from None
     return cache[i]
 
 
