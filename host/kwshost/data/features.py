@@ -77,6 +77,7 @@ def plan_examples(manifest: dict, cache, seed: int) -> dict[str, list[tuple[int,
     classes = manifest["classes"]
     keyword, unknown = classes[0], classes[1]
     rng = np.random.default_rng(seed)
+    aug = augment_settings(cache)
     plans: dict[str, list[tuple[int, str]]] = {}
     for split in SPLITS:
         idx = [i for i, c in enumerate(clips)
@@ -89,7 +90,6 @@ def plan_examples(manifest: dict, cache, seed: int) -> dict[str, list[tuple[int,
         variants = cache.keyword_variants if split == "train" else cache.validation_variants
         examples = [(i, "keyword") for i in kw for _ in range(variants)]
         n_unknown = int(len(examples) * cache.unknown_multiplier)
-        aug = augment_settings(cache)
         for _ in range(n_unknown):
             r = rng.random()
             if r < aug.silence_p:
@@ -151,12 +151,16 @@ def _clip(i: int) -> np.ndarray:
     if i not in cache:
         if len(cache) > 4000:
             cache.clear()
-        path = _worker["root"] / _worker["clips"][i]["path"]
-        try:
-            cache[i] = sf.read(path, dtype="float32")[0]
-        except (sf.LibsndfileError, RuntimeError, OSError) as e:   # reaches the CLI as one line
-            raise KwsError(f"cannot read the dataset's clip {path}: {e}") from None
+        cache[i] = _read_clip(_worker["root"] / _worker["clips"][i]["path"])
     return cache[i]
+
+
+def _read_clip(path: Path | str) -> np.ndarray:
+    """A clip's float32 samples; an unreadable file reaches the CLI as one line naming it."""
+    try:
+        return sf.read(path, dtype="float32")[0]
+    except (RuntimeError, OSError) as e:     # libsndfile's errors are RuntimeErrors
+        raise KwsError(f"cannot read the dataset's clip {path}: {e}") from None
 
 
 def _compute_chunk(args: tuple[str, int, int, list[tuple[int, str]]]):
@@ -291,7 +295,7 @@ def _compute_files(args: tuple[int, int, list[tuple[str, str]]]):
     audio = []
     for k, (path, kind) in enumerate(items):
         rng = np.random.default_rng([seed, len(SPLITS), start + k])
-        src = sf.read(path, dtype="float32")[0]
+        src = _read_clip(path)
         audio.append(make_example(src, kind, rng, _worker["noises"], _worker["aug"]))
     return "extra", start, spectrograms(audio, _worker["settings"], _worker["aug"].warmup_ms)
 
