@@ -83,3 +83,27 @@ def test_rejects_bad_input() -> None:
     det.process(100, [0, 0])
     with pytest.raises(KwsError, match="bad argument"):
         det.process(50, [0, 0])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_whole_stream_in_one_call_decides_as_one_inference_at_a_time(seed: int) -> None:
+    """`detections` (kws_detector_run, used to sweep settings) is the device's process loop."""
+    import numpy as np
+    from kwshost.detector import detections
+
+    rng = np.random.default_rng(seed)
+    classes = ("alexa", "_unknown_") if seed % 2 else ("on", "off", "_unknown_")
+    times = np.cumsum(rng.choice([0, 100, 200, 300], 3000))
+    scores = rng.integers(-128, 128, (3000, len(classes))).astype(np.int8)
+    fired = 0
+    for window, count, threshold, suppression in [(440, 2, 204, 900), (0, 0, 150, 500),
+                                                  (1000, 3, 100, 1500), (600, 1, 240, 0)]:
+        settings = DetectorSettings(classes, window, count, threshold, suppression)
+        det = Detector(settings)
+        want = [(int(t), d.class_index) for t, s in zip(times, scores, strict=True)
+                if (d := det.process(int(t), s)).detected]
+        assert detections(settings, times, scores) == want
+        fired += len(want)
+    assert fired, "the stream should exercise detections"
+    with pytest.raises(KwsError, match="shape"):
+        detections(settings, times, scores[:, :1])

@@ -1,4 +1,4 @@
-"""Threshold choice for a false-accept budget (kwshost.evaluate.frr_at)."""
+"""Threshold choice for a false-accept budget (frr_at), keyword matching and detector tuning."""
 
 from __future__ import annotations
 
@@ -27,3 +27,77 @@ def test_a_tie_in_frr_goes_to_fewer_false_accepts_then_the_higher_threshold() ->
 def test_no_threshold_meets_the_budget() -> None:
     curve = _curve([(100, 0.02, 40.0), (250, 0.40, 3.0)])
     assert ev.frr_at(curve, 1.0) is None
+
+
+def test_match_hits_each_keyword_once_and_counts_the_rest() -> None:
+    events = [(1.0, 2.0), (1.5, 2.5), (10.0, 11.0)]
+    # 1.8 hits the first, 2.2 the second (the first is taken), 2.4 lands in taken keywords
+    # only (no false accept), 5 is a false accept, 11.9 hits the third within the tolerance.
+    assert ev.match([1.8, 2.2, 2.4, 5.0, 11.9], events, 1.0) == (3, 1)
+    assert ev.match([0.5, 12.5], events, 1.0) == (0, 2)
+    assert ev.match([1.0, 3.0], [], 1.0) == (0, 2)
+
+
+def test_tune_finds_the_window_that_separates_keywords_from_near_misses() -> None:
+    """Keywords score high on two inferences in a row; a near miss on two inferences 400 ms
+    apart. Only a window of two results (200 ms) has neither misses nor false accepts: one
+    result fires on each near-miss peak, three or more average a keyword as low as a near
+    miss."""
+    import numpy as np
+
+    kw, near, quiet = "11", "101", "0" * 10
+    pattern = (quiet + kw) * 10 + (quiet + near) * 10 + quiet
+    scores = np.array([(127, -128) if c == "1" else (-128, 127) for c in pattern], np.int8)
+    times = 1000 + 200 * np.arange(len(pattern))
+    starts = [(1000 + 200 * (i * 12 + 10)) / 1000 for i in range(10)]
+    result = ev.StreamResult("synthetic", times[-1] / 1000, 10, 0, 0, [], scores, times,
+                             [(s, s + 0.2) for s in starts])
+    params = {"classes": ["alexa", "_unknown_"], "average_window_duration_ms": 1000,
+              "minimum_count": 3, "detection_threshold": 200, "suppression_ms": 900}
+    t = ev.tune([result], params, fa_per_hour=0.0)
+    assert t["interval_ms"] == 200
+    by_window = {r["average_window_duration_ms"]: r for r in t["windows"]}
+    assert t["choice"] is by_window[200]
+    assert (t["choice"]["frr"], t["choice"]["fa_per_hour"]) == (0.0, 0.0)
+    assert t["choice"]["minimum_count"] == 2        # the model's 3, capped at the window's 2
+    assert by_window[0]["frr"] is None              # one result: a near miss always fires
+    assert by_window[400]["frr"] == 1.0             # three: silent, or fires on near misses
+    curve = t["_curves"][200]
+    assert ev.stricter(curve, 254) is None
+    step = ev.stricter(curve, 0)
+    assert step is not None and step[2] < curve["fa_per_hour"][0]
+
+
+def test_tuned_model_gives_what_the_tuning_checked(tmp_path, capsys) -> None:
+    """`evaluate --tune --tuned-model`: the written model carries the chosen settings, and the
+    device pipeline with it gives exactly the figures the tuning reported."""
+    import json
+
+    from kwshost.cli import main
+    from kwshost.metadata import read_params
+    from kwshost.paths import REPO_ROOT
+
+    model = REPO_ROOT / "models" / "alexa_kwshost.tflite"
+    kw, speech, tuned = tmp_path / "kw.wav", tmp_path / "speech.wav", tmp_path / "tuned.tflite"
+    assert main(["dataset", "stream", str(kw), "--keywords", "--minutes", "0.4",
+                 "--seed", "5"]) == 0
+    assert main(["dataset", "stream", str(speech), "--minutes", "0.3", "--seed", "5"]) == 0
+    streams = ["--stream", str(kw), "--events", str(kw.with_suffix(".json")),
+               "--stream", str(speech), "--events", str(speech.with_suffix(".json"))]
+    capsys.readouterr()
+    assert main(["evaluate", str(model), *streams, "--fa-per-hour", "200",
+                 "--tuned-model", str(tuned), "--json"]) == 0
+    t = json.loads(capsys.readouterr().out)["tuning"]
+    choice, checked = t["choice"], t["checked"]
+    assert len(t["windows"]) == 7 and t["interval_ms"] == 200
+    params, before = read_params(tuned), read_params(model)
+    for key in ("average_window_duration_ms", "minimum_count", "detection_threshold"):
+        assert params.pop(key) == choice[key]
+        before.pop(key)
+    assert params == before                         # every other parameter as it was
+    assert checked["detection_threshold"] == choice["detection_threshold"]
+    assert main(["evaluate", str(tuned), *streams, "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)["stream"]
+    assert (s["hits"], s["false_accepts"]) == (checked["hits"], checked["false_accepts"])
+    assert main(["evaluate", str(model), "--stream", str(speech), "--tune"]) == 2
+    assert "needs streams with keyword events" in capsys.readouterr().err

@@ -82,6 +82,10 @@ def _lib() -> ctypes.CDLL:
     lib.kws_detector_process.argtypes = [ctypes.c_void_p, ctypes.c_int32,
                                          ctypes.POINTER(ctypes.c_int8), ctypes.POINTER(_Result)]
     lib.kws_detector_process.restype = ctypes.c_int
+    lib.kws_detector_run.argtypes = [ctypes.POINTER(_Config), ctypes.c_void_p, ctypes.c_void_p,
+                                     ctypes.c_uint32, ctypes.c_void_p, ctypes.c_void_p,
+                                     ctypes.c_uint32, ctypes.POINTER(ctypes.c_uint32)]
+    lib.kws_detector_run.restype = ctypes.c_int
     lib.kws_status_str.argtypes = [ctypes.c_int]
     lib.kws_status_str.restype = ctypes.c_char_p
     return lib
@@ -118,3 +122,26 @@ class Detector:
         self._check(self._lib.kws_detector_process(self._state, int(time_ms), arr,
                                                    ctypes.byref(res)), "process")
         return Decision(int(time_ms), res.class_index, res.score, res.averaged, res.detected)
+
+
+def detections(settings: DetectorSettings, times_ms, scores) -> list[tuple[int, int]]:
+    """(time_ms, class) of every detection a fresh detector makes over a recorded score stream
+    (times_ms [n]; scores [n, classes] int8): what feeding `Detector.process` one inference
+    at a time gives, in one call to the C detector."""
+    import numpy as np
+
+    n_classes = len(settings.classes)
+    times = np.ascontiguousarray(times_ms, dtype=np.int32)
+    s = np.ascontiguousarray(scores, dtype=np.int8)
+    if s.ndim != 2 or s.shape != (len(times), n_classes):
+        raise KwsError(f"expected scores of shape ({len(times)}, {n_classes}), got {s.shape}")
+    detector = Detector(settings)  # validates the settings
+    cap = max(1, len(times))
+    found_ms = np.zeros(cap, np.int32)
+    found_class = np.zeros(cap, np.uint32)
+    n_found = ctypes.c_uint32()
+    detector._check(detector._lib.kws_detector_run(
+        ctypes.byref(detector._config), times.ctypes.data, s.ctypes.data, len(times),
+        found_ms.ctypes.data, found_class.ctypes.data, cap, ctypes.byref(n_found)), "run")
+    k = n_found.value
+    return list(zip(found_ms[:k].tolist(), found_class[:k].tolist(), strict=True))

@@ -144,27 +144,39 @@ def load_events(path: Path | None, keyword: str) -> tuple[list[tuple[float, floa
 
 def match(detections: list[float], events: list[tuple[float, float]],
           tolerance_s: float) -> tuple[int, int]:
-    """(hits, false accepts): each keyword is hit at most once."""
-    used = [False] * len(events)
+    """(hits, false accepts): a detection inside [start, end + tolerance] of a keyword hits
+    the first such keyword not hit yet (each is hit at most once); one inside none is a false
+    accept."""
+    if not events:
+        return 0, len(detections)
+    starts = np.array([e[0] for e in events], dtype=float)
+    ends = np.array([e[1] for e in events], dtype=float) + tolerance_s
+    used = np.zeros(len(events), dtype=bool)
     false = 0
     for t in detections:
-        for k, (start, end) in enumerate(events):
-            if not used[k] and start <= t <= end + tolerance_s:
-                used[k] = True
-                break
-        else:
-            if not any(start <= t <= end + tolerance_s for start, end in events):
-                false += 1
-    return sum(used), false
+        inside = np.flatnonzero((starts <= t) & (t <= ends))
+        if not len(inside):
+            false += 1
+        elif len(free := inside[~used[inside]]):
+            used[free[0]] = True
+    return int(used.sum()), false
 
 
 def stream(model_path: Path, wav: Path, events_path: Path | None,
            tolerance_s: float = 1.0, audio: np.ndarray | None = None,
-           events: list[tuple[float, float]] | None = None) -> StreamResult:
-    """Run the device pipeline over a WAV; detections are matched to the keyword events."""
+           events: list[tuple[float, float]] | None = None,
+           params: dict | None = None) -> StreamResult:
+    """Run the device pipeline over a WAV; detections are matched to the keyword events.
+    `params` replaces the model's metadata (e.g. detector settings being tried): the model
+    is rewritten with it, since the pipeline reads its settings as the device does."""
+    from kwshost.metadata import read_params, write_params
     from kwshost.pipeline import PcPipeline
 
-    pipe = PcPipeline.from_model(model_path)
+    if params is None:
+        pipe = PcPipeline.from_model(model_path)
+    else:
+        data = write_params(load_model(model_path)[0], params)
+        pipe = PcPipeline(data, read_params(data))
     keyword = pipe.labels[0]
     if audio is None:
         from kwshost.audio import read_wav
@@ -186,13 +198,13 @@ def stream(model_path: Path, wav: Path, events_path: Path | None,
 
 def sweep(result: StreamResult, params: dict, thresholds, tolerance_s: float = 1.0):
     """(threshold, hits, false accepts) re-running only the detector on recorded scores."""
-    from kwshost.detector import Detector, DetectorSettings
+    from kwshost.detector import DetectorSettings, detections
 
     out = []
     for th in thresholds:
-        det = Detector(DetectorSettings.from_params({**params, "detection_threshold": int(th)}))
-        found = [t / 1000 for t, s in zip(result.times_ms, result.scores, strict=True)
-                 if (d := det.process(int(t), s)).detected and d.class_index == 0]
+        settings = DetectorSettings.from_params({**params, "detection_threshold": int(th)})
+        found = [t / 1000 for t, c in detections(settings, result.times_ms, result.scores)
+                 if c == 0]
         hits, fa = match(found, result.events, tolerance_s)
         out.append((int(th), hits, fa))
     return out
@@ -265,3 +277,57 @@ def frr_at(curve: dict, fa_per_hour: float) -> tuple[float, int] | None:
         if fah <= fa_per_hour and (best is None or (frr, fah, -th) <= best):
             best = (frr, fah, -th)
     return None if best is None else (best[0], -best[2])
+
+
+def inference_interval_ms(results: list[StreamResult]) -> int:
+    """The time between inferences in recorded streams (the model's latency_ms, or the
+    frontend's stride when it is 0)."""
+    steps = np.concatenate([np.diff(r.times_ms) for r in results if r.times_ms is not None
+                            and len(r.times_ms) > 1] or [np.array([], int)])
+    if not len(steps):
+        raise KwsError("the streams are too short to tune on (fewer than two inferences)")
+    return int(np.median(steps))
+
+
+def tune(results: list[StreamResult], params: dict, fa_per_hour: float,
+         max_results: int = 6) -> dict:
+    """Sweeps the averaging window (0 to `max_results` inference intervals) and, for each, the
+    detection threshold (0..254) over recorded streams. Per window: the lowest FRR with at most
+    `fa_per_hour` (frr_at's tie rule). The choice: the lowest FRR of those, then the fewest
+    false accepts, then the window nearest the model's own. minimum_count is the model's,
+    capped at the results a window holds, so that every window can fire."""
+    interval = inference_interval_ms(results)
+    own_window = int(params.get("average_window_duration_ms", 1000))
+    own_count = int(params.get("minimum_count", 3))
+    rows, curves = [], {}
+    for k in range(max_results + 1):
+        window = k * interval
+        count = 0 if k == 0 else max(1, min(own_count, k + 1))
+        setting = {**params, "average_window_duration_ms": window, "minimum_count": count}
+        curve = curves[window] = curve_from(results, setting, range(0, 255))
+        best = frr_at(curve, fa_per_hour)
+        row = {"average_window_duration_ms": window, "minimum_count": count, "results": k + 1,
+               "detection_threshold": None, "frr": None, "fa_per_hour": None}
+        if best is not None:
+            i = curve["threshold"].index(best[1])
+            row.update(detection_threshold=best[1], frr=best[0],
+                       fa_per_hour=curve["fa_per_hour"][i])
+        rows.append(row)
+    ok = [r for r in rows if r["frr"] is not None]
+    choice = min(ok, key=lambda r: (r["frr"], r["fa_per_hour"],
+                                    abs(r["average_window_duration_ms"] - own_window)),
+                 default=None)
+    return {"interval_ms": interval, "fa_per_hour_budget": fa_per_hour, "windows": rows,
+            "choice": choice, "_curves": curves}
+
+
+def stricter(curve: dict, threshold: int) -> tuple[int, float, float] | None:
+    """The next threshold above `threshold` at which the curve has fewer false accepts, with
+    its FRR and FA/h: the step to take when the device pipeline fires more than the sweep
+    over recorded scores said (a detection clears the features, which the sweep omits)."""
+    th, frr, fah = curve["threshold"], curve["frr"], curve["fa_per_hour"]
+    now = fah[th.index(threshold)]
+    for i in range(th.index(threshold) + 1, len(th)):
+        if fah[i] < now:
+            return th[i], frr[i], fah[i]
+    return None

@@ -23,10 +23,20 @@ detector with the model's own settings) over long recordings. With --events JSON
 hits, false rejection rate and false accepts per hour, and the FRR at --fa-per-hour found by
 sweeping the detection threshold. --plots DIR writes ROC, DET and threshold-sweep PNGs.
 
+--tune also sweeps the detector's averaging window (0 to 6 inference intervals, each with every
+threshold) and picks the setting with the lowest FRR within --fa-per-hour, then runs the
+device pipeline again with it for exact figures (a detection clears the features, which the
+sweep over recorded scores leaves out). --tuned-model OUT.tflite writes a copy of the model
+that carries the chosen settings (weights untouched). Tune on validation recordings and
+report on others: settings picked on a stream fit that stream.
+
 examples:
   kwshost evaluate runs/alexa/model.tflite --cache runs/alexa/cache
   kwshost evaluate models/mltk_keyword_spotting_alexa.tflite --data data/heldout
   kwshost evaluate models/alexa.tflite --stream s.wav --events s.json --plots report/
+  kwshost evaluate models/alexa.tflite --stream val_kw.wav --events val_kw.json \
+      --stream val_speech.wav --events val_speech.json --fa-per-hour 10 \
+      --tune --tuned-model alexa_tuned.tflite
 """
 
 
@@ -40,6 +50,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keyword times of each --stream, in the same order")
     parser.add_argument("--fa-per-hour", type=float, default=0.5, metavar="R",
                         help="report the FRR at this false-accept rate (default 0.5)")
+    parser.add_argument("--tune", action="store_true",
+                        help="also sweep the averaging window and pick the detector setting "
+                             "with the lowest FRR within --fa-per-hour")
+    parser.add_argument("--tuned-model", type=Path, metavar="OUT.tflite",
+                        help="write the model with the tuned settings here (implies --tune)")
     parser.add_argument("--plots", type=Path, metavar="DIR", help="write PNG plots here")
     parser.add_argument("--jobs", "-j", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
@@ -92,6 +107,9 @@ def _check_sources(args: argparse.Namespace) -> None:
         _check_dataset(args.data)
     if args.fa_per_hour < 0:
         raise KwsError(f"--fa-per-hour must be 0 or more, not {args.fa_per_hour}")
+    if (args.tune or args.tuned_model) and not args.events:
+        raise KwsError("--tune needs streams with keyword events",
+                       hint="give --stream WAV --events JSON for keyword and other speech")
 
 
 def _check_clips(x, y, n_classes: int, source: Path) -> None:
@@ -156,6 +174,8 @@ def run(args: argparse.Namespace) -> int:
             best = ev.frr_at(curve, args.fa_per_hour)
             report["stream"][f"frr_at_{args.fa_per_hour}_fa_per_hour"] = (
                 {"frr": best[0], "threshold": best[1]} if best and n_kw else None)
+            if args.tune or args.tuned_model:
+                report["tuning"] = _tune(args, params, results)
     if args.plots:
         name = args.model.stem
         try:
@@ -188,6 +208,77 @@ def run(args: argparse.Namespace) -> int:
         if best:
             print(f"  best FRR at <= {args.fa_per_hour} FA/h: {best['frr'] * 100:.1f}% "
                   f"(threshold {best['threshold']})")
+    if "tuning" in report:
+        _print_tuning(report["tuning"], params)
     for p in report.get("plots", []):
         print(f"plot: {p}")
     return 0
+
+
+TUNED_KEYS = ("average_window_duration_ms", "minimum_count", "detection_threshold")
+
+
+def _tune(args: argparse.Namespace, params: dict, results: list) -> dict:
+    """Sweeps the detector's settings over the recorded scores, re-runs the device pipeline
+    with the choice and writes --tuned-model."""
+    from kwshost import evaluate as ev
+
+    if not sum(r.keywords for r in results):
+        raise KwsError("--tune needs keywords in the streams' events",
+                       hint=f"the events files hold no '{params['classes'][0]}'")
+    tuning = ev.tune(results, params, args.fa_per_hour)
+    choice = tuning["choice"]
+    if choice is None:
+        if args.tuned_model:
+            raise KwsError(f"no detector setting keeps to {args.fa_per_hour} false accepts "
+                           "per hour on these streams; nothing written",
+                           hint="raise --fa-per-hour")
+        tuning.pop("_curves")
+        return tuning
+    curve = tuning.pop("_curves")[choice["average_window_duration_ms"]]
+    for _ in range(4):  # the sweep's estimate, checked on the device pipeline and tightened
+        tuned = {**params, **{k: choice[k] for k in TUNED_KEYS}}
+        checked = [ev.stream(args.model, w, None, events=r.events, params=tuned)
+                   for w, r in zip(args.stream, results, strict=True)]
+        n_kw = sum(r.keywords for r in checked)
+        hours = sum(r.duration_s for r in checked) / 3600
+        fa = sum(r.false_accepts for r in checked)
+        tuning["checked"] = {"detection_threshold": choice["detection_threshold"],
+                             "hits": sum(r.hits for r in checked), "keywords": n_kw,
+                             "frr": 1 - sum(r.hits for r in checked) / n_kw,
+                             "false_accepts": fa, "fa_per_hour": fa / hours}
+        if fa / hours <= args.fa_per_hour or not (step := ev.stricter(
+                curve, choice["detection_threshold"])):
+            break
+        choice.update(detection_threshold=step[0], frr=step[1], fa_per_hour=step[2])
+    if args.tuned_model:
+        from kwshost.cli.params import save_with_params
+
+        save_with_params(ev.load_model(args.model)[0], tuned, args.tuned_model)
+        tuning["tuned_model"] = str(args.tuned_model)
+    return tuning
+
+
+def _print_tuning(t: dict, params: dict) -> None:
+    print(f"detector tuning for <= {t['fa_per_hour_budget']} FA/h (an inference every "
+          f"{t['interval_ms']} ms; FRR and FA/h from the recorded scores):")
+    print("  window  results  minimum_count  threshold     FRR     FA/h")
+    for r in t["windows"]:
+        best = ("no threshold within the budget" if r["frr"] is None else
+                f"{r['detection_threshold']:9d}  {r['frr'] * 100:6.1f}%  {r['fa_per_hour']:7.2f}")
+        mark = "  <- chosen" if r is t["choice"] else ""
+        print(f"  {r['average_window_duration_ms']:4d} ms  {r['results']:7d}  "
+              f"{r['minimum_count']:13d}  {best}{mark}")
+    c = t["choice"]
+    if c is None:
+        print(f"  no setting keeps to {t['fa_per_hour_budget']} FA/h on these streams")
+        return
+    own = ", ".join(f"{k} {params.get(k)}" for k in TUNED_KEYS)
+    print(f"  chosen: {', '.join(f'{k} {c[k]}' for k in TUNED_KEYS)} (the model has {own})")
+    k = t["checked"]
+    over = "" if k["fa_per_hour"] <= t["fa_per_hour_budget"] else "  (over the budget)"
+    print(f"  device pipeline with it: {k['hits']}/{k['keywords']} hits (FRR "
+          f"{k['frr'] * 100:.1f}%), {k['false_accepts']} false accepts "
+          f"({k['fa_per_hour']:.2f}/h){over}")
+    if "tuned_model" in t:
+        print(f"wrote {t['tuned_model']}")

@@ -94,8 +94,7 @@ def _print(params: dict[str, object], as_json: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kwshost.metadata import read_params, write_params
-    from kwshost.pipeline import PcPipeline
+    from kwshost.metadata import read_params
 
     try:
         data = args.model.read_bytes()
@@ -113,13 +112,26 @@ def run(args: argparse.Namespace) -> int:
     if bool(args.output) == bool(args.in_place):
         raise KwsError("say where the changed model goes: -o OUT.tflite or --in-place")
     new, keys = changed_params(params, args.changes)
-    out = write_params(data, new)
-    PcPipeline(out, read_params(out))      # the firmware's reader must accept it, as the board
     target = args.model if args.in_place else args.output
-    tmp = target.with_name(target.name + ".partial")
-    tmp.write_bytes(out)
-    tmp.replace(target)
+    size = save_with_params(data, new, target)
     for key in keys:
         print(f"{key}: {params.get(key, '(new)')} -> {new[key]}")
-    print(f"wrote {target} ({len(out)} bytes)")
+    print(f"wrote {target} ({size} bytes)")
     return 0
+
+
+def save_with_params(data: bytes, params: dict[str, object], target: Path) -> int:
+    """Writes the model `data` with `params` as its metadata to `target` (whole or not at
+    all), once the firmware's own reader has accepted it, as the board's would; its size."""
+    from kwshost.metadata import read_params, write_params
+    from kwshost.pipeline import PcPipeline
+
+    out = write_params(data, params)
+    PcPipeline(out, read_params(out))
+    tmp = target.with_name(target.name + ".partial")
+    try:
+        tmp.write_bytes(out)
+        tmp.replace(target)
+    except OSError as e:
+        raise KwsError(f"cannot write {target}: {e.strerror}") from None
+    return len(out)
