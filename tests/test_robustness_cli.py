@@ -144,9 +144,9 @@ def test_link_arguments_are_checked_before_use(capsys):
 def test_unsupported_operator_is_named_and_damage_is_told_apart(capsys, tmp_path):
     shape = tmp_path / "shape.tflite"
     shape.write_bytes(with_builtin(ALEXA.read_bytes(), 0, 77))  # SHAPE: no kernel here
-    code, _, err = kwshost(capsys, "summarize", shape)
-    assert code == 2 and "(SHAPE)" in one_line_error(err, "summarize")
-    assert "operators it has kernels for" in err
+    # Summarized from the file all the same; the RAM line says why the runtime cannot run it.
+    code, out, err = kwshost(capsys, "summarize", shape)
+    assert code == 0 and "cannot run the model: operator 0 (SHAPE)" in out, err
     cut = tmp_path / "cut.tflite"
     cut.write_bytes(ALEXA.read_bytes()[:-1])
     code, _, err = kwshost(capsys, "summarize", cut)

@@ -31,6 +31,17 @@ ACTIVATIONS = {0: "None", 1: "Relu", 2: "ReluN1To1", 3: "Relu6"}
 PADDINGS = {0: "Same", 1: "Valid"}
 
 
+class RuntimeRejected(ModelError):
+    """The runtime refused to load the model. `reason` is its message; `invalid` tells a
+    damaged file (the bytes are the problem) from a model it has no kernel or support for."""
+
+    def __init__(self, message: str, hint: str | None = None, *, reason: str = "",
+                 invalid: bool = False) -> None:  # message first: exceptions must pickle
+        super().__init__(message, hint=hint)
+        self.reason = reason
+        self.invalid = invalid
+
+
 class _TensorInfo(ctypes.Structure):
     _fields_ = [("type", ctypes.c_uint8), ("rank", ctypes.c_uint8),
                 ("is_constant", ctypes.c_uint8), ("pad", ctypes.c_uint8),
@@ -213,7 +224,8 @@ class Interpreter:
             else:
                 hint = ("the runtime runs int8 .tflite models whose operators it has kernels "
                         "for (see docs/runtime.md)")
-            raise ModelError(f"the runtime rejected the model: {reason}", hint=hint)
+            raise RuntimeRejected(f"the runtime rejected the model: {reason}", hint,
+                                  reason=reason, invalid=status.value == 3)
         self.input_details = [self._tensor(1, i) for i in
                               range(self._lib.kws_rt_num_inputs(self._rt))]
         self.output_details = [self._tensor(2, i) for i in

@@ -1,22 +1,18 @@
-"""Names of TFLite builtin operators by code (the schema's BuiltinOperator enum)."""
+"""Names of TFLite builtin operators by code, from the firmware's own table
+(firmware/runtime/op_names.c, `kws_builtin_name`), so the PC and the device name them alike."""
 
-BUILTIN_NAMES = (
-    "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D", "DEPTH_TO_SPACE",
-    "DEQUANTIZE", "EMBEDDING_LOOKUP", "FLOOR", "FULLY_CONNECTED", "HASHTABLE_LOOKUP",
-    "L2_NORMALIZATION", "L2_POOL_2D", "LOCAL_RESPONSE_NORMALIZATION", "LOGISTIC",
-    "LSH_PROJECTION", "LSTM", "MAX_POOL_2D", "MUL", "RELU", "RELU_N1_TO_1", "RELU6", "RESHAPE",
-    "RESIZE_BILINEAR", "RNN", "SOFTMAX", "SPACE_TO_DEPTH", "SVDF", "TANH", "CONCAT_EMBEDDINGS",
-    "SKIP_GRAM", "CALL", "CUSTOM", "EMBEDDING_LOOKUP_SPARSE", "PAD",
-    "UNIDIRECTIONAL_SEQUENCE_RNN", "GATHER", "BATCH_TO_SPACE_ND", "SPACE_TO_BATCH_ND",
-    "TRANSPOSE", "MEAN", "SUB", "DIV", "SQUEEZE", "UNIDIRECTIONAL_SEQUENCE_LSTM",
-    "STRIDED_SLICE", "BIDIRECTIONAL_SEQUENCE_RNN", "EXP", "TOPK_V2", "SPLIT", "LOG_SOFTMAX",
-    "DELEGATE", "BIDIRECTIONAL_SEQUENCE_LSTM", "CAST", "PRELU", "MAXIMUM", "ARG_MAX", "MINIMUM",
-    "LESS", "NEG", "PADV2",
-)
-EXTRA_NAMES = {114: "QUANTIZE", 117: "HARD_SWISH", 126: "BATCH_MATMUL"}
+from __future__ import annotations
+
+import ctypes
+from functools import cache
 
 
+@cache
 def builtin_name(code: int) -> str:
-    if 0 <= code < len(BUILTIN_NAMES):
-        return BUILTIN_NAMES[code]
-    return EXTRA_NAMES.get(code, f"BUILTIN_{code}")
+    from kwshost import native
+
+    lib = native.lib()
+    lib.kws_builtin_name.argtypes = [ctypes.c_uint32]
+    lib.kws_builtin_name.restype = ctypes.c_char_p
+    name = lib.kws_builtin_name(code).decode() if 0 <= code < 2**32 else "UNKNOWN"
+    return f"BUILTIN_{code}" if name == "UNKNOWN" else name

@@ -6,6 +6,11 @@ import argparse
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kwshost.model_stats import OpCount
+    from kwshost.runtime import Interpreter, OpDetails
 
 NAME = "summarize"
 HELP = "per-operator table and totals (MACs, RAM, flash, metadata) of a .tflite model"
@@ -18,7 +23,11 @@ device can run) and prints:
     needs (the planned arena plus the interpreter's own state), the model's flash size;
   - the model's parameters (MLTK's SL_PARAMSv1 metadata: classes, fe.* frontend settings,
     detector settings), which the firmware reads from the model itself.
-A model the runtime cannot run is reported with the operator and the reason.
+Any other .tflite model (float32, or with an operator the runtime has no kernel for) is
+summarized from the graph stored in the file, like `mltk summarize`: the same table and
+MAC/OP totals, exit code 0, but no RAM figure: that line says why the runtime cannot run
+the model (--json: "runs_on_runtime": false, "runtime_error": the reason, RAM keys null).
+A damaged file, or one that is not a .tflite model at all, is still an error (exit code 2).
 
 examples:
   kwshost summarize models/mltk_keyword_spotting_alexa.tflite
@@ -43,6 +52,7 @@ def _shape(t) -> str:
     return f"{'x'.join(map(str, dims)) or 'scalar'} ({t.type_name})"
 
 
+_CUSTOM = 32  # BuiltinOperator CUSTOM
 _SHORT = {"padding": "pad", "activation": "act", "multiplier": "mult"}
 
 
@@ -78,17 +88,46 @@ def json_safe(value: object) -> object:
     return value
 
 
+def _load(model: Path, accelerator: str) -> tuple[list[OpDetails], Interpreter | None,
+                                                 str | None]:
+    """(operators, interpreter, None), or for a model the runtime refuses but whose file is
+    sound, (operators read from the file, None, the runtime's reason)."""
+    from kwshost.runtime import Interpreter, RuntimeRejected
+    from kwshost.tflite_graph import read_ops
+
+    try:
+        it = Interpreter(model, accelerator=accelerator)
+    except RuntimeRejected as e:
+        if e.invalid:  # damaged bytes: an error, not a model to summarize
+            raise
+        return read_ops(model), None, e.reason
+    return it.ops, it, None
+
+
+def _count(op: OpDetails, from_file: bool) -> OpCount:
+    from kwshost.model_stats import OpCount, count
+
+    try:
+        return count(op)
+    except (IndexError, KeyError, TypeError, ValueError):
+        if not from_file:
+            raise
+        return OpCount(0, 0)  # no runtime checked these tensors fit the op's counting rule
+
+
 def summarize(model: Path, accelerator: str = "none") -> dict[str, object]:
     """Everything `kwshost summarize` prints, as plain data."""
-    from kwshost.metadata import read_params
-    from kwshost.model_stats import count
-    from kwshost.runtime import Interpreter
+    return _summary(model, *_load(model, accelerator))
 
-    it = Interpreter(model, accelerator=accelerator)
+
+def _summary(model: Path, graph_ops: list[OpDetails], it: Interpreter | None,
+             runtime_error: str | None) -> dict[str, object]:
+    from kwshost.metadata import read_params
+
     ops = []
-    for op in it.ops:
-        c = count(op)
-        ops.append({"index": op.index, "op": op.name, "kernel": op.kernel,
+    for op in graph_ops:
+        c = _count(op, from_file=it is None)
+        ops.append({"index": op.index, "op": op.name, "kernel": op.kernel if it else None,
                     "inputs": [None if t is None else {"shape": list(t.shape),
                                                        "type": t.type_name,
                                                        "constant": t.constant}
@@ -102,8 +141,11 @@ def summarize(model: Path, accelerator: str = "none") -> dict[str, object]:
     return {
         "model": str(model), "operators": ops,
         "total_macs": sum(o["macs"] for o in ops), "total_ops": sum(o["ops"] for o in ops),
-        "arena_bytes": it.arena_bytes, "runtime_state_bytes": it.state_bytes,
-        "ram_bytes": it.arena_bytes + it.state_bytes, "flash_bytes": model.stat().st_size,
+        "runs_on_runtime": it is not None, "runtime_error": runtime_error,
+        "arena_bytes": it.arena_bytes if it else None,
+        "runtime_state_bytes": it.state_bytes if it else None,
+        "ram_bytes": it.arena_bytes + it.state_bytes if it else None,
+        "flash_bytes": model.stat().st_size,
         "params": {k: (v.hex() if isinstance(v, bytes) else v) for k, v in params.items()},
     }
 
@@ -114,30 +156,30 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from kwshost.errors import ModelError
-    from kwshost.runtime import Interpreter
 
     model = Path(args.model)
     if not model.is_file():
         raise ModelError(f"{model} is a folder, not a model" if model.is_dir()
                          else f"model not found: {model}")
-    s = summarize(model, args.accelerator)
+    graph_ops, it, runtime_error = _load(model, args.accelerator)
+    s = _summary(model, graph_ops, it, runtime_error)
     if args.no_params:
         s.pop("params")
     if args.json:
         print(json.dumps(json_safe(s), indent=1))
         return 0
-    it = Interpreter(model, accelerator=args.accelerator)
     console = Console()
     if not console.is_terminal:  # piped or redirected: do not squeeze into 80 columns
         console = Console(width=150)
-    table = Table(title=f"{model.name}: {len(it.ops)} operators", show_lines=False)
+    table = Table(title=f"{model.name}: {len(graph_ops)} operators", show_lines=False)
     for col, just in (("#", "right"), ("Op", "left"), ("Inputs", "left"), ("Outputs", "left"),
                       ("Options", "left"), ("MACs", "right"), ("OPs", "right")):
         table.add_column(col, justify=just)  # type: ignore[arg-type]
-    for op, row in zip(it.ops, s["operators"], strict=True):  # type: ignore[arg-type]
+    for op, row in zip(graph_ops, s["operators"], strict=True):  # type: ignore[arg-type]
         ins = "\n".join("-" if t is None else _shape(t) for t in op.inputs)
         outs = "\n".join(_shape(t) for t in op.outputs)
-        name = op.name.lower()
+        # A custom operator keeps its own spelling; it may hold markup characters.
+        name = escape(op.name) if op.builtin_code == _CUSTOM else op.name.lower()
         if op.kernel != op.name:
             name += "\n" + escape(f"[{op.kernel}]")
         table.add_row(str(op.index), name, ins, outs, _options(op.options),
@@ -146,8 +188,12 @@ def run(args: argparse.Namespace) -> int:
     totals = Table.grid(padding=(0, 2))
     totals.add_row("Total MACs:", _si(s["total_macs"]))  # type: ignore[arg-type]
     totals.add_row("Total OPs:", _si(s["total_ops"]))  # type: ignore[arg-type]
-    totals.add_row("RAM:", f"{s['ram_bytes']:,} bytes (arena {s['arena_bytes']:,} + runtime "
-                           f"state {s['runtime_state_bytes']:,})")
+    if it is None:
+        totals.add_row("RAM:", escape(f"n/a (this runtime cannot run the model: "
+                                      f"{runtime_error})"))
+    else:
+        totals.add_row("RAM:", f"{s['ram_bytes']:,} bytes (arena {s['arena_bytes']:,} + "
+                               f"runtime state {s['runtime_state_bytes']:,})")
     totals.add_row("Flash (model):", f"{s['flash_bytes']:,} bytes")
     console.print(totals)
     params = s.get("params")

@@ -1,0 +1,207 @@
+"""The operator graph of any .tflite model, read straight from its flatbuffer (no runtime).
+
+`kwshost summarize` falls back to it for models the runtime cannot run (float models,
+operators it has no kernel for). `read_ops` gives subgraph 0's operators as the same
+OpDetails the runtime gives: builtin names, tensor shapes, types and constness, and the
+options the summary shows, under the runtime's keys and values; so the MAC counts
+(model_stats) and the summary table do not care where the operators came from.
+
+Field numbers are those of TFLite's schema (tensorflow/lite/schema/schema.fbs). Every read
+is bounds-checked: a malformed file raises ModelError, and a work budget stops a file whose
+tables share one vector many times over from taking quadratic time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kwshost.errors import ModelError
+from kwshost.flatbuf import FlatbufferError, Table
+from kwshost.metadata import _load, _model_root
+from kwshost.runtime import ACTIVATIONS, PADDINGS, OpDetails, TensorDetails
+from kwshost.runtime_names import builtin_name
+
+_MODEL_CODES, _MODEL_SUBGRAPHS, _MODEL_BUFFERS = 1, 2, 4
+_SG_TENSORS, _SG_OPERATORS = 0, 3
+_TENSOR_SHAPE, _TENSOR_TYPE, _TENSOR_BUFFER, _TENSOR_QUANT = 0, 1, 2, 4
+_QUANT_SCALE, _QUANT_ZERO = 2, 3
+_BUFFER_DATA, _BUFFER_OFFSET, _BUFFER_SIZE = 0, 1, 2
+_OP_CODE, _OP_INPUTS, _OP_OUTPUTS, _OP_OPTIONS_TYPE, _OP_OPTIONS = 0, 1, 2, 3, 4
+_CODE_DEPRECATED, _CODE_CUSTOM, _CODE_BUILTIN = 0, 1, 3
+_CUSTOM = 32
+
+# TensorType: name (numpy's where numpy has the type) and numpy type (None: numpy lacks it).
+_TYPES: dict[int, tuple[str, type | None]] = {
+    0: ("float32", np.float32), 1: ("float16", np.float16), 2: ("int32", np.int32),
+    3: ("uint8", np.uint8), 4: ("int64", np.int64), 5: ("string", None), 6: ("bool", np.bool_),
+    7: ("int16", np.int16), 8: ("complex64", np.complex64), 9: ("int8", np.int8),
+    10: ("float64", np.float64), 11: ("complex128", np.complex128), 12: ("uint64", np.uint64),
+    13: ("resource", None), 14: ("variant", None), 15: ("uint32", np.uint32),
+    16: ("uint16", np.uint16), 17: ("int4", None), 18: ("bfloat16", None), 19: ("int2", None),
+    20: ("uint4", None),
+}
+# Float models may fuse activations the runtime's kernels do not have.
+_ACTIVATIONS = {**ACTIVATIONS, 4: "Tanh", 5: "SignBit"}
+# builtin code -> BuiltinOptions union type of the options decoded below.
+_OPTION_TYPES = {3: 1, 4: 2, 1: 5, 17: 5, 12: 5, 9: 8, 25: 9, 2: 10, 0: 11, 18: 21, 41: 28,
+                 42: 29, 40: 27, 74: 27, 82: 27, 89: 27}
+
+
+@dataclass
+class GraphTensor(TensorDetails):
+    """A tensor as the file declares it; `type_name` also names types numpy lacks."""
+
+    tflite_type: str = ""
+
+    @property
+    def type_name(self) -> str:
+        return self.tflite_type
+
+
+class _Graph:
+    def __init__(self, data: bytes) -> None:
+        self.root = _model_root(data)
+        self.buf = self.root.buf
+        # Legitimate files store every vector element once; sharing can multiply the reads.
+        self.budget = len(data) + 100_000
+        subgraphs = self._vector(self.root, _MODEL_SUBGRAPHS)
+        if subgraphs[1] == 0:
+            raise ModelError("malformed .tflite model: it has no subgraph")
+        self.subgraph = self._element(subgraphs, 0, "subgraph")
+        self.tensors = self._vector(self.subgraph, _SG_TENSORS)
+        self.buffers = self._vector(self.root, _MODEL_BUFFERS)
+        self.codes = self._vector(self.root, _MODEL_CODES)
+        self.cache: dict[int, GraphTensor] = {}
+        self.code_cache: dict[int, tuple[int, str]] = {}
+
+    def _spend(self, n: int) -> None:
+        self.budget -= n
+        if self.budget < 0:
+            raise ModelError("malformed .tflite model: its tables refer to far more data than "
+                             "the file holds")
+
+    def _vector(self, table: Table, index: int) -> tuple[int, int]:
+        vec = table.vector(index)
+        if vec is None:
+            return 0, 0
+        self.buf._check(vec[0], 4 * vec[1])
+        return vec
+
+    def _element(self, vec: tuple[int, int], i: int, what: str) -> Table:
+        first, count = vec
+        if not 0 <= i < count:
+            raise ModelError(f"malformed .tflite model: {what} {i} does not exist "
+                             f"(there are {count})")
+        self._spend(1)
+        return Table(self.buf, self.buf.uoffset_target(first + 4 * i))
+
+    def _ints(self, table: Table, index: int) -> list[int]:
+        vec = table.vector(index)
+        self._spend(0 if vec is None else vec[1])
+        return table.scalars(index, "i")
+
+    def tensor(self, i: int) -> GraphTensor:
+        if i not in self.cache:
+            t = self._element(self.tensors, i, "tensor")
+            shape = tuple(self._ints(t, _TENSOR_SHAPE))
+            code = t.scalar(_TENSOR_TYPE, "B")
+            name, dtype = _TYPES.get(code, (f"type{code}", None))
+            itemsize = np.dtype(dtype).itemsize if dtype is not None else 0
+            scale, zero_point, channels = 0.0, 0, 0
+            quant = t.table(_TENSOR_QUANT)
+            if quant is not None and (scales := quant.vector(_QUANT_SCALE)) and scales[1]:
+                channels = scales[1]
+                scale = float(self.buf.scalar("f", scales[0]))
+                zeros = quant.vector(_QUANT_ZERO)
+                zero_point = int(self.buf.scalar("q", zeros[0])) if zeros and zeros[1] else 0
+            self.cache[i] = GraphTensor(
+                index=i, shape=shape, dtype=dtype or np.void, scale=scale,
+                zero_point=zero_point, nbytes=math.prod(max(d, 0) for d in shape) * itemsize,
+                constant=self._constant(t.scalar(_TENSOR_BUFFER, "I")),
+                channels_quantized=channels, tflite_type=name)
+        return self.cache[i]
+
+    def _constant(self, buffer: int) -> bool:
+        b = self._element(self.buffers, buffer, "buffer")
+        data = b.vector(_BUFFER_DATA)
+        # Large models keep data outside the flatbuffer (offset > 1, size > 0).
+        return bool(data and data[1]) or (b.scalar(_BUFFER_OFFSET, "Q") > 1
+                                          and b.scalar(_BUFFER_SIZE, "Q") > 0)
+
+    def ops(self) -> list[OpDetails]:
+        ops = self._vector(self.subgraph, _SG_OPERATORS)
+        return [self._op(i, self._element(ops, i, "operator")) for i in range(ops[1])]
+
+    def _code(self, i: int) -> tuple[int, str]:
+        """(builtin code, name) of operator code `i`; a custom operator by its own name."""
+        if i not in self.code_cache:
+            t = self._element(self.codes, i, "operator code")
+            code = max(t.scalar(_CODE_DEPRECATED, "b"), t.scalar(_CODE_BUILTIN, "i"))
+            name = builtin_name(code)
+            if code == _CUSTOM and (custom := t.vector(_CODE_CUSTOM)):
+                self._spend(custom[1])
+                text = t.string(_CODE_CUSTOM) or name
+                name = "".join(c if c.isprintable() else "?" for c in text[:64])
+            self.code_cache[i] = code, name
+        return self.code_cache[i]
+
+    def _op(self, index: int, t: Table) -> OpDetails:
+        code, name = self._code(t.scalar(_OP_CODE, "I"))
+        inputs = [None if i == -1 else self.tensor(i) for i in self._ints(t, _OP_INPUTS)]
+        outputs = [self.tensor(i) for i in self._ints(t, _OP_OUTPUTS)]
+        options = t.table(_OP_OPTIONS)
+        if t.scalar(_OP_OPTIONS_TYPE, "B") != _OPTION_TYPES.get(code):
+            options = None  # absent, or not the table this code's options are
+        return OpDetails(index=index, name=name, kernel=name, builtin_code=code,
+                         inputs=inputs, outputs=outputs,  # type: ignore[arg-type]
+                         options=_options(code, options))
+
+
+def _options(code: int, t: Table | None) -> dict[str, object]:
+    """The options the runtime's OpDetails show for `code`, under the same keys and values
+    (an absent table reads as the schema's defaults, as in the runtime)."""
+    def get(index: int, fmt: str, default: object = 0):
+        return default if t is None else t.scalar(index, fmt, default)
+
+    def act(index: int) -> object:
+        a = get(index, "B")
+        return _ACTIVATIONS.get(a, a)  # type: ignore[call-overload]
+
+    if code in (3, 4):  # CONV_2D, DEPTHWISE_CONV_2D
+        dw = code == 4
+        pad = get(0, "B")
+        out: dict[str, object] = {"padding": PADDINGS.get(pad, pad),
+                                  "stride": (get(1, "i"), get(2, "i")),
+                                  "activation": act(4 if dw else 3)}
+        dilation = (get(5 if dw else 4, "i", 1), get(6 if dw else 5, "i", 1))
+        if dilation != (1, 1):
+            out["dilation"] = dilation
+        return {"multiplier": get(3, "i"), **out} if dw else out
+    if code in (1, 12, 17):  # AVERAGE_POOL_2D, L2_POOL_2D, MAX_POOL_2D
+        pad = get(0, "B")
+        return {"padding": PADDINGS.get(pad, pad), "stride": (get(1, "i"), get(2, "i")),
+                "filter": (get(3, "i"), get(4, "i")), "activation": act(5)}
+    if code == 9:  # FULLY_CONNECTED
+        return {"activation": act(0), "keep_num_dims": bool(get(2, "B"))}
+    if code in (0, 18, 41, 42):  # ADD, MUL, SUB, DIV
+        return {"activation": act(0)}
+    if code == 25:  # SOFTMAX
+        return {"beta": round(get(0, "f", 0.0), 6)}
+    if code == 2:  # CONCATENATION
+        return {"axis": get(0, "i"), "activation": act(1)}
+    if code in (40, 74, 82, 89):  # MEAN, SUM, REDUCE_MAX, REDUCE_MIN
+        return {"keep_dims": bool(get(0, "B"))}
+    return {}
+
+
+def read_ops(model: bytes | Path | str) -> list[OpDetails]:
+    """Subgraph 0's operators in execution order (raises ModelError on a malformed file)."""
+    data = _load(model)
+    try:
+        return _Graph(data).ops()
+    except FlatbufferError as e:
+        raise ModelError(f"malformed .tflite model: {e}") from None
