@@ -164,5 +164,19 @@ def test_train_test_convert_evaluate_end_to_end(tmp_path: Path, capsys) -> None:
     x = np.random.default_rng(0).integers(-128, 128, (1, 118, 1, 108), dtype=np.int8)
     y = np.asarray(rt.invoke(x)).reshape(-1).astype(int)
     assert y.shape == (2,) and abs((y + 128).sum() - 256) <= 2   # int8 softmax sums to ~1
+    # --temperature 4: the logits divided by 4, so scores sit nearer the middle, same ranking.
+    hot = tmp_path / "t4.tflite"
+    assert main(["convert", "--config", "test", "--run", str(run), "--out", str(hot),
+                 "--temperature", "4"]) == 0
+    assert "divided by 4" in capsys.readouterr().out
+    xs = np.random.default_rng(1).integers(-128, 128, (20, 1, 118, 1, 108), dtype=np.int8)
+    cool = [np.asarray(rt.invoke(v)).reshape(-1).astype(int) for v in xs]
+    rt4 = Interpreter(hot.read_bytes())
+    warm = [np.asarray(rt4.invoke(v)).reshape(-1).astype(int) for v in xs]
+    assert all(abs(w[0] - w[1]) <= abs(c[0] - c[1]) + 2 for c, w in zip(cool, warm, strict=True))
+    assert sum(abs(w[0] - w[1]) for w in warm) < sum(abs(c[0] - c[1]) for c in cool)
+    for bad in ("0", "-1", "nan", "x"):
+        with pytest.raises(SystemExit):
+            main(["convert", "--config", "test", "--run", str(run), "--temperature", bad])
     assert main(["evaluate", str(out), "--cache", str(run / "cache"), "--split", "val"]) == 0
     assert "accuracy" in capsys.readouterr().out

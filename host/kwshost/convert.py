@@ -97,9 +97,11 @@ def short_tensor_names(tflite: bytes) -> bytes:
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
-def convert(keras_path: Path, cfg: TrainConfig, cache_dir: Path, n_representative: int = 500
-            ) -> tuple[bytes, dict]:
-    """The int8 model with metadata, and a small report (operators, size, quantization)."""
+def convert(keras_path: Path, cfg: TrainConfig, cache_dir: Path, n_representative: int = 500,
+            temperature: float = 1.0) -> tuple[bytes, dict]:
+    """The int8 model with metadata, and a small report (operators, size, quantization).
+    `temperature` divides the logits (the last Dense layer's weights and bias) before the
+    softmax."""
     import keras
     import tensorflow as tf
 
@@ -111,6 +113,9 @@ def convert(keras_path: Path, cfg: TrainConfig, cache_dir: Path, n_representativ
     model = build_tenet(TENetShape(time_steps=rows, features=channels,
                                    classes=len(cfg.classes)), batch_size=1)
     model.set_weights(trained.get_weights())
+    if temperature != 1.0:
+        dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)][-1]
+        dense.set_weights([w / temperature for w in dense.get_weights()])
     reps = representative_samples(cache_dir, n_representative, cfg.seed)
 
     # Keras 3 models convert reliably through a SavedModel (concrete functions keep their
@@ -133,5 +138,5 @@ def convert(keras_path: Path, cfg: TrainConfig, cache_dir: Path, n_representativ
               "input_shape": inp["shape"].tolist(),
               "input_quantization": [float(inp["quantization"][0]),
                                      int(inp["quantization"][1])],
-              "parameters": int(trained.count_params())}
+              "parameters": int(trained.count_params()), "temperature": temperature}
     return out, report

@@ -18,10 +18,17 @@ detector parameters (latency_ms, minimum_count, average_window_duration_ms,
 detection_threshold, suppression_ms, volume_gain), classes, name and version from the config,
 so the firmware, `kwshost listen/evaluate` and MLTK's own tools need nothing else.
 
+--temperature T divides the last layer's outputs (the logits) by T before the softmax. The
+int8 softmax output tops out at 255 (p >= 0.996), where a confident model puts keywords and
+near misses alike; T = 2 spreads them below the top, so a detection threshold separates them
+there (the order of the scores in float does not change). Choose the threshold afterwards
+(`kwshost evaluate --tune`).
+
 examples:
   kwshost convert --config configs/alexa.toml                 # runs/alexa/best.keras
   kwshost convert --config configs/alexa.toml --out models/alexa.tflite
   kwshost convert --keras runs/x/last.keras --run runs/x --out x.tflite
+  kwshost convert --config configs/alexa_pitch.toml --temperature 2 --out pitch_t2.tflite
 """
 
 
@@ -50,6 +57,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output .tflite (default: RUN/model.tflite)")
     parser.add_argument("--representative", type=int_at_least(1), default=500, metavar="N",
                         help="spectrograms used to calibrate quantization (default 500)")
+    parser.add_argument("--temperature", type=_positive, default=1.0, metavar="T",
+                        help="divide the logits by T before the softmax (default 1: as trained)")
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (value > 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, not {text}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from kwshost.convert import convert  # TensorFlow: only once the inputs are known good
 
-    data, report = convert(keras_path, cfg, run_dir / "cache", args.representative)
+    data, report = convert(keras_path, cfg, run_dir / "cache", args.representative,
+                           args.temperature)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
@@ -82,4 +102,7 @@ def run(args: argparse.Namespace) -> int:
           f"({', '.join(report['operator_types'])})")
     print(f"input {report['input_shape']} int8, quantization scale/zero point "
           f"{report['input_quantization']}")
+    if args.temperature != 1.0:
+        print(f"logits divided by {args.temperature:g} before the softmax: choose the detection "
+              "threshold for it (kwshost evaluate --tune)")
     return 0
