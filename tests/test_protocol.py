@@ -50,3 +50,15 @@ def test_c_and_python_codecs_agree(native_lib) -> None:
         out = ctypes.create_string_buffer(len(payload) + 16)
         n = lib.kws_frame_encode(t, s, payload, len(payload), out, len(out))
         assert out.raw[:n] == protocol.encode(t, s, payload)
+
+
+def test_text_before_the_first_frame_is_a_preamble_not_noise() -> None:
+    """The firmware prints its banner before the protocol starts: `listen` must not report
+    it as garbage on the link; bytes between frames are garbage."""
+    banner = b"kws firmware 0.1.0 on qemu mps2-an505\r\n"
+    dec = protocol.Decoder()
+    frames = dec.feed(banner + protocol.encode(1, 1, b"a") + b"\x00junk" +
+                      protocol.encode(2, 2, b"b"))
+    assert [f.payload for f in frames] == [b"a", b"b"]
+    assert dec.preamble_bytes == len(banner) and dec.skipped_bytes == len(banner) + 5
+    assert bytes(dec.text) == banner + b"\x00junk"

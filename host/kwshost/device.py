@@ -47,7 +47,7 @@ class LinkReport:
     timeouts: int = 0        # silences after which the host went back to the acked sample
     events_requested: int = 0
     device_resets: int = 0
-    garbage_bytes: int = 0   # bytes from the device that were not part of a valid frame
+    garbage_bytes: int = 0   # bytes from the device outside valid frames, after the first one
     bad_frames: int = 0      # frames from the device dropped for a bad check or CRC
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
@@ -225,7 +225,9 @@ class DeviceStream:
         return self._last_ack_time >= when
 
     def _count_link_noise(self) -> None:
-        self.report.garbage_bytes = self.link.decoder.skipped_bytes
+        # The boot banner comes before the first frame: text, not link noise.
+        d = self.link.decoder
+        self.report.garbage_bytes = d.skipped_bytes - d.preamble_bytes
         self.report.bad_frames = self.link.decoder.bad_frames
 
     def _handle_reset(self, why: str) -> None:

@@ -86,18 +86,24 @@ class Decoder:
     """Streaming decoder: feed bytes, get frames; skips garbage and resynchronises.
 
     Bytes that are not part of a valid frame are kept in `text` (boot banners, logs printed
-    before the protocol starts), and counted in `skipped_bytes`; dropped frames in `bad_frames`.
+    before the protocol starts), and counted in `skipped_bytes`, of which `preamble_bytes`
+    came before the first valid frame (the firmware's boot banner, not link noise); dropped
+    frames in `bad_frames`.
     """
 
     def __init__(self) -> None:
         self._buf = bytearray()
         self.skipped_bytes = 0
+        self.preamble_bytes = 0
         self.bad_frames = 0
         self.text = bytearray()
+        self._framed = False
 
     def _skip(self, n: int) -> None:
         self.text += self._buf[:n]
         self.skipped_bytes += n
+        if not self._framed:
+            self.preamble_bytes += n
         del self._buf[:n]
 
     def feed(self, data: bytes) -> list[Frame]:
@@ -129,4 +135,5 @@ class Decoder:
                 self._skip(1)
                 continue
             frames.append(Frame(head[0], head[1], payload))
+            self._framed = True
             del self._buf[:total]
