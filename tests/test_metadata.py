@@ -61,11 +61,20 @@ def test_write_then_read_round_trip():
 
 def test_replace_keeps_one_entry_and_model_intact():
     original = ALEXA.read_bytes()
+    raw = metadata.find_metadata(original)
+    # A payload that fits is written over the old one: only its bytes change.
     once = metadata.write_params(original, {"a": 1})
     twice = metadata.write_params(once, {"b": "x"})
     assert metadata.read_params(twice) == {"b": "x"}
-    # The original model is embedded unchanged after the new root table.
-    assert twice.endswith(original)
+    assert len(once) == len(twice) == len(original)
+    at = original.index(raw)
+    assert twice[:at] == original[:at] and twice[at + len(raw):] == original[at + len(raw):]
+    # One that does not fit: a new root in front, the original embedded unchanged after it.
+    big = metadata.write_params(original, {"c": "y" * (len(raw) + 100)})
+    assert metadata.read_params(big) == {"c": "y" * (len(raw) + 100)}
+    assert big.endswith(original)
+    entries = [len(metadata.Buf(m).root().tables(6)) for m in (original, big)]
+    assert entries[0] == entries[1]                  # replaced, not added
 
 
 def test_explicit_types():

@@ -51,6 +51,30 @@ def test_set_changes_only_the_named_parameters_and_the_device_reads_them(
     assert find_metadata(out_path) is not None
 
 
+def test_repeated_edits_do_not_grow_the_model(tmp_path: Path, capsys) -> None:
+    """A payload that fits is written over the old one: tuning a threshold ten times must not
+    cost flash; one that does not fit goes in front of the file once, and later edits fit."""
+    for source in (OURS, MLTK):
+        path = tmp_path / source.name
+        path.write_bytes(source.read_bytes())
+        sizes = []
+        for threshold in range(200, 210):
+            assert _run(capsys, path, "--set", f"detection_threshold={threshold}",
+                        "--in-place")[0] == 0
+            sizes.append(path.stat().st_size)
+        assert len(set(sizes[1:])) == 1, sizes
+        assert sizes[-1] == source.stat().st_size or source == MLTK
+        params = read_params(path)
+        assert params == {**read_params(source), "detection_threshold": 209}
+        pipe = PcPipeline.from_model(path)          # the firmware's reader agrees
+        assert pipe.params["detection_threshold"] == 209
+    longer = "x" * 4000                             # cannot fit in the old payload's room
+    assert _run(capsys, path, "--set", f"description={longer}", "--in-place")[0] == 0
+    assert path.stat().st_size > sizes[-1]
+    assert read_params(path)["description"] == longer
+    assert read_params(path)["detection_threshold"] == 209
+
+
 def test_bad_changes_are_refused_and_nothing_is_written(tmp_path: Path, capsys) -> None:
     out_path = tmp_path / "t.tflite"
     cases = [

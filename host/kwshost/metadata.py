@@ -238,9 +238,42 @@ def write_metadata(data: bytes, name: str, payload: bytes) -> bytes:
     """Add or replace the metadata entry `name` of a .tflite model, keeping the rest as is."""
     old = _model_root(data)
     try:
-        return _prepend_root(data, old, name, payload)
+        return _overwrite(data, old, name, payload) or _prepend_root(data, old, name, payload)
     except FlatbufferError as e:
         raise ModelError(f"malformed .tflite model: {e}") from None
+
+
+_MODEL_SUBGRAPHS, _SUBGRAPH_TENSORS, _TENSOR_BUFFER = 2, 0, 2
+
+
+def _overwrite(data: bytes, old: Table, name: str, payload: bytes) -> bytes | None:
+    """The model with entry `name`'s payload written over its old one, when that has room
+    and nothing else uses its bytes; else None. Editing parameters then keeps the file's size
+    (a new root in front of the old file would add the payload's size at every edit)."""
+    buffers = old.tables(_MODEL_BUFFERS)
+    metas = old.tables(_MODEL_METADATA)
+    named = [m.scalar(_METADATA_BUFFER, "I") for m in metas if m.string(_METADATA_NAME) == name]
+    if len(named) != 1 or named[0] >= len(buffers):
+        return None
+    index = named[0]
+    vec = buffers[index].vector(_BUFFER_DATA)
+    if vec is None or vec[1] < len(payload):
+        return None
+    first, count = vec
+    old.buf._check(first, count)
+    shared = [m.scalar(_METADATA_BUFFER, "I") for m in metas].count(index) > 1 or any(
+        i != index and (b.vector(_BUFFER_DATA) or (None,))[0] == first
+        for i, b in enumerate(buffers)) or any(
+        t.scalar(_TENSOR_BUFFER, "I") == index
+        for g in old.tables(_MODEL_SUBGRAPHS) for t in g.tables(_SUBGRAPH_TENSORS))
+    if shared:
+        return None
+    # The vector keeps its length, the payload zero-padded: a flatbuffer is read from its
+    # root offset, so readers (ours, the firmware's, MLTK's) ignore the tail, and the room
+    # stays for later edits.
+    out = bytearray(data)
+    out[first:first + count] = payload + bytes(count - len(payload))
+    return bytes(out)
 
 
 _ALIGN = 16  # TFLite aligns buffer data to 16 bytes: shift the old file by a multiple of it
