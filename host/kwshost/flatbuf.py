@@ -150,6 +150,7 @@ class Builder:
     def __init__(self, base: int = 0) -> None:
         self.base = base  # absolute position of out[0] in the final file
         self.out = bytearray()
+        self._vtables: dict[bytes, int] = {}  # written vtables, shared by equal tables
 
     @property
     def pos(self) -> int:
@@ -177,11 +178,8 @@ class Builder:
         """
         n = len(fields)
         sizes = [0 if f is None else struct.calcsize("<" + f[0]) for f in fields]
-        self.align(4)
-        # The table starts 4-aligned right after the vtable; lay out fields largest first.
-        vtable_at = self.pos
-        vtable_size = 4 + 2 * n
-        table_at = vtable_at + vtable_size + (-(vtable_at + vtable_size)) % 4
+        # Lay out fields largest first; a table whose layout was written before shares that
+        # vtable (as flatbuffers builders do), else its own goes right before it.
         offsets = [0] * n
         cursor = 4
         for i in sorted(range(n), key=lambda i: -sizes[i]):
@@ -191,11 +189,14 @@ class Builder:
             offsets[i] = cursor
             cursor += sizes[i]
         table_size = cursor + (-cursor) % 4
-        self.put("HH", vtable_size, table_size)
-        for off in offsets:
-            self.put("H", off)
+        vtable = struct.pack(f"<HH{n}H", 4 + 2 * n, table_size, *offsets)
         self.align(4)
-        assert self.pos == table_at
+        vtable_at = self._vtables.get(vtable)
+        if vtable_at is None:
+            vtable_at = self._vtables[vtable] = self.pos
+            self.out += vtable
+            self.align(4)
+        table_at = self.pos
         body = bytearray(table_size)
         struct.pack_into("<i", body, 0, table_at - vtable_at)
         field_pos = [-1] * n
