@@ -34,8 +34,8 @@ examples:
   kwshost evaluate runs/alexa/model.tflite --cache runs/alexa/cache
   kwshost evaluate models/mltk_keyword_spotting_alexa.tflite --data data/heldout
   kwshost evaluate models/alexa.tflite --stream s.wav --events s.json --plots report/
-  kwshost evaluate models/alexa.tflite --stream val_kw.wav --events val_kw.json \
-      --stream val_speech.wav --events val_speech.json --fa-per-hour 10 \
+  kwshost evaluate models/alexa.tflite --stream val_kw.wav --events val_kw.json \\
+      --stream val_speech.wav --events val_speech.json --fa-per-hour 10 \\
       --tune --tuned-model alexa_tuned.tflite
 """
 
