@@ -226,7 +226,6 @@ def test_a_voice_failing_once_is_retried_and_one_failing_twice_is_reported(monke
     missing = streams.Utterance(voices.Voice("espeak", "zz-missing"), "a lexus", "confusable",
                                 prosody, 0)
     good = streams.Utterance(voices.Voice("espeak", "en-us"), "a lexus", "confusable", prosody, 0)
-    failed: list[str] = []
-    audio = streams.synthesize_all([missing, good], jobs=2, failures=failed)
+    audio, failed = streams.synthesize_all([missing, good], jobs=2)
     assert audio[0] is None and audio[1] is not None and len(audio[1]) > 1000
     assert len(failed) == 1 and "CalledProcessError" in failed[0], failed

@@ -148,10 +148,10 @@ def _say_group(items: list[tuple[int, Utterance]]) -> list[tuple[int, np.ndarray
     return [(i, why) for i, _ in items]     # a voice failing twice drops its utterances
 
 
-def synthesize_all(plan: list[Utterance], jobs: int = 1, progress=None,
-                   failures: list[str] | None = None) -> list[np.ndarray | None]:
-    """Every planned utterance's audio (None where its voice failed, the reason appended to
-    `failures`), in plan order, the same whatever `jobs` is."""
+def synthesize_all(plan: list[Utterance], jobs: int = 1, progress=None
+                   ) -> tuple[list[np.ndarray | None], list[str]]:
+    """Every planned utterance's audio in plan order (None where its voice failed), the same
+    whatever `jobs` is, and why each failed one failed."""
     by_voice: dict[voices.Voice, list[tuple[int, Utterance]]] = {}
     for i, u in enumerate(plan):
         by_voice.setdefault(u.voice, []).append((i, u))
@@ -168,9 +168,7 @@ def synthesize_all(plan: list[Utterance], jobs: int = 1, progress=None,
                     out[i] = clip
             if progress:
                 progress.advance(task, len(rows))
-    if failures is not None:
-        failures.extend(why[i] for i in sorted(why))
-    return out
+    return out, [why[i] for i in sorted(why)]
 
 
 @dataclass
@@ -204,8 +202,7 @@ def build_stream(minutes: float, seed: int, split: str = "train", jobs: int = 1,
     n = max(4, int(minutes * 60 / (3.3 if keywords else 1.5)) + 2)
     gap_s = (2.5, 4.5) if keywords else (0.2, 1.5)
     plan = plan_utterances(n, seed, split, confusable_share, validation_percent, keywords)
-    failed: list[str] = []
-    audio = synthesize_all(plan, jobs, progress, failed)
+    audio, failed = synthesize_all(plan, jobs, progress)
     rng = np.random.default_rng(seed)
     clips, gaps, kept, length = [], [], [], 0
     for u, a in zip(plan, audio, strict=True):
