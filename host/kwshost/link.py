@@ -30,18 +30,6 @@ class DeviceInfo:
                             hint="flash the firmware of this kwshost version (`kwshost flash`)")
 
 
-def seconds(text: str) -> float:
-    """argparse type of a --timeout: a positive number of seconds."""
-    import argparse
-    import math
-
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
-    return value
 
 
 def _check_socket_url(url: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from kwshost.cli._args import int_at_least
+from kwshost.cli._args import int_at_least, positive_number
 from kwshost.errors import KwsError
 
 NAME = "convert"
@@ -57,18 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output .tflite (default: RUN/model.tflite)")
     parser.add_argument("--representative", type=int_at_least(1), default=500, metavar="N",
                         help="spectrograms used to calibrate quantization (default 500)")
-    parser.add_argument("--temperature", type=_positive, default=1.0, metavar="T",
+    parser.add_argument("--temperature", type=positive_number(), default=1.0, metavar="T",
                         help="divide the logits by T before the softmax (default 1: as trained)")
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (value > 0 and value < float("inf")):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, not {text}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

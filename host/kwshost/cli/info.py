@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from kwshost.cli._args import seconds
 from kwshost.errors import KwsError
-from kwshost.link import DEFAULT_BAUD, Link, seconds
+from kwshost.link import DEFAULT_BAUD, Link
 
 NAME = "info"
 HELP = "print the firmware banner and protocol version of a device on a serial port"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from kwshost.cli._args import seconds
 from kwshost.errors import AudioError, KwsError
 from kwshost.events import Event
-from kwshost.link import seconds
 from kwshost.paths import MODELS_DIR
 
 NAME = "listen"

@@ -8,8 +8,8 @@ import json
 import sys
 from pathlib import Path
 
+from kwshost.cli._args import seconds
 from kwshost.errors import KwsError
-from kwshost.link import seconds
 from kwshost.paths import MODELS_DIR
 
 NAME = "profile"
