@@ -161,19 +161,14 @@ def run(args: argparse.Namespace) -> int:
             results = [ev.stream(args.model, w, e) for w, e in
                        zip(args.stream, args.events or [None] * len(args.stream), strict=True)]
             seconds = sum(r.duration_s for r in results)
-            hours = seconds / 3600
-            n_kw = sum(r.keywords for r in results)
-            hits = sum(r.hits for r in results)
-            fa = sum(r.false_accepts for r in results)
-            report["stream"] = {"hours": round(hours, 4), "seconds": round(seconds, 3),
-                                "keywords": n_kw, "hits": hits,
-                                "frr": (1 - hits / n_kw) if n_kw else None,
-                                "false_accepts": fa, "fa_per_hour": fa / hours,
+            report["stream"] = {"hours": round(seconds / 3600, 4), "seconds": round(seconds, 3),
+                                **_totals(results),
                                 "threshold": params.get("detection_threshold")}
             curve = ev.curve_from(results, params, np.arange(100, 256, 5))
             best = ev.frr_at(curve, args.fa_per_hour)
             report["stream"][f"frr_at_{args.fa_per_hour}_fa_per_hour"] = (
-                {"frr": best[0], "threshold": best[1]} if best and n_kw else None)
+                {"frr": best[0], "threshold": best[1]}
+                if best and report["stream"]["keywords"] else None)
             if args.tune or args.tuned_model:
                 report["tuning"] = _tune(args, params, results)
     if args.plots:
@@ -215,6 +210,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _totals(results: list) -> dict:
+    """Keywords, hits, FRR and false accepts (also per hour) over several streams."""
+    hours = sum(r.duration_s for r in results) / 3600
+    n_kw = sum(r.keywords for r in results)
+    hits = sum(r.hits for r in results)
+    fa = sum(r.false_accepts for r in results)
+    return {"keywords": n_kw, "hits": hits, "frr": (1 - hits / n_kw) if n_kw else None,
+            "false_accepts": fa, "fa_per_hour": fa / hours}
+
+
 TUNED_KEYS = ("average_window_duration_ms", "minimum_count", "detection_threshold")
 
 
@@ -240,14 +245,9 @@ def _tune(args: argparse.Namespace, params: dict, results: list) -> dict:
         tuned = {**params, **{k: choice[k] for k in TUNED_KEYS}}
         checked = [ev.stream(args.model, w, None, events=r.events, params=tuned)
                    for w, r in zip(args.stream, results, strict=True)]
-        n_kw = sum(r.keywords for r in checked)
-        hours = sum(r.duration_s for r in checked) / 3600
-        fa = sum(r.false_accepts for r in checked)
         tuning["checked"] = {"detection_threshold": choice["detection_threshold"],
-                             "hits": sum(r.hits for r in checked), "keywords": n_kw,
-                             "frr": 1 - sum(r.hits for r in checked) / n_kw,
-                             "false_accepts": fa, "fa_per_hour": fa / hours}
-        if fa / hours <= args.fa_per_hour or not (step := ev.stricter(
+                             **_totals(checked)}
+        if tuning["checked"]["fa_per_hour"] <= args.fa_per_hour or not (step := ev.stricter(
                 curve, choice["detection_threshold"])):
             break
         choice.update(detection_threshold=step[0], frr=step[1], fa_per_hour=step[2])
