@@ -42,6 +42,7 @@ _UINT_RANGES = (("uint8", 2**8), ("uint16", 2**16), ("uint32", 2**32), ("uint64"
 _MODEL_VERSION, _MODEL_BUFFERS, _MODEL_METADATA = 0, 4, 6
 _MODEL_FIELDS = 8  # version, operator_codes, subgraphs, description, buffers,
 #                    metadata_buffer, metadata, signature_defs
+_MODEL_SUBGRAPHS, _SUBGRAPH_TENSORS, _TENSOR_BUFFER = 2, 0, 2
 _BUFFER_DATA, _BUFFER_OFFSET = 0, 1
 _METADATA_NAME, _METADATA_BUFFER = 0, 1
 
@@ -241,9 +242,6 @@ def write_metadata(data: bytes, name: str, payload: bytes) -> bytes:
         return _overwrite(data, old, name, payload) or _prepend_root(data, old, name, payload)
     except FlatbufferError as e:
         raise ModelError(f"malformed .tflite model: {e}") from None
-
-
-_MODEL_SUBGRAPHS, _SUBGRAPH_TENSORS, _TENSOR_BUFFER = 2, 0, 2
 
 
 def _overwrite(data: bytes, old: Table, name: str, payload: bytes) -> bytes | None:

@@ -21,18 +21,28 @@ import numpy as np
 
 from kwshost.errors import ModelError
 from kwshost.flatbuf import FlatbufferError, Table
-from kwshost.metadata import _load, _model_root
+from kwshost.metadata import (
+    _BUFFER_DATA,
+    _BUFFER_OFFSET,
+    _MODEL_BUFFERS,
+    _MODEL_SUBGRAPHS,
+    _SUBGRAPH_TENSORS,
+    _TENSOR_BUFFER,
+    _load,
+    _model_root,
+)
 from kwshost.runtime import ACTIVATIONS, PADDINGS, OpDetails, TensorDetails
 from kwshost.runtime_names import builtin_name
 
-_MODEL_CODES, _MODEL_SUBGRAPHS, _MODEL_BUFFERS = 1, 2, 4
-_SG_TENSORS, _SG_OPERATORS = 0, 3
-_TENSOR_SHAPE, _TENSOR_TYPE, _TENSOR_BUFFER, _TENSOR_QUANT = 0, 1, 2, 4
+# Schema field numbers; those the metadata writer also needs come from kwshost.metadata.
+_MODEL_CODES = 1
+_SG_OPERATORS = 3
+_TENSOR_SHAPE, _TENSOR_TYPE, _TENSOR_QUANT = 0, 1, 4
 _QUANT_SCALE, _QUANT_ZERO = 2, 3
-_BUFFER_DATA, _BUFFER_OFFSET, _BUFFER_SIZE = 0, 1, 2
+_BUFFER_SIZE = 2
 _OP_CODE, _OP_INPUTS, _OP_OUTPUTS, _OP_OPTIONS_TYPE, _OP_OPTIONS = 0, 1, 2, 3, 4
 _CODE_DEPRECATED, _CODE_CUSTOM, _CODE_BUILTIN = 0, 1, 3
-_CUSTOM = 32
+BUILTIN_CUSTOM = 32  # BuiltinOperator CUSTOM
 
 # TensorType: name (numpy's where numpy has the type) and numpy type (None: numpy lacks it).
 _TYPES: dict[int, tuple[str, type | None]] = {
@@ -72,7 +82,7 @@ class _Graph:
         if subgraphs[1] == 0:
             raise ModelError("malformed .tflite model: it has no subgraph")
         self.subgraph = self._element(subgraphs, 0, "subgraph")
-        self.tensors = self._vector(self.subgraph, _SG_TENSORS)
+        self.tensors = self._vector(self.subgraph, _SUBGRAPH_TENSORS)
         self.buffers = self._vector(self.root, _MODEL_BUFFERS)
         self.codes = self._vector(self.root, _MODEL_CODES)
         self.cache: dict[int, GraphTensor] = {}
@@ -142,7 +152,7 @@ class _Graph:
             t = self._element(self.codes, i, "operator code")
             code = max(t.scalar(_CODE_DEPRECATED, "b"), t.scalar(_CODE_BUILTIN, "i"))
             name = builtin_name(code)
-            if code == _CUSTOM and (custom := t.vector(_CODE_CUSTOM)):
+            if code == BUILTIN_CUSTOM and (custom := t.vector(_CODE_CUSTOM)):
                 self._spend(custom[1])
                 text = t.string(_CODE_CUSTOM) or name
                 name = "".join(c if c.isprintable() else "?" for c in text[:64])

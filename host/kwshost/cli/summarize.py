@@ -52,7 +52,6 @@ def _shape(t) -> str:
     return f"{'x'.join(map(str, dims)) or 'scalar'} ({t.type_name})"
 
 
-_CUSTOM = 32  # BuiltinOperator CUSTOM
 _SHORT = {"padding": "pad", "activation": "act", "multiplier": "mult"}
 
 
@@ -156,6 +155,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from kwshost.errors import ModelError
+    from kwshost.tflite_graph import BUILTIN_CUSTOM
 
     model = Path(args.model)
     if not model.is_file():
@@ -179,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
         ins = "\n".join("-" if t is None else _shape(t) for t in op.inputs)
         outs = "\n".join(_shape(t) for t in op.outputs)
         # A custom operator keeps its own spelling; it may hold markup characters.
-        name = escape(op.name) if op.builtin_code == _CUSTOM else op.name.lower()
+        name = escape(op.name) if op.builtin_code == BUILTIN_CUSTOM else op.name.lower()
         if op.kernel != op.name:
             name += "\n" + escape(f"[{op.kernel}]")
         table.add_row(str(op.index), name, ins, outs, _options(op.options),
