@@ -170,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
                 {"frr": best[0], "threshold": best[1]}
                 if best and report["stream"]["keywords"] else None)
             if args.tune or args.tuned_model:
-                report["tuning"] = _tune(args, params, results)
+                report["tuning"] = _tune(args, model, params, results)
     if args.plots:
         name = args.model.stem
         try:
@@ -223,7 +223,7 @@ def _totals(results: list) -> dict:
 TUNED_KEYS = ("average_window_duration_ms", "minimum_count", "detection_threshold")
 
 
-def _tune(args: argparse.Namespace, params: dict, results: list) -> dict:
+def _tune(args: argparse.Namespace, model: bytes, params: dict, results: list) -> dict:
     """Sweeps the detector's settings over the recorded scores, re-runs the device pipeline
     with the choice and writes --tuned-model."""
     from kwshost import evaluate as ev
@@ -254,7 +254,7 @@ def _tune(args: argparse.Namespace, params: dict, results: list) -> dict:
     if args.tuned_model:
         from kwshost.cli.params import save_with_params
 
-        save_with_params(ev.load_model(args.model)[0], tuned, args.tuned_model)
+        save_with_params(model, tuned, args.tuned_model)
         tuning["tuned_model"] = str(args.tuned_model)
     return tuning
 
