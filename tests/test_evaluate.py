@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
+import pytest
 from kwshost import evaluate as ev
+from kwshost.cli import main
+from kwshost.metadata import read_params
+from kwshost.paths import REPO_ROOT
 
 
 def _curve(rows: list[tuple[int, float, float]]) -> dict:
@@ -68,22 +75,26 @@ def test_tune_finds_the_window_that_separates_keywords_from_near_misses() -> Non
     assert step is not None and step[2] < curve["fa_per_hour"][0]
 
 
-def test_tuned_model_gives_what_the_tuning_checked(tmp_path, capsys) -> None:
-    """`evaluate --tune --tuned-model`: the written model carries the chosen settings, and the
-    device pipeline with it gives exactly the figures the tuning reported."""
-    import json
+MODEL = REPO_ROOT / "models" / "alexa_kwshost.tflite"
 
-    from kwshost.cli import main
-    from kwshost.metadata import read_params
-    from kwshost.paths import REPO_ROOT
 
-    model = REPO_ROOT / "models" / "alexa_kwshost.tflite"
-    kw, speech, tuned = tmp_path / "kw.wav", tmp_path / "speech.wav", tmp_path / "tuned.tflite"
+@pytest.fixture(scope="module")
+def streams(tmp_path_factory) -> list[str]:
+    """A short keyword stream and a short speech stream, as --stream/--events arguments."""
+    d = tmp_path_factory.mktemp("streams")
+    kw, speech = d / "kw.wav", d / "speech.wav"
     assert main(["dataset", "stream", str(kw), "--keywords", "--minutes", "0.4",
                  "--seed", "5"]) == 0
     assert main(["dataset", "stream", str(speech), "--minutes", "0.3", "--seed", "5"]) == 0
-    streams = ["--stream", str(kw), "--events", str(kw.with_suffix(".json")),
-               "--stream", str(speech), "--events", str(speech.with_suffix(".json"))]
+    return ["--stream", str(kw), "--events", str(kw.with_suffix(".json")),
+            "--stream", str(speech), "--events", str(speech.with_suffix(".json"))]
+
+
+def test_tuned_model_gives_what_the_tuning_checked(tmp_path, capsys, streams) -> None:
+    """`evaluate --tune --tuned-model`: the written model carries the chosen settings, and the
+    device pipeline with it gives exactly the figures the tuning reported."""
+    model, tuned = MODEL, tmp_path / "tuned.tflite"
+    speech = streams[streams.index("--stream", 1) + 1]
     capsys.readouterr()
     assert main(["evaluate", str(model), *streams, "--fa-per-hour", "200",
                  "--tuned-model", str(tuned), "--json"]) == 0
@@ -99,5 +110,31 @@ def test_tuned_model_gives_what_the_tuning_checked(tmp_path, capsys) -> None:
     assert main(["evaluate", str(tuned), *streams, "--json"]) == 0
     s = json.loads(capsys.readouterr().out)["stream"]
     assert (s["hits"], s["false_accepts"]) == (checked["hits"], checked["false_accepts"])
-    assert main(["evaluate", str(model), "--stream", str(speech), "--tune"]) == 2
+    assert main(["evaluate", str(model), "--stream", speech, "--tune"]) == 2
     assert "needs streams with keyword events" in capsys.readouterr().err
+
+
+def test_no_tuned_model_when_the_device_pipeline_stays_over_the_budget(tmp_path, capsys,
+                                                                        monkeypatch,
+                                                                        streams) -> None:
+    """When the device-pipeline check fires more than the budget even after the threshold is
+    raised, --tuned-model writes nothing, says why, and exits 1."""
+    real = ev.stream
+    checks = []
+
+    def noisy_check(*args, params=None, **kwargs):
+        r = real(*args, params=params, **kwargs)
+        if params is not None:     # only the check after the sweep passes settings
+            checks.append(params["detection_threshold"])
+            r = dataclasses.replace(r, false_accepts=r.false_accepts + 1000)
+        return r
+
+    monkeypatch.setattr(ev, "stream", noisy_check)
+    tuned = tmp_path / "tuned.tflite"
+    capsys.readouterr()
+    assert main(["evaluate", str(MODEL), *streams, "--fa-per-hour", "200",
+                 "--tuned-model", str(tuned)]) == 1
+    out = capsys.readouterr().out
+    assert not tuned.exists()
+    assert "not written: the device pipeline still gives" in out
+    assert len(checks) >= 1 and checks == sorted(checks)    # each retry is stricter

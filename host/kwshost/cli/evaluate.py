@@ -26,9 +26,11 @@ sweeping the detection threshold. --plots DIR writes ROC, DET and threshold-swee
 --tune also sweeps the detector's averaging window (0 to 6 inference intervals, each with every
 threshold) and picks the setting with the lowest FRR within --fa-per-hour, then runs the
 device pipeline again with it for exact figures (a detection clears the features, which the
-sweep over recorded scores leaves out). --tuned-model OUT.tflite writes a copy of the model
-that carries the chosen settings (weights untouched). Tune on validation recordings and
-report on others: settings picked on a stream fit that stream.
+sweep over recorded scores leaves out); where that fires more than the budget, the threshold
+is raised step by step. --tuned-model OUT.tflite writes a copy of the model that carries the
+chosen settings (weights untouched), but only if the device pipeline keeps to the budget
+(else exit status 1, nothing written). Tune on validation recordings and report on others:
+settings picked on a stream fit that stream.
 
 examples:
   kwshost evaluate runs/alexa/model.tflite --cache runs/alexa/cache
@@ -181,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
         from kwshost.cli.summarize import json_safe
 
         print(json.dumps(json_safe(report), indent=1))
-        return 0
+        return _status(report)
     print(f"model: {args.model} ({params.get('name')})")
     if "clips" in report:
         c = report["clips"]
@@ -207,7 +209,12 @@ def run(args: argparse.Namespace) -> int:
         _print_tuning(report["tuning"], params)
     for p in report.get("plots", []):
         print(f"plot: {p}")
-    return 0
+    return _status(report)
+
+
+def _status(report: dict) -> int:
+    """1 when --tuned-model was asked for and not written (over the budget), else 0."""
+    return 1 if "not_written" in report.get("tuning", {}) else 0
 
 
 def _totals(results: list) -> dict:
@@ -221,6 +228,9 @@ def _totals(results: list) -> dict:
 
 
 TUNED_KEYS = ("average_window_duration_ms", "minimum_count", "detection_threshold")
+# How often the sweep's choice is re-checked on the device pipeline with a stricter threshold
+# before --tune gives up on the budget (each check runs every stream again).
+TIGHTENING_STEPS = 6
 
 
 def _tune(args: argparse.Namespace, model: bytes, params: dict, results: list) -> dict:
@@ -241,7 +251,7 @@ def _tune(args: argparse.Namespace, model: bytes, params: dict, results: list) -
         tuning.pop("_curves")
         return tuning
     curve = tuning.pop("_curves")[choice["average_window_duration_ms"]]
-    for _ in range(4):  # the sweep's estimate, checked on the device pipeline and tightened
+    for _ in range(TIGHTENING_STEPS):  # the sweep's estimate, checked on the device pipeline
         tuned = {**params, **{k: choice[k] for k in TUNED_KEYS}}
         checked = [ev.stream(args.model, w, None, events=r.events, params=tuned)
                    for w, r in zip(args.stream, results, strict=True)]
@@ -251,7 +261,13 @@ def _tune(args: argparse.Namespace, model: bytes, params: dict, results: list) -
                 curve, choice["detection_threshold"])):
             break
         choice.update(detection_threshold=step[0], frr=step[1], fa_per_hour=step[2])
-    if args.tuned_model:
+    over = tuning["checked"]["fa_per_hour"] > args.fa_per_hour
+    if args.tuned_model and over:
+        # A model that misses its budget on the very streams it was tuned on is not a result.
+        tuning["not_written"] = (f"{args.tuned_model} not written: the device pipeline still "
+                                 f"gives {tuning['checked']['fa_per_hour']:.2f} FA/h at "
+                                 f"threshold {choice['detection_threshold']}")
+    elif args.tuned_model:
         from kwshost.cli.params import save_with_params
 
         save_with_params(model, tuned, args.tuned_model)
@@ -282,3 +298,5 @@ def _print_tuning(t: dict, params: dict) -> None:
           f"({k['fa_per_hour']:.2f}/h){over}")
     if "tuned_model" in t:
         print(f"wrote {t['tuned_model']}")
+    if "not_written" in t:
+        print(f"{t['not_written']} (raise --fa-per-hour, or tune on more streams)")
