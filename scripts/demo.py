@@ -59,7 +59,7 @@ def main() -> int:
     parser.add_argument("--model", type=Path, default=None,
                         help="a .tflite with MLTK metadata (default: the bundled model)")
     args = parser.parse_args()
-    from kwshost.cli.listen import DEFAULT_MODEL
+    from kwshost.paths import DEFAULT_MODEL
 
     model = args.model or DEFAULT_MODEL
     wav = make_wav(DEMO_DIR / "demo.wav")

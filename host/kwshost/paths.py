@@ -5,6 +5,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD_DIR = REPO_ROOT / "build"
 MODELS_DIR = REPO_ROOT / "models"
+# What flash, listen, profile and the demo use without --model: MLTK's pretrained model, until
+# ours beats it on held-out voices (docs/training.md).
+DEFAULT_MODEL = MODELS_DIR / "mltk_keyword_spotting_alexa.tflite"
 
 
 def firmware_image(target: str) -> Path:

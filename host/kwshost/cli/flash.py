@@ -11,7 +11,7 @@ from pathlib import Path
 
 from kwshost import model_image
 from kwshost.errors import KwsError, LinkError
-from kwshost.paths import BUILD_DIR, MODELS_DIR, REPO_ROOT, firmware_image
+from kwshost.paths import BUILD_DIR, DEFAULT_MODEL, REPO_ROOT, firmware_image
 
 NAME = "flash"
 HELP = "flash the firmware and a model to the board, or start the emulated board"
@@ -42,7 +42,6 @@ examples:
   kwshost flash build/efr32xg24/kws.hex --probe 000440123456 --no-model
 """
 
-DEFAULT_MODEL = MODELS_DIR / "mltk_keyword_spotting_alexa.tflite"
 EFR32_PART = "efr32mg24b310f1536im48"
 EFR32_FLASH_BASE = 0x08000000
 FIRMWARE_ARENA_BYTES = 112 * 1024  # KWS_ARENA_BYTES of firmware/app/main.c

@@ -11,7 +11,7 @@ import numpy as np
 from kwshost.cli._args import seconds
 from kwshost.errors import AudioError, KwsError
 from kwshost.events import Event
-from kwshost.paths import MODELS_DIR
+from kwshost.paths import DEFAULT_MODEL
 
 NAME = "listen"
 HELP = "run the wake-word detector on a WAV or microphone, on the PC or on a device"
@@ -42,7 +42,6 @@ examples:
   kwshost listen --device --port /dev/ttyACM0 --mic
 """
 
-DEFAULT_MODEL = MODELS_DIR / "mltk_keyword_spotting_alexa.tflite"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from kwshost.cli._args import seconds
 from kwshost.errors import KwsError
-from kwshost.paths import MODELS_DIR
+from kwshost.paths import DEFAULT_MODEL
 
 NAME = "profile"
 HELP = "per-layer accelerator/CPU cycles and time of a model (PC cycle model or a device)"
@@ -40,7 +40,6 @@ examples:
   kwshost profile --device --port /dev/ttyACM0 --model models/my_model.tflite --json
 """
 
-DEFAULT_MODEL = MODELS_DIR / "mltk_keyword_spotting_alexa.tflite"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
