@@ -16,6 +16,7 @@ directories read. `OUT/mined-s<seed>.json` lists the windows, what was said in e
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
@@ -177,9 +178,9 @@ class Stream:
     said: list[dict]                       # {"start_s", "end_s", "text", "voice", "kind"}
     failed: list[str] = field(default_factory=list)   # planned utterances no voice said
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
-        """SHA-256 of the audio: two runs with one seed must give the same."""
+        """SHA-256 of the audio (computed once): two runs with one seed must give the same."""
         return hashlib.sha256(self.audio.tobytes()).hexdigest()
 
     @property
