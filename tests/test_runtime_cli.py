@@ -70,6 +70,33 @@ def test_infer_batch_and_bad_shape(tmp_path, capsys):
     assert "shape (5, 5)" in capsys.readouterr().err
 
 
+def test_infer_saves_every_output_of_a_two_output_model(tmp_path, capsys):
+    """-o OUT.npz holds each output (output_0, output_1) as the runtime gave it; -o OUT.npy
+    keeps output 0 and says the rest were left out."""
+    tf = pytest.importorskip("tensorflow")
+    import random_models
+
+    model = tmp_path / "two.tflite"
+    model.write_bytes(random_models.convert(
+        lambda x: (tf.nn.softmax(x), tf.reduce_mean(x, axis=1, keepdims=True)), [(1, 6)],
+        np.random.default_rng(1), float_io=False))
+    x = np.random.default_rng(2).integers(-128, 128, (2, 6), dtype=np.int8)   # a batch of 2
+    np.save(tmp_path / "x.npy", x)
+    it = Interpreter(model)
+    expected = [it.invoke(row.reshape(1, 6)) for row in x]
+    assert main(["infer", str(model), str(tmp_path / "x.npy"), "-o",
+                 str(tmp_path / "y.npz")]) == 0
+    saved = np.load(tmp_path / "y.npz")
+    assert sorted(saved.files) == ["output_0", "output_1"]
+    for k in range(2):
+        np.testing.assert_array_equal(saved[f"output_{k}"], np.stack([e[k] for e in expected]))
+    capsys.readouterr()
+    assert main(["infer", str(model), str(tmp_path / "x.npy"), "-o",
+                 str(tmp_path / "y.npy")]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), np.stack([e[0] for e in expected]))
+    assert "holds output 0 (name an .npz" in capsys.readouterr().err
+
+
 # MLTK's own summary totals of each model (its 3-digit rounding), as JSON.
 MLTK_TOTALS = r"""
 import json, logging, re, sys

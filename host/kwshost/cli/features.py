@@ -72,9 +72,18 @@ def save_npy(path: str | Path, array: np.ndarray) -> None:
     """Writes `array` to exactly `path` (np.save would add .npy to a name without it, and the
     message would name a file that does not exist); a path that cannot be written is a
     KwsError, not a traceback."""
+    _write(path, lambda f: np.save(f, array))
+
+
+def save_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
+    """Writes named arrays to exactly `path` as an .npz, with save_npy's errors."""
+    _write(path, lambda f: np.savez(f, **arrays))
+
+
+def _write(path: str | Path, write) -> None:
     try:
         with open(path, "wb") as f:
-            np.save(f, array)
+            write(f)
     except OSError as e:
         raise KwsError(f"cannot write {path}: {e.strerror}",
                        hint="give a writable file path for -o") from None

@@ -28,6 +28,7 @@ examples:
   kwshost features clip.wav -o clip.npy
   kwshost infer models/mltk_keyword_spotting_alexa.tflite clip.npy
   kwshost infer my_model.tflite batch.npy -o scores.npy
+  kwshost infer two_heads.tflite clip.npy -o outputs.npz    # every output: output_0, output_1
 """
 
 
@@ -35,8 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="M.tflite", help="the .tflite model")
     parser.add_argument("input", metavar="IN.npy", help="input tensor or batch (.npy)")
     parser.add_argument("-o", "--output", metavar="OUT.npy",
-                        help="also save the raw output tensor (output 0; a batch: stacked) "
-                             "to this .npy file")
+                        help="also save the raw output tensor (a batch: stacked) to this .npy "
+                             "file (output 0), or every output to an .npz (output_0, ...)")
 
 
 def _read_npy(path: str) -> np.ndarray:
@@ -98,7 +99,7 @@ def load_input(path: str, shape: tuple[int, ...], dtype: type, scale: float,
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from kwshost.cli.features import check_output, save_npy
+    from kwshost.cli.features import check_output, save_npy, save_npz
     from kwshost.metadata import read_params
     from kwshost.runtime import Interpreter
 
@@ -113,11 +114,12 @@ def run(args: argparse.Namespace) -> int:
     batch = load_input(args.input, d.shape, d.dtype, d.scale, d.zero_point)
     classes = read_params(model).get("classes")
     console = Console()
-    outputs = []
+    outputs: list[list[np.ndarray]] = [[] for _ in it.output_details]
     for n, x in enumerate(batch):
         y = it.invoke(x)
         ys = y if isinstance(y, list) else [y]
-        outputs.append(ys[0])
+        for k, out in enumerate(ys):
+            outputs[k].append(out)
         prefix = f"[{n}] " if len(batch) > 1 else ""
         for k, (out, od) in enumerate(zip(ys, it.output_details, strict=True)):
             console.print(f"{prefix}output {k} {od.type_name} {'x'.join(map(str, od.shape))}: "
@@ -129,8 +131,12 @@ def run(args: argparse.Namespace) -> int:
                     console.print(f"{prefix}  {name:<16} {r:8.4f}  ({od.type_name} {int(q)})",
                                   highlight=False)
     if args.output:
-        save_npy(args.output, np.stack(outputs) if len(outputs) > 1 else outputs[0])
-        if len(it.output_details) > 1:
-            print(f"note: the model has {len(it.output_details)} outputs; {args.output} holds "
-                  "output 0", file=sys.stderr)
+        arrays = [np.stack(o) if len(o) > 1 else o[0] for o in outputs]
+        if str(args.output).lower().endswith(".npz"):
+            save_npz(args.output, {f"output_{k}": a for k, a in enumerate(arrays)})
+        else:
+            save_npy(args.output, arrays[0])
+            if len(arrays) > 1:
+                print(f"note: the model has {len(arrays)} outputs; {args.output} holds output 0 "
+                      "(name an .npz to save them all)", file=sys.stderr)
     return 0
