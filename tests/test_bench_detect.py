@@ -28,3 +28,28 @@ def test_false_accepts_by_kind(bench) -> None:
     assert k["other_speech_share"] == pytest.approx(0.75)
     assert k["fa_per_hour_without_confusables"] == pytest.approx(1 / (2.0 * 0.75))
     assert bench.by_kind([], [], hours=1.0)["fa_per_hour_without_confusables"] is None
+
+
+def test_curve_without_confusables_counts_only_other_speech(bench) -> None:
+    """A strong peak on a confusable word and a weaker one on a sentence: at a low threshold
+    only the sentence's detection counts, at a high one neither does."""
+    import numpy as np
+    from kwshost import evaluate as ev
+    from kwshost.metadata import read_params
+    from kwshost.paths import REPO_ROOT
+
+    params = {**read_params(REPO_ROOT / "models" / "alexa_kwshost.tflite"),
+              "average_window_duration_ms": 0, "minimum_count": 1}
+    times = np.arange(0, 10000, 200, dtype=np.int32)
+    scores = np.full((len(times), 2), [-128, 127], dtype=np.int8)
+    scores[times == 600] = [120, -120]     # on "elixir" (0-1 s): 248 after the +128 offset
+    scores[times == 4000] = [20, -20]      # on the sentence (3-5 s): 148
+    neg = ev.StreamResult(name="neg", duration_s=3600 * 0.5, keywords=0, hits=0,
+                          false_accepts=0, scores=scores, times_ms=times)
+    said = [{"start_s": 0.0, "end_s": 1.0, "text": "v: elixir"},
+            {"start_s": 3.0, "end_s": 5.0, "text": "v: what time is it"}]
+    curve = {"threshold": [100, 200, 250], "frr": [0.1, 0.2, 0.3], "fa_per_hour": [9, 9, 9]}
+    c = bench.curve_without_confusables(curve, neg, params, said)
+    share = 2 / 3
+    assert c["threshold"] == curve["threshold"] and c["frr"] == curve["frr"]
+    assert c["fa_per_hour"] == pytest.approx([1 / (0.5 * share), 0.0, 0.0])

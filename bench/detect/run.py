@@ -160,21 +160,53 @@ def by_voice(pos: ev.StreamResult, voices_of: list[str], fired: list[str]) -> di
     return out
 
 
+GAP = "(noise or a gap)"
+
+
+def said_at(said: list[dict], t: float) -> str:
+    """What was being said when a detection came at `t` s (up to 1 s late), or GAP."""
+    return next((c["text"] for c in said if c["start_s"] - 0.5 <= t <= c["end_s"] + 1.0), GAP)
+
+
+def confusable(text: str) -> bool:
+    return text.split(": ", 1)[-1] in words.CONFUSABLES
+
+
+def other_speech_share(said: list[dict]) -> float:
+    """The part of the negatives' speech time that is not confusable words."""
+    speech = sum(c["end_s"] - c["start_s"] for c in said)
+    other = sum(c["end_s"] - c["start_s"] for c in said if not confusable(c["text"]))
+    return other / speech if speech else 0.0
+
+
 def by_kind(said: list[dict], fired: list[str], hours: float) -> dict:
     """False accepts on confusable words apart from those on other words and sentences, with
     the latter's rate per hour of a stream as long as the negatives but without confusables
     (the confusables' share of the speech time taken out): the figure closest to everyday
     speech. Gaps and noise count with neither."""
-    def confusable(text: str) -> bool:
-        return text.split(": ", 1)[-1] in words.CONFUSABLES
-
-    speech = sum(c["end_s"] - c["start_s"] for c in said)
-    other = sum(c["end_s"] - c["start_s"] for c in said if not confusable(c["text"]))
-    on_other = sum(f != "(noise or a gap)" and not confusable(f) for f in fired)
-    share = other / speech if speech else 0.0
+    on_other = sum(f != GAP and not confusable(f) for f in fired)
+    share = other_speech_share(said)
     return {"fa_on_confusables": sum(confusable(f) for f in fired),
             "fa_on_other_speech": on_other, "other_speech_share": share,
             "fa_per_hour_without_confusables": on_other / (hours * share) if share else None}
+
+
+def curve_without_confusables(curve: dict, neg: ev.StreamResult, params: dict,
+                              said: list[dict]) -> dict | None:
+    """`curve` (FRR per threshold) with by_kind's FA/h without confusables at each threshold."""
+    from kwshost.detector import DetectorSettings, detections
+
+    share = other_speech_share(said)
+    if not share:
+        return None
+    rates = []
+    for th in curve["threshold"]:
+        settings = DetectorSettings.from_params({**params, "detection_threshold": int(th)})
+        texts = [said_at(said, t / 1000) for t, c in detections(settings, neg.times_ms,
+                                                                  neg.scores) if c == 0]
+        rates.append(sum(x != GAP and not confusable(x) for x in texts)
+                     / (neg.duration_s / 3600 * share))
+    return {**curve, "fa_per_hour": rates}
 
 
 def evaluate_model(path: Path, out: Path) -> dict:
@@ -189,8 +221,7 @@ def evaluate_model(path: Path, out: Path) -> dict:
     curve["fa_per_hour"] = neg_curve["fa_per_hour"]
     best = ev.frr_at(curve, 0.5)
     said = json.loads((out / "negatives.json").read_text()).get("said", [])
-    fired = [next((c["text"] for c in said if c["start_s"] - 0.5 <= t <= c["end_s"] + 1.0),
-                  "(noise or a gap)") for t in neg.detections]
+    fired = [said_at(said, t) for t in neg.detections]
     return {"model": str(path), "threshold": params.get("detection_threshold"),
             **by_kind(said, fired, hours),
             "keywords": pos.keywords, "hits": pos.hits,
@@ -201,7 +232,8 @@ def evaluate_model(path: Path, out: Path) -> dict:
             "best_frr_at_0.5_fa_h": best, "seconds": round(time.time() - t0, 1),
             "false_accepts_on": fired,
             "by_voice": by_voice(pos, positive_voices(out), fired),
-            "curve": curve}
+            "curve": curve,
+            "curve_without_confusables": curve_without_confusables(curve, neg, params, said)}
 
 
 def main() -> int:
@@ -244,6 +276,15 @@ def main() -> int:
         cells = []
         for budget in (3.0, 10.0, 30.0):
             best = ev.frr_at(r["curve"], budget)
+            cells.append(f"<={budget:g}/h: " + (f"{best[0] * 100:.1f}% @{best[1]}" if best
+                                                 else "n/a"))
+        print(f"  {Path(r['model']).name:43s} " + "   ".join(cells))
+    print("the same without confusable words (FA/h of the other words and sentences):")
+    for r in rows:
+        c = r["curve_without_confusables"]
+        cells = []
+        for budget in (0.5, 3.0, 10.0):
+            best = ev.frr_at(c, budget) if c else None
             cells.append(f"<={budget:g}/h: " + (f"{best[0] * 100:.1f}% @{best[1]}" if best
                                                  else "n/a"))
         print(f"  {Path(r['model']).name:43s} " + "   ".join(cells))
