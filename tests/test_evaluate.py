@@ -138,3 +138,27 @@ def test_no_tuned_model_when_the_device_pipeline_stays_over_the_budget(tmp_path,
     assert not tuned.exists()
     assert "not written: the device pipeline still gives" in out
     assert len(checks) >= 1 and checks == sorted(checks)    # each retry is stricter
+
+
+def test_false_accepts_are_named_by_what_was_said(tmp_path) -> None:
+    """A detection on a keyword is a hit; the others are named by the utterance they fired on
+    (from the events file's "said" list), or as a gap; without "said" nothing is named."""
+    import argparse
+
+    from kwshost.cli.evaluate import _fired_on
+
+    events = tmp_path / "s.json"
+    events.write_text(json.dumps({"duration_s": 20, "events": [
+        {"label": "alexa", "start_s": 1.0, "end_s": 1.6}], "said": [
+        {"start_s": 5.0, "end_s": 5.5, "text": "elixir", "kind": "confusable"},
+        {"start_s": 9.0, "end_s": 11.0, "text": "turn on the lights", "kind": "sentence"}]}))
+    r = ev.StreamResult("s.wav", 20.0, 1, 1, 3, detections=[1.4, 5.9, 11.8, 16.0],
+                        events=[(1.0, 1.6)])
+    fired = _fired_on(argparse.Namespace(events=[events]), [r])
+    assert [(f["time_s"], f["text"], f["kind"]) for f in fired] == [
+        (5.9, "elixir", "confusable"), (11.8, "turn on the lights", "sentence"),
+        (16.0, ev.GAP, "gap")]
+    bare = tmp_path / "bare.json"
+    bare.write_text(json.dumps({"duration_s": 20, "events": []}))
+    assert _fired_on(argparse.Namespace(events=[bare]), [r]) is None
+    assert _fired_on(argparse.Namespace(events=None), [r]) is None

@@ -160,12 +160,12 @@ def by_voice(pos: ev.StreamResult, voices_of: list[str], fired: list[str]) -> di
     return out
 
 
-GAP = "(noise or a gap)"
+GAP = ev.GAP
 
 
 def said_at(said: list[dict], t: float) -> str:
-    """What was being said when a detection came at `t` s (up to 1 s late), or GAP."""
-    return next((c["text"] for c in said if c["start_s"] - 0.5 <= t <= c["end_s"] + 1.0), GAP)
+    """What was being said (voice: text) when a detection came at `t` s, or GAP."""
+    return ev.said_at(said, t)["text"]
 
 
 def confusable(text: str) -> bool:

@@ -147,10 +147,7 @@ def match(detections: list[float], events: list[tuple[float, float]],
     """(hits, false accepts): a detection inside [start, end + tolerance] of a keyword hits
     the first such keyword not hit yet (each is hit at most once); one inside none is a false
     accept."""
-    if not events:
-        return 0, len(detections)
-    starts = np.array([e[0] for e in events], dtype=float)
-    ends = np.array([e[1] for e in events], dtype=float) + tolerance_s
+    starts, ends = _windows(events, tolerance_s)
     used = np.zeros(len(events), dtype=bool)
     false = 0
     for t in detections:
@@ -160,6 +157,43 @@ def match(detections: list[float], events: list[tuple[float, float]],
         elif len(free := inside[~used[inside]]):
             used[free[0]] = True
     return int(used.sum()), false
+
+
+def _windows(events: list[tuple[float, float]], tolerance_s: float):
+    """Where a detection counts for each keyword: [start, end + tolerance]."""
+    return (np.array([e[0] for e in events], dtype=float),
+            np.array([e[1] for e in events], dtype=float) + tolerance_s)
+
+
+def false_accept_times(detections: list[float], events: list[tuple[float, float]],
+                       tolerance_s: float = 1.0) -> list[float]:
+    """The detections `match` counts as false accepts: inside no keyword's window."""
+    starts, ends = _windows(events, tolerance_s)
+    return [t for t in detections if not np.any((starts <= t) & (t <= ends))]
+
+
+GAP = "(noise or a gap)"
+
+
+def said_at(said: list[dict], t: float) -> dict:
+    """The utterance ({"text", "kind", ...} from a stream's events file) a detection at `t` s
+    fired on: one that began at most 0.5 s later or ended at most 1 s before (the detector
+    reports up to a window late); GAP's entry when none."""
+    return next((c for c in said if c["start_s"] - 0.5 <= t <= c["end_s"] + 1.0),
+                {"text": GAP, "kind": "gap"})
+
+
+def load_said(path: Path | None) -> list[dict]:
+    """The "said" list of an events file (`kwshost dataset stream` writes one): what each
+    utterance was; [] when the file has none or it is malformed."""
+    if path is None:
+        return []
+    try:
+        said = json.loads(Path(path).read_text()).get("said", [])
+        return [c for c in said if isinstance(c, dict) and isinstance(c.get("text"), str)
+                and all(isinstance(c.get(k), (int, float)) for k in ("start_s", "end_s"))]
+    except (OSError, ValueError, AttributeError):
+        return []
 
 
 def stream(model_path: Path, wav: Path, events_path: Path | None,

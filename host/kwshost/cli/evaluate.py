@@ -21,7 +21,10 @@ Streaming figures: --stream WAV (repeatable) runs the device pipeline (C fronten
 detector with the model's own settings) over long recordings. With --events JSON per stream
 ({"duration_s": .., "events": [{"label": "alexa", "start_s": .., "end_s": ..}]}) it reports
 hits, false rejection rate and false accepts per hour, and the FRR at --fa-per-hour found by
-sweeping the detection threshold. --plots DIR writes ROC, DET and threshold-sweep PNGs.
+sweeping the detection threshold. Where the events files also say what was said (the "said"
+list `kwshost dataset stream` writes), each false accept is named by the utterance it fired
+on (a confusable word, a word, a sentence, or a gap). --plots DIR writes ROC, DET and
+threshold-sweep PNGs.
 
 --tune also sweeps the detector's averaging window (0 to 6 inference intervals, each with every
 threshold) and picks the setting with the lowest FRR within --fa-per-hour, then runs the
@@ -166,6 +169,9 @@ def run(args: argparse.Namespace) -> int:
             report["stream"] = {"hours": round(seconds / 3600, 4), "seconds": round(seconds, 3),
                                 **_totals(results),
                                 "threshold": params.get("detection_threshold")}
+            fired = _fired_on(args, results)
+            if fired is not None:
+                report["stream"]["false_accepts_on"] = fired
             curve = ev.curve_from(results, params, np.arange(100, 256, 5))
             best = ev.frr_at(curve, args.fa_per_hour)
             report["stream"][f"frr_at_{args.fa_per_hour}_fa_per_hour"] = (
@@ -201,6 +207,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"streams: {length}, {s['keywords']} keywords, {s['hits']} hits "
               f"(FRR {frr}), {s['false_accepts']} false accepts ({s['fa_per_hour']:.2f}/h) "
               f"at threshold {s['threshold']}")
+        if s.get("false_accepts_on"):
+            from collections import Counter
+
+            kinds = Counter(f["kind"] for f in s["false_accepts_on"])
+            top = Counter(f["text"] for f in s["false_accepts_on"]).most_common(6)
+            print("  false accepts on: " + ", ".join(f"{k} {n}" for k, n in kinds.most_common())
+                  + "; most: " + ", ".join(f"{t!r} x{n}" for t, n in top))
         best = s[f"frr_at_{args.fa_per_hour}_fa_per_hour"]
         if best:
             print(f"  best FRR at <= {args.fa_per_hour} FA/h: {best['frr'] * 100:.1f}% "
@@ -215,6 +228,22 @@ def run(args: argparse.Namespace) -> int:
 def _status(report: dict) -> int:
     """1 when --tuned-model was asked for and not written (over the budget), else 0."""
     return 1 if "not_written" in report.get("tuning", {}) else 0
+
+
+def _fired_on(args: argparse.Namespace, results: list) -> list[dict] | None:
+    """Each false accept with what was said there ({"stream", "time_s", "text", "kind"}), when
+    the events files say what was said (`kwshost dataset stream` writes it); else None."""
+    from kwshost import evaluate as ev
+
+    out, any_said = [], False
+    for r, events in zip(results, args.events or [None] * len(results), strict=True):
+        said = ev.load_said(events)
+        any_said = any_said or bool(said)
+        for t in ev.false_accept_times(r.detections, r.events):
+            c = ev.said_at(said, t) if said else {"text": "(not recorded)", "kind": "unknown"}
+            out.append({"stream": r.name, "time_s": round(t, 3), "text": c["text"],
+                        "kind": c.get("kind", "unknown")})
+    return out if any_said else None
 
 
 def _totals(results: list) -> dict:
