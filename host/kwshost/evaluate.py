@@ -192,7 +192,7 @@ def load_said(path: Path | None) -> list[dict]:
         said = json.loads(Path(path).read_text()).get("said", [])
         return [c for c in said if isinstance(c, dict) and isinstance(c.get("text"), str)
                 and all(isinstance(c.get(k), (int, float)) for k in ("start_s", "end_s"))]
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, TypeError):
         return []
 
 
