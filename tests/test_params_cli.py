@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from kwshost.cli import main
 from kwshost.metadata import find_metadata, read_params
 from kwshost.paths import REPO_ROOT
 from kwshost.pipeline import PcPipeline
+from kwshost.runtime import Interpreter
 
 OURS = REPO_ROOT / "models" / "alexa_kwshost.tflite"
 MLTK = REPO_ROOT / "models" / "mltk_keyword_spotting_alexa.tflite"
@@ -94,3 +96,47 @@ def test_bad_changes_are_refused_and_nothing_is_written(tmp_path: Path, capsys) 
     junk.write_bytes(b"\x00" * 64)
     rc, _, err = _run(capsys, junk, "--set", "detection_threshold=200", "--in-place")
     assert rc == 2 and junk.read_bytes() == b"\x00" * 64
+
+
+def test_temperature_changes_only_the_softmax_beta(tmp_path: Path, capsys) -> None:
+    """--temperature 2 on MLTK's model: one float in the file changes (beta 1 -> 0.5), the
+    metadata stays byte for byte, the runtime's scores equal TFLite's reference kernels on
+    the new file, and a confident score comes down from the top while the order stays."""
+    out = tmp_path / "t2.tflite"
+    rc, text, _ = _run(capsys, MLTK, "--temperature", "2", "-o", out)
+    assert rc == 0 and "beta: 1 -> 0.5" in text
+    before, after = MLTK.read_bytes(), out.read_bytes()
+    diff = [i for i in range(len(before)) if before[i] != after[i]]
+    assert len(before) == len(after) and 1 <= len(diff) <= 4 and diff[-1] - diff[0] < 4
+    x = np.random.default_rng(0).integers(-128, 128, (8, 1, 118, 1, 108), dtype=np.int8)
+    x[:, :, :, :, :54] = 100       # louder rows: confident outputs for some inputs
+    ours, hot = Interpreter(out), Interpreter(MLTK)
+    got = np.stack([ours.invoke(v) for v in x])[:, 0]
+    top = np.stack([hot.invoke(v) for v in x])[:, 0]
+    assert np.all(np.sign(got[:, 0].astype(int) - got[:, 1]) ==
+                  np.sign(top[:, 0].astype(int) - top[:, 1]))     # same winner
+    assert np.all(np.abs(got.astype(int)) <= np.abs(top.astype(int)))  # less extreme
+    assert np.any(got != top)
+    tf = pytest.importorskip("tensorflow")
+    ref = tf.lite.Interpreter(model_content=after, experimental_op_resolver_type=(
+        tf.lite.experimental.OpResolverType.BUILTIN_REF))
+    ref.allocate_tensors()
+    i, o = ref.get_input_details()[0]["index"], ref.get_output_details()[0]["index"]
+    for v, mine in zip(x, got, strict=True):
+        ref.set_tensor(i, v)
+        ref.invoke()
+        np.testing.assert_array_equal(ref.get_tensor(o)[0], mine)
+
+
+def test_temperature_refusals(tmp_path: Path, capsys) -> None:
+    """No SOFTMAX, a temperature the firmware's softmax cannot take, or 0: a one-line error
+    and nothing written."""
+    out = tmp_path / "x.tflite"
+    rc, _, err = _run(capsys, MLTK, "--temperature", "1e30", "-o", out)
+    assert rc == 2 and "beta * input scale is too small" in err and not out.exists()
+    with pytest.raises(SystemExit) as stop:     # argparse's own refusal
+        _run(capsys, MLTK, "--temperature", "0", "-o", out)
+    assert stop.value.code == 2 and "must be more than 0" in capsys.readouterr().err
+    assert not out.exists()
+    rc, _, err = _run(capsys, MLTK, "--temperature", "2")
+    assert rc == 2 and "-o OUT.tflite or --in-place" in err

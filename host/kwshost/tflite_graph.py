@@ -14,6 +14,7 @@ tables share one vector many times over from taking quadratic time.
 from __future__ import annotations
 
 import math
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -206,6 +207,50 @@ def _options(code: int, t: Table | None) -> dict[str, object]:
     if code in (40, 74, 82, 89):  # MEAN, SUM, REDUCE_MAX, REDUCE_MIN
         return {"keep_dims": bool(get(0, "B"))}
     return {}
+
+
+_SOFTMAX, _SOFTMAX_OPTIONS = 25, 9   # BuiltinOperator SOFTMAX, BuiltinOptions SoftmaxOptions
+
+
+def with_softmax_temperature(model: bytes | Path | str,
+                             temperature: float) -> tuple[bytes, list[tuple[int, float, float]]]:
+    """The model with every SOFTMAX's beta divided by `temperature` (softmax(beta * x / T):
+    the logits divided by T, as `kwshost convert --temperature` does before quantization), and
+    (operator index, old beta, new beta) per SOFTMAX. The float is rewritten where it lies, so
+    nothing else in the file moves; a SOFTMAX without a stored beta (the schema's default 0,
+    which no converter writes) or a model without a SOFTMAX is a ModelError."""
+    data = bytearray(_load(model))
+    try:
+        g = _Graph(bytes(data))
+        ops = g._vector(g.subgraph, _SG_OPERATORS)
+        found: dict[int, list[int]] = {}   # beta's position -> operators (a table may be shared)
+        for i in range(ops[1]):
+            t = g._element(ops, i, "operator")
+            if g._code(t.scalar(_OP_CODE, "I"))[0] != _SOFTMAX:
+                continue
+            options = t.table(_OP_OPTIONS)
+            pos = (options.field_pos(0) if options is not None
+                   and t.scalar(_OP_OPTIONS_TYPE, "B") == _SOFTMAX_OPTIONS else None)
+            if pos is None:
+                raise ModelError(f"operator {i} (SOFTMAX) stores no beta to change",
+                                 hint="convert the model again, e.g. kwshost convert "
+                                      "--temperature T")
+            g.buf._check(pos, 4)
+            found.setdefault(pos, []).append(i)
+    except FlatbufferError as e:
+        raise ModelError(f"malformed .tflite model: {e}") from None
+    if not found:
+        raise ModelError("the model has no SOFTMAX operator: nothing to temper")
+    changes = []
+    for pos, indexes in found.items():
+        old = struct.unpack_from("<f", data, pos)[0]
+        new = old / temperature
+        if not (math.isfinite(new) and new > 0):
+            raise ModelError(f"operator {indexes[0]} (SOFTMAX): beta {old} / {temperature} "
+                             "is not a positive number")
+        struct.pack_into("<f", data, pos, new)
+        changes += [(i, old, struct.unpack_from("<f", data, pos)[0]) for i in indexes]
+    return bytes(data), sorted(changes)
 
 
 def read_ops(model: bytes | Path | str) -> list[OpDetails]:

@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from kwshost.cli._args import positive_number
 from kwshost.errors import KwsError
 
 NAME = "params"
@@ -17,9 +18,16 @@ kwshost command read them from the model itself, so changing one here changes wh
 does, with no retraining and no reconversion; the model's weights and graph are kept byte for
 byte. A new value keeps the type the key had (an int stays an int); classes are given
 comma-separated. The changed model is checked with the firmware's own reader before it is
-written: a value the device would refuse (detection_threshold = 300) is refused here. The new
-metadata goes in front of the old file, whose copy stays as unused bytes (about 4 kB per
-change for ours); `kwshost convert` makes a compact file again.
+written: a value the device would refuse (detection_threshold = 300) is refused here. New
+parameters that fit where the old ones were are written over them, so the file keeps its
+size; a larger set goes in front of the file once.
+
+--temperature T divides the logits by T before the softmax of any int8 model, by changing the
+SOFTMAX operator's beta where it lies in the file (nothing else moves): a model whose scores
+sit at the top (255 for keywords and near misses alike) spreads them below it, so a detection
+threshold can separate them. The order of the scores does not change; choose the threshold
+afterwards (`kwshost evaluate --tune`). On a model made by `kwshost convert --temperature`,
+the two multiply.
 
 A typical use: choose the detector threshold on streams of your own or of validation voices
 (`kwshost evaluate --stream ... --fa-per-hour R` prints the threshold for a false-accept
@@ -30,6 +38,7 @@ examples:
   kwshost params models/alexa_kwshost.tflite --json
   kwshost params models/alexa_kwshost.tflite --set detection_threshold=216 -o alexa_216.tflite
   kwshost params my.tflite --set suppression_ms=1500 --set minimum_count=3 --in-place
+  kwshost params models/mltk_keyword_spotting_alexa.tflite --temperature 2 -o mltk_t2.tflite
 """
 
 
@@ -37,6 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", type=Path, metavar="M.tflite")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         dest="changes", help="change (or add) one parameter; repeatable")
+    parser.add_argument("--temperature", type=positive_number(), metavar="T",
+                        help="divide the logits by T before the softmax (its beta / T)")
     parser.add_argument("-o", "--output", type=Path, metavar="OUT.tflite",
                         help="where to write the changed model")
     parser.add_argument("--in-place", action="store_true", help="overwrite M.tflite instead")
@@ -101,9 +112,9 @@ def run(args: argparse.Namespace) -> int:
     except OSError as e:
         raise KwsError(f"cannot read model {args.model}: {e.strerror}") from None
     params = read_params(data)
-    if not args.changes:
+    if not args.changes and args.temperature is None:
         if args.output or args.in_place:
-            raise KwsError("nothing to change: give --set KEY=VALUE")
+            raise KwsError("nothing to change: give --set KEY=VALUE or --temperature T")
         if not params:
             raise KwsError(f"{args.model} has no SL_PARAMSv1 metadata",
                            hint="models made by kwshost convert or MLTK carry it")
@@ -113,20 +124,28 @@ def run(args: argparse.Namespace) -> int:
         raise KwsError("say where the changed model goes: -o OUT.tflite or --in-place")
     new, keys = changed_params(params, args.changes)
     target = args.model if args.in_place else args.output
-    size = save_with_params(data, new, target)
+    betas = []
+    if args.temperature is not None:
+        from kwshost.tflite_graph import with_softmax_temperature
+
+        data, betas = with_softmax_temperature(data, args.temperature)
+    size = save_with_params(data, new if keys else None, target)
     for key in keys:
         print(f"{key}: {params.get(key, '(new)')} -> {new[key]}")
+    for index, old, beta in betas:
+        print(f"operator {index} (SOFTMAX) beta: {old:g} -> {beta:g}")
     print(f"wrote {target} ({size} bytes)")
     return 0
 
 
-def save_with_params(data: bytes, params: dict[str, object], target: Path) -> int:
-    """Writes the model `data` with `params` as its metadata to `target` (whole or not at
-    all), once the firmware's own reader has accepted it, as the board's would; its size."""
+def save_with_params(data: bytes, params: dict[str, object] | None, target: Path) -> int:
+    """Writes the model `data` with `params` as its metadata (None: the metadata it has) to
+    `target` (whole or not at all), once the firmware's own reader has accepted it, as the
+    board's would; its size."""
     from kwshost.metadata import read_params, write_params
     from kwshost.pipeline import PcPipeline
 
-    out = write_params(data, params)
+    out = data if params is None else write_params(data, params)
     PcPipeline(out, read_params(out))
     tmp = target.with_name(target.name + ".partial")
     try:
