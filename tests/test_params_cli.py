@@ -140,3 +140,20 @@ def test_temperature_refusals(tmp_path: Path, capsys) -> None:
     assert not out.exists()
     rc, _, err = _run(capsys, MLTK, "--temperature", "2")
     assert rc == 2 and "-o OUT.tflite or --in-place" in err
+
+
+def test_temperature_on_a_model_without_metadata(tmp_path: Path, capsys) -> None:
+    """A plain int8 softmax model (no SL_PARAMSv1): tempered, checked by the runtime alone,
+    and its outputs flatter than before."""
+    tf = pytest.importorskip("tensorflow")
+    import random_models
+
+    plain = tmp_path / "plain.tflite"
+    plain.write_bytes(random_models.convert(lambda x: tf.nn.softmax(x * 4.0), [(1, 6)],
+                                            np.random.default_rng(3), float_io=False))
+    out = tmp_path / "t3.tflite"
+    rc, text, _ = _run(capsys, plain, "--temperature", "3", "-o", out)
+    assert rc == 0 and "beta: 1 -> 0.333333" in text and read_params(out) == {}
+    x = np.array([[-100, -50, 0, 20, 60, 120]], dtype=np.int8)
+    before, after = Interpreter(plain).invoke(x), Interpreter(out).invoke(x)
+    assert np.argmax(before) == np.argmax(after) and after.max() < before.max()

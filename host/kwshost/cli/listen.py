@@ -43,7 +43,6 @@ examples:
 """
 
 
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--pc", action="store_true",

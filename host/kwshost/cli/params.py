@@ -146,7 +146,13 @@ def save_with_params(data: bytes, params: dict[str, object] | None, target: Path
     from kwshost.pipeline import PcPipeline
 
     out = data if params is None else write_params(data, params)
-    PcPipeline(out, read_params(out))
+    meta = read_params(out)
+    if meta or params is not None:
+        PcPipeline(out, meta)
+    else:
+        from kwshost.runtime import Interpreter
+
+        Interpreter(out)  # no metadata to check: the runtime must still take the graph
     tmp = target.with_name(target.name + ".partial")
     try:
         tmp.write_bytes(out)

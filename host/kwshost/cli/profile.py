@@ -41,7 +41,6 @@ examples:
 """
 
 
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model_arg", nargs="?", type=Path, metavar="M.tflite",
                         help=f"the .tflite model (default: {DEFAULT_MODEL.name})")
