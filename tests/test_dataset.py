@@ -129,12 +129,36 @@ def test_feature_cache_splits_by_voice_and_is_reused(tiny: Path, tmp_path: Path)
     assert np.abs(x.astype(int)).sum(axis=(1, 2)).min() > 0   # every example was computed
     m = json.loads((tiny / "manifest.json").read_text())
     groups = {split: {c["group"] for i, c in enumerate(m["clips"])
-                      if features._group_split(c["group"], 40) == split}
+                      if features.VoiceSplit(40)(c["group"]) == split}
               for split in ("train", "val")}
     assert not groups["train"] & groups["val"]
     stamp = (tmp_path / "train_x.npy").stat().st_mtime_ns
     features.build_cache(tiny, tmp_path, cache, seed=1, fe_overrides={}, jobs=2)
     assert (tmp_path / "train_x.npy").stat().st_mtime_ns == stamp
+
+
+def test_named_validation_voices_of_any_engine_go_to_validation(tiny: Path) -> None:
+    """[cache] validation_voices moves a non-espeak voice's clips to the validation split
+    (by default they all train); a name the dataset lacks is refused; an empty list records
+    the same cache recipe as before the setting existed."""
+    from dataclasses import replace
+
+    m = json.loads((tiny / "manifest.json").read_text())
+    named = sorted({c["group"] for c in m["clips"] if not c["group"].startswith("espeak:")})[0]
+    base = CacheParams(keyword_variants=1, validation_percent=40)
+    split = features.plan_examples(m, base, seed=1)
+    val_groups = {m["clips"][i]["group"] for i, _ in split["val"] if i >= 0}
+    assert named not in val_groups
+    moved = features.plan_examples(m, replace(base, validation_voices=(named,)), seed=1)
+    val_groups = {m["clips"][i]["group"] for i, _ in moved["val"] if i >= 0}
+    train_groups = {m["clips"][i]["group"] for i, _ in moved["train"] if i >= 0}
+    assert named in val_groups and named not in train_groups
+    with pytest.raises(KwsError, match="flite:nobody"):
+        features.plan_examples(m, replace(base, validation_voices=("flite:nobody",)), seed=1)
+    recipe = features._recipe(tiny, m, base, 1, {})
+    assert "validation_voices" not in recipe["cache"]
+    assert features._recipe(tiny, m, replace(base, validation_voices=(named,)), 1,
+                            {})["cache"]["validation_voices"] == [named]
 
 
 def test_cache_augment_settings_reach_the_workers_and_the_recipe(tiny: Path,

@@ -59,9 +59,13 @@ def test_mine_uses_training_split_voices_only() -> None:
     plan = streams.plan_utterances(300, seed=2)
     groups = {u.voice.group for u in plan}
     assert not groups & heldout
-    assert all(features._group_split(g, 10) == "train" for g in groups)
+    assert all(features.VoiceSplit(10)(g) == "train" for g in groups)
     val = {u.voice.group for u in streams.plan_utterances(100, seed=2, split="val")}
-    assert val and all(features._group_split(g, 10) == "val" for g in val)
+    assert val and all(features.VoiceSplit(10)(g) == "val" for g in val)
+    named = features.VoiceSplit(voices=("flite:rms",))     # another engine's voice, by name
+    assert "flite:rms" in {v.group for v in streams.stream_voices("val", named)}
+    assert "flite:rms" not in {v.group for v in streams.stream_voices("train", named)}
+    assert "flite:rms" in {v.group for v in streams.stream_voices("train")}
     from kwshost.data import words
 
     assert not {u.text.lower() for u in plan} & words.NEAR_KEYWORD
@@ -181,7 +185,7 @@ def test_dataset_stream_writes_keyword_events_for_evaluate(tmp_path: Path, capsy
     gaps = [b["start_s"] - a["end_s"] for a, b in zip(ev[:-1], ev[1:], strict=True)]
     assert min(gaps) >= 2.5 - 0.01
     val = {u["voice"] for u in k["said"] + s["said"]}
-    assert all(features._group_split(g, 10) == "val" for g in val)
+    assert all(features.VoiceSplit(10)(g) == "val" for g in val)
     assert s["events"] == [] and len(s["said"]) >= 4
     assert not {u["text"].lower().strip(".?,!") for u in s["said"]} & words.NEAR_KEYWORD
     rc = main(["evaluate", str(MODEL), "--stream", str(kw), "--events",

@@ -44,7 +44,10 @@ class CacheParams:
     keyword_variants: int = 4          # augmented copies of each keyword clip
     validation_variants: int = 1
     unknown_multiplier: float = 1.5    # `_unknown_` examples per keyword example (the seed's)
-    validation_percent: int = 10       # share of speaker groups kept for validation
+    validation_percent: int = 10       # share of espeak's speaker groups kept for validation
+    # Speaker groups (ENGINE:VOICE, e.g. "flite:rms") kept for validation whatever their engine
+    # (kwshost.data.features.VoiceSplit); `dataset stream --validation-voices` matches them.
+    validation_voices: tuple[str, ...] = ()
     warmup_ms: int = 1000              # audio before the clip that warms up noise reduction
     # Directories of extra training clips in DIR/<class>/*.wav (e.g. hard negatives from
     # `kwshost dataset mine`), each augmented `extra_variants` times into the training split

@@ -44,7 +44,10 @@ training-split voices in noise) or, with --keywords, the keyword alone every 2.5
 OUT.json listing the keyword events for `kwshost evaluate --stream OUT.wav --events OUT.json`.
 With --split val (voice groups the model was validated on, never trained on) the two streams
 choose a detector threshold without touching held-out data: evaluate reports the lowest FRR
-at --fa-per-hour and its threshold.
+at --fa-per-hour and its threshold. Validation voices are a share of espeak's variants; a
+config can also keep named voices of other engines for validation (`[cache]
+validation_voices = ["flite:rms", "pico:en-GB"]`): pass the same list to mine and stream with
+--validation-voices, so their splits match the model's.
 
 examples:
   kwshost dataset make data/alexa --size small --jobs 2
@@ -85,6 +88,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mine.add_argument("--split", choices=("train", "val"), default="train",
                       help="voice groups to use: the training split (default) or the "
                            "validation split (to measure, not to mine)")
+    _validation_voices_argument(mine)
     mine.add_argument("--confusables", type=float, default=0.6, metavar="SHARE",
                       help="share of utterances that are confusable words (default 0.6)")
     mine.add_argument("--jobs", "-j", type=int, default=2, help="synthesis workers (default 2)")
@@ -99,12 +103,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     stream.add_argument("--minutes", type=float, default=10.0, help="length (default 10)")
     stream.add_argument("--split", choices=("train", "val"), default="val",
                         help="voice groups to use (default val: never trained on)")
+    _validation_voices_argument(stream)
     stream.add_argument("--seed", type=int_at_least(0), default=1)
     stream.add_argument("--confusables", type=float, default=0.6, metavar="SHARE",
                         help="share of confusable words in non-keyword speech (default 0.6)")
     stream.add_argument("--jobs", "-j", type=int, default=2, help="synthesis workers (default 2)")
     info = sub.add_parser("info", help="print a dataset's counts and durations")
     info.add_argument("out", type=Path, metavar="OUT")
+
+
+def _validation_voices_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--validation-voices", metavar="LIST", default="",
+                        help="comma-separated speaker groups (e.g. flite:rms,pico:en-GB) the "
+                             "training config keeps for validation ([cache] validation_voices)")
+
+
+def _voice_split(args: argparse.Namespace):
+    from kwshost.data.features import VoiceSplit
+
+    return VoiceSplit(voices=tuple(v.strip() for v in args.validation_voices.split(",")
+                                   if v.strip()))
 
 
 def _summary(manifest: dict) -> str:
@@ -153,7 +171,8 @@ def _mine(args: argparse.Namespace) -> int:
 
     with Progress() as progress:
         m = mine(args.model, args.out, args.minutes, args.seed, args.threshold, args.split,
-                 args.jobs, args.confusables, save_stream=args.save_stream, progress=progress)
+                 args.jobs, args.confusables, _voice_split(args), save_stream=args.save_stream,
+                 progress=progress)
     print(f"stream:     {m['minutes']} min, {m['utterances']} utterances by {m['voices']} "
           f"{args.split}-split voices")
     print(f"windows:    {m['windows']} at score >= {m['mining_threshold']} "
@@ -179,7 +198,7 @@ def _stream(args: argparse.Namespace) -> int:
         raise KwsError(f"cannot write into {args.out.parent}")
     with Progress() as progress:
         stream = build_stream(args.minutes, args.seed, args.split, args.jobs, args.confusables,
-                              progress=progress, keywords=args.keywords)
+                              _voice_split(args), progress=progress, keywords=args.keywords)
     meta = write_stream(stream, args.out)
     keywords = sum(s["kind"] == "keyword" for s in stream.said)
     print(f"stream: {stream.duration_s / 60:.2f} min, {len(stream.said)} utterances "

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -62,13 +62,37 @@ def spectrograms(audio: list[np.ndarray], settings, warmup_ms: int) -> np.ndarra
     return np.stack([frontend.quantize(r, settings) for r in rows])
 
 
-def _group_split(group: str, validation_percent: int) -> str:
-    # TTS engines with one or two voices (festival, flite) and user recordings stay in training:
-    # validating on them would remove a whole engine from the few voices we have.
-    if not group.startswith("espeak:"):
-        return "train"
-    h = int(hashlib.sha1(group.encode()).hexdigest()[:8], 16)
-    return "val" if h % 100 < validation_percent else "train"
+@dataclass(frozen=True)
+class VoiceSplit:
+    """Which speaker groups validation gets: those named in `voices` (any engine), and a
+    hash-chosen `percent` of espeak's. Other engines' few voices (festival, flite, Pico) and
+    user recordings stay in training unless named: validating on them removes their voices
+    from training, so name them (`[cache] validation_voices`) to measure unheard
+    synthesizers, not espeak's variants only."""
+
+    percent: int = 10
+    voices: tuple[str, ...] = ()
+
+    @classmethod
+    def of_cache(cls, cache) -> VoiceSplit:
+        return cls(cache.validation_percent, tuple(cache.validation_voices))
+
+    def __call__(self, group: str) -> str:
+        if group in self.voices:
+            return "val"
+        if not group.startswith("espeak:"):
+            return "train"
+        h = int(hashlib.sha1(group.encode()).hexdigest()[:8], 16)
+        return "val" if h % 100 < self.percent else "train"
+
+    def check(self, groups: set[str], where: str) -> None:
+        """Every named voice must be one of `groups`: a misspelt name would validate on
+        nothing new without a word."""
+        unknown = [v for v in self.voices if v not in groups]
+        if unknown:
+            raise KwsError(f"validation voice {unknown[0]!r} is not one of {where}",
+                           hint="name groups as ENGINE:VOICE, e.g. " + ", ".join(
+                               sorted(g for g in groups if not g.startswith("espeak:"))[:4]))
 
 
 def plan_examples(manifest: dict, cache, seed: int) -> dict[str, list[tuple[int, str]]]:
@@ -79,9 +103,10 @@ def plan_examples(manifest: dict, cache, seed: int) -> dict[str, list[tuple[int,
     rng = np.random.default_rng(seed)
     aug = augment_settings(cache)
     plans: dict[str, list[tuple[int, str]]] = {}
+    split_of = VoiceSplit.of_cache(cache)
+    split_of.check({c["group"] for c in clips}, "the dataset's voice groups")
     for split in SPLITS:
-        idx = [i for i, c in enumerate(clips)
-               if _group_split(c["group"], cache.validation_percent) == split]
+        idx = [i for i, c in enumerate(clips) if split_of(c["group"]) == split]
         kw = [i for i in idx if clips[i]["label"] == keyword]
         unk = [i for i in idx if clips[i]["label"] == unknown]
         if not kw or not unk:
@@ -113,6 +138,8 @@ def _recipe(dataset: Path, manifest: dict, cache, seed: int, fe_overrides: dict)
     # extra: cached apart (see build_extra); augment: recorded in full below.
     for key in ("extra", "extra_variants", "augment"):
         params.pop(key, None)
+    if not params["validation_voices"]:
+        del params["validation_voices"]   # as caches made before it existed recorded it
     augment = asdict(augment_settings(cache))
     augment["warmup_ms"] = AugmentSettings.warmup_ms   # as recorded before it was settable
     recipe = {"dataset": str(dataset.resolve()), "dataset_seed": manifest["seed"],

@@ -29,6 +29,7 @@ import numpy as np
 import soundfile as sf
 
 from kwshost.data import augment, noise, voices, words, workers
+from kwshost.data.features import VoiceSplit
 from kwshost.errors import KwsError
 
 SR = 16000
@@ -85,16 +86,17 @@ class Utterance:
     cents: int           # sox pitch shift after synthesis, as `dataset make` does
 
 
-def stream_voices(split: str, validation_percent: int = 10) -> list[voices.Voice]:
+def stream_voices(split: str, voice_split: VoiceSplit | None = None) -> list[voices.Voice]:
     """Training voices whose speaker group falls in `split` ("train" or "val") of the feature
-    cache's split (kwshost.data.features); held-out voices are never among them."""
-    from kwshost.data.features import _group_split
-
+    cache's split (`voice_split`, the default config's when None); held-out voices are never
+    among them."""
     if split not in ("train", "val"):
         raise KwsError(f"unknown voice split {split!r}", hint="use train or val")
+    split_of = voice_split or VoiceSplit()
     heldout = {v.group for v in voices.heldout_voices()}
-    out = [v for v in voices.training_voices()
-           if v.group not in heldout and _group_split(v.group, validation_percent) == split]
+    pool = [v for v in voices.training_voices() if v.group not in heldout]
+    split_of.check({v.group for v in pool}, "the training voices installed here")
+    out = [v for v in pool if split_of(v.group) == split]
     if not out:
         raise KwsError(f"no {split}-split voice is installed here",
                        hint="install espeak-ng, festival and flite (./scripts/bootstrap)")
@@ -102,7 +104,8 @@ def stream_voices(split: str, validation_percent: int = 10) -> list[voices.Voice
 
 
 def plan_utterances(n: int, seed: int, split: str = "train", confusable_share: float = 0.6,
-                    validation_percent: int = 10, keywords: bool = False) -> list[Utterance]:
+                    voice_split: VoiceSplit | None = None,
+                    keywords: bool = False) -> list[Utterance]:
     """`n` non-keyword utterances: confusables (`confusable_share` of them; never the
     near-keywords of words.NEAR_KEYWORD), single words and sentences, each by a voice drawn as
     `dataset make` draws them (engine shares, English accents favoured), with its prosody.
@@ -111,7 +114,7 @@ def plan_utterances(n: int, seed: int, split: str = "train", confusable_share: f
 
     rng = random.Random(seed)
     by_engine: dict[str, list[voices.Voice]] = {}
-    for v in stream_voices(split, validation_percent):
+    for v in stream_voices(split, voice_split):
         by_engine.setdefault(v.engine, []).append(v)
     out = []
     while len(out) < n:
@@ -189,7 +192,7 @@ class Stream:
 
 
 def build_stream(minutes: float, seed: int, split: str = "train", jobs: int = 1,
-                 confusable_share: float = 0.6, validation_percent: int = 10,
+                 confusable_share: float = 0.6, voice_split: VoiceSplit | None = None,
                  progress=None, keywords: bool = False) -> Stream:
     """About `minutes` of non-keyword speech by `split` voices in synthesized noise; with
     `keywords`, the keyword alone every 2.5..4.5 s instead (as bench/detect's positives)."""
@@ -202,7 +205,7 @@ def build_stream(minutes: float, seed: int, split: str = "train", jobs: int = 1,
     # ~1.9 s per utterance with its gap on average (~4 s for keywords); cut to `minutes` below.
     n = max(4, int(minutes * 60 / (3.3 if keywords else 1.5)) + 2)
     gap_s = (2.5, 4.5) if keywords else (0.2, 1.5)
-    plan = plan_utterances(n, seed, split, confusable_share, validation_percent, keywords)
+    plan = plan_utterances(n, seed, split, confusable_share, voice_split, keywords)
     audio, failed = synthesize_all(plan, jobs, progress)
     rng = np.random.default_rng(seed)
     clips, gaps, kept, length = [], [], [], 0
@@ -314,7 +317,8 @@ def says_keyword(said: list[str], keyword: str) -> bool:
 
 def mine(model: Path, out: Path, minutes: float = 10.0, seed: int = 1, threshold: int = 150,
          split: str = "train", jobs: int = 1, confusable_share: float = 0.6,
-         validation_percent: int = 10, save_stream: bool = False, progress=None) -> dict:
+         voice_split: VoiceSplit | None = None, save_stream: bool = False,
+         progress=None) -> dict:
     """Synthesize a stream, mine it with `model`, write `OUT/_unknown_/*.wav` and
     `OUT/mined-s<seed>.json`; returns the manifest."""
     from kwshost.evaluate import load_model
@@ -325,8 +329,7 @@ def mine(model: Path, out: Path, minutes: float = 10.0, seed: int = 1, threshold
     _, params = load_model(model)
     if not 0 < threshold <= 255:
         raise KwsError(f"--threshold must be 1..255 (got {threshold})")
-    stream = build_stream(minutes, seed, split, jobs, confusable_share, validation_percent,
-                          progress)
+    stream = build_stream(minutes, seed, split, jobs, confusable_share, voice_split, progress)
     found = mine_stream(model, stream, threshold, progress)
     unknown = str(params["classes"][1]) if len(params["classes"]) > 1 else "_unknown_"
     keyword = str(params["classes"][0])
