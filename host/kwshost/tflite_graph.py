@@ -209,7 +209,7 @@ def _options(code: int, t: Table | None) -> dict[str, object]:
     return {}
 
 
-_SOFTMAX, _SOFTMAX_OPTIONS = 25, 9   # BuiltinOperator SOFTMAX, BuiltinOptions SoftmaxOptions
+_SOFTMAX = 25   # BuiltinOperator SOFTMAX (its options: SoftmaxOptions, field 0 beta)
 
 
 def with_softmax_temperature(model: bytes | Path | str,
@@ -230,7 +230,7 @@ def with_softmax_temperature(model: bytes | Path | str,
                 continue
             options = t.table(_OP_OPTIONS)
             pos = (options.field_pos(0) if options is not None
-                   and t.scalar(_OP_OPTIONS_TYPE, "B") == _SOFTMAX_OPTIONS else None)
+                   and t.scalar(_OP_OPTIONS_TYPE, "B") == _OPTION_TYPES[_SOFTMAX] else None)
             if pos is None:
                 raise ModelError(f"operator {i} (SOFTMAX) stores no beta to change",
                                  hint="convert the model again, e.g. kwshost convert "
