@@ -228,7 +228,7 @@ class DeviceStream:
         # The boot banner comes before the first frame: text, not link noise.
         d = self.link.decoder
         self.report.garbage_bytes = d.skipped_bytes - d.preamble_bytes
-        self.report.bad_frames = self.link.decoder.bad_frames
+        self.report.bad_frames = d.bad_frames
 
     def _handle_reset(self, why: str) -> None:
         self.report.device_resets += 1

@@ -30,8 +30,6 @@ class DeviceInfo:
                             hint="flash the firmware of this kwshost version (`kwshost flash`)")
 
 
-
-
 def _check_socket_url(url: str) -> None:
     """socket://HOST:PORT with a port pyserial can use (its own errors for a bad one are
     "'<=' not supported between instances of 'int' and 'NoneType'" and the like)."""
