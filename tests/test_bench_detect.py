@@ -53,3 +53,17 @@ def test_curve_without_confusables_counts_only_other_speech(bench) -> None:
     share = 2 / 3
     assert c["threshold"] == curve["threshold"] and c["frr"] == curve["frr"]
     assert c["fa_per_hour"] == pytest.approx([1 / (0.5 * share), 0.0, 0.0])
+
+
+def test_report_keeps_other_runs_models_and_replaces_the_same_model(bench, tmp_path) -> None:
+    import json
+
+    report = tmp_path / "report.json"
+    bench.write_report(report, [{"model": "a.tflite", "frr": 0.5}])
+    bench.write_report(report, [{"model": "b.tflite", "frr": 0.4}])
+    bench.write_report(report, [{"model": "a.tflite", "frr": 0.3}])
+    rows = json.loads(report.read_text())
+    assert sorted((r["model"], r["frr"]) for r in rows) == [("a.tflite", 0.3), ("b.tflite", 0.4)]
+    report.write_text("{not json")           # a damaged report is replaced, not a crash
+    bench.write_report(report, [{"model": "c.tflite", "frr": 0.2}])
+    assert [r["model"] for r in json.loads(report.read_text())] == ["c.tflite"]

@@ -301,9 +301,24 @@ def main() -> int:
         a, b = rows
         print(f"ratio FRR {Path(a['model']).name} / {Path(b['model']).name}: "
               f"{a['frr'] / max(b['frr'], 1e-9):.2f}")
-    (args.out / "report.json").write_text(json.dumps(rows, indent=1))
-    print(f"report: {args.out / 'report.json'}")
+    write_report(args.out / "report.json", rows)
     return 0
+
+
+def write_report(path: Path, rows: list[dict]) -> None:
+    """Adds this run's models to the report, replacing earlier rows of the same models, so
+    runs over the same cached streams one model at a time keep each other's figures."""
+    try:
+        old = json.loads(path.read_text()) if path.exists() else []
+    except (OSError, json.JSONDecodeError):
+        old = []
+    if not isinstance(old, list):
+        old = []
+    ours = {r["model"] for r in rows}
+    kept = [r for r in old if isinstance(r, dict) and r.get("model") not in ours]
+    path.write_text(json.dumps(kept + rows, indent=1))
+    print(f"report: {path} ({len(rows)} model(s) from this run"
+          + (f", {len(kept)} kept from earlier runs)" if kept else ")"))
 
 
 if __name__ == "__main__":
