@@ -67,3 +67,15 @@ def test_report_keeps_other_runs_models_and_replaces_the_same_model(bench, tmp_p
     report.write_text("{not json")           # a damaged report is replaced, not a crash
     bench.write_report(report, [{"model": "c.tflite", "frr": 0.2}])
     assert [r["model"] for r in json.loads(report.read_text())] == ["c.tflite"]
+
+
+def test_val_threshold_breaks_frr_ties_toward_fewer_false_accepts() -> None:
+    spec = importlib.util.spec_from_file_location("val_threshold", RUN.parent / "val_threshold.py")
+    vt = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(vt)
+    # 192 and 204 find the same keywords; 204 fires less, so it wins (session 4 took 192)
+    points = {"frr": {180: 0.05, 192: 0.059, 204: 0.059, 220: 0.2},
+              "fa_per_hour": {180: 70.0, 192: 62.0, 204: 55.0, 220: 20.0}}
+    assert vt.matched_threshold(points, 63.0) == 204
+    assert vt.matched_threshold(points, 70.0) == 180
+    assert vt.matched_threshold(points, 10.0) is None

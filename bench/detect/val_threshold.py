@@ -4,9 +4,11 @@ For every model, on a validation keyword stream and a validation speech stream (
 `kwshost dataset stream ... --split val`: voice groups the models were validated on, never
 trained on, and never the held-out voices of bench/detect/run.py), the threshold T is the one
 (100..252, step 4) with the lowest keyword-stream FRR among those whose false accepts per hour
-on the speech stream are at most the reference model's at its own shipped threshold (ties: the
-lower threshold). Then bench/detect/run.py can compare models at T on the held-out voices
-without choosing anything on them.
+on the speech stream are at most the reference model's at its own shipped threshold (ties as
+`kwshost evaluate` breaks them, `evaluate.frr_at`: the fewest false accepts, then the higher
+threshold; session 4's rule took the lower one, which only fires more). Then
+bench/detect/run.py can compare models at T on the held-out voices without choosing anything
+on them.
 
     .venv/bin/python bench/detect/val_threshold.py --kw runs/val_streams/kw-s8.wav \\
         --speech runs/val_streams/speech-s8.wav --models M1.tflite M2.tflite
@@ -47,8 +49,11 @@ def operating_points(model: Path, kw: Path, speech: Path) -> dict:
 
 
 def matched_threshold(points: dict, fa_budget: float) -> int | None:
-    ok = [th for th in points["frr"] if points["fa_per_hour"][th] <= fa_budget + 1e-9]
-    return min(ok, key=lambda th: (points["frr"][th], th)) if ok else None
+    ths = list(points["frr"])
+    curve = {"threshold": ths, "frr": [points["frr"][t] for t in ths],
+             "fa_per_hour": [points["fa_per_hour"][t] for t in ths]}
+    best = ev.frr_at(curve, fa_budget + 1e-9)
+    return None if best is None else best[1]
 
 
 def main() -> int:
