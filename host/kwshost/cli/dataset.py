@@ -49,7 +49,9 @@ choose a detector threshold without touching held-out data: evaluate reports the
 at --fa-per-hour and its threshold. Validation voices are a share of espeak's variants; a
 config can also keep named voices of other engines for validation (`[cache]
 validation_voices = ["flite:rms", "pico:en-GB"]`): pass the same list to mine and stream with
---validation-voices, so their splits match the model's.
+--validation-voices, so their splits match the model's. `--engines` draws the stream's voices
+from those synthesizers only; Kokoro's speakers come into streams only so (e.g. `--engines
+kokoro --validation-voices kokoro:jf_gongitsune` for a neural speaker a model never heard).
 
 examples:
   kwshost dataset make data/alexa --size small --jobs 2
@@ -111,6 +113,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     stream.add_argument("--confusables", type=float, default=0.6, metavar="SHARE",
                         help="share of confusable words in non-keyword speech (default 0.6)")
     stream.add_argument("--jobs", "-j", type=int, default=2, help="synthesis workers (default 2)")
+    stream.add_argument("--engines", metavar="LIST",
+                        help="only these synthesizers, as for make (kokoro only when named)")
     info = sub.add_parser("info", help="print a dataset's counts and durations")
     info.add_argument("out", type=Path, metavar="OUT")
 
@@ -159,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
     from kwshost.data.make import make_dataset
 
     with Progress() as progress:
-        engines = tuple(e.strip() for e in args.engines.split(",")) if args.engines else None
+        engines = _engines(args.engines)
         manifest = make_dataset(args.out, args.size, args.jobs, args.seed, args.recordings,
                                 progress=progress, engines=engines)
     print(_summary(manifest))
@@ -201,7 +205,8 @@ def _stream(args: argparse.Namespace) -> int:
         raise KwsError(f"cannot write into {args.out.parent}")
     with Progress() as progress:
         stream = build_stream(args.minutes, args.seed, args.split, args.jobs, args.confusables,
-                              _voice_split(args), progress=progress, keywords=args.keywords)
+                              _voice_split(args), progress=progress, keywords=args.keywords,
+                              engines=_engines(args.engines))
     meta = write_stream(stream, args.out)
     keywords = sum(s["kind"] == "keyword" for s in stream.said)
     print(f"stream: {stream.duration_s / 60:.2f} min, {len(stream.said)} utterances "
@@ -210,6 +215,19 @@ def _stream(args: argparse.Namespace) -> int:
     _print_failed(stream.failed)
     print(f"wrote {args.out} and {meta}")
     return 0
+
+
+def _engines(text: str | None) -> tuple[str, ...] | None:
+    from kwshost.data.make import ENGINE_WEIGHTS
+
+    if not text:
+        return None
+    engines = tuple(e.strip() for e in text.split(",") if e.strip())
+    unknown = sorted(set(engines) - set(ENGINE_WEIGHTS))
+    if unknown or not engines:
+        raise KwsError(f"unknown engine {', '.join(unknown) or repr(text)}",
+                       hint=f"choose from {', '.join(ENGINE_WEIGHTS)}")
+    return engines
 
 
 def _print_failed(failed: list[str]) -> None:

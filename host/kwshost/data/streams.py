@@ -86,15 +86,17 @@ class Utterance:
     cents: int           # sox pitch shift after synthesis, as `dataset make` does
 
 
-def stream_voices(split: str, voice_split: VoiceSplit | None = None) -> list[voices.Voice]:
+def stream_voices(split: str, voice_split: VoiceSplit | None = None,
+                  engines: tuple[str, ...] | None = None) -> list[voices.Voice]:
     """Training voices whose speaker group falls in `split` ("train" or "val") of the feature
     cache's split (`voice_split`, the default config's when None); held-out voices are never
-    among them."""
+    among them. `engines` keeps those synthesizers only (opt-in ones, Kokoro, only so)."""
     if split not in ("train", "val"):
         raise KwsError(f"unknown voice split {split!r}", hint="use train or val")
     split_of = voice_split or VoiceSplit()
     heldout = {v.group for v in voices.heldout_voices()}
-    pool = [v for v in voices.training_voices() if v.group not in heldout]
+    pool = [v for v in voices.training_voices(opt_in=engines or ()) if v.group not in heldout
+            and (engines is None or v.engine in engines)]
     split_of.check({v.group for v in pool}, "the training voices installed here")
     out = [v for v in pool if split_of(v.group) == split]
     if not out:
@@ -105,7 +107,8 @@ def stream_voices(split: str, voice_split: VoiceSplit | None = None) -> list[voi
 
 def plan_utterances(n: int, seed: int, split: str = "train", confusable_share: float = 0.6,
                     voice_split: VoiceSplit | None = None,
-                    keywords: bool = False) -> list[Utterance]:
+                    keywords: bool = False,
+                    engines: tuple[str, ...] | None = None) -> list[Utterance]:
     """`n` non-keyword utterances: confusables (`confusable_share` of them; never the
     near-keywords of words.NEAR_KEYWORD), single words and sentences, each by a voice drawn as
     `dataset make` draws them (engine shares, English accents favoured), with its prosody.
@@ -114,7 +117,7 @@ def plan_utterances(n: int, seed: int, split: str = "train", confusable_share: f
 
     rng = random.Random(seed)
     by_engine: dict[str, list[voices.Voice]] = {}
-    for v in stream_voices(split, voice_split):
+    for v in stream_voices(split, voice_split, engines):
         by_engine.setdefault(v.engine, []).append(v)
     out = []
     while len(out) < n:
@@ -193,9 +196,11 @@ class Stream:
 
 def build_stream(minutes: float, seed: int, split: str = "train", jobs: int = 1,
                  confusable_share: float = 0.6, voice_split: VoiceSplit | None = None,
-                 progress=None, keywords: bool = False) -> Stream:
+                 progress=None, keywords: bool = False,
+                 engines: tuple[str, ...] | None = None) -> Stream:
     """About `minutes` of non-keyword speech by `split` voices in synthesized noise; with
-    `keywords`, the keyword alone every 2.5..4.5 s instead (as bench/detect's positives)."""
+    `keywords`, the keyword alone every 2.5..4.5 s instead (as bench/detect's positives);
+    `engines` keeps those synthesizers only."""
     if not 0 <= confusable_share <= 1:
         raise KwsError(f"--confusables must be 0..1 (got {confusable_share})")
     if not 0 < minutes <= MAX_MINUTES:
@@ -205,7 +210,7 @@ def build_stream(minutes: float, seed: int, split: str = "train", jobs: int = 1,
     # ~1.9 s per utterance with its gap on average (~4 s for keywords); cut to `minutes` below.
     n = max(4, int(minutes * 60 / (3.3 if keywords else 1.5)) + 2)
     gap_s = (2.5, 4.5) if keywords else (0.2, 1.5)
-    plan = plan_utterances(n, seed, split, confusable_share, voice_split, keywords)
+    plan = plan_utterances(n, seed, split, confusable_share, voice_split, keywords, engines)
     audio, failed = synthesize_all(plan, jobs, progress)
     rng = np.random.default_rng(seed)
     clips, gaps, kept, length = [], [], [], 0
