@@ -218,15 +218,14 @@ def _stream(args: argparse.Namespace) -> int:
 
 
 def _engines(text: str | None) -> tuple[str, ...] | None:
-    from kwshost.data.make import ENGINE_WEIGHTS
+    from kwshost.data.make import ENGINE_WEIGHTS, check_engines
 
     if not text:
         return None
     engines = tuple(e.strip() for e in text.split(",") if e.strip())
-    unknown = sorted(set(engines) - set(ENGINE_WEIGHTS))
-    if unknown or not engines:
-        raise KwsError(f"unknown engine {', '.join(unknown) or repr(text)}",
-                       hint=f"choose from {', '.join(ENGINE_WEIGHTS)}")
+    if not engines:
+        raise KwsError(f"unknown engine {text!r}", hint=f"choose from {', '.join(ENGINE_WEIGHTS)}")
+    check_engines(engines)
     return engines
 
 

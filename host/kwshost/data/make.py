@@ -63,6 +63,14 @@ def parse_size(size: str | int) -> int:
     return SIZE_PRESETS[size]
 
 
+def check_engines(engines: tuple[str, ...] | None) -> None:
+    """Every named synthesizer must be one of ENGINE_WEIGHTS."""
+    unknown = set(engines or ()) - set(ENGINE_WEIGHTS)
+    if unknown:
+        raise KwsError(f"unknown engine {', '.join(sorted(unknown))}",
+                       hint=f"choose from {', '.join(ENGINE_WEIGHTS)}")
+
+
 def _pick_voice(rng: random.Random, by_engine: dict[str, list[voices_mod.Voice]]):
     engines = [e for e in ENGINE_WEIGHTS if by_engine.get(e)]
     engine = rng.choices(engines, [ENGINE_WEIGHTS[e] for e in engines])[0]
@@ -80,9 +88,8 @@ def plan(n_keyword: int, seed: int, engines: tuple[str, ...] | None = None) -> l
     """Every clip's voice, text and prosody; `engines` keeps only those synthesizers."""
     rng = random.Random(seed)
     by_engine: dict[str, list[voices_mod.Voice]] = {}
-    for v in voices_mod.training_voices(opt_in=engines or ()):
-        if engines is None or v.engine in engines:
-            by_engine.setdefault(v.engine, []).append(v)
+    for v in voices_mod.training_voices(engines):
+        by_engine.setdefault(v.engine, []).append(v)
     if not by_engine:
         raise KwsError(f"no training voice of engine {', '.join(engines or ())} is installed",
                        hint=f"engines: {', '.join(ENGINE_WEIGHTS)} (./scripts/bootstrap "
@@ -192,10 +199,7 @@ def make_dataset(out: Path, size: str | int, jobs: int, seed: int,
                  recordings: Path | None = None, progress=None,
                  engines: tuple[str, ...] | None = None) -> dict:
     n_keyword = parse_size(size)
-    unknown = set(engines or ()) - set(ENGINE_WEIGHTS)
-    if unknown:
-        raise KwsError(f"unknown engine {', '.join(sorted(unknown))}",
-                       hint=f"choose from {', '.join(ENGINE_WEIGHTS)}")
+    check_engines(engines)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:

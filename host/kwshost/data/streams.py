@@ -95,8 +95,7 @@ def stream_voices(split: str, voice_split: VoiceSplit | None = None,
         raise KwsError(f"unknown voice split {split!r}", hint="use train or val")
     split_of = voice_split or VoiceSplit()
     heldout = {v.group for v in voices.heldout_voices()}
-    pool = [v for v in voices.training_voices(opt_in=engines or ()) if v.group not in heldout
-            and (engines is None or v.engine in engines)]
+    pool = [v for v in voices.training_voices(engines) if v.group not in heldout]
     split_of.check({v.group for v in pool}, "the training voices installed here")
     out = [v for v in pool if split_of(v.group) == split]
     if not out:

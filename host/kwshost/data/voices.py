@@ -112,9 +112,9 @@ def kokoro_voices() -> tuple[str, ...]:
     return kokoro.voice_names() if kokoro.available() else ()
 
 
-def training_voices(opt_in: tuple[str, ...] = ()) -> list[Voice]:
-    """All voices available here for training (held-out ones excluded), one per speaker group;
-    engines in OPT_IN_ENGINES only when `opt_in` names them."""
+def training_voices(engines: tuple[str, ...] | None = None) -> list[Voice]:
+    """The voices available here for training (held-out ones excluded), one per speaker group:
+    those of `engines`, or with None of every engine but OPT_IN_ENGINES (used only when named)."""
     voices: list[Voice] = []
     if shutil.which("espeak-ng"):
         for variant in espeak_variants():
@@ -126,12 +126,12 @@ def training_voices(opt_in: tuple[str, ...] = ()) -> list[Voice]:
     voices += [Voice("flite", v) for v in flite_voices()
                if v in FLITE_TRAINING and v not in HELDOUT_FLITE]
     voices += [Voice("pico", v) for v in pico_voices()]
-    if "kokoro" in opt_in:
+    if "kokoro" in (engines or ()):
         voices += [Voice("kokoro", v) for v in kokoro_voices()]
     if not voices:
         raise KwsError("no offline TTS voice found",
                        hint="install espeak-ng, festival and flite (./scripts/bootstrap)")
-    return voices
+    return voices if engines is None else [v for v in voices if v.engine in engines]
 
 
 def heldout_voices() -> list[Voice]:
