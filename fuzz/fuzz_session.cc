@@ -4,9 +4,10 @@
  * the reference kernels or the MVP kernels on the accelerator's simulator, as
  * firmware/app/main.c wires them. Random bytes alone seldom pass the frame CRCs, so the input
  * is read as a script (fuzz/session_seeds.py writes some): a byte choosing the board (0xff:
- * no model; else bit 0: MVP kernels), then operations, each raw garbage (op >= 0x80: 1..128 bytes) or a frame this
- * harness encodes properly (any type, any payload, audio at the index the device expects,
- * repeated, or at any other), every piece delivered in two parts split where the script says.
+ * no model; else bit 0: MVP kernels), then operations, each raw garbage (op >= 0x80: 1..128
+ * bytes) or a frame this harness encodes properly (any type, any payload, audio at the index
+ * the device expects, repeated, or at any other), every piece delivered in two parts split
+ * where the script says.
  * Checked besides sanitizer reports: everything the device writes back decodes as valid
  * frames, and the device never counts more samples than it was sent. */
 #include <stdint.h>
@@ -98,6 +99,14 @@ struct Script {
     n--;
     return *p++;
   }
+  /* The next `want` bytes (fewer at the end); *got says how many. */
+  const uint8_t *take(size_t want, size_t *got) {
+    const uint8_t *at = p;
+    *got = want < n ? want : n;
+    p += *got;
+    n -= *got;
+    return at;
+  }
 };
 
 /* Feeds bytes to the device in two pieces, split where `split` says. */
@@ -135,10 +144,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const uint8_t op = in.byte();
     if (op & 0x80) {  // raw bytes, as line noise
       const uint8_t split = in.byte();
-      const size_t n = (op & 0x7f) + 1u < in.n ? (op & 0x7f) + 1u : in.n;
-      deliver(split, in.p, n);
-      in.p += n;
-      in.n -= n;
+      size_t n;
+      const uint8_t *noise = in.take((op & 0x7f) + 1u, &n);
+      deliver(split, noise, n);
       continue;
     }
     static const uint8_t kTypes[8] = {KWS_MSG_HELLO_REQ, KWS_MSG_START,    KWS_MSG_AUDIO,
@@ -148,10 +156,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (type == 0) type = in.byte();  // any other type, replies included
     size_t len = in.byte();
     if (type == KWS_MSG_AUDIO) len *= 4;  // up to 1020 bytes: 508 samples
-    if (len > in.n) len = in.n;
-    memcpy(payload, in.p, len);
-    in.p += len;
-    in.n -= len;
+    const uint8_t *body = in.take(len, &len);
+    memcpy(payload, body, len);
     /* Audio at the sample index the device expects (so it runs), unless the script says. */
     const bool in_order = type == KWS_MSG_AUDIO && len >= 4 && !(op & 0x40);
     const int repeats = in_order ? 1 + ((op >> 3) & 7) * 4 : 1;  // up to 29 frames: inferences
