@@ -53,11 +53,19 @@ validation_voices = ["flite:rms", "pico:en-GB"]`): pass the same list to mine an
 from those synthesizers only; Kokoro's speakers come into streams only so (e.g. `--engines
 kokoro --validation-voices kokoro:jf_gongitsune` for a neural speaker a model never heard).
 
+`dataset timbre SRC OUT` makes new speakers from clips you have (a dataset, or your own
+recordings as SRC/<class>/*.wav): each clip is converted with the WORLD vocoder (PyPI
+pyworld), its F0 and its vocal tract length (the spectral envelope's frequency axis) scaled
+each by its own random factor, so a male voice speaks as a female one and back (formants
+0.84-1.2x, F0 about 3.5 times as far in semitones, +-3 st more, median kept in 70-330 Hz).
+OUT/<class>/*.wav keeps the classes; add OUT to a config's [cache] extra to train on it.
+
 examples:
   kwshost dataset make data/alexa --size small --jobs 2
   kwshost dataset make data/alexa --size 5000 --jobs 2 --seed 1 --recordings ~/my_alexas
   kwshost dataset make data/pico --size 1500 --engines pico --seed 7   # one engine only
   kwshost dataset make data/kokoro --size 1000 --engines kokoro --seed 41   # neural voices
+  kwshost dataset timbre data/natural data/timbre --seed 51   # one converted copy per clip
   kwshost dataset info data/alexa
   kwshost dataset mine models/alexa_kwshost.tflite --out data/mined --minutes 60 --seed 1
   kwshost dataset mine models/alexa_kwshost.tflite --out runs/val_stream --split val --save-stream
@@ -115,6 +123,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     stream.add_argument("--jobs", "-j", type=int, default=2, help="synthesis workers (default 2)")
     stream.add_argument("--engines", metavar="LIST",
                         help="only these synthesizers, as for make (kokoro only when named)")
+    timbre = sub.add_parser("timbre", help="convert every clip of SRC to new speakers "
+                            "(F0 and vocal tract apart) into OUT")
+    timbre.add_argument("src", type=Path, metavar="SRC", help="DIR/<class>/*.wav")
+    timbre.add_argument("out", type=Path, metavar="OUT")
+    timbre.add_argument("--copies", type=int_at_least(1), default=1,
+                        help="converted copies of each clip, each a new speaker (default 1)")
+    timbre.add_argument("--seed", type=int_at_least(0), default=1)
+    timbre.add_argument("--jobs", "-j", type=int, default=2, help="parallel workers (default 2)")
     info = sub.add_parser("info", help="print a dataset's counts and durations")
     info.add_argument("out", type=Path, metavar="OUT")
 
@@ -134,9 +150,10 @@ def _voice_split(args: argparse.Namespace):
 
 def _summary(manifest: dict) -> str:
     lines = [f"clips:    {manifest['counts']}",
-             f"seconds:  {manifest['durations_s']}",
-             f"speakers: {manifest['groups']} voice groups",
-             f"noise:    {manifest['noise_files']} files"]
+             f"seconds:  {manifest['durations_s']}"]
+    if "groups" in manifest:   # `dataset timbre` folders have no voices or noise of their own
+        lines += [f"speakers: {manifest['groups']} voice groups",
+                  f"noise:    {manifest['noise_files']} files"]
     if manifest.get("n_errors"):
         lines.append(f"failed:   {manifest['n_errors']} clips (see manifest.json 'errors')")
     return "\n".join(lines)
@@ -155,9 +172,12 @@ def run(args: argparse.Namespace) -> int:
         return _mine(args)
     if args.action == "stream":
         return _stream(args)
+    if args.action == "timbre":
+        return _timbre(args)
     if args.action != "make":
         raise KwsError("say what to do: `kwshost dataset make OUT`, `kwshost dataset info OUT`, "
-                       "`kwshost dataset mine MODEL --out DIR` or `kwshost dataset stream OUT.wav`")
+                       "`kwshost dataset mine MODEL --out DIR`, `kwshost dataset stream "
+                       "OUT.wav` or `kwshost dataset timbre SRC OUT`")
     from rich.progress import Progress
 
     from kwshost.data.make import make_dataset
@@ -166,6 +186,19 @@ def run(args: argparse.Namespace) -> int:
         engines = _engines(args.engines)
         manifest = make_dataset(args.out, args.size, args.jobs, args.seed, args.recordings,
                                 progress=progress, engines=engines)
+    print(_summary(manifest))
+    print(f"manifest: {args.out / 'manifest.json'}")
+    return 0
+
+
+def _timbre(args: argparse.Namespace) -> int:
+    from rich.progress import Progress
+
+    from kwshost.data.timbre import make_timbres
+
+    with Progress() as progress:
+        manifest = make_timbres(args.src, args.out, args.copies, args.seed, args.jobs,
+                                progress=progress)
     print(_summary(manifest))
     print(f"manifest: {args.out / 'manifest.json'}")
     return 0
