@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -180,3 +181,40 @@ def test_train_test_convert_evaluate_end_to_end(tmp_path: Path, capsys) -> None:
             main(["convert", "--config", "test", "--run", str(run), "--temperature", bad])
     assert main(["evaluate", str(out), "--cache", str(run / "cache"), "--split", "val"]) == 0
     assert "accuracy" in capsys.readouterr().out
+
+
+def test_a_stage_starts_from_an_earlier_runs_best_epoch(tmp_path: Path, capsys) -> None:
+    """--start-from: the earlier run's best weights, step, history and main cache carry over;
+    the earlier run is left as it was."""
+    import hashlib
+
+    from kwshost.cli import main
+
+    first, stage, data = tmp_path / "first", tmp_path / "stage", tmp_path / "data"
+    assert main(["train", "--test", "--run", str(first), "--dataset", str(data)]) == 0
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+              for p in first.rglob("*") if p.is_file()}
+    old = json.loads((first / "state.json").read_text())
+    best = old["best_epoch"]
+    assert main(["train", "--test", "--run", str(stage), "--dataset", str(data), "--steps", "18",
+                 "--epochs", "1", "--start-from", str(first)]) == 0
+    out = capsys.readouterr().out
+    assert f"starting from {first / 'best.keras'} (epoch {best}" in out
+    assert f"resuming from epoch {best}" in out
+    state = json.loads((stage / "state.json").read_text())
+    assert state["epochs_done"] == best + 1 and state["best_epoch"] == best + 1
+    assert [h["epoch"] for h in state["history"]] == [*range(1, best + 1), best + 1]
+    assert state["resumed_from"].startswith(str(first / "best.keras"))
+    rows = (stage / "history.csv").read_text().splitlines()
+    assert rows[0].startswith("epoch,") and [r.split(",")[0] for r in rows[1:]] == [
+        str(e) for e in range(best + 1)]   # Keras counts them from 0 there
+    linked = stage / "cache" / "train_x.npy"
+    assert linked.resolve() == (first / "cache" / "train_x.npy").resolve()
+    after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+             for p in first.rglob("*") if p.is_file()}
+    assert after == before
+    # A stage folder with a checkpoint is continued with --resume, never overwritten.
+    assert main(["train", "--test", "--run", str(stage), "--dataset", str(data),
+                 "--start-from", str(first)]) == 2
+    assert main(["train", "--test", "--run", str(tmp_path / "new"), "--dataset", str(data),
+                 "--start-from", str(tmp_path / "nothing")]) == 2

@@ -21,6 +21,7 @@ import contextlib
 import json
 import math
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -181,6 +182,51 @@ def _callbacks(cfg: TrainConfig, run: Path, state: dict, deadline: float | None)
     except ImportError:
         pass
     return callbacks
+
+
+MAIN_CACHE = ("cache.json", "train_x.npy", "train_y.npy", "val_x.npy", "val_y.npy")
+
+
+def start_from(run: Path, source: Path) -> str:
+    """Begin a new stage in RUN from SOURCE's best epoch (SOURCE: a `kwshost train` run).
+
+    Its best.keras becomes RUN/last.keras (weights and optimizer, so the schedule goes on from
+    its step), its history up to that epoch RUN's state and history.csv, with the best-epoch
+    record left for the new epochs to set; its main feature cache is linked into RUN/cache,
+    where `build_cache` reuses it if this config's recipe is the same and otherwise replaces
+    the links with its own arrays (never writing through them). Returns what was started from.
+    """
+    if (run / "last.keras").exists():
+        raise KwsError(f"{run} already has a checkpoint",
+                       hint="continue it with --resume, or name a new folder with --run")
+    state_path = source / "state.json"
+    if not (source / "best.keras").exists() or not state_path.exists():
+        raise KwsError(f"{source} holds no best.keras and state.json",
+                       hint="--start-from takes the folder of an earlier `kwshost train` run")
+    old = json.loads(state_path.read_text())
+    epoch, done = old.get("best_epoch"), old.get("epochs_done")
+    if not epoch or not done:
+        raise KwsError(f"{state_path} names no best epoch", hint="is the run finished?")
+    step = int(round(old.get("global_step", 0) * epoch / done))
+    origin = f"{source / 'best.keras'} (epoch {epoch}, step {step})"
+    state = {k: v for k, v in old.items()
+             if k not in ("best_val_accuracy", "best_epoch", "cache_counts", "resumed_from")}
+    state.update(epochs_done=epoch, global_step=step, resumed_from=origin,
+                 history=[h for h in old.get("history", []) if h.get("epoch", 0) <= epoch])
+    run.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source / "best.keras", run / "last.keras")
+    (run / "state.json").write_text(json.dumps(state, indent=1))
+    if (source / "history.csv").exists():
+        lines = (source / "history.csv").read_text().splitlines()
+        # Keras's CSV logger counts epochs from 0, the state from 1.
+        kept = [ln for ln in lines[1:] if ln and int(float(ln.split(",")[0])) < epoch]
+        (run / "history.csv").write_text("\n".join(lines[:1] + kept) + "\n")
+    (run / "cache").mkdir(exist_ok=True)
+    for name in MAIN_CACHE:
+        src, dst = source / "cache" / name, run / "cache" / name
+        if src.exists() and not dst.exists():
+            dst.symlink_to(src.resolve())
+    return origin
 
 
 def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,

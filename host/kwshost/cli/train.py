@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from kwshost.errors import KwsError
 
@@ -24,6 +25,8 @@ complete RUN/cache is all it needs (copy it there, train, copy RUN back, convert
 SpecAugment-style masks ([masks] in the config) are drawn afresh for every batch.
 Hard negatives mined with `kwshost dataset mine` join the training split through the config's
 [cache] extra (configs/alexa_mined.toml), cached apart so the main cache is kept.
+A stage that continues an earlier run in a new folder (more data, other augmentation) starts
+with --start-from RUN0: RUN0's best epoch, schedule position and main cache carry over.
 
 Configs are TOML files (configs/alexa.toml is the bundled model's); any field of
 kwshost.train_config.TrainConfig may be set there, and --steps/--dataset/--run override.
@@ -32,6 +35,8 @@ examples:
   kwshost dataset make data/alexa --size 9000 --jobs 2 --seed 2
   kwshost train --config configs/alexa.toml --jobs 2 --max-minutes 60
   kwshost train --config configs/alexa.toml --resume          # continue where it stopped
+  kwshost train --config configs/alexa_timbre.toml --start-from runs/alexaW --epochs 12
+                                                 # a new stage from an earlier run's best epoch
   kwshost train --test                                        # CI smoke test, ~1 minute
   KERAS_BACKEND=jax kwshost train --config configs/alexa.toml --run runs/alexa   # on a GPU
 """
@@ -47,6 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", metavar="DIR", help="override the config's run directory")
     parser.add_argument("--resume", action="store_true",
                         help="continue from RUN/last.keras (schedule and epoch included)")
+    parser.add_argument("--start-from", type=Path, metavar="RUN0",
+                        help="begin a new stage from run RUN0's best epoch (its weights, "
+                             "optimizer step and main feature cache), then train as --resume")
     parser.add_argument("--test", action="store_true",
                         help="a few steps on a tiny synthesized set (configs/test.toml)")
     parser.add_argument("--jobs", "-j", type=int, default=2,
@@ -74,12 +82,16 @@ def run(args: argparse.Namespace) -> int:
     if args.run:
         cfg = cfg.replace(run_dir=args.run)
     dataset = cfg.path(cfg.dataset)
+    if args.start_from:
+        from kwshost.train import start_from
+
+        print(f"starting from {start_from(cfg.path(cfg.run_dir), args.start_from)}")
     with Progress() as progress:
         if args.test and not (dataset / "manifest.json").exists():
             from kwshost.data.make import make_dataset
 
             make_dataset(dataset, "tiny", args.jobs, cfg.seed, progress=progress)
-        train(cfg, resume=args.resume, epochs=args.epochs, jobs=args.jobs,
+        train(cfg, resume=args.resume or bool(args.start_from), epochs=args.epochs, jobs=args.jobs,
               max_minutes=args.max_minutes, verbose=2 if args.quiet or args.test else 1,
               progress=progress)
     print(f"checkpoints: {cfg.path(cfg.run_dir)}/best.keras (convert with: kwshost convert "
