@@ -117,11 +117,13 @@ def test_dataset_timbre_is_deterministic_whatever_jobs(source: Path, tmp_path: P
 def test_bad_clips_are_listed_not_fatal(source: Path, tmp_path: Path) -> None:
     sf.write(source / "alexa" / "silence.wav", np.zeros(SR // 2, np.float32), SR)
     (source / "alexa" / "truncated.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEfmt ")
+    sf.write(source / "_unknown_" / "long.wav", np.zeros(31 * 8000, np.int16), 8000)
     out = timbre.make_timbres(source, tmp_path / "out", seed=1, jobs=1)
     assert out["counts"] == {"alexa": 3, "_unknown_": 2}
-    assert sorted(e["source"] for e in out["errors"]) == ["alexa/silence.wav",
-                                                          "alexa/truncated.wav"]
-    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["n_errors"] == 2
+    why = {e["source"]: e["error"] for e in out["errors"]}
+    assert sorted(why) == ["_unknown_/long.wav", "alexa/silence.wav", "alexa/truncated.wav"]
+    assert "longer than 30 s" in why["_unknown_/long.wav"]
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["n_errors"] == 3
 
 
 def test_missing_or_empty_source_is_a_clear_error(tmp_path: Path) -> None:

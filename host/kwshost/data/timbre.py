@@ -40,6 +40,8 @@ F0_PER_TRACT = 3.5
 F0_SPREAD_ST = 3.0
 F0_LIMITS_HZ = (70.0, 330.0)   # the converted median F0 stays in the range of adult speech
 F0_SEARCH_HZ = (50.0, 600.0)   # what the F0 tracker looks for (its default floor is 71 Hz)
+# WORLD holds two 513-bin float64 spectrograms per clip (~1.6 MB a second): utterances only.
+MAX_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,8 @@ def _convert_one(task: tuple[str, str, str, int, int, int]) -> dict:
     try:
         audio, rate = sf.read(Path(src_root) / rel, dtype="float32")
         audio = voices.to_16k(audio, rate)
+        if len(audio) > MAX_SECONDS * SAMPLE_RATE:
+            raise ValueError(f"longer than {MAX_SECONDS:.0f} s: cut it into utterances first")
         timbre = draw(np.random.default_rng([seed, index, copy]))
         y, applied = convert(audio, timbre)
     except (ValueError, RuntimeError, OSError, sf.LibsndfileError) as e:
