@@ -219,7 +219,9 @@ def start_from(run: Path, source: Path) -> str:
     if (source / "history.csv").exists():
         lines = (source / "history.csv").read_text().splitlines()
         # Keras's CSV logger counts epochs from 0, the state from 1.
-        kept = [ln for ln in lines[1:] if ln and int(float(ln.split(",")[0])) < epoch]
+        first = [ln.split(",")[0] for ln in lines]
+        kept = [ln for ln, e in zip(lines[1:], first[1:], strict=True)
+                if e.isdigit() and int(e) < epoch]
         (run / "history.csv").write_text("\n".join(lines[:1] + kept) + "\n")
     (run / "cache").mkdir(exist_ok=True)
     for name in MAIN_CACHE:
