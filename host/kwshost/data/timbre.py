@@ -59,8 +59,8 @@ def draw(rng: np.random.Generator) -> Timbre:
 
 
 def _warp(env: np.ndarray, ratio: float) -> np.ndarray:
-    """Stretch each frame's envelope along frequency: what was at f moves to f * ratio (the
-    top bins hold the last value when it shrinks)."""
+    """Stretch each frame's envelope along frequency: what was at f moves to f * ratio (when
+    ratio < 1 nothing comes from above Nyquist: the top bins repeat the last one)."""
     bins = env.shape[1]
     src = np.arange(bins) / ratio
     idx = np.minimum(src, bins - 1)
