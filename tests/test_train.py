@@ -218,3 +218,11 @@ def test_a_stage_starts_from_an_earlier_runs_best_epoch(tmp_path: Path, capsys) 
                  "--start-from", str(first)]) == 2
     assert main(["train", "--test", "--run", str(tmp_path / "new"), "--dataset", str(data),
                  "--start-from", str(tmp_path / "nothing")]) == 2
+    assert main(["train", "--test", "--run", str(tmp_path / "new"), "--dataset", str(data),
+                 "--start-from", str(first / "state.json")]) == 2
+    # From the last epoch of a run instead of its best: the finished stage's epoch 3.
+    from kwshost.train import start_from
+
+    assert start_from(tmp_path / "again", stage / "last.keras") == (
+        f"{stage / 'last.keras'} (epoch {best + 1}, step {state['global_step']})")
+    assert json.loads((tmp_path / "again" / "state.json").read_text())["epochs_done"] == best + 1

@@ -188,33 +188,39 @@ MAIN_CACHE = ("cache.json", "train_x.npy", "train_y.npy", "val_x.npy", "val_y.np
 
 
 def start_from(run: Path, source: Path) -> str:
-    """Begin a new stage in RUN from SOURCE's best epoch (SOURCE: a `kwshost train` run).
+    """Begin a new stage in RUN from an earlier `kwshost train` run: SOURCE is its folder (its
+    best epoch) or its best.keras or last.keras.
 
-    Its best.keras becomes RUN/last.keras (weights and optimizer, so the schedule goes on from
-    its step), its history up to that epoch RUN's state and history.csv, with the best-epoch
-    record left for the new epochs to set; its main feature cache is linked into RUN/cache,
+    That checkpoint becomes RUN/last.keras (weights and optimizer, so the schedule goes on from
+    its step), the history up to its epoch RUN's state and history.csv, with the best-epoch
+    record left for the new epochs to set; the main feature cache is linked into RUN/cache,
     where `build_cache` reuses it if this config's recipe is the same and otherwise replaces
     the links with its own arrays (never writing through them). Returns what was started from.
     """
     if (run / "last.keras").exists():
         raise KwsError(f"{run} already has a checkpoint",
                        hint="continue it with --resume, or name a new folder with --run")
+    checkpoint = source if source.suffix == ".keras" else source / "best.keras"
+    source = checkpoint.parent
     state_path = source / "state.json"
-    if not (source / "best.keras").exists() or not state_path.exists():
-        raise KwsError(f"{source} holds no best.keras and state.json",
-                       hint="--start-from takes the folder of an earlier `kwshost train` run")
+    if checkpoint.name not in ("best.keras", "last.keras") or not checkpoint.exists() \
+            or not state_path.exists():
+        raise KwsError(f"no run checkpoint at {checkpoint} with a state.json beside it",
+                       hint="--start-from takes an earlier `kwshost train` run's folder, or "
+                            "its best.keras or last.keras")
     old = json.loads(state_path.read_text())
-    epoch, done = old.get("best_epoch"), old.get("epochs_done")
+    done = old.get("epochs_done")
+    epoch = done if checkpoint.name == "last.keras" else old.get("best_epoch")
     if not epoch or not done:
-        raise KwsError(f"{state_path} names no best epoch", hint="is the run finished?")
+        raise KwsError(f"{state_path} names no finished epoch", hint="has the run trained?")
     step = int(round(old.get("global_step", 0) * epoch / done))
-    origin = f"{source / 'best.keras'} (epoch {epoch}, step {step})"
+    origin = f"{checkpoint} (epoch {epoch}, step {step})"
     state = {k: v for k, v in old.items()
              if k not in ("best_val_accuracy", "best_epoch", "cache_counts", "resumed_from")}
     state.update(epochs_done=epoch, global_step=step, resumed_from=origin,
                  history=[h for h in old.get("history", []) if h.get("epoch", 0) <= epoch])
     run.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source / "best.keras", run / "last.keras")
+    shutil.copyfile(checkpoint, run / "last.keras")
     (run / "state.json").write_text(json.dumps(state, indent=1))
     if (source / "history.csv").exists():
         lines = (source / "history.csv").read_text().splitlines()

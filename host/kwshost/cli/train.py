@@ -54,7 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="continue from RUN/last.keras (schedule and epoch included)")
     parser.add_argument("--start-from", type=Path, metavar="RUN0",
                         help="begin a new stage from run RUN0's best epoch (its weights, "
-                             "optimizer step and main feature cache), then train as --resume")
+                             "optimizer step and main feature cache; RUN0/last.keras for its "
+                             "last epoch), then train as --resume")
     parser.add_argument("--test", action="store_true",
                         help="a few steps on a tiny synthesized set (configs/test.toml)")
     parser.add_argument("--jobs", "-j", type=int, default=2,
