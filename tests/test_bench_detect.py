@@ -79,3 +79,22 @@ def test_val_threshold_breaks_frr_ties_toward_fewer_false_accepts() -> None:
     assert vt.matched_threshold(points, 63.0) == 204
     assert vt.matched_threshold(points, 70.0) == 180
     assert vt.matched_threshold(points, 10.0) is None
+
+
+def test_by_voice_counts_hits_and_how_near_the_misses_came(bench) -> None:
+    import numpy as np
+    from kwshost import evaluate as ev
+
+    times = np.arange(0, 12000, 200, dtype=np.int32)
+    scores = np.full((len(times), 2), [-128, 127], dtype=np.int8)
+    scores[times == 1200] = [100, -100]    # keyword 1 (1-2 s): hit
+    scores[times == 5400] = [40, -40]      # keyword 2 (5-6 s), missed at 168
+    scores[times == 9600] = [-70, 70]      # keyword 3 (9-10 s), missed at 58
+    pos = ev.StreamResult(name="pos", duration_s=12.0, keywords=3, hits=1, false_accepts=0,
+                          detections=[1.4], scores=scores, times_ms=times,
+                          events=[(1.0, 2.0), (5.0, 6.0), (9.0, 10.0)])
+    out = bench.by_voice(pos, ["a", "b", "b"], ["b: elixir", "(noise or a gap)"])
+    assert out["a"] == {"keywords": 1, "hits": 1, "false_accepts": 0,
+                        "missed_peak_median": None}
+    assert out["b"] == {"keywords": 2, "hits": 0, "false_accepts": 1,
+                        "missed_peak_median": int(np.median([168, 58]))}

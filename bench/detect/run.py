@@ -149,14 +149,26 @@ def positive_voices(out: Path) -> list[str]:
 
 
 def by_voice(pos: ev.StreamResult, voices_of: list[str], fired: list[str]) -> dict:
-    """Per held-out voice: keywords, hits (as ev.match counts them) and false accepts."""
-    out: dict[str, dict[str, int]] = {}
+    """Per held-out voice: keywords, hits (as ev.match counts them), false accepts, and the
+    median of the missed keywords' peak score (0-255, the detector's scale, one inference, in
+    the same window a hit is looked for): near the threshold, a miss is a near thing; far
+    below it, the model did not hear a keyword at all."""
+    out: dict[str, dict] = {}
+    missed: dict[str, list[int]] = {}
     for voice in dict.fromkeys(voices_of):
         out[voice] = {"keywords": 0, "hits": 0,
                       "false_accepts": sum(f.startswith(voice + ": ") for f in fired)}
+        missed[voice] = []
+    times = np.asarray(pos.times_ms) / 1000 if pos.times_ms is not None else np.zeros(0)
     for (start, end), voice in zip(pos.events, voices_of, strict=True):
         out[voice]["keywords"] += 1
-        out[voice]["hits"] += any(start <= t <= end + 1.0 for t in pos.detections)
+        hit = any(start <= t <= end + 1.0 for t in pos.detections)
+        out[voice]["hits"] += hit
+        window = (times >= start) & (times <= end + 1.0)
+        if not hit and window.any():
+            missed[voice].append(int(np.max(pos.scores[window, 0])) + 128)
+    for voice, peaks in missed.items():
+        out[voice]["missed_peak_median"] = int(np.median(peaks)) if peaks else None
     return out
 
 
@@ -288,10 +300,13 @@ def main() -> int:
             cells.append(f"<={budget:g}/h: " + (f"{best[0] * 100:.1f}% @{best[1]}" if best
                                                  else "n/a"))
         print(f"  {Path(r['model']).name:43s} " + "   ".join(cells))
-    print("per held-out voice (hits / keywords, false accepts in the negatives):")
+    print("per held-out voice (hits / keywords, false accepts in the negatives, the missed "
+          "keywords' median peak score):")
     for r in rows:
         print(f"  {Path(r['model']).name:43s} " + "   ".join(
             f"{v}: {c['hits']}/{c['keywords']}, {c['false_accepts']} FA"
+            + (f", misses peak {c['missed_peak_median']}"
+               if c.get("missed_peak_median") is not None else "")
             for v, c in r["by_voice"].items()))
     for r in rows:
         top = Counter(t.split(": ", 1)[-1] for t in r["false_accepts_on"]).most_common(6)
