@@ -127,6 +127,9 @@ def test_bad_clips_are_listed_not_fatal(source: Path, tmp_path: Path) -> None:
 
 
 def test_missing_or_empty_source_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "src" / "alexa").mkdir(parents=True)
+    with pytest.raises(KwsError, match="not SRC"):
+        timbre.make_timbres(tmp_path / "src", tmp_path / "src")
     with pytest.raises(KwsError, match="no folder"):
         timbre.make_timbres(tmp_path / "nope", tmp_path / "out")
     (tmp_path / "empty" / "alexa").mkdir(parents=True)

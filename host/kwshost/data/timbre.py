@@ -10,8 +10,8 @@ own factor and resynthesize, so a male diphone voice can speak as a female one, 
 Layout of OUT: OUT/<class>/<source stem>__t<k>.wav for each clip of SRC/<class>/*.wav (the
 noise folder is skipped), and OUT/manifest.json with each clip's source, F0 shift and vocal
 tract ratio (and, from SRC's manifest when there is one, its voice group and text). Each
-clip's conversion comes from a generator seeded by (seed, clip number): the same seed gives
-the same files whatever --jobs is.
+clip's conversion comes from a generator seeded by (seed, clip number, copy): the same seed
+gives the same files whatever --jobs is.
 """
 
 from __future__ import annotations
@@ -128,6 +128,9 @@ def make_timbres(src: Path, out: Path, copies: int = 1, seed: int = 1, jobs: int
     """Convert every clip of SRC `copies` times into OUT; returns (and writes) the manifest."""
     if copies < 1:
         raise KwsError("--copies must be at least 1")
+    if out.resolve() == src.resolve():
+        raise KwsError("OUT must be a folder of its own, not SRC",
+                       hint="the converted clips and their manifest would mix with the sources")
     files = _sources(src)
     known = {}
     if (src / "manifest.json").exists():
