@@ -126,7 +126,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     timbre = sub.add_parser("timbre", help="convert every clip of SRC to new speakers "
                             "(F0 and vocal tract apart) into OUT")
     timbre.add_argument("src", type=Path, metavar="SRC", help="DIR/<class>/*.wav")
-    timbre.add_argument("out", type=Path, metavar="OUT")
+    timbre.add_argument("out", type=Path, metavar="OUT",
+                        help="a new folder for the converted clips and their manifest")
     timbre.add_argument("--copies", type=int_at_least(1), default=1,
                         help="converted copies of each clip, each a new speaker (default 1)")
     timbre.add_argument("--seed", type=int_at_least(0), default=1)
