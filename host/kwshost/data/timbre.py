@@ -26,11 +26,11 @@ import numpy as np
 import soundfile as sf
 
 from kwshost.data import voices, workers
+from kwshost.data.make import NOISE_DIR
+from kwshost.data.voices import SAMPLE_RATE
 from kwshost.errors import KwsError
 
-SAMPLE_RATE = 16000
 FRAME_MS = 5.0
-NOISE_DIR = "_background_noise_"
 # Vocal tract length ratios about a speaker's own: adult women's formants lie ~15-20% above
 # men's, so 0.84..1.2 crosses between the two from either side.
 TRACT_RANGE = (0.84, 1.2)
@@ -114,7 +114,7 @@ def _convert_one(task: tuple[str, str, str, int, int, int]) -> dict:
             raise ValueError(f"longer than {MAX_SECONDS:.0f} s: cut it into utterances first")
         timbre = draw(np.random.default_rng([seed, index, copy]))
         y, applied = convert(audio, timbre)
-    except (ValueError, RuntimeError, OSError, sf.LibsndfileError) as e:
+    except (ValueError, RuntimeError, OSError) as e:   # soundfile's errors are RuntimeErrors
         return {**row, "error": f"{type(e).__name__}: {e}"[:200]}
     out_rel = f"{row['label']}/{Path(rel).stem}__t{copy}.wav"
     (Path(out_root) / row["label"]).mkdir(parents=True, exist_ok=True)
