@@ -184,9 +184,6 @@ def _callbacks(cfg: TrainConfig, run: Path, state: dict, deadline: float | None)
     return callbacks
 
 
-MAIN_CACHE = ("cache.json", "train_x.npy", "train_y.npy", "val_x.npy", "val_y.npy")
-
-
 def start_from(run: Path, source: Path) -> str:
     """Begin a new stage in RUN from an earlier `kwshost train` run: SOURCE is its folder (its
     best epoch) or its best.keras or last.keras.
@@ -230,7 +227,7 @@ def start_from(run: Path, source: Path) -> str:
                 if e.isdigit() and int(e) < epoch]
         (run / "history.csv").write_text("\n".join(lines[:1] + kept) + "\n")
     (run / "cache").mkdir(exist_ok=True)
-    for name in MAIN_CACHE:
+    for name in features.MAIN_FILES:
         src, dst = source / "cache" / name, run / "cache" / name
         if src.exists() and not dst.exists():
             dst.symlink_to(src.resolve())

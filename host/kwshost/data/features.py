@@ -32,6 +32,8 @@ from kwshost.data.make import NOISE_DIR
 from kwshost.errors import KwsError
 
 SPLITS = ("train", "val")
+# The main cache's files (the `extra` part is apart): its recipe and each split's arrays.
+MAIN_FILES = ("cache.json", *(f"{split}_{a}.npy" for split in SPLITS for a in "xy"))
 CHUNK = 128
 
 
