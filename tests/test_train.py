@@ -226,3 +226,32 @@ def test_a_stage_starts_from_an_earlier_runs_best_epoch(tmp_path: Path, capsys) 
     assert start_from(tmp_path / "again", stage / "last.keras") == (
         f"{stage / 'last.keras'} (epoch {best + 1}, step {state['global_step']})")
     assert json.loads((tmp_path / "again" / "state.json").read_text())["epochs_done"] == best + 1
+    # From a converted model: the bundled .tflite's weights, at the fine-tuning rate.
+    bundled = Path(__file__).resolve().parents[1] / "models" / "alexa_kwshost.tflite"
+    tuned = tmp_path / "tuned"
+    assert main(["train", "--test", "--run", str(tuned), "--dataset", str(data), "--steps", "24",
+                 "--epochs", "1", "--start-from", str(bundled)]) == 0
+    out = capsys.readouterr().out
+    assert f"starting from {bundled} (imported; epoch 3, step 18" in out
+    accuracy = float(out.split("validation accuracy ")[1].split()[0])
+    assert accuracy >= 0.8   # the bundled model's, not an untrained one's (about 0.5)
+    state = json.loads((tuned / "state.json").read_text())
+    assert state["epochs_done"] == 4 and state["best_epoch"] == 4
+    assert state["global_step"] == 24 and (tuned / "best.keras").exists()
+    # Models it cannot start from: other classes, other features, not a TENet12, no file.
+    from kwshost import metadata
+
+    params = metadata.read_params(bundled)
+    for change, why in (({"classes": ["_unknown_", "alexa"]}, "classes"),
+                        ({"fe.filterbank_n_channels": 40}, "fe.filterbank_n_channels = 40")):
+        other = tmp_path / "other.tflite"
+        other.write_bytes(metadata.write_params(bundled, {**params, **change}))
+        assert main(["train", "--test", "--run", str(tmp_path / "no"), "--dataset", str(data),
+                     "--start-from", str(other)]) == 2
+        assert why in capsys.readouterr().err
+    garbage = tmp_path / "garbage.tflite"
+    garbage.write_bytes(b"\0" * 64)
+    for model in (garbage, tmp_path / "missing.tflite"):
+        assert main(["train", "--test", "--run", str(tmp_path / "no"), "--dataset", str(data),
+                     "--start-from", str(model)]) == 2
+    assert not (tmp_path / "no" / "last.keras").exists()

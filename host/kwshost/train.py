@@ -18,6 +18,7 @@ With several GPUs, `tf.distribute.MirroredStrategy` builds the model on all of t
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -234,6 +235,75 @@ def start_from(run: Path, source: Path) -> str:
     return origin
 
 
+def fine_tune_step(cfg: TrainConfig) -> int:
+    """Where the schedule reaches the seed's fine-tuning rate (0.0005): a converted model,
+    whose step is unknown, continues from there."""
+    at = 0
+    for steps, lr in cfg.schedule():
+        if lr <= 0.0005:
+            return at
+        at += steps
+    return at
+
+
+def start_from_model(cfg: TrainConfig, source: Path) -> str:
+    """Begin a new stage in the config's run folder from a converted int8 TENet12 .tflite
+    (ours from `kwshost convert`, or MLTK's): `train` rebuilds the Keras model from its weights
+    (kwshost.model_import) once the feature cache is there, then trains from the first epoch
+    at the schedule's fine-tuning rate. The model must have been trained on this config's
+    features (its metadata's `fe.*` settings) and classes. Returns what was started from."""
+    from kwshost.frontend import FrontendSettings
+    from kwshost.metadata import read_params
+    from kwshost.model_import import read_tenet
+
+    run = cfg.path(cfg.run_dir)
+    if (run / "last.keras").exists():
+        raise KwsError(f"{run} already has a checkpoint",
+                       hint="continue it with --resume, or name a new folder with --run")
+    if not source.is_file():
+        raise KwsError(f"no model at {source}")
+    params = read_params(source)
+    if not any(k.startswith("fe.") for k in params):
+        raise KwsError(f"{source} has no frontend settings (fe.*) in its metadata",
+                       hint="without them nothing says which features it was trained on")
+    theirs = dataclasses.asdict(FrontendSettings.from_params(params))
+    ours = dataclasses.asdict(features.frontend_settings(cfg.frontend))
+    differ = [k for k in ours if np.float32(ours[k]) != np.float32(theirs[k])]
+    if differ:
+        raise KwsError(f"{source} was trained on other features than this config's: "
+                       + ", ".join(f"fe.{k} = {theirs[k]} (config: {ours[k]})"
+                                   for k in differ),
+                       hint="set them in the config's [frontend] table")
+    if list(params.get("classes", [])) != list(cfg.classes):
+        raise KwsError(f"{source} has classes {params.get('classes')}, the config "
+                       f"{list(cfg.classes)}", hint="the classes and their order must match")
+    shape = read_tenet(source).shape
+    # At least one epoch to train, however short the schedule.
+    epoch = min(fine_tune_step(cfg) // cfg.steps_per_epoch,
+                math.ceil(cfg.total_steps / cfg.steps_per_epoch) - 1)
+    step = epoch * cfg.steps_per_epoch
+    origin = f"{source} (imported; epoch {epoch}, step {step} of the schedule)"
+    run.mkdir(parents=True, exist_ok=True)
+    state = {"epochs_done": epoch, "global_step": step, "resumed_from": origin,
+             "import_model": str(source.resolve()), "import_shape": dataclasses.asdict(shape)}
+    (run / "state.json").write_text(json.dumps(state, indent=1))
+    return origin
+
+
+def _imported_model(source: Path, x_train: np.ndarray, seed: int, n: int = 1000):
+    """The Keras model rebuilt from a .tflite, its batch norms set on n training examples."""
+    from kwshost.model_import import keras_model, read_tenet
+
+    tenet = read_tenet(source)
+    if (tenet.shape.time_steps, tenet.shape.features) != tuple(x_train.shape[1:]):
+        raise KwsError(f"{source} takes {tenet.shape.time_steps} x {tenet.shape.features} "
+                       f"spectrograms, the feature cache has {x_train.shape[1]} x "
+                       f"{x_train.shape[2]}")
+    rng = np.random.default_rng(seed)
+    idx = np.sort(rng.choice(len(x_train), size=min(n, len(x_train)), replace=False))
+    return keras_model(tenet, np.asarray(x_train[idx], np.float32)[:, :, None, :])
+
+
 def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
           jobs: int = 1, max_minutes: float | None = None, verbose: int = 1,
           progress=None) -> dict:
@@ -250,6 +320,8 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
     x_val, y_val = features.load_split(cache_dir, "val")
     n_classes = len(cfg.classes)
     weights = example_weights(cfg, y_train, n_classes)
+    val_x, val_y = BatchFeeder(x_val, y_val, n_classes, 500, cfg.seed, None).batch(
+        np.arange(len(y_val)))
 
     import keras
 
@@ -260,7 +332,7 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
         tf.config.optimizer.set_jit(False)   # XLA is 6-10x slower on small CPUs
     keras.utils.set_random_seed(cfg.seed)
     state_path = run / "state.json"
-    state: dict = {}
+    state: dict = json.loads(state_path.read_text()) if resume and state_path.exists() else {}
     from kwshost.model import TENetShape, build_tenet, custom_objects
 
     with _strategy():
@@ -270,19 +342,30 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
             model.optimizer.learning_rate = _schedule(cfg)   # the budget may have changed
             # A checkpoint saved under JAX or torch asks for XLA ("auto"): off on TensorFlow.
             model.jit_compile = False if on_tf else "auto"
-            state = json.loads(state_path.read_text()) if state_path.exists() else {}
             print(f"resuming from epoch {state.get('epochs_done', 0)}, "
                   f"step {int(model.optimizer.iterations.numpy())}")
         else:
-            if resume:
-                print(f"nothing to resume in {run}: starting fresh")
+            imported = state.get("import_model")
+            if not imported:
+                if resume:
+                    print(f"nothing to resume in {run}: starting fresh")
+                state = {}
             rows, channels = x_train.shape[1:]
-            model = build_tenet(TENetShape(time_steps=rows, features=channels,
-                                           classes=n_classes))
+            model = (_imported_model(Path(imported), x_train, cfg.seed) if imported else
+                     build_tenet(TENetShape(time_steps=rows, features=channels,
+                                            classes=n_classes)))
             model.compile(loss="categorical_crossentropy",
                           optimizer=keras.optimizers.Adam(learning_rate=_schedule(cfg),
                                                           epsilon=1e-8),
                           metrics=["accuracy"], jit_compile=False if on_tf else "auto")
+            if imported:
+                model.optimizer.build(model.trainable_variables)
+                model.optimizer.iterations.assign(int(state["global_step"]))
+                accuracy = model.evaluate(val_x, val_y, batch_size=250, verbose=0,
+                                          return_dict=True)["accuracy"]
+                print(f"imported {imported}: validation accuracy {accuracy:.4f} before "
+                      f"training; from epoch {state['epochs_done']}, step "
+                      f"{int(model.optimizer.iterations.numpy())}")
     state.update({"config": cfg.name, "cache_counts": counts,
                   "train_class_counts": np.bincount(y_train, minlength=n_classes).tolist(),
                   "parameters": int(model.count_params())})
@@ -309,8 +392,6 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
         if weights is not None:
             spec = (*spec, tf.TensorSpec((None,), tf.float32))
         train_ds = tf.data.Dataset.from_generator(gen, output_signature=spec).prefetch(4)
-    val_feeder = BatchFeeder(x_val, y_val, n_classes, 500, cfg.seed, None)
-    val_x, val_y = val_feeder.batch(np.arange(len(y_val)))
     deadline = time.time() + max_minutes * 60 if max_minutes else None
     t0 = time.time()
     model.fit(train_ds, validation_data=(val_x, val_y), epochs=end_epoch,

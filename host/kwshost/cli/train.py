@@ -27,6 +27,11 @@ Hard negatives mined with `kwshost dataset mine` join the training split through
 [cache] extra (configs/alexa_mined.toml), cached apart so the main cache is kept.
 A stage that continues an earlier run in a new folder (more data, other augmentation) starts
 with --start-from RUN0: RUN0's best epoch, schedule position and main cache carry over.
+--start-from M.tflite starts from a converted model instead (the bundled one, MLTK's, or any
+int8 TENet12 with our metadata): its weights come back as floats, each batch normalization is
+set from the training features so training starts where the model is, and the schedule starts
+at its fine-tuning rate (0.0005). Checkpoints of runs stay on the machine that trained them; a
+.tflite travels with the repository.
 
 Configs are TOML files (configs/alexa.toml is the bundled model's); any field of
 kwshost.train_config.TrainConfig may be set there, and --steps/--dataset/--run override.
@@ -37,6 +42,8 @@ examples:
   kwshost train --config configs/alexa.toml --resume          # continue where it stopped
   kwshost train --config configs/alexa_timbre.toml --start-from runs/alexaW --epochs 12
                                                  # a new stage from an earlier run's best epoch
+  kwshost train --config configs/alexa_pitch.toml --run runs/tuned --epochs 4 \\
+      --start-from models/alexa_kwshost.tflite        # fine-tune the bundled model
   kwshost train --test                                        # CI smoke test, ~1 minute
   KERAS_BACKEND=jax kwshost train --config configs/alexa.toml --run runs/alexa   # on a GPU
 """
@@ -55,7 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start-from", type=Path, metavar="RUN0",
                         help="begin a new stage from run RUN0's best epoch (its weights, "
                              "optimizer step and main feature cache; RUN0/last.keras for its "
-                             "last epoch), then train as --resume")
+                             "last epoch), or from a converted int8 TENet12 M.tflite (ours or "
+                             "MLTK's: its weights, at the schedule's fine-tuning rate), then "
+                             "train as --resume")
     parser.add_argument("--test", action="store_true",
                         help="a few steps on a tiny synthesized set (configs/test.toml)")
     parser.add_argument("--jobs", "-j", type=int, default=2,
@@ -84,9 +93,11 @@ def run(args: argparse.Namespace) -> int:
         cfg = cfg.replace(run_dir=args.run)
     dataset = cfg.path(cfg.dataset)
     if args.start_from:
-        from kwshost.train import start_from
+        from kwshost.train import start_from, start_from_model
 
-        print(f"starting from {start_from(cfg.path(cfg.run_dir), args.start_from)}")
+        origin = (start_from_model(cfg, args.start_from) if args.start_from.suffix == ".tflite"
+                  else start_from(cfg.path(cfg.run_dir), args.start_from))
+        print(f"starting from {origin}")
     with Progress() as progress:
         if args.test and not (dataset / "manifest.json").exists():
             from kwshost.data.make import make_dataset

@@ -1,0 +1,97 @@
+"""An int8 TENet12 .tflite rebuilt as the Keras model (kwshost.model_import)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from kwshost.errors import ModelError
+
+REPO = Path(__file__).resolve().parents[1]
+MODELS = [REPO / "models" / "alexa_kwshost.tflite",
+          REPO / "models" / "mltk_keyword_spotting_alexa.tflite"]
+
+
+@pytest.fixture(scope="module")
+def speech() -> np.ndarray:
+    """Spectrograms of words said by espeak voices in light noise, through our frontend,
+    with the training features' 1 s warm-up: half of them "alexa"."""
+    from kwshost.data.features import frontend_settings, spectrograms
+    from kwshost.data.voices import Voice, synthesize
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng missing")
+    rng = np.random.default_rng(3)
+    clips = []
+    for i, lang in enumerate(("en-us", "en-gb", "en-029", "de", "fr", "es")):
+        for variant in ("m1", "f2", "m3"):
+            items = [(text, {"rate": 120 + 15 * i, "pitch": 30 + 8 * i, "gap": 0})
+                     for text in ("alexa", "election", "alexa", "a lexus")]
+            for audio in synthesize(Voice("espeak", f"{lang}+{variant}"), items):
+                clip = rng.normal(0, 0.003, 16000 + 19200).astype(np.float32)
+                at = 16000 + int(rng.integers(0, max(1, 19200 - len(audio))))
+                clip[at:at + len(audio)] += audio[:19200] * 0.5
+                clips.append(clip)
+    return spectrograms(clips, frontend_settings(), 1000).astype(np.float32)[:, :, None, :]
+
+
+def _tflite_scores(path: Path, x: np.ndarray) -> np.ndarray:
+    from kwshost.runtime import Interpreter
+
+    rt = Interpreter(path.read_bytes())
+    q = np.stack([np.asarray(rt.invoke(v[None].astype(np.int8))).reshape(-1) for v in x])
+    return (q.astype(np.float64) + 128) / 256   # int8 softmax: scale 1/256, zero point -128
+
+
+@pytest.mark.parametrize("path", MODELS, ids=lambda p: p.stem)
+def test_the_keras_model_scores_as_the_tflite_does(path: Path, speech: np.ndarray) -> None:
+    """Ours and MLTK's model: the float model's "alexa" scores follow the int8 model's on
+    spoken words in inference, and near them in training mode (batch statistics)."""
+    from kwshost.model_import import keras_model, read_tenet
+
+    tenet = read_tenet(path)
+    assert (tenet.shape.groups, tenet.shape.blocks_per_group, tenet.shape.channels) == (3, 4, 32)
+    assert [len(b) for b in tenet.blocks] == [4, 3, 3, 3] * 3
+    # Batch norms set on each voice's first "alexa" and "election", checked on its second
+    # "alexa" and "a lexus": in training mode a (mixed) batch normalizes with its own
+    # statistics, not the ones the layers were set from.
+    first = np.arange(len(speech)) % 4 < 2
+    model = keras_model(tenet, speech[first])
+    x = speech[~first]
+    want = _tflite_scores(path, x)[:, 0]
+    assert want.min() < 0.2 and want.max() > 0.8   # the words span both classes
+    got = np.asarray(model(x, training=False))[:, 0]
+    assert np.abs(got - want).mean() < 0.02 and np.abs(got - want).max() < 0.2
+    assert ((got > 0.5) == (want > 0.5)).mean() >= 0.95
+    # Training mode: far nearer than with the batch norms as Keras makes them.
+    import keras
+    from kwshost.model import build_tenet
+
+    plain = build_tenet(tenet.shape)
+    for ours, theirs in zip(plain.layers, model.layers, strict=True):
+        if not isinstance(ours, keras.layers.BatchNormalization):
+            ours.set_weights(theirs.get_weights())
+    error = np.abs(np.asarray(model(x, training=True))[:, 0] - want).mean()
+    error_plain = np.abs(np.asarray(plain(x, training=True))[:, 0] - want).mean()
+    assert error < 0.1 and error < error_plain / 4, (error, error_plain)
+
+
+def test_other_graphs_are_refused_with_what_was_found(tmp_path: Path) -> None:
+    from kwshost.model_import import read_tenet
+
+    garbage = tmp_path / "garbage.tflite"
+    garbage.write_bytes(b"TFL3" + bytes(range(200)))
+    with pytest.raises(ModelError):
+        read_tenet(garbage)
+    keras = pytest.importorskip("keras")
+    inp = keras.Input((20, 1, 8), batch_size=1)
+    out = keras.layers.Softmax()(keras.layers.Dense(2)(keras.layers.Flatten()(
+        keras.layers.Conv2D(4, (3, 1), padding="same")(inp))))
+    small = tmp_path / "small.tflite"
+    import tensorflow as tf
+
+    small.write_bytes(tf.lite.TFLiteConverter.from_keras_model(keras.Model(inp, out)).convert())
+    with pytest.raises(ModelError, match="not a TENet12 graph"):
+        read_tenet(small)
