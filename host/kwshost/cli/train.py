@@ -42,7 +42,7 @@ examples:
   kwshost train --config configs/alexa.toml --resume          # continue where it stopped
   kwshost train --config configs/alexa_timbre.toml --start-from runs/alexaW --epochs 12
                                                  # a new stage from an earlier run's best epoch
-  kwshost train --config configs/alexa_pitch.toml --run runs/tuned --epochs 4 \\
+  kwshost train --config configs/alexa.toml --run runs/tuned --epochs 4 \\
       --start-from models/alexa_kwshost.tflite        # fine-tune the bundled model
   kwshost train --test                                        # CI smoke test, ~1 minute
   KERAS_BACKEND=jax kwshost train --config configs/alexa.toml --run runs/alexa   # on a GPU
