@@ -98,3 +98,27 @@ def test_by_voice_counts_hits_and_how_near_the_misses_came(bench) -> None:
                         "missed_peak_median": None}
     assert out["b"] == {"keywords": 2, "hits": 0, "false_accepts": 1,
                         "missed_peak_median": int(np.median([168, 58]))}
+
+
+def test_cached_streams_are_rebuilt_when_the_voices_change(bench, tmp_path, monkeypatch) -> None:
+    """Streams made before a held-out voice package was installed are not reused after."""
+    import json
+
+    import numpy as np
+
+    def voice(f0: float):
+        def say(texts):
+            t = np.arange(8000) / 16000
+            return [0.3 * np.sin(2 * np.pi * f0 * t).astype(np.float32) for _ in texts]
+        return say
+
+    voices = {"fake:a": voice(200.0)}
+    monkeypatch.setattr(bench, "heldout_speakers", lambda: dict(voices))
+    bench.build_streams(tmp_path, per_voice=2, neg_minutes=0.05, seed=1)
+    made = (tmp_path / "positives.wav").stat().st_mtime_ns
+    bench.build_streams(tmp_path, per_voice=2, neg_minutes=0.05, seed=1)
+    assert (tmp_path / "positives.wav").stat().st_mtime_ns == made   # same voices: reused
+    voices["fake:b"] = voice(300.0)
+    bench.build_streams(tmp_path, per_voice=2, neg_minutes=0.05, seed=1)
+    info = json.loads((tmp_path / "streams.json").read_text())
+    assert info["voices"] == ["fake:a", "fake:b"] and info["keywords"] == 4
