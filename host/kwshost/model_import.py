@@ -5,8 +5,9 @@ int8 with a scale per output channel; dequantized, those give each convolution's
 and bias. The Keras model keeps its batch normalizations (training needs them), so each one is
 set to pass its input through unchanged in inference: with the per-channel mean and variance
 of its input over real spectrograms, moving mean = beta = mean and moving variance = var,
-gamma = sqrt(var + epsilon). In training mode a batch then normalizes with nearly the same
-statistics, so the first steps start where the .tflite model is instead of from scratch.
+gamma = sqrt(var + epsilon) (`keras_model` also brings each kernel to Keras' own scale, the
+batch norm dividing the factor out, for Adam's sake). In training mode a batch then normalizes
+with nearly the same statistics, so training starts where the .tflite model is.
 
 The graph is walked by its tensors (not by operator order): stem convolution, then blocks of
 expand 1x1 + depthwise + project 1x1 with an identity or strided 1x1 shortcut into an ADD,
@@ -196,7 +197,14 @@ def _shape_of(r: _Reader, blocks: list[list[ImportedLayer]], rows: int, features
 
 def keras_model(tenet: ImportedTENet, spectrograms: np.ndarray):
     """The Keras TENet12 computing what the .tflite does (in float), with each batch
-    normalization set from its input's statistics over `spectrograms` [n, rows, 1, features]."""
+    normalization set from its input's statistics over `spectrograms` [n, rows, 1, features].
+
+    The folded kernels come out at whatever scale folding left them (the stem's about 20x
+    below Keras' initial one): a batch norm after a convolution makes the function blind to
+    that scale, but Adam's steps are not (a fixed size per weight), so at the fine-tuning rate
+    the small kernels would change by a tenth a step and the moving averages lag behind. Each
+    output channel's kernel and bias are therefore scaled to the RMS Keras initialized the
+    layer with, and its batch norm divides the factor out again."""
     import keras
 
     from kwshost.model import build_tenet
@@ -211,20 +219,27 @@ def keras_model(tenet: ImportedTENet, spectrograms: np.ndarray):
     for block in tenet.blocks:
         for part in block:
             imported.setdefault(part.kind, []).append(part)
+    factors: dict[int, np.ndarray] = {}   # id(convolution's output) -> per-channel factor
     try:
         for kind, parts in imported.items():
             # Keras lists layers in graph order, so the k-th of a kind is block k's.
             for layer, part in zip(keras_layers.get(kind, []), parts, strict=True):
-                layer.set_weights([part.kernel, part.bias])
+                kernel, bias = part.kernel, part.bias
+                if kind != "dense":
+                    start_rms = float(np.sqrt(np.mean(np.square(layer.kernel.numpy()))))
+                    kernel, bias, factor = _rescaled(kernel, bias, start_rms)
+                    factors[id(layer.output)] = factor
+                layer.set_weights([kernel, bias])
     except ValueError as e:
         raise ModelError(f"the .tflite's layers do not fit TENet12 {tenet.shape}: {e}") from None
     norms = [layer for layer in model.layers
              if isinstance(layer, keras.layers.BatchNormalization)]
-    for bn in norms:   # identity in inference while the statistics are gathered
-        c = bn.gamma.shape[0]
-        bn.set_weights([np.full(c, np.sqrt(1 + bn.epsilon), np.float32),
-                        np.zeros(c, np.float32), np.zeros(c, np.float32),
-                        np.ones(c, np.float32)])
+    scale = [factors[id(bn.input)] for bn in norms]
+    for bn, c in zip(norms, scale, strict=True):   # pass-through while statistics are taken
+        n = bn.gamma.shape[0]
+        bn.set_weights([(np.sqrt(1 + bn.epsilon) / c).astype(np.float32),
+                        np.zeros(n, np.float32), np.zeros(n, np.float32),
+                        np.ones(n, np.float32)])
     probe = keras.Model(model.inputs, [bn.input for bn in norms])
     sums = [np.zeros(bn.gamma.shape[0]) for bn in norms]
     squares = [np.zeros(bn.gamma.shape[0]) for bn in norms]
@@ -239,9 +254,21 @@ def keras_model(tenet: ImportedTENet, spectrograms: np.ndarray):
     for k, bn in enumerate(norms):
         mean = sums[k] / max(counts[k], 1)
         var = np.maximum(squares[k] / max(counts[k], 1) - mean * mean, 1e-6)
-        # gamma * (x - mean) / sqrt(var + eps) + beta == x in inference.
-        bn.set_weights([np.sqrt(var + bn.epsilon), mean, mean, var])
+        # Input x = c * z: gamma * (x - mean) / sqrt(var + eps) + beta == z in inference.
+        bn.set_weights([np.sqrt(var + bn.epsilon) / scale[k], mean / scale[k], mean, var])
     return model
+
+
+def _rescaled(kernel: np.ndarray, bias: np.ndarray,
+              rms: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Kernel and bias with each output channel scaled so its kernel's RMS is `rms`, and the
+    factors. Output channels are the last axis, or for a depthwise kernel [kh, kw, in, 1]
+    the input axis."""
+    per_channel = kernel.reshape(-1, bias.shape[0])   # both layouts: channels last-but-flat
+    now = np.sqrt(np.mean(np.square(per_channel), axis=0))
+    factor = np.where(now > 0, rms / np.maximum(now, 1e-30), 1.0)
+    return ((per_channel * factor).reshape(kernel.shape).astype(np.float32),
+            (bias * factor).astype(np.float32), factor)
 
 
 def _kind_of(layer, shape: TENetShape) -> str:

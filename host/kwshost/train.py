@@ -119,17 +119,26 @@ def _strategy():
     return strategy.scope()
 
 
-def _schedule(cfg: TrainConfig):
+def _schedule(cfg: TrainConfig, offset: int = 0):
     """The scaled seed schedule as a Keras schedule: evaluated inside the training step from
-    the optimizer's own step counter, so it works on every backend and resumes in place."""
+    the optimizer's own step counter, so it works on every backend and resumes in place.
+
+    `offset`: the schedule step at the optimizer's step 0. A run started from a converted
+    model begins mid-schedule with fresh Adam moments, whose bias correction needs the
+    optimizer to count from 0 (counting from the schedule's step instead skips the correction
+    and makes the first updates about 3x the learning rate on every weight)."""
     import keras
 
     bounds, at = [], 0
     for steps, _ in cfg.schedule()[:-1]:
         at += steps
-        bounds.append(at)
+        bounds.append(at - offset)
     values = [lr for _, lr in cfg.schedule()]
-    return keras.optimizers.schedules.PiecewiseConstantDecay(bounds, values)
+    later = [i for i, b in enumerate(bounds) if b > 0]
+    if not later:
+        return values[-1]
+    return keras.optimizers.schedules.PiecewiseConstantDecay(
+        [bounds[i] for i in later], [values[i] for i in later] + [values[-1]])
 
 
 def _save_atomic(model, path: Path) -> None:
@@ -152,7 +161,8 @@ def _callbacks(cfg: TrainConfig, run: Path, state: dict, deadline: float | None)
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
             state["epochs_done"] = epoch + 1
-            state["global_step"] = int(self.model.optimizer.iterations.numpy())
+            state["global_step"] = (int(self.model.optimizer.iterations.numpy())
+                                    + int(state.get("step_offset", 0)))
             state["train_seconds"] = state.get("train_seconds", 0.0) + time.time() - self.t0
             self.t0 = time.time()
             row = {k: float(v) for k, v in logs.items()}
@@ -278,30 +288,33 @@ def start_from_model(cfg: TrainConfig, source: Path) -> str:
         raise KwsError(f"{source} has classes {params.get('classes')}, the config "
                        f"{list(cfg.classes)}", hint="the classes and their order must match")
     shape = read_tenet(source).shape
-    # At least one epoch to train, however short the schedule.
-    epoch = min(fine_tune_step(cfg) // cfg.steps_per_epoch,
+    # The first epoch boundary in the fine-tuning phase; at least one epoch to train,
+    # however short the schedule.
+    epoch = min(math.ceil(fine_tune_step(cfg) / cfg.steps_per_epoch),
                 math.ceil(cfg.total_steps / cfg.steps_per_epoch) - 1)
     step = epoch * cfg.steps_per_epoch
     origin = f"{source} (imported; epoch {epoch}, step {step} of the schedule)"
     run.mkdir(parents=True, exist_ok=True)
-    state = {"epochs_done": epoch, "global_step": step, "resumed_from": origin,
+    state = {"epochs_done": epoch, "global_step": step, "step_offset": step,
+             "resumed_from": origin,
              "import_model": str(source.resolve()), "import_shape": dataclasses.asdict(shape)}
     (run / "state.json").write_text(json.dumps(state, indent=1))
     return origin
 
 
-def _imported_model(source: Path, x_train: np.ndarray, seed: int, n: int = 1000):
-    """The Keras model rebuilt from a .tflite, its batch norms set on n training examples."""
+def _imported_model(source: Path, feeder: BatchFeeder, epoch: int, batches: int = 10):
+    """The Keras model rebuilt from a .tflite, its batch norms set on the first training
+    batches (masks included): those statistics are what training moves the moving averages
+    toward, so set from unmasked examples the averages would drift and the model with them."""
     from kwshost.model_import import keras_model, read_tenet
 
     tenet = read_tenet(source)
-    if (tenet.shape.time_steps, tenet.shape.features) != tuple(x_train.shape[1:]):
+    if (tenet.shape.time_steps, tenet.shape.features) != tuple(feeder.x.shape[1:]):
         raise KwsError(f"{source} takes {tenet.shape.time_steps} x {tenet.shape.features} "
-                       f"spectrograms, the feature cache has {x_train.shape[1]} x "
-                       f"{x_train.shape[2]}")
-    rng = np.random.default_rng(seed)
-    idx = np.sort(rng.choice(len(x_train), size=min(n, len(x_train)), replace=False))
-    return keras_model(tenet, np.asarray(x_train[idx], np.float32)[:, :, None, :])
+                       f"spectrograms, the feature cache has {feeder.x.shape[1]} x "
+                       f"{feeder.x.shape[2]}")
+    x = np.concatenate([b[0] for b in feeder.batches(epoch, batches)])
+    return keras_model(tenet, x)
 
 
 def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
@@ -322,6 +335,8 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
     weights = example_weights(cfg, y_train, n_classes)
     val_x, val_y = BatchFeeder(x_val, y_val, n_classes, 500, cfg.seed, None).batch(
         np.arange(len(y_val)))
+    feeder = BatchFeeder(x_train, y_train, n_classes, cfg.batch_size, cfg.seed, weights,
+                         cfg.masks)
 
     import keras
 
@@ -339,11 +354,13 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
         if resume and (run / "last.keras").exists():
             model = keras.models.load_model(run / "last.keras",
                                              custom_objects=custom_objects())
-            model.optimizer.learning_rate = _schedule(cfg)   # the budget may have changed
+            offset = int(state.get("step_offset", 0))
+            # The budget may have changed since the checkpoint.
+            model.optimizer.learning_rate = _schedule(cfg, offset)
             # A checkpoint saved under JAX or torch asks for XLA ("auto"): off on TensorFlow.
             model.jit_compile = False if on_tf else "auto"
             print(f"resuming from epoch {state.get('epochs_done', 0)}, "
-                  f"step {int(model.optimizer.iterations.numpy())}")
+                  f"step {int(model.optimizer.iterations.numpy()) + offset}")
         else:
             imported = state.get("import_model")
             if not imported:
@@ -351,21 +368,20 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
                     print(f"nothing to resume in {run}: starting fresh")
                 state = {}
             rows, channels = x_train.shape[1:]
-            model = (_imported_model(Path(imported), x_train, cfg.seed) if imported else
+            model = (_imported_model(Path(imported), feeder, int(state["epochs_done"]))
+                     if imported else
                      build_tenet(TENetShape(time_steps=rows, features=channels,
                                             classes=n_classes)))
+            schedule = _schedule(cfg, int(state.get("step_offset", 0)))
             model.compile(loss="categorical_crossentropy",
-                          optimizer=keras.optimizers.Adam(learning_rate=_schedule(cfg),
-                                                          epsilon=1e-8),
+                          optimizer=keras.optimizers.Adam(learning_rate=schedule, epsilon=1e-8),
                           metrics=["accuracy"], jit_compile=False if on_tf else "auto")
             if imported:
-                model.optimizer.build(model.trainable_variables)
-                model.optimizer.iterations.assign(int(state["global_step"]))
                 accuracy = model.evaluate(val_x, val_y, batch_size=250, verbose=0,
                                           return_dict=True)["accuracy"]
                 print(f"imported {imported}: validation accuracy {accuracy:.4f} before "
                       f"training; from epoch {state['epochs_done']}, step "
-                      f"{int(model.optimizer.iterations.numpy())}")
+                      f"{state['global_step']}")
     state.update({"config": cfg.name, "cache_counts": counts,
                   "train_class_counts": np.bincount(y_train, minlength=n_classes).tolist(),
                   "parameters": int(model.count_params())})
@@ -376,8 +392,6 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
         print(f"training already complete ({start_epoch}/{total_epochs} epochs)")
         return state
 
-    feeder = BatchFeeder(x_train, y_train, n_classes, cfg.batch_size, cfg.seed, weights,
-                         cfg.masks)
 
     def gen():
         epoch = start_epoch
