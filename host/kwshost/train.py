@@ -287,7 +287,7 @@ def start_from_model(cfg: TrainConfig, source: Path) -> str:
     if list(params.get("classes", [])) != list(cfg.classes):
         raise KwsError(f"{source} has classes {params.get('classes')}, the config "
                        f"{list(cfg.classes)}", hint="the classes and their order must match")
-    shape = read_tenet(source).shape
+    read_tenet(source)   # refuses another graph now, before the feature cache is built
     # The first epoch boundary in the fine-tuning phase; at least one epoch to train,
     # however short the schedule.
     epoch = min(math.ceil(fine_tune_step(cfg) / cfg.steps_per_epoch),
@@ -296,8 +296,7 @@ def start_from_model(cfg: TrainConfig, source: Path) -> str:
     origin = f"{source} (imported; epoch {epoch}, step {step} of the schedule)"
     run.mkdir(parents=True, exist_ok=True)
     state = {"epochs_done": epoch, "global_step": step, "step_offset": step,
-             "resumed_from": origin,
-             "import_model": str(source.resolve()), "import_shape": dataclasses.asdict(shape)}
+             "resumed_from": origin, "import_model": str(source.resolve())}
     (run / "state.json").write_text(json.dumps(state, indent=1))
     return origin
 
@@ -391,7 +390,6 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
     if start_epoch >= end_epoch:
         print(f"training already complete ({start_epoch}/{total_epochs} epochs)")
         return state
-
 
     def gen():
         epoch = start_epoch
