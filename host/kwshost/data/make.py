@@ -178,6 +178,13 @@ def import_recordings(src: Path, out: Path) -> list[dict]:
     return rows
 
 
+def clip_totals(rows: list[dict], classes) -> dict:
+    """A manifest's "counts" and "durations_s" (seconds per class) of its clip rows."""
+    return {"counts": dict(Counter(r["label"] for r in rows)),
+            "durations_s": {k: round(sum(r["duration_s"] for r in rows if r["label"] == k), 1)
+                            for k in classes}}
+
+
 def make_noises(out: Path, rows: list[dict], n_files: int, seconds: float,
                 seed: int) -> list[dict]:
     rng = np.random.default_rng(seed)
@@ -226,9 +233,7 @@ def make_dataset(out: Path, size: str | int, jobs: int, seed: int,
         "size": n_keyword,
         "engines": sorted(engines or DEFAULT_ENGINES),
         "classes": [KEYWORD, UNKNOWN],
-        "counts": dict(Counter(r["label"] for r in rows)),
-        "durations_s": {k: round(sum(r["duration_s"] for r in rows if r["label"] == k), 1)
-                        for k in (KEYWORD, UNKNOWN)},
+        **clip_totals(rows, (KEYWORD, UNKNOWN)),
         "groups": len({r["group"] for r in rows}),
         "noise_files": len(noises),
         "errors": errors[:50],

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import numpy as np
 import soundfile as sf
 
 from kwshost.data import voices, workers
-from kwshost.data.make import NOISE_DIR
+from kwshost.data.make import NOISE_DIR, clip_totals
 from kwshost.data.voices import SAMPLE_RATE
 from kwshost.errors import KwsError
 
@@ -157,9 +156,7 @@ def make_timbres(src: Path, out: Path, copies: int = 1, seed: int = 1, jobs: int
         "source": str(src),
         "seed": seed,
         "copies": copies,
-        "counts": dict(Counter(r["label"] for r in rows)),
-        "durations_s": {k: round(sum(r["duration_s"] for r in rows if r["label"] == k), 1)
-                        for k in sorted({r["label"] for r in rows})},
+        **clip_totals(rows, sorted({r["label"] for r in rows})),
         "errors": errors[:50],
         "n_errors": len(errors),
         "clips": rows,
