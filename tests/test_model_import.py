@@ -133,3 +133,29 @@ def test_training_calibrates_on_masked_batches_so_the_averages_hold(speech: np.n
         return float(np.mean(gaps))
 
     assert drift(model) < drift(unmasked) / 2, (drift(model), drift(unmasked))
+
+
+def test_damaged_models_are_refused_never_crash(tmp_path: Path) -> None:
+    """Bytes flipped or cut off anywhere: a ModelError or a readable TENet12, never another
+    exception (TensorFlow's interpreter, which the importer no longer uses, segfaulted)."""
+    import random
+
+    from kwshost.model_import import read_tenet
+
+    data = MODELS[0].read_bytes()
+    rng = random.Random(7)
+    path = tmp_path / "damaged.tflite"
+    outcomes = {"refused": 0, "read": 0}
+    for _ in range(120):
+        b = bytearray(data)
+        for _ in range(rng.choice((1, 4, 16))):
+            b[rng.randrange(len(b))] = rng.randrange(256)
+        if rng.random() < 0.2:
+            b = b[:rng.randrange(len(b))]
+        path.write_bytes(bytes(b))
+        try:
+            read_tenet(path)
+            outcomes["read"] += 1
+        except ModelError:
+            outcomes["refused"] += 1
+    assert outcomes["refused"] > 20 and outcomes["read"] > 20

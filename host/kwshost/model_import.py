@@ -26,7 +26,7 @@ import numpy as np
 
 from kwshost.errors import ModelError
 from kwshost.model import TENetShape
-from kwshost.runtime import OpDetails
+from kwshost.runtime import OpDetails, TensorDetails
 
 
 @dataclass
@@ -48,21 +48,14 @@ class ImportedTENet:
 
 
 class _Reader:
-    """Subgraph 0 as our flatbuffer reader sees it (operators, options), with the constant
-    tensors' values and per-channel quantization from TensorFlow's interpreter."""
+    """Subgraph 0 through our bounds-checked flatbuffer reader (kwshost.tflite_graph): no
+    runtime or TensorFlow touches the file, so a damaged one is a ModelError, not a crash."""
 
     def __init__(self, path: Path) -> None:
-        import tensorflow as tf
-
-        from kwshost.tflite_graph import read_ops
+        from kwshost.tflite_graph import read_graph
 
         self.path = path
-        self.ops = read_ops(path)
-        try:
-            self.interp = tf.lite.Interpreter(model_path=str(path))
-        except (ValueError, RuntimeError) as e:
-            raise ModelError(f"{path}: TensorFlow cannot read it ({e})") from None
-        self.details = {t["index"]: t for t in self.interp.get_tensor_details()}
+        self.ops, self.inputs, self._constant = read_graph(path)
         self.consumers: dict[int, list[OpDetails]] = {}
         for op in self.ops:
             for t in op.inputs:
@@ -75,6 +68,12 @@ class _Reader:
                           hint="--start-from takes an int8 .tflite with that layer plan (ours "
                                "from kwshost convert, or MLTK's keyword_spotting_alexa)")
 
+    def out(self, op: OpDetails) -> TensorDetails:
+        """The op's one output tensor."""
+        if len(op.outputs) != 1:
+            raise self.fail(f"operator {op.index} ({op.name}) has {len(op.outputs)} outputs")
+        return op.outputs[0]
+
     def only(self, tensor: int, names: tuple[str, ...]) -> OpDetails:
         ops = self.consumers.get(tensor, [])
         if len(ops) != 1 or ops[0].name not in names:
@@ -82,32 +81,25 @@ class _Reader:
             raise self.fail(f"tensor {tensor} feeds {found}, expected one of {list(names)}")
         return ops[0]
 
-    def constant(self, tensor: int) -> np.ndarray:
-        """A weight or bias tensor as floats: (q - zero point) x scale, per channel."""
-        q = self.interp.get_tensor(tensor)
-        if q.dtype == np.float32:
-            return q
-        p = self.details[tensor]["quantization_parameters"]
-        scales, zeros, axis = p["scales"], p["zero_points"], p["quantized_dimension"]
-        if len(scales) == 0:
-            raise self.fail(f"tensor {tensor} ({q.dtype}) has no quantization scale")
-        bshape = [1] * q.ndim
-        if len(scales) > 1:
-            bshape[axis] = len(scales)
-        return ((q.astype(np.float64) - zeros.reshape(bshape)) * scales.reshape(bshape)) \
-            .astype(np.float32)
-
     def layer(self, op: OpDetails, kind: str, activation: str) -> ImportedLayer:
         """The op's float kernel and bias, after checking its fused activation and padding."""
+        if len(op.inputs) != 3 or op.inputs[1] is None or op.inputs[2] is None:
+            raise self.fail(f"operator {op.index} ({op.name}) has no weights and bias")
         act = op.options.get("activation")
         padding = op.options.get("padding", "Same")
-        kh = op.inputs[1].shape[1] if op.inputs[1] is not None else 1
+        kh = op.inputs[1].shape[1] if len(op.inputs[1].shape) > 1 else 1
         if act != activation or (padding != "Same" and kh > 1):
             raise self.fail(f"operator {op.index} ({op.name}, the {kind} layer): activation "
                             f"{act}, padding {padding}; expected {activation}, Same")
-        if len(op.inputs) != 3 or op.inputs[1] is None or op.inputs[2] is None:
-            raise self.fail(f"operator {op.index} ({op.name}) has no weights and bias")
-        w, b = self.constant(op.inputs[1].index), self.constant(op.inputs[2].index)
+        w = self._constant(op.inputs[1].index).dequantized()
+        b = self._constant(op.inputs[2].index).dequantized()
+        out = w.shape[-1] if op.name == "DEPTHWISE_CONV_2D" else w.shape[0] if w.ndim else -1
+        if w.ndim != (2 if op.name == "FULLY_CONNECTED" else 4) or b.shape != (out,) \
+                or (op.name == "DEPTHWISE_CONV_2D" and w.shape[0] != 1):
+            raise self.fail(f"operator {op.index} ({op.name}): weights {list(w.shape)} and "
+                            f"bias {list(b.shape)} do not fit each other")
+        if not (np.isfinite(w).all() and np.isfinite(b).all()):
+            raise self.fail(f"operator {op.index} ({op.name}): weights that are not finite")
         if op.name == "CONV_2D":                # [out, kh, kw, in] -> [kh, kw, in, out]
             kernel = np.transpose(w, (1, 2, 3, 0))
         elif op.name == "DEPTHWISE_CONV_2D":    # [1, kh, kw, in] -> [kh, kw, in, 1]
@@ -121,56 +113,62 @@ class _Reader:
 def read_tenet(path: Path) -> ImportedTENet:
     """The float layers of an int8 TENet12 .tflite (ModelError for any other graph)."""
     r = _Reader(path)
-    inputs = r.interp.get_input_details()
-    if len(inputs) != 1 or len(inputs[0]["shape"]) != 4:
-        raise r.fail("expected one input [1, time, 1, features]")
-    inp = inputs[0]
-    scale, zero = inp["quantization"]
-    if inp["dtype"] != np.int8 or scale != 1.0 or zero != 0:
-        raise r.fail(f"input {np.dtype(inp['dtype']).name} with scale {scale} and zero point "
-                     f"{zero}; the Keras model takes the frontend's int8 values as they are "
-                     "(int8, scale 1, zero point 0)")
-    _, rows, _, features = (int(d) for d in inp["shape"])
-    stem_op = r.only(int(inp["index"]), ("CONV_2D",))
+    if len(r.inputs) != 1:
+        raise r.fail(f"{len(r.inputs)} inputs, expected one [1, time, 1, features]")
+    stem_op = r.only(r.inputs[0], ("CONV_2D",))
+    inp = stem_op.inputs[0]
+    if inp is None or inp.index != r.inputs[0] or len(inp.shape) != 4:
+        raise r.fail("expected one input [1, time, 1, features] into a convolution")
+    if inp.dtype != np.int8 or inp.scale != 1.0 or inp.zero_point != 0:
+        raise r.fail(f"input {inp.type_name} with scale {inp.scale} and zero point "
+                     f"{inp.zero_point}; the Keras model takes the frontend's int8 values as "
+                     "they are (int8, scale 1, zero point 0)")
+    _, rows, _, features = inp.shape
     stem = r.layer(stem_op, "stem", "None")
-    x = stem_op.outputs[0].index
-    channels = stem_op.outputs[0].shape[-1]
+    x = r.out(stem_op).index
+    channels = stem.kernel.shape[-1]
     blocks: list[list[ImportedLayer]] = []
+    seen: set[int] = set()
     while True:
+        if x in seen:   # a malformed file can loop its tensors back
+            raise r.fail(f"tensor {x} comes back around")
+        seen.add(x)
         ops = r.consumers.get(x, [])
         if [op.name for op in ops] == ["AVERAGE_POOL_2D"]:
             break
-        expand = [op for op in ops if op.name == "CONV_2D" and op.outputs[0].shape[-1]
-                  != channels]
+        expand = [op for op in ops if op.name == "CONV_2D" and r.out(op).shape[-1:]
+                  != (channels,)]
         rest = [op for op in ops if op not in expand]
         if len(expand) != 1 or len(rest) != 1 or rest[0].name not in ("CONV_2D", "ADD"):
             raise r.fail(f"block {len(blocks)} starts with {[op.name for op in ops]}")
         e = expand[0]
-        d = r.only(e.outputs[0].index, ("DEPTHWISE_CONV_2D",))
-        p = r.only(d.outputs[0].index, ("CONV_2D",))
-        add = r.only(p.outputs[0].index, ("ADD",))
+        d = r.only(r.out(e).index, ("DEPTHWISE_CONV_2D",))
+        p = r.only(r.out(d).index, ("CONV_2D",))
+        add = r.only(r.out(p).index, ("ADD",))
         layers = [r.layer(e, "expand", "Relu"), r.layer(d, "depthwise", "Relu"),
                   r.layer(p, "project", "None")]
         joined = x
         if rest[0].name == "CONV_2D":
             layers.append(r.layer(rest[0], "shortcut", "Relu"))
-            joined = rest[0].outputs[0].index
-        other = [t.index for t in add.inputs if t is not None and t.index != p.outputs[0].index]
+            joined = r.out(rest[0]).index
+        other = [t.index for t in add.inputs if t is not None and t.index != r.out(p).index]
         if other != [joined] or add.options.get("activation") != "Relu" \
                 or layers[1].stride != (layers[3].stride if len(layers) == 4 else 1):
             raise r.fail(f"block {len(blocks)} (ADD operator {add.index}) does not join a "
                          "strided block with a strided shortcut, or a block with its input, "
                          "through a fused ReLU")
         blocks.append(layers)
-        x = add.outputs[0].index
+        x = r.out(add).index
     pool = r.consumers[x][0]
-    reshape = r.only(pool.outputs[0].index, ("RESHAPE",))
-    fc = r.only(reshape.outputs[0].index, ("FULLY_CONNECTED",))
-    softmax = r.only(fc.outputs[0].index, ("SOFTMAX",))
+    reshape = r.only(r.out(pool).index, ("RESHAPE",))
+    fc = r.only(r.out(reshape).index, ("FULLY_CONNECTED",))
+    softmax = r.only(r.out(fc).index, ("SOFTMAX",))
     dense = r.layer(fc, "dense", "None")
-    if pool.options.get("filter", (0, 0))[-1] != pool.inputs[0].shape[1]:
+    steps = [t.shape[1] for t in pool.inputs if t is not None and t.index == x
+             and len(t.shape) == 4]
+    if steps[:1] != [pool.options.get("filter", (0, 0))[-1]]:   # type: ignore[index]
         raise r.fail(f"the average pool ({pool.options.get('filter')}) is not over all "
-                     f"{pool.inputs[0].shape[1]} time steps")
+                     f"{steps[:1]} time steps")
     # softmax(beta * z): the logits' factor goes into the dense layer.
     beta = float(softmax.options.get("beta", 1.0))  # type: ignore[arg-type]
     dense.kernel, dense.bias = dense.kernel * beta, dense.bias * beta
@@ -181,6 +179,8 @@ def read_tenet(path: Path) -> ImportedTENet:
 def _shape_of(r: _Reader, blocks: list[list[ImportedLayer]], rows: int, features: int,
               channels: int, dense: ImportedLayer) -> TENetShape:
     """The TENetShape the blocks form; refuses a block plan build_tenet cannot make."""
+    if channels < 1:
+        raise r.fail("a stem convolution without output channels")
     starts = [i for i, b in enumerate(blocks) if b[1].stride == 2]
     if not starts or starts[0] != 0:
         raise r.fail(f"{len(blocks)} blocks, strided ones at {starts}: the first must be")

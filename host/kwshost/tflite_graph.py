@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +40,8 @@ from kwshost.runtime_names import builtin_name
 _MODEL_CODES = 1
 _SG_OPERATORS = 3
 _TENSOR_SHAPE, _TENSOR_TYPE, _TENSOR_QUANT = 0, 1, 4
-_QUANT_SCALE, _QUANT_ZERO = 2, 3
+_QUANT_SCALE, _QUANT_ZERO, _QUANT_DIMENSION = 2, 3, 6
+_SG_INPUTS = 1
 _BUFFER_SIZE = 2
 _OP_CODE, _OP_INPUTS, _OP_OUTPUTS, _OP_OPTIONS_TYPE, _OP_OPTIONS = 0, 1, 2, 3, 4
 _CODE_DEPRECATED, _CODE_CUSTOM, _CODE_BUILTIN = 0, 1, 3
@@ -71,6 +73,33 @@ class GraphTensor(TensorDetails):
     @property
     def type_name(self) -> str:
         return self.tflite_type
+
+
+@dataclass
+class Constant:
+    """A tensor's stored values with its quantization (per channel along `axis` when there are
+    several scales)."""
+
+    values: np.ndarray
+    scales: np.ndarray
+    zero_points: np.ndarray
+    axis: int
+
+    def dequantized(self) -> np.ndarray:
+        """(q - zero point) x scale as float32; float tensors as they are."""
+        if self.values.dtype.kind == "f" or len(self.scales) == 0:
+            return self.values.astype(np.float32)
+        shape = [1] * self.values.ndim
+        if len(self.scales) > 1:
+            if not 0 <= self.axis < self.values.ndim \
+                    or self.values.shape[self.axis] != len(self.scales):
+                raise ModelError(f"{len(self.scales)} scales for a tensor of shape "
+                                 f"{list(self.values.shape)} along axis {self.axis}")
+            shape[self.axis] = len(self.scales)
+        zeros = self.zero_points if len(self.zero_points) == len(self.scales) else np.zeros(1)
+        with np.errstate(over="ignore", invalid="ignore"):   # a damaged scale: inf, not a warning
+            return ((self.values.astype(np.float64) - zeros.reshape(shape))
+                    * self.scales.reshape(shape)).astype(np.float32)
 
 
 class _Graph:
@@ -142,6 +171,36 @@ class _Graph:
         # Large models keep data outside the flatbuffer (offset > 1, size > 0).
         return bool(data and data[1]) or (b.scalar(_BUFFER_OFFSET, "Q") > 1
                                           and b.scalar(_BUFFER_SIZE, "Q") > 0)
+
+    def constant(self, i: int) -> Constant:
+        """Tensor i's stored values and quantization (ModelError if it holds no data)."""
+        t = self._element(self.tensors, i, "tensor")
+        info = self.tensor(i)
+        b = self._element(self.buffers, t.scalar(_TENSOR_BUFFER, "I"), "buffer")
+        raw = b.bytes(_BUFFER_DATA)
+        offset, size = b.scalar(_BUFFER_OFFSET, "Q"), b.scalar(_BUFFER_SIZE, "Q")
+        if not raw and offset > 1 and size > 0:    # data kept after the flatbuffer
+            self.buf._check(offset, size)
+            raw = self.buf.data[offset:offset + size]
+        dtype = _TYPES.get(t.scalar(_TENSOR_TYPE, "B"), ("", None))[1]
+        count = math.prod(max(d, 0) for d in info.shape)
+        if dtype is None or not raw or len(raw) != count * np.dtype(dtype).itemsize:
+            raise ModelError(f"tensor {i} ({info.tflite_type}, shape {list(info.shape)}) "
+                             f"holds {len(raw or b'')} bytes of data, not its values")
+        self._spend(len(raw) // 4)
+        scales: list[float] = []
+        zeros: list[int] = []
+        axis = 0
+        quant = t.table(_TENSOR_QUANT)
+        if quant is not None:
+            scales, zeros = quant.scalars(_QUANT_SCALE, "f"), quant.scalars(_QUANT_ZERO, "q")
+            axis = quant.scalar(_QUANT_DIMENSION, "i")
+            self._spend(len(scales) + len(zeros))
+        values = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).reshape(info.shape)
+        return Constant(values, np.asarray(scales, np.float64), np.asarray(zeros, np.int64), axis)
+
+    def inputs(self) -> list[int]:
+        return self._ints(self.subgraph, _SG_INPUTS)
 
     def ops(self) -> list[OpDetails]:
         ops = self._vector(self.subgraph, _SG_OPERATORS)
@@ -251,6 +310,25 @@ def with_softmax_temperature(model: bytes | Path | str,
         struct.pack_into("<f", data, pos, new)
         changes += [(i, old, struct.unpack_from("<f", data, pos)[0]) for i in indexes]
     return bytes(data), sorted(changes)
+
+
+def read_graph(model: bytes | Path | str) -> tuple[list[OpDetails], list[int], Callable]:
+    """Subgraph 0's operators, its input tensor indexes, and a reader of constant tensors
+    (`constant(i) -> Constant`); every read bounds-checked, ModelError on a malformed file."""
+    data = _load(model)
+    try:
+        g = _Graph(data)
+        ops, inputs = g.ops(), g.inputs()
+    except FlatbufferError as e:
+        raise ModelError(f"malformed .tflite model: {e}") from None
+
+    def constant(i: int) -> Constant:
+        try:
+            return g.constant(i)
+        except FlatbufferError as e:
+            raise ModelError(f"malformed .tflite model: {e}") from None
+
+    return ops, inputs, constant
 
 
 def read_ops(model: bytes | Path | str) -> list[OpDetails]:
