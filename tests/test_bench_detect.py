@@ -122,3 +122,14 @@ def test_cached_streams_are_rebuilt_when_the_voices_change(bench, tmp_path, monk
     bench.build_streams(tmp_path, per_voice=2, neg_minutes=0.05, seed=1)
     info = json.loads((tmp_path / "streams.json").read_text())
     assert info["voices"] == ["fake:a", "fake:b"] and info["keywords"] == 4
+
+
+def test_val_rule_threshold_is_the_lowest_within_budget_then_raised_to_the_device() -> None:
+    spec = importlib.util.spec_from_file_location("val_rule", RUN.parent / "val_rule.py")
+    rule = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rule)
+    replay = {t: max(0, 40 - t // 5) for t in range(256)}   # 29 false accepts first at 55
+    assert rule.rule_threshold(replay, lambda t: replay[t], 29) == 55
+    # The device pipeline counts 3 more until 60: raised to where it is within budget too.
+    assert rule.rule_threshold(replay, lambda t: replay[t] + (3 if t < 60 else 0), 29) == 60
+    assert rule.rule_threshold(replay, lambda t: 0, -1) is None

@@ -1,0 +1,102 @@
+"""The figures a stage's bundling rule is decided on (docs/training.md), for each model.
+
+On the validation streams of `kwshost dataset stream ... --split val` (voices never trained on
+and never the held-out ones): the detector threshold is the lowest whose false accepts on the
+speech stream stay within --budget when the detector is replayed on the recorded scores, raised
+until the device pipeline (which resets after each detection) agrees; then the keyword
+streams' misses at it, replayed and on the device pipeline. Scores are recorded once per
+stream. The run folders the sessions kept this in do not travel between machines; this does.
+
+    .venv/bin/python bench/detect/val_rule.py --streams runs/val_streams --budget 29 \\
+        models/alexa_kwshost.tflite runs/alexaB/alexa_mine3_t2.tflite
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "host"))
+
+from kwshost import evaluate as ev  # noqa: E402
+
+
+def rule_threshold(replay_fa: dict[int, int], device_fa: Callable[[int], int],
+                   budget: int) -> int | None:
+    """The lowest threshold whose replayed false accepts are within budget, raised one step
+    at a time while the device pipeline counts more; None if none is within budget."""
+    within = [t for t, fa in sorted(replay_fa.items()) if fa <= budget]
+    if not within:
+        return None
+    t = within[0]
+    while t < max(replay_fa) and device_fa(t) > budget:
+        t += 1
+    return t
+
+
+def figures(model: Path, streams: Path, speech: str, keywords: list[str], budget: int) -> dict:
+    _, params = ev.load_model(model)
+    names = [speech, *keywords]
+    recorded = {n: ev.stream(model, streams / f"{n}.wav", streams / f"{n}.json") for n in names}
+
+    def on_device(name: str, threshold: int) -> ev.StreamResult:
+        return ev.stream(model, streams / f"{name}.wav", None, events=recorded[name].events,
+                         params={**params, "detection_threshold": threshold})
+
+    sweeps = {n: {t: (hits, fa) for t, hits, fa in ev.sweep(recorded[n], params, range(256))}
+              for n in names}
+    t = rule_threshold({th: fa for th, (_, fa) in sweeps[speech].items()},
+                       lambda th: on_device(speech, th).false_accepts, budget)
+    out: dict = {"model": str(model), "threshold": t, "budget": budget}
+    if t is None:
+        return out
+    for kind in ("replay", "device"):
+        rows = {}
+        for n in names:
+            if kind == "replay":
+                hits, fa = sweeps[n][t]
+            else:
+                r = on_device(n, t)
+                hits, fa = r.hits, r.false_accepts
+            rows[n] = {"keywords": recorded[n].keywords, "missed": recorded[n].keywords - hits,
+                       "false_accepts": fa}
+        out[kind] = rows
+    return out
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("models", nargs="+", type=Path)
+    p.add_argument("--streams", type=Path, default=REPO / "runs" / "val_streams",
+                   help="folder of NAME.wav + NAME.json streams (default runs/val_streams)")
+    p.add_argument("--speech", default="speech-s8", help="the speech stream's NAME")
+    p.add_argument("--keywords", nargs="+", default=["kw-s8", "kw-s8-p400", "kw-s8-p-400"],
+                   help="keyword streams' NAMEs (the sox-shifted copies included)")
+    p.add_argument("--budget", type=int, default=29, help="false accepts allowed on --speech")
+    p.add_argument("--out", type=Path, help="write the figures as JSON here")
+    args = p.parse_args()
+    rows = []
+    for model in args.models:
+        f = figures(model, args.streams, args.speech, args.keywords, args.budget)
+        rows.append(f)
+        if f["threshold"] is None:
+            print(f"{model.name}: no threshold keeps {args.speech} within {args.budget}")
+            continue
+        for kind in ("replay", "device"):
+            r = f[kind]
+            print(f"{model.name} T={f['threshold']} {kind}: {args.speech} "
+                  f"{r[args.speech]['false_accepts']} false accepts; " + ", ".join(
+                      f"{n} missed {r[n]['missed']}/{r[n]['keywords']} "
+                      f"({100 * r[n]['missed'] / max(r[n]['keywords'], 1):.1f}%)"
+                      for n in args.keywords))
+    if args.out:
+        args.out.write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
