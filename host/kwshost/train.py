@@ -195,6 +195,13 @@ def _callbacks(cfg: TrainConfig, run: Path, state: dict, deadline: float | None)
     return callbacks
 
 
+def _refuse_checkpoint(run: Path) -> None:
+    """A new stage never overwrites a run folder that has trained."""
+    if (run / "last.keras").exists():
+        raise KwsError(f"{run} already has a checkpoint",
+                       hint="continue it with --resume, or name a new folder with --run")
+
+
 def start_from(run: Path, source: Path) -> str:
     """Begin a new stage in RUN from an earlier `kwshost train` run: SOURCE is its folder (its
     best epoch) or its best.keras or last.keras.
@@ -205,9 +212,7 @@ def start_from(run: Path, source: Path) -> str:
     where `build_cache` reuses it if this config's recipe is the same and otherwise replaces
     the links with its own arrays (never writing through them). Returns what was started from.
     """
-    if (run / "last.keras").exists():
-        raise KwsError(f"{run} already has a checkpoint",
-                       hint="continue it with --resume, or name a new folder with --run")
+    _refuse_checkpoint(run)
     checkpoint = source if source.suffix == ".keras" else source / "best.keras"
     source = checkpoint.parent
     state_path = source / "state.json"
@@ -267,9 +272,7 @@ def start_from_model(cfg: TrainConfig, source: Path) -> str:
     from kwshost.model_import import read_tenet
 
     run = cfg.path(cfg.run_dir)
-    if (run / "last.keras").exists():
-        raise KwsError(f"{run} already has a checkpoint",
-                       hint="continue it with --resume, or name a new folder with --run")
+    _refuse_checkpoint(run)
     if not source.is_file():
         raise KwsError(f"no model at {source}")
     params = read_params(source)
