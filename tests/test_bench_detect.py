@@ -133,3 +133,39 @@ def test_val_rule_threshold_is_the_lowest_within_budget_then_raised_to_the_devic
     # The device pipeline counts 3 more until 60: raised to where it is within budget too.
     assert rule.rule_threshold(replay, lambda t: replay[t] + (3 if t < 60 else 0), 29) == 60
     assert rule.rule_threshold(replay, lambda t: 0, -1) is None
+
+
+def test_val_rule_budget_is_on_the_speech_streams_together(monkeypatch) -> None:
+    """Two speech streams: the threshold is chosen on their false accepts summed, and the
+    keyword stream's misses are reported at it; --threshold reports at a given one."""
+    from kwshost import evaluate as ev
+
+    spec = importlib.util.spec_from_file_location("val_rule", RUN.parent / "val_rule.py")
+    rule = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rule)
+    fa = {"a": lambda t: max(0, 20 - t // 10), "b": lambda t: max(0, 12 - t // 20)}
+
+    def stream(model, wav, events_path, events=None, params=None, **_):
+        name = Path(wav).stem
+        t = params["detection_threshold"] if params else None
+        if name == "kw":
+            hits = 10 - (t or 0) // 30
+            return ev.StreamResult(name, 60.0, 10, hits, 0)
+        return ev.StreamResult(name, 60.0, 0, 0, fa[name](t) if t is not None else 0)
+
+    def sweep(result, params, thresholds, tolerance_s=1.0):
+        if result.name == "kw":
+            return [(t, 10 - t // 30, 0) for t in thresholds]
+        return [(t, 0, fa[result.name](t)) for t in thresholds]
+
+    monkeypatch.setattr(ev, "load_model", lambda path: (b"", {"detection_threshold": 200}))
+    monkeypatch.setattr(ev, "stream", stream)
+    monkeypatch.setattr(ev, "sweep", sweep)
+    # a alone is within 10 from 100; a + b together first at 160 (4 + 4).
+    assert rule.figures(Path("m"), Path("s"), ["a"], ["kw"], 10)["threshold"] == 100
+    out = rule.figures(Path("m"), Path("s"), ["a", "b"], ["kw"], 8)
+    assert out["threshold"] == 160
+    assert out["device"]["kw"]["missed"] == 160 // 30
+    assert out["device"]["a"]["false_accepts"] + out["device"]["b"]["false_accepts"] == 8
+    fixed = rule.figures(Path("m"), Path("s"), ["a", "b"], ["kw"], 0, threshold=90)
+    assert fixed["threshold"] == 90 and fixed["replay"]["a"]["false_accepts"] == 11

@@ -2,10 +2,12 @@
 
 On the validation streams of `kwshost dataset stream ... --split val` (voices never trained on
 and never the held-out ones): the detector threshold is the lowest whose false accepts on the
-speech stream stay within --budget when the detector is replayed on the recorded scores, raised
-until the device pipeline (which resets after each detection) agrees; then the keyword
-streams' misses at it, replayed and on the device pipeline. Scores are recorded once per
-stream. The run folders the sessions kept this in do not travel between machines; this does.
+speech streams (together, when --speech names several) stay within --budget when the detector
+is replayed on the recorded scores, raised until the device pipeline (which resets after each
+detection) agrees; then the keyword streams' misses at it, replayed and on the device pipeline.
+`--threshold T` reports the figures at T instead (a bundled model at its own threshold). Scores
+are recorded once per stream. The run folders the sessions kept this in do not travel between
+machines; this does.
 
     .venv/bin/python bench/detect/val_rule.py --streams runs/val_streams --budget 29 \\
         models/alexa_kwshost.tflite runs/alexaB/alexa_mine3_t2.tflite
@@ -38,9 +40,10 @@ def rule_threshold(replay_fa: dict[int, int], device_fa: Callable[[int], int],
     return t
 
 
-def figures(model: Path, streams: Path, speech: str, keywords: list[str], budget: int) -> dict:
+def figures(model: Path, streams: Path, speech: list[str], keywords: list[str], budget: int,
+            threshold: int | None = None) -> dict:
     _, params = ev.load_model(model)
-    names = [speech, *keywords]
+    names = [*speech, *keywords]
     recorded = {n: ev.stream(model, streams / f"{n}.wav", streams / f"{n}.json") for n in names}
 
     def on_device(name: str, threshold: int) -> ev.StreamResult:
@@ -49,8 +52,11 @@ def figures(model: Path, streams: Path, speech: str, keywords: list[str], budget
 
     sweeps = {n: {t: (hits, fa) for t, hits, fa in ev.sweep(recorded[n], params, range(256))}
               for n in names}
-    t = rule_threshold({th: fa for th, (_, fa) in sweeps[speech].items()},
-                       lambda th: on_device(speech, th).false_accepts, budget)
+    if threshold is None:
+        t = rule_threshold({th: sum(sweeps[n][th][1] for n in speech) for th in range(256)},
+                           lambda th: sum(on_device(n, th).false_accepts for n in speech), budget)
+    else:
+        t = threshold
     out: dict = {"model": str(model), "threshold": t, "budget": budget}
     if t is None:
         return out
@@ -73,23 +79,29 @@ def main() -> int:
     p.add_argument("models", nargs="+", type=Path)
     p.add_argument("--streams", type=Path, default=REPO / "runs" / "val_streams",
                    help="folder of NAME.wav + NAME.json streams (default runs/val_streams)")
-    p.add_argument("--speech", default="speech-s8", help="the speech stream's NAME")
+    p.add_argument("--speech", nargs="+", default=["speech-s8"],
+                   help="speech streams' NAMEs (the budget is on their false accepts together)")
     p.add_argument("--keywords", nargs="+", default=["kw-s8", "kw-s8-p400", "kw-s8-p-400"],
                    help="keyword streams' NAMEs (the sox-shifted copies included)")
     p.add_argument("--budget", type=int, default=29, help="false accepts allowed on --speech")
+    p.add_argument("--threshold", type=int, choices=range(256), metavar="T",
+                   help="report at this threshold instead of choosing one by --budget")
     p.add_argument("--out", type=Path, help="write the figures as JSON here")
     args = p.parse_args()
     rows = []
     for model in args.models:
-        f = figures(model, args.streams, args.speech, args.keywords, args.budget)
+        f = figures(model, args.streams, args.speech, args.keywords, args.budget, args.threshold)
         rows.append(f)
+        speech = " + ".join(args.speech)
         if f["threshold"] is None:
-            print(f"{model.name}: no threshold keeps {args.speech} within {args.budget}")
+            print(f"{model.name}: no threshold keeps {speech} within {args.budget}")
             continue
         for kind in ("replay", "device"):
             r = f[kind]
-            print(f"{model.name} T={f['threshold']} {kind}: {args.speech} "
-                  f"{r[args.speech]['false_accepts']} false accepts; " + ", ".join(
+            fas = " + ".join(str(r[n]["false_accepts"]) for n in args.speech)
+            missed = sum(r[n]["missed"] for n in args.keywords)
+            print(f"{model.name} T={f['threshold']} {kind}: {speech} {fas} false accepts; "
+                  f"missed {missed} in all; " + ", ".join(
                       f"{n} missed {r[n]['missed']}/{r[n]['keywords']} "
                       f"({100 * r[n]['missed'] / max(r[n]['keywords'], 1):.1f}%)"
                       for n in args.keywords))
