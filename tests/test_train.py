@@ -9,8 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 from kwshost.errors import KwsError
-from kwshost.train import BatchFeeder, apply_masks, class_weights, example_weights
-from kwshost.train_config import SEED_SCHEDULE, MaskParams, TrainConfig, load_config
+from kwshost.frontend import FrontendSettings
+from kwshost.train import (
+    BatchFeeder,
+    apply_masks,
+    apply_warp,
+    class_weights,
+    example_weights,
+    warp_sources,
+)
+from kwshost.train_config import SEED_SCHEDULE, MaskParams, TrainConfig, WarpParams, load_config
 
 SEED_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "AVERAGE_POOL_2D", "RESHAPE",
             "FULLY_CONNECTED", "SOFTMAX"}
@@ -55,6 +63,8 @@ def test_configs_load_and_reject_unknown_settings(tmp_path: Path) -> None:
     ('class_weights = [1, "x"]', "class_weights"),
     ("cache = 3", r"cache must be a \[cache\] table"),
     ("[masks]\nprobability = true", "probability = True is not of type float"),
+    ("[warp]\nprobability = 1.5", r"\[warp\] probability = 1.5 is not in \[0, 1\]"),
+    ("[warp]\nmax_factor = 0.9", r"\[warp\] max_factor = 0.9 is not in \[1, 2\]"),
 ])
 def test_configs_reject_values_of_the_wrong_type(tmp_path: Path, line: str, why: str) -> None:
     bad = tmp_path / "bad.toml"
@@ -112,6 +122,47 @@ def test_feeder_masks_only_when_asked() -> None:
     assert np.array_equal(a[0][:, :, 0, :], x[np.sort(np.random.default_rng([3, 0])
                                                      .permutation(50)[:10])].astype(np.float32))
     assert not np.array_equal(a[0], b[0])
+
+
+def test_warp_reads_each_channel_at_its_frequency_over_the_factor() -> None:
+    s = FrontendSettings()
+    n = s.filterbank_n_channels
+    same, up, down = warp_sources(s, np.array([1.0, 1.15, 1 / 1.15]))
+    assert np.allclose(same, np.arange(n))
+    # Formants 15% higher: each channel reads a lower one, by about ln(1.15) on the mel scale
+    # at high frequencies (6 of 108 channels here); the top channels of a lower voice read
+    # past the last channel, so they repeat it.
+    assert np.all(up <= np.arange(n)) and np.all(np.diff(up[2:]) > 0) and up[0] == 0
+    assert 5.5 < n - 1 - up[-1] < 6.5
+    assert np.all(down >= np.arange(n)) and down[-1] == n - 1 and down[0] > 1
+
+    # A spectrum with one peak: warped up, the peak moves up; chosen examples only.
+    x = np.full((200, 3, n), -100.0, dtype=np.float32)
+    x[:, :, 40] = 100.0
+    warp = WarpParams(probability=0.5, max_factor=1.15)
+    y = apply_warp(x.copy(), warp, s, np.random.default_rng(4))
+    changed = (y != x).any(axis=(1, 2))
+    assert 60 < changed.sum() < 140
+    peaks = y[:, 0, :].argmax(axis=1)
+    assert np.all(peaks[~changed] == 40) and np.all(np.abs(peaks - 40) <= 4)
+    assert (peaks > 40).any() and (peaks < 40).any()
+    assert np.all(y.max(axis=2) <= 100.0) and np.all(y.min(axis=2) >= -100.0)
+    assert np.array_equal(apply_warp(x.copy(), warp, s, np.random.default_rng(4)), y)
+
+
+def test_feeder_warps_only_when_asked_and_keeps_unwarped_batches() -> None:
+    x = np.random.default_rng(2).integers(-100, 127, (50, 118, 108)).astype(np.int8)
+    y = np.arange(50) % 2
+    masks = MaskParams(probability=0.5)
+    s = FrontendSettings()
+    plain = BatchFeeder(x, y, 2, 10, 3, None, masks, (WarpParams(), s))
+    warped = BatchFeeder(x, y, 2, 10, 3, None, masks, (WarpParams(probability=1.0), s))
+    a, b = next(plain.batches(0, 1)), next(warped.batches(0, 1))
+    # Warping off: the batch is what masking alone made before warping existed.
+    idx = np.sort(np.random.default_rng([3, 0]).permutation(50)[:10])
+    expected = apply_masks(x[idx].astype(np.float32), masks, np.random.default_rng([3, 0, 0]))
+    assert np.array_equal(a[0][:, :, 0, :], expected)
+    assert np.array_equal(a[1], b[1]) and not np.array_equal(a[0], b[0])
 
 
 @pytest.mark.slow

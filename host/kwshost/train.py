@@ -25,12 +25,16 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from kwshost.data import features
 from kwshost.errors import KwsError
-from kwshost.train_config import MaskParams, TrainConfig
+from kwshost.train_config import MaskParams, TrainConfig, WarpParams
+
+if TYPE_CHECKING:
+    from kwshost.frontend import FrontendSettings
 
 
 def class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
@@ -74,15 +78,53 @@ def apply_masks(x: np.ndarray, masks: MaskParams, rng: np.random.Generator) -> n
     return x
 
 
+def warp_sources(settings: FrontendSettings, factors: np.ndarray) -> np.ndarray:
+    """[len(factors), channels] fractional source channels: with formants `factor` times
+    higher, channel c (its centre f_c on the filterbank's mel scale) reads what the original
+    spectrum had at f_c / factor; beyond the first or last channel it reads that channel."""
+    def mel(hz):
+        return 1127.0 * np.log1p(np.asarray(hz) / 700.0)
+
+    n = settings.filterbank_n_channels
+    low = mel(settings.filterbank_lower_band_limit)
+    step = (mel(settings.filterbank_upper_band_limit) - low) / (n + 1)
+    centres_hz = 700.0 * np.expm1((low + step * np.arange(1, n + 1)) / 1127.0)
+    source = (mel(centres_hz[None, :] / np.asarray(factors)[:, None]) - low) / step - 1
+    return np.clip(source, 0, n - 1)
+
+
+def apply_warp(x: np.ndarray, warp: WarpParams, settings: FrontendSettings,
+               rng: np.random.Generator) -> np.ndarray:
+    """Stretches the spectra of a float batch [n, rows, channels] along frequency in place
+    (`WarpParams`), interpolating between neighbouring channels."""
+    n, rows, channels = x.shape
+    chosen = np.flatnonzero(rng.random(n) < warp.probability)
+    if len(chosen) == 0:
+        return x
+    span = np.log(warp.max_factor)
+    source = warp_sources(settings, np.exp(rng.uniform(-span, span, len(chosen))))
+    below = np.floor(source).astype(np.intp)
+    above = np.minimum(below + 1, channels - 1)
+    frac = (source - below)[:, None, :].astype(np.float32)
+    sub = x[chosen]
+    lo = np.take_along_axis(sub, np.broadcast_to(below[:, None, :], sub.shape), axis=2)
+    hi = np.take_along_axis(sub, np.broadcast_to(above[:, None, :], sub.shape), axis=2)
+    x[chosen] = lo + (hi - lo) * frac
+    return x
+
+
 class BatchFeeder:
     """Shuffled batches straight from the memory-mapped cache, reshuffled per epoch (seeded),
-    masked (`MaskParams`) with a generator seeded per epoch and step."""
+    warped (`WarpParams`, with the frontend's settings) and masked (`MaskParams`) with a
+    generator seeded per epoch and step."""
 
     def __init__(self, x: np.ndarray, y: np.ndarray, n_classes: int, batch_size: int,
-                 seed: int, weights: np.ndarray | None, masks: MaskParams | None = None) -> None:
+                 seed: int, weights: np.ndarray | None, masks: MaskParams | None = None,
+                 warp: tuple[WarpParams, FrontendSettings] | None = None) -> None:
         self.x, self.y, self.n_classes = x, y, n_classes
         self.batch_size, self.seed, self.weights = batch_size, seed, weights
         self.masks = masks if masks is not None and masks.probability > 0 else None
+        self.warp = warp if warp is not None and warp[0].probability > 0 else None
 
     def batches(self, epoch: int, steps: int):
         rng = np.random.default_rng([self.seed, epoch])
@@ -91,13 +133,16 @@ class BatchFeeder:
                                                + 1)])
         for s in range(steps):
             idx = np.sort(order[s * self.batch_size:(s + 1) * self.batch_size])
-            mask_rng = np.random.default_rng([self.seed, epoch, s]) if self.masks else None
-            yield self.batch(idx, mask_rng)
+            rng = (np.random.default_rng([self.seed, epoch, s])
+                   if self.masks or self.warp else None)
+            yield self.batch(idx, rng)
 
-    def batch(self, idx: np.ndarray, mask_rng: np.random.Generator | None = None):
+    def batch(self, idx: np.ndarray, rng: np.random.Generator | None = None):
         x = np.asarray(self.x[idx], dtype=np.float32)
-        if mask_rng is not None and self.masks is not None:
-            x = apply_masks(x, self.masks, mask_rng)
+        if rng is not None and self.warp is not None:
+            x = apply_warp(x, *self.warp, rng)
+        if rng is not None and self.masks is not None:
+            x = apply_masks(x, self.masks, rng)
         x = x[:, :, None, :]
         y = np.eye(self.n_classes, dtype=np.float32)[self.y[idx]]
         if self.weights is None:
@@ -338,7 +383,7 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
     val_x, val_y = BatchFeeder(x_val, y_val, n_classes, 500, cfg.seed, None).batch(
         np.arange(len(y_val)))
     feeder = BatchFeeder(x_train, y_train, n_classes, cfg.batch_size, cfg.seed, weights,
-                         cfg.masks)
+                         cfg.masks, (cfg.warp, features.frontend_settings(cfg.frontend)))
 
     import keras
 

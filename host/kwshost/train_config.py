@@ -72,6 +72,24 @@ class MaskParams:
 
 
 @dataclass(frozen=True)
+class WarpParams:
+    """Vocal-tract-length perturbation of the features, drawn afresh for every batch: a chosen
+    example's spectrum is stretched along frequency by a factor log-uniform in
+    [1 / max_factor, max_factor] (its channels resampled on the filterbank's mel scale), so
+    training sees speakers with shorter or longer vocal tracts than any voice in the data."""
+
+    probability: float = 0.0           # share of examples warped; 0 turns warping off
+    max_factor: float = 1.15
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.probability <= 1:
+            raise KwsError(f"[warp] probability = {self.probability} is not in [0, 1]")
+        if not 1 <= self.max_factor <= 2:
+            raise KwsError(f"[warp] max_factor = {self.max_factor} is not in [1, 2]",
+                           hint="1.15 stretches formants by up to 15% either way")
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     name: str = "keyword_spotting_alexa_kwshost"
     version: int = 1
@@ -88,6 +106,7 @@ class TrainConfig:
     run_dir: str = "runs/alexa"
     cache: CacheParams = field(default_factory=CacheParams)
     masks: MaskParams = field(default_factory=MaskParams)
+    warp: WarpParams = field(default_factory=WarpParams)
     detector: DetectorParams = field(default_factory=DetectorParams)
     frontend: dict = field(default_factory=dict)   # overrides of the seed's fe.* settings
 
@@ -146,7 +165,7 @@ def _build(cls, data: dict, where: str):
             raise KwsError(f"{where}: unknown setting {key!r}",
                            hint=f"known settings: {', '.join(sorted(names))}")
         sub = {"cache": CacheParams, "detector": DetectorParams,
-               "masks": MaskParams}.get(key) if cls is TrainConfig \
+               "masks": MaskParams, "warp": WarpParams}.get(key) if cls is TrainConfig \
             else None
         if sub is not None:
             if not isinstance(value, dict):
