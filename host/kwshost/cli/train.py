@@ -22,7 +22,8 @@ figures go to RUN/history.csv (and TensorBoard logs to RUN/logs when tensorboard
 With several GPUs, TensorFlow's MirroredStrategy spreads each batch over all of them.
 On a GPU host without TensorFlow, KERAS_BACKEND=jax (or torch) trains the same model; a
 complete RUN/cache is all it needs (copy it there, train, copy RUN back, convert here).
-SpecAugment-style masks ([masks] in the config) are drawn afresh for every batch.
+SpecAugment-style masks ([masks] in the config) and a vocal-tract-length frequency warp
+([warp], configs/alexa_allnk_warp.toml) are drawn afresh for every batch.
 Hard negatives mined with `kwshost dataset mine` join the training split through the config's
 [cache] extra (configs/alexa_mined.toml), cached apart so the main cache is kept.
 A stage that continues an earlier run in a new folder (more data, other augmentation) starts
