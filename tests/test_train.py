@@ -296,6 +296,26 @@ def test_a_stage_starts_from_an_earlier_runs_best_epoch(tmp_path: Path, capsys) 
 
     trained = keras.models.load_model(tuned / "last.keras", custom_objects=custom_objects())
     assert state["step_offset"] == 18 and int(trained.optimizer.iterations.numpy()) == 6
+    # kwshost average: the start (imported again on the run's cache) and its fine-tune, half
+    # and half (WiSE-FT); the result converts as any checkpoint.
+    from kwshost.train import imported_start
+
+    start = imported_start(load_config("test").replace(run_dir=str(tuned)), bundled)
+    best = keras.models.load_model(tuned / "best.keras", custom_objects=custom_objects())
+    soup = tmp_path / "soup" / "soup.keras"
+    assert main(["average", str(bundled), str(tuned), "--config", "test", "--run", str(tuned),
+                 "--out", str(soup)]) == 0
+    mixed = keras.models.load_model(soup, custom_objects=custom_objects()).get_weights()
+    pairs = list(zip(start.get_weights(), best.get_weights(), strict=True))
+    assert len(mixed) == len(pairs) and any(not np.allclose(a, b) for a, b in pairs)
+    for m, (a, b) in zip(mixed, pairs, strict=True):
+        assert np.allclose(m, 0.5 * a + 0.5 * b, rtol=1e-6, atol=1e-6)
+    assert main(["convert", "--config", "test", "--run", str(tuned), "--keras", str(soup),
+                 "--out", str(tmp_path / "soup.tflite")]) == 0
+    # Without a feature cache to import a .tflite on, it says so.
+    assert main(["average", str(bundled), str(tuned), "--config", "test", "--run",
+                 str(tmp_path / "nocache"), "--out", str(soup)]) == 2
+    assert "feature cache" in capsys.readouterr().err
     # Models it cannot start from: other classes, other features, not a TENet12, no file.
     from kwshost import metadata
 

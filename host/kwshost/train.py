@@ -306,18 +306,13 @@ def fine_tune_step(cfg: TrainConfig) -> int:
     return at
 
 
-def start_from_model(cfg: TrainConfig, source: Path) -> str:
-    """Begin a new stage in the config's run folder from a converted int8 TENet12 .tflite
-    (ours from `kwshost convert`, or MLTK's): `train` rebuilds the Keras model from its weights
-    (kwshost.model_import) once the feature cache is there, then trains from the first epoch
-    at the schedule's fine-tuning rate. The model must have been trained on this config's
-    features (its metadata's `fe.*` settings) and classes. Returns what was started from."""
+def check_importable(cfg: TrainConfig, source: Path) -> None:
+    """Refuse a .tflite that cannot be imported for this config: no file, no frontend settings
+    in its metadata, other features or classes than the config's, not a TENet12 graph."""
     from kwshost.frontend import FrontendSettings
     from kwshost.metadata import read_params
     from kwshost.model_import import read_tenet
 
-    run = cfg.path(cfg.run_dir)
-    _refuse_checkpoint(run)
     if not source.is_file():
         raise KwsError(f"no model at {source}")
     params = read_params(source)
@@ -336,10 +331,25 @@ def start_from_model(cfg: TrainConfig, source: Path) -> str:
         raise KwsError(f"{source} has classes {params.get('classes')}, the config "
                        f"{list(cfg.classes)}", hint="the classes and their order must match")
     read_tenet(source)   # refuses another graph now, before the feature cache is built
-    # The first epoch boundary in the fine-tuning phase; at least one epoch to train,
-    # however short the schedule.
-    epoch = min(math.ceil(fine_tune_step(cfg) / cfg.steps_per_epoch),
-                math.ceil(cfg.total_steps / cfg.steps_per_epoch) - 1)
+
+
+def import_epoch(cfg: TrainConfig) -> int:
+    """The epoch an imported model starts at: the first epoch boundary in the fine-tuning
+    phase, leaving at least one epoch to train however short the schedule."""
+    return min(math.ceil(fine_tune_step(cfg) / cfg.steps_per_epoch),
+               math.ceil(cfg.total_steps / cfg.steps_per_epoch) - 1)
+
+
+def start_from_model(cfg: TrainConfig, source: Path) -> str:
+    """Begin a new stage in the config's run folder from a converted int8 TENet12 .tflite
+    (ours from `kwshost convert`, or MLTK's): `train` rebuilds the Keras model from its weights
+    (kwshost.model_import) once the feature cache is there, then trains from the first epoch
+    at the schedule's fine-tuning rate. The model must have been trained on this config's
+    features (its metadata's `fe.*` settings) and classes. Returns what was started from."""
+    run = cfg.path(cfg.run_dir)
+    _refuse_checkpoint(run)
+    check_importable(cfg, source)
+    epoch = import_epoch(cfg)
     step = epoch * cfg.steps_per_epoch
     origin = f"{source} (imported; epoch {epoch}, step {step} of the schedule)"
     run.mkdir(parents=True, exist_ok=True)
@@ -347,6 +357,32 @@ def start_from_model(cfg: TrainConfig, source: Path) -> str:
              "resumed_from": origin, "import_model": str(source.resolve())}
     (run / "state.json").write_text(json.dumps(state, indent=1))
     return origin
+
+
+def training_feeder(cfg: TrainConfig, x: np.ndarray, y: np.ndarray) -> BatchFeeder:
+    """The training split's batches as the config draws them: class weights, warp, masks."""
+    n_classes = len(cfg.classes)
+    return BatchFeeder(x, y, n_classes, cfg.batch_size, cfg.seed,
+                       example_weights(cfg, y, n_classes), cfg.masks,
+                       (cfg.warp, features.frontend_settings(cfg.frontend)))
+
+
+def imported_start(cfg: TrainConfig, source: Path):
+    """The Keras model `train --start-from SOURCE.tflite` begins from with this config: the
+    .tflite's weights, batch norms set on the first batches of the import epoch from the
+    config's run cache (which must exist: `train` builds it)."""
+    import keras
+
+    check_importable(cfg, source)
+    cache = cfg.path(cfg.run_dir) / "cache"
+    try:
+        x, y = features.load_train(cache, bool(cfg.cache.extra))
+    except (OSError, ValueError) as e:
+        raise KwsError(f"no feature cache to import {source} on: {e}",
+                       hint=f"build {cache} first (kwshost train --config ... builds it), or "
+                            "name the run that has it with --run") from None
+    keras.utils.set_random_seed(cfg.seed)
+    return _imported_model(source, training_feeder(cfg, x, y), import_epoch(cfg))
 
 
 def _imported_model(source: Path, feeder: BatchFeeder, epoch: int, batches: int = 10):
@@ -379,11 +415,10 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
     x_train, y_train = features.load_train(cache_dir, bool(cfg.cache.extra))
     x_val, y_val = features.load_split(cache_dir, "val")
     n_classes = len(cfg.classes)
-    weights = example_weights(cfg, y_train, n_classes)
     val_x, val_y = BatchFeeder(x_val, y_val, n_classes, 500, cfg.seed, None).batch(
         np.arange(len(y_val)))
-    feeder = BatchFeeder(x_train, y_train, n_classes, cfg.batch_size, cfg.seed, weights,
-                         cfg.masks, (cfg.warp, features.frontend_settings(cfg.frontend)))
+    feeder = training_feeder(cfg, x_train, y_train)
+    weights = feeder.weights
 
     import keras
 

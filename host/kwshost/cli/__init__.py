@@ -18,7 +18,7 @@ from kwshost.errors import KwsError
 COMMANDS = (
     "info", "flash", "listen", "profile",
     "features", "infer", "summarize", "params",
-    "dataset", "train", "convert", "evaluate",
+    "dataset", "train", "average", "convert", "evaluate",
 )
 
 EPILOG = """\

@@ -1,0 +1,77 @@
+"""kwshost average: one model from the averaged weights of models trained from one start."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from kwshost.errors import KwsError
+
+NAME = "average"
+HELP = "average the weights of fine-tunes of one model (WiSE-FT, model soups)"
+DESCRIPTION = """\
+Writes a Keras model whose every weight (batch-norm statistics included) is the weighted
+average of the given models'. Models fine-tuned from one start stay close enough in weight
+space that their average is a model too, and it often does better than each of them on voices
+none was tuned on: a fine-tune's gains partly survive, its drift from what the start knew
+partly cancels (WiSE-FT: the start and a fine-tune; a "soup": several fine-tunes).
+
+A MODEL is a training run's folder (its best.keras), a .keras file, or a converted .tflite,
+which is imported as `kwshost train --start-from` imports it (float weights, batch norms set
+on the first training batches of the config's run cache, so that cache must exist). The
+models must share the graph; averaging models trained from different starts gives nonsense
+that this command cannot detect, so average only fine-tunes of one model, with that model.
+Convert the result as any checkpoint (kwshost convert --keras FILE), then judge it on
+validation streams before trusting it.
+
+examples:
+  kwshost average models/alexa_kwshost.tflite runs/alexaMW --config configs/alexa_mine3_warp.toml \\
+      --out runs/wise/wise.keras                 # WiSE-FT 0.5: the start and its fine-tune
+  kwshost average runs/a runs/b runs/c --out soup.keras          # a uniform soup of three runs
+  kwshost average start.tflite runs/tuned --weights 0.3 0.7 --out w.keras
+  kwshost convert --config configs/alexa_mine3_warp.toml --run runs/alexaMW \\
+      --keras runs/wise/wise.keras --temperature 2 --out runs/wise/wise.tflite
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("models", nargs="+", type=Path, metavar="MODEL",
+                        help="two or more: run folders, .keras files or .tflite models")
+    parser.add_argument("--out", "-o", type=Path, required=True, metavar="FILE",
+                        help="the averaged model (.keras)")
+    parser.add_argument("--weights", "-w", nargs="+", type=float,
+                        metavar="W", help="one weight per model (normalized; default equal)")
+    parser.add_argument("--config", "-c", default="alexa", metavar="F",
+                        help="TOML config or a name in configs/, for a .tflite's import "
+                             "(default: alexa)")
+    parser.add_argument("--run", metavar="DIR",
+                        help="run whose feature cache a .tflite is imported on "
+                             "(default: the config's)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+
+    from kwshost.train_config import load_config
+
+    if args.out.suffix != ".keras":
+        raise KwsError(f"--out {args.out}: the averaged model is written as a .keras file",
+                       hint="name it e.g. soup.keras")
+    if args.out.is_dir():
+        raise KwsError(f"cannot write {args.out}: it is a folder")
+    cfg = load_config(args.config)
+    if args.run:
+        cfg = cfg.replace(run_dir=args.run)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from kwshost.average import average, parse_weights
+
+    coefficients = parse_weights(args.weights, len(args.models))   # refused before loading
+    model = average(cfg, args.models, args.weights)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(args.out)
+    mix = ", ".join(f"{c:.3g} x {m}" for c, m in zip(coefficients, args.models, strict=True))
+    print(f"wrote {args.out}: {mix}")
+    run = f" --run {args.run}" if args.run else ""
+    print(f"convert it: kwshost convert --config {args.config}{run} --keras {args.out} "
+          "--temperature 2 --out MODEL.tflite")
+    return 0

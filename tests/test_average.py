@@ -1,0 +1,74 @@
+"""kwshost average: weighted means of models' weights, and what it refuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from kwshost.average import average, average_weights, parse_weights
+from kwshost.errors import KwsError
+from kwshost.train_config import load_config
+
+
+def test_weights_default_equal_and_are_normalized() -> None:
+    assert np.allclose(parse_weights(None, 4), 0.25)
+    assert np.allclose(parse_weights([1, 3], 2), [0.25, 0.75])
+    assert np.allclose(parse_weights([0, 2], 2), [0, 1])
+    for bad in ([1.0], [1, 2, 3], [-1, 2], [0, 0], [float("nan"), 1], [float("inf"), 1]):
+        with pytest.raises(KwsError):
+            parse_weights(bad, 2)
+
+
+@pytest.mark.slow
+def test_every_variable_is_the_weighted_mean_and_other_graphs_are_refused() -> None:
+    import keras
+    from kwshost.model import TENetShape, build_tenet
+
+    shape = TENetShape(time_steps=40, features=12)
+    models = []
+    for seed in (1, 2, 3):
+        keras.utils.set_random_seed(seed)
+        m = build_tenet(shape)
+        # Batch-norm statistics too: give them values that differ per model.
+        m.set_weights([w + 0.01 * seed for w in m.get_weights()])
+        models.append(m)
+    before = [m.get_weights() for m in models]
+    mixed = average_weights(models, np.array([0.5, 0.25, 0.25])).get_weights()
+    assert len(mixed) == len(before[0]) > 100
+    for k, w in enumerate(mixed):
+        expected = 0.5 * before[0][k] + 0.25 * before[1][k] + 0.25 * before[2][k]
+        assert w.dtype == before[0][k].dtype
+        assert np.allclose(w, expected, rtol=1e-6, atol=1e-6)
+    x = np.random.default_rng(0).normal(size=(3, 40, 1, 12)).astype(np.float32)
+    assert np.allclose(models[0].predict(x, verbose=0).sum(axis=1), 1.0, atol=1e-5)
+    wider = build_tenet(TENetShape(time_steps=40, features=12, channels=16))
+    with pytest.raises(KwsError, match="another graph"):
+        average_weights([build_tenet(shape), wider], np.array([0.5, 0.5]))
+
+
+def test_sources_that_are_no_model_are_named(tmp_path: Path) -> None:
+    cfg = load_config("test").replace(run_dir=str(tmp_path / "run"))
+    with pytest.raises(KwsError, match="at least two"):
+        average(cfg, [tmp_path])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(KwsError, match="no model at .*best.keras"):
+        average(cfg, [tmp_path / "empty", tmp_path / "empty"])
+    junk = tmp_path / "junk.keras"
+    junk.write_bytes(b"not a zip")
+    with pytest.raises(KwsError, match="cannot load"):
+        average(cfg, [junk, junk])
+    with pytest.raises(KwsError, match="no model at"):
+        average(cfg, [tmp_path / "missing.tflite", junk])
+
+
+def test_the_cli_refuses_bad_arguments_before_loading_anything(tmp_path: Path, capsys) -> None:
+    from kwshost.cli import main
+
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    assert main(["average", a, b, "--out", str(tmp_path / "x.tflite")]) == 2
+    assert ".keras" in capsys.readouterr().err
+    assert main(["average", a, b, "--out", str(tmp_path / "x.keras"), "--weights", "1"]) == 2
+    assert "1 weights for 2 models" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["average", a, b, "--out", str(tmp_path / "x.keras"), "--weights", "1", "x"])
