@@ -21,7 +21,8 @@ def test_weights_default_equal_and_are_normalized() -> None:
 
 
 @pytest.mark.slow
-def test_every_variable_is_the_weighted_mean_and_other_graphs_are_refused() -> None:
+def test_every_variable_is_the_weighted_mean_and_other_graphs_are_refused(
+        tmp_path: Path) -> None:
     import keras
     from kwshost.model import TENetShape, build_tenet
 
@@ -45,6 +46,14 @@ def test_every_variable_is_the_weighted_mean_and_other_graphs_are_refused() -> N
     wider = build_tenet(TENetShape(time_steps=40, features=12, channels=16))
     with pytest.raises(KwsError, match="another graph"):
         average_weights([build_tenet(shape), wider], np.array([0.5, 0.5]))
+    # A checkpoint cut short (a full disk, a copy interrupted) is named, not a Keras traceback.
+    saved = tmp_path / "m.keras"
+    models[1].save(saved)
+    cut = tmp_path / "cut.keras"
+    cut.write_bytes(saved.read_bytes()[: saved.stat().st_size // 2])
+    cfg = load_config("test")
+    with pytest.raises(KwsError, match="not a Keras model file"):
+        average(cfg, [saved, cut])
 
 
 def test_sources_that_are_no_model_are_named(tmp_path: Path) -> None:
@@ -56,8 +65,15 @@ def test_sources_that_are_no_model_are_named(tmp_path: Path) -> None:
         average(cfg, [tmp_path / "empty", tmp_path / "empty"])
     junk = tmp_path / "junk.keras"
     junk.write_bytes(b"not a zip")
-    with pytest.raises(KwsError, match="cannot load"):
+    with pytest.raises(KwsError, match="not a Keras model file"):
         average(cfg, [junk, junk])
+    import zipfile
+
+    other = tmp_path / "other.keras"
+    with zipfile.ZipFile(other, "w") as z:
+        z.writestr("notes.txt", "a zip, but no model in it")
+    with pytest.raises(KwsError, match="cannot load"):
+        average(cfg, [other, other])
     with pytest.raises(KwsError, match="no model at"):
         average(cfg, [tmp_path / "missing.tflite", junk])
 

@@ -32,7 +32,7 @@ def load_source(cfg: TrainConfig, source: Path):
     (imported on the config's run cache as `train --start-from` does)."""
     import keras
 
-    from kwshost.model import custom_objects
+    from kwshost.model import check_keras_file, custom_objects
     from kwshost.train import imported_start
 
     if source.suffix == ".tflite":
@@ -42,6 +42,7 @@ def load_source(cfg: TrainConfig, source: Path):
         raise KwsError(f"no model at {path}",
                        hint="give a training run's folder, its best.keras or last.keras, or a "
                             "converted .tflite")
+    check_keras_file(path)
     try:
         return keras.models.load_model(path, custom_objects=custom_objects(), compile=False)
     except (OSError, ValueError, KeyError) as e:

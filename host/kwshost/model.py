@@ -19,7 +19,11 @@ AVERAGE_POOL_2D, RESHAPE, FULLY_CONNECTED and SOFTMAX: the seed's operators.
 from __future__ import annotations
 
 import functools
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
+
+from kwshost.errors import KwsError
 
 
 @dataclass(frozen=True)
@@ -98,3 +102,15 @@ def build_tenet(shape: TENetShape = TENetShape(), batch_size: int | None = None,
     outputs = layers.Softmax(name="scores")(x)
     return keras.Model(inputs, outputs, name="tenet12")
 
+
+def check_keras_file(path: Path) -> None:
+    """Keras 3 loads a .keras archive (a zip) or a legacy .h5; anything else is named here,
+    not in a Keras traceback after TensorFlow has loaded."""
+    if path.is_dir():
+        raise KwsError(f"{path} is a folder, not a Keras model file",
+                       hint="give a .keras file (a training run's best.keras or last.keras)")
+    with path.open("rb") as f:
+        head = f.read(8)
+    if not (zipfile.is_zipfile(path) or head == b"\x89HDF\r\n\x1a\n"):
+        raise KwsError(f"{path} is not a Keras model file (.keras archive or .h5)",
+                       hint="give a training run's best.keras or last.keras")

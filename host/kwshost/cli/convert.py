@@ -32,21 +32,6 @@ examples:
 """
 
 
-def _check_keras_file(path: Path) -> None:
-    """Keras 3 loads a .keras archive (a zip) or a legacy .h5; anything else is named here,
-    not in a Keras traceback after TensorFlow has loaded."""
-    import zipfile
-
-    if path.is_dir():
-        raise KwsError(f"{path} is a folder, not a Keras model file",
-                       hint="give a .keras file (a training run's best.keras or last.keras)")
-    with path.open("rb") as f:
-        head = f.read(8)
-    if not (zipfile.is_zipfile(path) or head == b"\x89HDF\r\n\x1a\n"):
-        raise KwsError(f"{path} is not a Keras model file (.keras archive or .h5)",
-                       hint="give a training run's best.keras or last.keras")
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", "-c", default="alexa", metavar="F",
                         help="TOML config or a name in configs/ (default: alexa)")
@@ -64,6 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import os
 
+    from kwshost.model import check_keras_file
     from kwshost.train_config import load_config
 
     cfg = load_config(args.config)
@@ -74,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     if not keras_path.exists():
         raise KwsError(f"no trained model at {keras_path}",
                        hint="train first: kwshost train --config ...")
-    _check_keras_file(keras_path)
+    check_keras_file(keras_path)
     out = args.out or run_dir / "model.tflite"
     if out.is_dir():
         raise KwsError(f"cannot write {out}: it is a folder", hint="give a file path for --out")
