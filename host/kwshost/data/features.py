@@ -155,8 +155,8 @@ _worker: dict = {}
 
 def _init_worker(dataset: str, manifest: dict, fe_overrides: dict,
                  aug: AugmentSettings) -> None:
-    # A pool whose initializer raises restarts its workers for ever (the parent hangs), so a
-    # failure here is kept and raised by the worker's first task, which the parent sees.
+    # A failure here is kept and raised by the worker's first task, so the parent gets its
+    # reason (an initializer that raises only breaks the pool: "a worker process died").
     try:
         root = Path(dataset)
         _worker["clips"] = manifest["clips"]
@@ -209,11 +209,11 @@ def _fill(arrays: dict[str, np.ndarray], task_fn, work: list, dataset: Path, man
     (split, start, features) lands in arrays[split][start:]."""
     task = progress.add_task(label, total=sum(len(a) for a in arrays.values())) \
         if progress else None
-    with workers.pool(jobs, _init_worker, (str(dataset), manifest, fe_overrides, aug)) as pool:
-        for split, start, feats in pool.imap_unordered(task_fn, work):
-            arrays[split][start:start + len(feats)] = feats
-            if progress:
-                progress.advance(task, len(feats))
+    for split, start, feats in workers.results(
+            jobs, task_fn, work, _init_worker, (str(dataset), manifest, fe_overrides, aug)):
+        arrays[split][start:start + len(feats)] = feats
+        if progress:
+            progress.advance(task, len(feats))
 
 
 def _complete_info(info_path: Path, recipe: dict) -> dict | None:

@@ -215,11 +215,10 @@ def make_dataset(out: Path, size: str | int, jobs: int, seed: int,
     chunks = _chunks(plans)
     rows: list[dict] = []
     task = progress.add_task("synthesizing", total=len(plans)) if progress else None
-    with workers.pool(jobs) as pool:
-        for chunk_rows in pool.imap_unordered(_run_chunk, [(str(out), c) for c in chunks]):
-            rows += chunk_rows
-            if progress:
-                progress.advance(task, len(chunk_rows))
+    for chunk_rows in workers.results(jobs, _run_chunk, [(str(out), c) for c in chunks]):
+        rows += chunk_rows
+        if progress:
+            progress.advance(task, len(chunk_rows))
     errors = [r for r in rows if "error" in r]
     rows = sorted((r for r in rows if "error" not in r), key=lambda r: r["path"])
     if recordings:

@@ -165,15 +165,14 @@ def synthesize_all(plan: list[Utterance], jobs: int = 1, progress=None
     out: list[np.ndarray | None] = [None] * len(plan)
     why: dict[int, str] = {}
     task = progress.add_task("synthesizing", total=len(plan)) if progress else None
-    with workers.pool(jobs) as pool:
-        for rows in pool.imap_unordered(_say_group, groups):
-            for i, clip in rows:
-                if isinstance(clip, str):
-                    why[i] = clip
-                else:
-                    out[i] = clip
-            if progress:
-                progress.advance(task, len(rows))
+    for rows in workers.results(jobs, _say_group, groups):
+        for i, clip in rows:
+            if isinstance(clip, str):
+                why[i] = clip
+            else:
+                out[i] = clip
+        if progress:
+            progress.advance(task, len(rows))
     return out, [why[i] for i in sorted(why)]
 
 

@@ -140,11 +140,10 @@ def make_timbres(src: Path, out: Path, copies: int = 1, seed: int = 1, jobs: int
              for i, f in enumerate(files) for c in range(copies)]
     rows = []
     bar = progress.add_task("converting", total=len(tasks)) if progress else None
-    with workers.pool(jobs) as pool:
-        for row in pool.imap(_convert_one, tasks, chunksize=16):
-            rows.append(row)
-            if progress:
-                progress.advance(bar)
+    for row in workers.results(jobs, _convert_one, tasks, ordered=True, chunksize=16):
+        rows.append(row)
+        if progress:
+            progress.advance(bar)
     errors = [r for r in rows if "error" in r]
     rows = [r for r in rows if "error" not in r]
     for r in rows:
