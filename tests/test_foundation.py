@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,34 @@ def test_info_on_a_foreign_device_says_so() -> None:
     proc = kwshost("info", "--port", f"socket://127.0.0.1:{port}", "--timeout", "1")
     assert proc.returncode == 3
     assert "does not speak the kwshost protocol" in proc.stderr
+
+
+def test_info_waits_for_a_socket_that_is_not_listening_yet() -> None:
+    """A board started a moment ago (`kwshost flash --target qemu` prints its URL before QEMU
+    listens): info retries the refused connection within --timeout, as listen does."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    def late() -> None:
+        time.sleep(1.0)
+        server = socket.socket()
+        server.bind(("127.0.0.1", port))
+        server.listen(1)
+        conn, _ = server.accept()
+        conn.settimeout(10)
+        try:
+            while conn.recv(4096):
+                conn.sendall(b"ERROR\r\n")
+        except OSError:
+            pass
+        conn.close()
+        server.close()
+
+    threading.Thread(target=late, daemon=True).start()
+    proc = kwshost("info", "--port", f"socket://127.0.0.1:{port}", "--timeout", "8")
+    assert proc.returncode == 3
+    assert "does not speak the kwshost protocol" in proc.stderr   # it got through
 
 
 @pytest.mark.qemu

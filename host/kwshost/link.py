@@ -49,7 +49,8 @@ def _check_socket_url(url: str) -> None:
 
 class Link:
     """An open connection. Use as a context manager; `connect_timeout` retries refused
-    connections (an emulated board that is still starting) for that many seconds."""
+    socket:// connections (an emulated board that is still starting) for that many seconds;
+    a device path that cannot be opened fails at once."""
 
     def __init__(self, url: str, baud: int = DEFAULT_BAUD, connect_timeout: float = 0.0) -> None:
         import serial  # pyserial: imported here so `kwshost --help` stays fast
@@ -58,7 +59,8 @@ class Link:
         self.url = url
         self.decoder = protocol.Decoder()
         self._seq = 0
-        deadline = time.monotonic() + connect_timeout
+        retry = connect_timeout if url.lower().startswith("socket://") else 0.0
+        deadline = time.monotonic() + retry
         while True:
             try:
                 self._port = serial.serial_for_url(url, baudrate=baud, timeout=0.05)

@@ -28,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--baud", type=int, default=DEFAULT_BAUD,
                         help="baud rate (default %(default)s)")
     parser.add_argument("--timeout", type=seconds, default=3.0, metavar="S",
-                        help="seconds to wait for an answer (default %(default)s)")
+                        help="seconds to wait for the port and for an answer "
+                             "(default %(default)s)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -36,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.port:
         raise KwsError("no port given", hint="kwshost info --port /dev/ttyACM0 (or the socket:// "
                                              "URL printed by `kwshost flash --target qemu`)")
-    with Link(args.port, baud=args.baud) as link:
+    # An emulated board started a moment ago may not listen yet: retry within the timeout.
+    with Link(args.port, baud=args.baud, connect_timeout=args.timeout) as link:
         info = link.hello(timeout=args.timeout)
     if args.json:
         print(json.dumps({"port": args.port, "protocol_version": info.protocol_version,
