@@ -1,9 +1,12 @@
-"""Shared fixtures: the native library, the reference-system interpreter, the QEMU board."""
+"""Shared fixtures: the native library, the reference-system interpreter, the QEMU board;
+and a guard that fails a test which hangs."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +15,21 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "host"))
+
+
+@contextlib.contextmanager
+def fails_if_hung(seconds: int, what: str):
+    """Raise TimeoutError in the block after `seconds` (SIGALRM), so a test that hangs fails
+    instead of hanging the suite."""
+    def hung(*_):
+        raise TimeoutError(f"{what} hung")
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import fails_if_hung
 from kwshost.data import augment, features, make, voices, words
 from kwshost.errors import KwsError
 from kwshost.train_config import CacheParams
@@ -308,22 +309,12 @@ def test_engines_pick_the_synthesizers_and_a_dataset_can_be_an_extra_folder(tiny
 
 
 def test_a_worker_that_cannot_start_is_an_error_not_a_hang(tiny: Path, tmp_path: Path) -> None:
-    import signal
-
     broken = tmp_path / "ds"
     shutil.copytree(tiny, broken)
     noise = next((broken / make.NOISE_DIR).glob("*.wav"))
     noise.write_bytes(b"not a wav")            # every worker's start-up reads the noises
-    def hung(*_):
-        raise TimeoutError("the feature pool hung")
-
-    previous = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(120)                          # the old pool restarted its workers for ever
-    try:
-        with pytest.raises(KwsError, match="could not start"):
-            features.build_cache(broken, tmp_path / "cache",
-                                 CacheParams(keyword_variants=1, validation_percent=40),
-                                 seed=1, fe_overrides={}, jobs=2)
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+    # (an old pool restarted its workers for ever)
+    with fails_if_hung(120, "the feature pool"), pytest.raises(KwsError, match="could not start"):
+        features.build_cache(broken, tmp_path / "cache",
+                             CacheParams(keyword_variants=1, validation_percent=40),
+                             seed=1, fe_overrides={}, jobs=2)

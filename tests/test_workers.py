@@ -4,11 +4,11 @@ stopping them early never hangs."""
 from __future__ import annotations
 
 import os
-import signal
 import threading
 import time
 
 import pytest
+from conftest import fails_if_hung
 from kwshost.data import workers
 from kwshost.errors import KwsError
 
@@ -35,20 +35,6 @@ def test_workers_are_not_children_of_a_process_with_a_held_lock() -> None:
         thread.join()
 
 
-def _within(seconds: int):
-    """Fail a test that hangs instead of hanging the suite."""
-    def hung(*_):
-        raise TimeoutError("the worker pool hung")
-    previous = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(seconds)
-    return previous
-
-
-def _done(previous) -> None:
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
-
-
 def test_results_come_as_they_finish_or_in_order() -> None:
     tasks = [f"{n} * {n}" for n in range(40)]
     assert sorted(workers.results(2, eval, tasks)) == [n * n for n in range(40)]
@@ -63,23 +49,17 @@ def test_an_error_while_others_return_big_results_stops_without_hanging() -> Non
     race did not reproduce on demand, so this checks the part that can be checked: the
     error arrives and the pool is gone within seconds, again and again."""
     tasks = ["1 // 0"] + ["bytes(400_000)"] * 6
-    previous = _within(120)
-    try:
+    with fails_if_hung(120, "the worker pool"):
         start = time.monotonic()
         for _ in range(5):
             with pytest.raises(ZeroDivisionError):
                 for _ in workers.results(1, eval, tasks):
                     pass
         assert time.monotonic() - start < 100
-    finally:
-        _done(previous)
 
 
 def test_a_worker_that_dies_is_an_error_not_a_hang() -> None:
     """multiprocessing.Pool replaced a dead worker and waited for its lost task for ever."""
-    previous = _within(120)
-    try:
-        with pytest.raises(KwsError, match="worker process died"):
-            list(workers.results(2, eval, ["1", "__import__('os')._exit(3)", "2"]))
-    finally:
-        _done(previous)
+    with fails_if_hung(120, "the worker pool"), pytest.raises(KwsError,
+                                                              match="worker process died"):
+        list(workers.results(2, eval, ["1", "__import__('os')._exit(3)", "2"]))
