@@ -20,13 +20,6 @@ from kwshost.errors import KwsError
 from kwshost.train_config import TrainConfig
 
 
-def source_checkpoint(source: Path) -> Path:
-    """The .keras file a source names: a run folder means its best.keras."""
-    if source.is_dir():
-        return source / "best.keras"
-    return source
-
-
 def load_source(cfg: TrainConfig, source: Path):
     """A Keras model from a run folder (its best epoch), a .keras file, or a converted .tflite
     (imported on the config's run cache as `train --start-from` does)."""
@@ -37,7 +30,7 @@ def load_source(cfg: TrainConfig, source: Path):
 
     if source.suffix == ".tflite":
         return imported_start(cfg, source)
-    path = source_checkpoint(source)
+    path = source / "best.keras" if source.is_dir() else source
     if not path.is_file():
         raise KwsError(f"no model at {path}",
                        hint="give a training run's folder, its best.keras or last.keras, or a "
@@ -81,8 +74,9 @@ def average_weights(models: list, coefficients: np.ndarray):
 
 
 def average(cfg: TrainConfig, sources: list[Path], weights: list[float] | None = None):
-    """The weighted average of SOURCES' weights (see load_source) as a Keras model."""
+    """The weighted average of SOURCES' weights (see load_source) as a Keras model, and the
+    normalized coefficients it used; bad weights are refused before any model is loaded."""
     if len(sources) < 2:
         raise KwsError("averaging needs at least two models")
     coefficients = parse_weights(weights, len(sources))
-    return average_weights([load_source(cfg, s) for s in sources], coefficients)
+    return average_weights([load_source(cfg, s) for s in sources], coefficients), coefficients

@@ -63,10 +63,9 @@ def run(args: argparse.Namespace) -> int:
     if args.run:
         cfg = cfg.replace(run_dir=args.run)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from kwshost.average import average, parse_weights
+    from kwshost.average import average
 
-    coefficients = parse_weights(args.weights, len(args.models))   # refused before loading
-    model = average(cfg, args.models, args.weights)
+    model, coefficients = average(cfg, args.models, args.weights)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model.save(args.out)
     mix = ", ".join(f"{c:.3g} x {m}" for c, m in zip(coefficients, args.models, strict=True))
