@@ -30,13 +30,14 @@ class DeviceInfo:
                             hint="flash the firmware of this kwshost version (`kwshost flash`)")
 
 
-def _check_socket_url(url: str) -> None:
-    """socket://HOST:PORT with a port pyserial can use (its own errors for a bad one are
-    "'<=' not supported between instances of 'int' and 'NoneType'" and the like)."""
+def _is_socket_url(url: str) -> bool:
+    """Whether URL is a socket:// URL; one is refused unless it is socket://HOST:PORT with a
+    port pyserial can use (its own errors for a bad one are "'<=' not supported between
+    instances of 'int' and 'NoneType'" and the like)."""
     from urllib.parse import urlsplit
 
     if not url.lower().startswith("socket://"):
-        return
+        return False
     try:
         port = urlsplit(url).port
     except ValueError:
@@ -45,6 +46,7 @@ def _check_socket_url(url: str) -> None:
         raise LinkError(f"cannot open {url}: a socket URL is socket://HOST:PORT with a port "
                         "from 1 to 65535",
                         hint="use the URL `kwshost flash --target qemu` prints")
+    return True
 
 
 class Link:
@@ -55,11 +57,10 @@ class Link:
     def __init__(self, url: str, baud: int = DEFAULT_BAUD, connect_timeout: float = 0.0) -> None:
         import serial  # pyserial: imported here so `kwshost --help` stays fast
 
-        _check_socket_url(url)
+        retry = connect_timeout if _is_socket_url(url) else 0.0
         self.url = url
         self.decoder = protocol.Decoder()
         self._seq = 0
-        retry = connect_timeout if url.lower().startswith("socket://") else 0.0
         deadline = time.monotonic() + retry
         while True:
             try:
