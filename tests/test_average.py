@@ -27,12 +27,15 @@ def test_every_variable_is_the_weighted_mean_and_other_graphs_are_refused(
     from kwshost.model import TENetShape, build_tenet
 
     shape = TENetShape(time_steps=40, features=12)
+    keras.utils.set_random_seed(1)
+    start = build_tenet(shape).get_weights()
+    rng = np.random.default_rng(0)
     models = []
-    for seed in (1, 2, 3):
-        keras.utils.set_random_seed(seed)
+    for k in (1, 2, 3):
+        # Three "fine-tunes" of one start; batch-norm statistics too get values that differ.
         m = build_tenet(shape)
-        # Batch-norm statistics too: give them values that differ per model.
-        m.set_weights([w + 0.01 * seed for w in m.get_weights()])
+        m.set_weights([w + 0.01 * k + 0.02 * rng.normal(size=w.shape).astype(w.dtype)
+                       for w in start])
         models.append(m)
     before = [m.get_weights() for m in models]
     mixed = average_weights(models, np.array([0.5, 0.25, 0.25])).get_weights()
@@ -43,6 +46,10 @@ def test_every_variable_is_the_weighted_mean_and_other_graphs_are_refused(
         assert np.allclose(w, expected, rtol=1e-6, atol=1e-6)
     x = np.random.default_rng(0).normal(size=(3, 40, 1, 12)).astype(np.float32)
     assert np.allclose(models[0].predict(x, verbose=0).sum(axis=1), 1.0, atol=1e-5)
+    # Models from different random starts: same graph, unrelated units.
+    keras.utils.set_random_seed(7)
+    with pytest.raises(KwsError, match="not trained from the same start as model 1"):
+        average_weights([build_tenet(shape), build_tenet(shape)], np.array([0.5, 0.5]))
     wider = build_tenet(TENetShape(time_steps=40, features=12, channels=16))
     with pytest.raises(KwsError, match="another graph"):
         average_weights([build_tenet(shape), wider], np.array([0.5, 0.5]))

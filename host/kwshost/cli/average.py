@@ -19,8 +19,9 @@ partly cancels (WiSE-FT: the start and a fine-tune; a "soup": several fine-tunes
 A MODEL is a training run's folder (its best.keras), a .keras file, or a converted .tflite,
 which is imported as `kwshost train --start-from` imports it (float weights, batch norms set
 on the first training batches of the config's run cache, so that cache must exist). The
-models must share the graph; averaging models trained from different starts gives nonsense
-that this command cannot detect, so average only fine-tunes of one model, with that model.
+models must share the graph and descend from one start: models trained from different
+random starts (their kernels' median cosine similarity near 0, where fine-tunes of one model
+measure above 0.9) are refused, as their average is no model.
 Convert the result as any checkpoint (kwshost convert --keras FILE), then judge it on
 validation streams before trusting it.
 
