@@ -36,6 +36,18 @@ def test_no_threshold_meets_the_budget() -> None:
     assert ev.frr_at(curve, 1.0) is None
 
 
+def test_intervals_of_an_frr_and_a_false_accept_rate() -> None:
+    """Wilson's interval for a proportion and Garwood's for a Poisson rate (values from their
+    formulas' tables)."""
+    assert ev.proportion_interval(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
+    assert ev.proportion_interval(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+    assert ev.proportion_interval(160, 160)[1] == 1.0
+    assert ev.rate_interval(0, 1.0) == pytest.approx((0.0, 3.689), abs=1e-3)
+    assert ev.rate_interval(10, 2.0) == pytest.approx((4.795 / 2, 18.39 / 2), abs=1e-2)
+    with pytest.raises(ValueError):
+        ev.proportion_interval(0, 0)
+
+
 def test_match_hits_each_keyword_once_and_counts_the_rest() -> None:
     events = [(1.0, 2.0), (1.5, 2.5), (10.0, 11.0)]
     # 1.8 hits the first, 2.2 the second (the first is taken), 2.4 lands in taken keywords
@@ -110,6 +122,10 @@ def test_tuned_model_gives_what_the_tuning_checked(tmp_path, capsys, streams) ->
     assert main(["evaluate", str(tuned), *streams, "--json"]) == 0
     s = json.loads(capsys.readouterr().out)["stream"]
     assert (s["hits"], s["false_accepts"]) == (checked["hits"], checked["false_accepts"])
+    lo, hi = s["frr_interval"]
+    assert lo <= s["frr"] <= hi and hi - lo > 0
+    lo, hi = s["fa_per_hour_interval"]
+    assert lo <= s["fa_per_hour"] < hi
     assert main(["evaluate", str(model), "--stream", speech, "--tune"]) == 2
     assert "needs streams with keyword events" in capsys.readouterr().err
 

@@ -244,8 +244,11 @@ def evaluate_model(path: Path, out: Path) -> dict:
             **by_kind(said, fired, hours),
             "keywords": pos.keywords, "hits": pos.hits,
             "frr": 1 - pos.hits / max(pos.keywords, 1),
+            "frr_interval": (ev.proportion_interval(pos.keywords - pos.hits, pos.keywords)
+                             if pos.keywords else (0.0, 1.0)),
             "false_accepts": neg.false_accepts, "neg_hours": hours,
             "fa_per_hour": neg.false_accepts / hours,
+            "fa_per_hour_interval": ev.rate_interval(neg.false_accepts, hours),
             "positive_stream_false_accepts": pos.false_accepts,
             "best_frr_at_0.5_fa_h": best, "seconds": round(time.time() - t0, 1),
             "false_accepts_on": fired,
@@ -273,14 +276,16 @@ def main() -> int:
     print(f"\nheld-out streams: {rows[0]['keywords'] if rows else 0} keywords; "
           f"{rows[0]['neg_hours'] * 60 if rows else 0:.1f} min of non-keyword speech in noise "
           f"(FA/h resolution {1 / rows[0]['neg_hours'] if rows else 0:.1f})")
-    print(f"{'model':45s} {'thr':>4s} {'hits':>9s} {'FRR':>7s} {'FA':>4s} {'FA/h':>6s} "
-          f"{'FRR@<=0.5FA/h':>14s}")
+    print(f"{'model':45s} {'thr':>4s} {'hits':>9s} {'FRR':>7s} {'(95% CI)':>13s} {'FA':>4s} "
+          f"{'FA/h':>6s} {'(95% CI)':>13s} {'FRR@<=0.5FA/h':>14s}")
     for r in rows:
         best = r["best_frr_at_0.5_fa_h"]
         best_s = f"{best[0] * 100:.1f}% @{best[1]}" if best else "n/a"
+        frr_ci = "({:.1f}-{:.1f})".format(*(100 * v for v in r["frr_interval"]))
+        fa_ci = "({:.1f}-{:.1f})".format(*r["fa_per_hour_interval"])
         print(f"{Path(r['model']).name:45s} {r['threshold']:>4} "
-              f"{r['hits']:>4}/{r['keywords']:<4} {r['frr'] * 100:>6.1f}% "
-              f"{r['false_accepts']:>4} {r['fa_per_hour']:>6.2f} {best_s:>14s}")
+              f"{r['hits']:>4}/{r['keywords']:<4} {r['frr'] * 100:>6.1f}% {frr_ci:>13s} "
+              f"{r['false_accepts']:>4} {r['fa_per_hour']:>6.2f} {fa_ci:>13s} {best_s:>14s}")
     print("false accepts by what was said (FA/h without confusables: the other words and "
           "sentences, per hour of such speech):")
     for r in rows:

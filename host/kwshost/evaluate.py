@@ -313,6 +313,28 @@ def frr_at(curve: dict, fa_per_hour: float) -> tuple[float, int] | None:
     return None if best is None else (best[0], -best[2])
 
 
+def proportion_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson's 95% interval for a rate of K in N (an FRR from N keywords): from the few
+    hundred keywords a test stream holds, several points either way are chance."""
+    if n <= 0:
+        raise ValueError("no trials")
+    p, z2 = k / n, z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def rate_interval(k: int, hours: float) -> tuple[float, float]:
+    """The exact (Garwood) 95% interval of an hourly rate from K events in HOURS: 0 false
+    accepts in one hour still allows up to 3.7 an hour."""
+    from scipy.stats import chi2
+
+    if hours <= 0:
+        raise ValueError("no time")
+    low = chi2.ppf(0.025, 2 * k) / 2 if k > 0 else 0.0
+    return float(low) / hours, float(chi2.ppf(0.975, 2 * k + 2) / 2) / hours
+
+
 def inference_interval_ms(results: list[StreamResult]) -> int:
     """The time between inferences in recorded streams (the model's latency_ms, or the
     frontend's stride when it is 0)."""

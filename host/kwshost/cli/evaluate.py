@@ -201,12 +201,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"  confusion (rows true, columns predicted {c['classes']}): {c['confusion']}")
     if "stream" in report:
         s = report["stream"]
-        frr = f"{s['frr'] * 100:.1f}%" if s["frr"] is not None else "n/a"
+        frr = "n/a"
+        if s["frr"] is not None:
+            lo, hi = s["frr_interval"]
+            frr = f"{s['frr'] * 100:.1f}%, 95% CI {lo * 100:.1f}-{hi * 100:.1f}%"
+        lo, hi = s["fa_per_hour_interval"]
         length = (f"{s['seconds'] / 60:.1f} min" if s["seconds"] >= 60
                   else f"{s['seconds']:.1f} s")
         print(f"streams: {length}, {s['keywords']} keywords, {s['hits']} hits "
-              f"(FRR {frr}), {s['false_accepts']} false accepts ({s['fa_per_hour']:.2f}/h) "
-              f"at threshold {s['threshold']}")
+              f"(FRR {frr}), {s['false_accepts']} false accepts ({s['fa_per_hour']:.2f}/h, "
+              f"95% CI {lo:.2f}-{hi:.2f}) at threshold {s['threshold']}")
         if s.get("false_accepts_on"):
             from collections import Counter
 
@@ -247,13 +251,18 @@ def _fired_on(args: argparse.Namespace, results: list) -> list[dict] | None:
 
 
 def _totals(results: list) -> dict:
-    """Keywords, hits, FRR and false accepts (also per hour) over several streams."""
+    """Keywords, hits, FRR and false accepts (also per hour) over several streams, with
+    their 95% intervals."""
+    from kwshost import evaluate as ev
+
     hours = sum(r.duration_s for r in results) / 3600
     n_kw = sum(r.keywords for r in results)
     hits = sum(r.hits for r in results)
     fa = sum(r.false_accepts for r in results)
     return {"keywords": n_kw, "hits": hits, "frr": (1 - hits / n_kw) if n_kw else None,
-            "false_accepts": fa, "fa_per_hour": fa / hours}
+            "frr_interval": ev.proportion_interval(n_kw - hits, n_kw) if n_kw else None,
+            "false_accepts": fa, "fa_per_hour": fa / hours,
+            "fa_per_hour_interval": ev.rate_interval(fa, hours)}
 
 
 TUNED_KEYS = ("average_window_duration_ms", "minimum_count", "detection_threshold")
