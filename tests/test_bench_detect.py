@@ -169,3 +169,20 @@ def test_val_rule_budget_is_on_the_speech_streams_together(monkeypatch) -> None:
     assert out["device"]["a"]["false_accepts"] + out["device"]["b"]["false_accepts"] == 8
     fixed = rule.figures(Path("m"), Path("s"), ["a", "b"], ["kw"], 0, threshold=90)
     assert fixed["threshold"] == 90 and fixed["replay"]["a"]["false_accepts"] == 11
+
+
+def test_val_rule_compares_models_keyword_by_keyword() -> None:
+    spec = importlib.util.spec_from_file_location("val_rule", RUN.parent / "val_rule.py")
+    rule = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rule)
+
+    def figures(name: str, kw1: list[int], kw2: list[int]) -> dict:
+        return {"model": name, "threshold": 200,
+                "device": {"kw1": {"found": kw1}, "kw2": {"found": kw2}, "speech": {}}}
+
+    ref = figures("ref.tflite", [1, 1, 0, 0], [1, 0])
+    new = figures("new.tflite", [1, 1, 1, 1], [0, 1])
+    line = rule.compare(ref, new, ["kw1", "kw2"])
+    assert line.startswith("new.tflite vs ref.tflite: found only by the first 3, only by the "
+                           "second 1")
+    assert "p = 0.625" in line

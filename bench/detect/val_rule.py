@@ -5,8 +5,10 @@ and never the held-out ones): the detector threshold is the lowest whose false a
 speech streams (together, when --speech names several) stay within --budget when the detector
 is replayed on the recorded scores, raised until the device pipeline (which resets after each
 detection) agrees; then the keyword streams' misses at it, replayed and on the device pipeline.
-`--threshold T` reports the figures at T instead (a bundled model at its own threshold). Scores
-are recorded once per stream. The run folders the sessions kept this in do not travel between
+`--threshold T` reports the figures at T instead (a bundled model at its own threshold). With
+several models, each after the first is compared with it keyword by keyword (found only by one,
+only by the other, and the exact McNemar p-value: how likely chance alone splits them so).
+Scores are recorded once per stream. The run folders the sessions kept this in do not travel between
 machines; this does.
 
     .venv/bin/python bench/detect/val_rule.py --streams runs/val_streams --budget 29 \\
@@ -72,6 +74,9 @@ def figures(model: Path, streams: Path, speech: list[str], keywords: list[str], 
                 hits, fa = r.hits, r.false_accepts
             rows[n] = {"keywords": recorded[n].keywords, "missed": recorded[n].keywords - hits,
                        "false_accepts": fa}
+            if kind == "device" and n in keywords:
+                # Which keywords it found, for the paired comparison between models.
+                rows[n]["found"] = ev.found(r.detections, r.events).astype(int).tolist()
         out[kind] = rows
     return out
 
@@ -107,9 +112,24 @@ def main() -> int:
                       f"{n} missed {r[n]['missed']}/{r[n]['keywords']} "
                       f"({100 * r[n]['missed'] / max(r[n]['keywords'], 1):.1f}%)"
                       for n in args.keywords))
+    for f in rows[1:]:
+        if rows[0]["threshold"] is not None and f["threshold"] is not None:
+            print(compare(rows[0], f, args.keywords))
     if args.out:
         args.out.write_text(json.dumps(rows, indent=1))
     return 0
+
+
+def compare(reference: dict, other: dict, keywords: list[str]) -> str:
+    """A model against the first one named, keyword by keyword on the device pipeline: the
+    misses' difference and whether chance explains it (exact McNemar test)."""
+    def found(f: dict) -> list[int]:
+        return [x for n in keywords for x in f["device"][n].get("found", [])]
+
+    c = ev.paired(found(other), found(reference))
+    return (f"{Path(other['model']).name} vs {Path(reference['model']).name}: found only by "
+            f"the first {c['only_a']}, only by the second {c['only_b']} (exact McNemar p = "
+            f"{c['p_value']:.3f})")
 
 
 if __name__ == "__main__":

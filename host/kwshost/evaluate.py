@@ -147,6 +147,17 @@ def match(detections: list[float], events: list[tuple[float, float]],
     """(hits, false accepts): a detection inside [start, end + tolerance] of a keyword hits
     the first such keyword not hit yet (each is hit at most once); one inside none is a false
     accept."""
+    used, false = _assign(detections, events, tolerance_s)
+    return int(used.sum()), false
+
+
+def found(detections: list[float], events: list[tuple[float, float]],
+          tolerance_s: float = 1.0) -> np.ndarray:
+    """Which keywords (in the events' order) `match` counts as hit."""
+    return _assign(detections, events, tolerance_s)[0]
+
+
+def _assign(detections, events, tolerance_s: float) -> tuple[np.ndarray, int]:
     starts, ends = _windows(events, tolerance_s)
     used = np.zeros(len(events), dtype=bool)
     false = 0
@@ -156,7 +167,22 @@ def match(detections: list[float], events: list[tuple[float, float]],
             false += 1
         elif len(free := inside[~used[inside]]):
             used[free[0]] = True
-    return int(used.sum()), false
+    return used, false
+
+
+def paired(a_found: np.ndarray, b_found: np.ndarray) -> dict:
+    """Two models on the same keywords: how many only A finds, only B finds, and the exact
+    two-sided McNemar p-value (a binomial test on those discordant keywords). Keywords both
+    find or both miss say nothing about which is better, so this sees a difference that the
+    two FRRs' intervals, each wide with the other's chance in it, hide."""
+    from scipy.stats import binomtest
+
+    a, b = np.asarray(a_found, bool), np.asarray(b_found, bool)
+    if a.shape != b.shape:
+        raise ValueError("the two models were not run on the same keywords")
+    only_a, only_b = int((a & ~b).sum()), int((b & ~a).sum())
+    p = binomtest(only_a, only_a + only_b).pvalue if only_a + only_b else 1.0
+    return {"only_a": only_a, "only_b": only_b, "p_value": float(p)}
 
 
 def _windows(events: list[tuple[float, float]], tolerance_s: float):
