@@ -134,6 +134,34 @@ def test_info_waits_for_a_socket_that_is_not_listening_yet() -> None:
     assert "does not speak the kwshost protocol" in proc.stderr   # it got through
 
 
+def test_a_listening_port_is_seen_without_connecting() -> None:
+    import socket
+
+    from kwshost.qemu import port_listening
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        assert port_listening(port) is False          # bound, not listening yet
+        s.listen()
+        assert port_listening(port) is True
+    assert port_listening(port) is False
+
+
+@pytest.mark.qemu
+def test_the_board_listens_once_waited_for(qemu_elf: Path, qemu_available: str) -> None:
+    """`flash --target qemu` prints the URL after wait_listening: a client's first connect
+    must then succeed, with no retry (it used to race QEMU's start)."""
+    import socket
+
+    from kwshost.qemu import QemuBoard
+
+    with QemuBoard(qemu_elf) as board:
+        board.wait_listening()
+        with socket.create_connection(("127.0.0.1", board.port), timeout=5):
+            pass
+
+
 @pytest.mark.qemu
 def test_info_talks_to_the_emulated_board(qemu_elf: Path, qemu_available: str) -> None:
     from kwshost.qemu import QemuBoard

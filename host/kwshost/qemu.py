@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 from kwshost.errors import KwsError
@@ -40,6 +41,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def port_listening(port: int) -> bool | None:
+    """Whether a socket listens on 127.0.0.1:PORT, read from the kernel's table so that QEMU's
+    one serial client is not taken by a probe; None where there is no such table (not Linux)."""
+    needle = f"0100007F:{port:04X}"
+    try:
+        rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return None
+    # Columns: slot, local address, remote address, state (0A: LISTEN), ...
+    return any(r.split()[1:2] == [needle] and r.split()[3] == "0A" for r in rows)
 
 
 class QemuBoard:
@@ -76,6 +89,15 @@ class QemuBoard:
         self.process = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         return self
+
+    def wait_listening(self, timeout_s: float = 10.0) -> None:
+        """Return once QEMU listens on its serial port (or has exited, or where that cannot
+        be seen), so a URL printed after it can be used at once."""
+        end = time.monotonic() + timeout_s
+        while time.monotonic() < end and self.exit_code() is None:
+            if port_listening(self.port) is not False:
+                return
+            time.sleep(0.05)
 
     def exit_code(self) -> int | None:
         return None if self.process is None else self.process.poll()
