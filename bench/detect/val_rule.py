@@ -8,8 +8,8 @@ detection) agrees; then the keyword streams' misses at it, replayed and on the d
 `--threshold T` reports the figures at T instead (a bundled model at its own threshold). With
 several models, each after the first is compared with it keyword by keyword (found only by one,
 only by the other, and the exact McNemar p-value: how likely chance alone splits them so).
-Scores are recorded once per stream. The run folders the sessions kept this in do not travel between
-machines; this does.
+Scores are recorded once per stream. The run folders the sessions kept this in do not travel
+between machines; this does.
 
     .venv/bin/python bench/detect/val_rule.py --streams runs/val_streams --budget 29 \\
         models/alexa_kwshost.tflite runs/alexaB/alexa_mine3_t2.tflite

@@ -173,8 +173,8 @@ def _assign(detections, events, tolerance_s: float) -> tuple[np.ndarray, int]:
 def paired(a_found: np.ndarray, b_found: np.ndarray) -> dict:
     """Two models on the same keywords: how many only A finds, only B finds, and the exact
     two-sided McNemar p-value (a binomial test on those discordant keywords). Keywords both
-    find or both miss say nothing about which is better, so this sees a difference that the
-    two FRRs' intervals, each wide with the other's chance in it, hide."""
+    find or both miss say nothing about which is better, so this sees differences that the
+    two FRRs' separate intervals are too wide to show."""
     from scipy.stats import binomtest
 
     a, b = np.asarray(a_found, bool), np.asarray(b_found, bool)

@@ -46,13 +46,14 @@ def free_port() -> int:
 def port_listening(port: int) -> bool | None:
     """Whether a socket listens on 127.0.0.1:PORT, read from the kernel's table so that QEMU's
     one serial client is not taken by a probe; None where there is no such table (not Linux)."""
-    needle = f"0100007F:{port:04X}"
+    # The kernel writes the address as the host stores it: 127.0.0.1 is 0100007F on x86.
+    local = {f"{ip}:{port:04X}" for ip in ("0100007F", "7F000001")}
     try:
-        rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+        rows = [r.split() for r in Path("/proc/net/tcp").read_text().splitlines()[1:]]
     except OSError:
         return None
     # Columns: slot, local address, remote address, state (0A: LISTEN), ...
-    return any(r.split()[1:2] == [needle] and r.split()[3] == "0A" for r in rows)
+    return any(len(r) > 3 and r[1] in local and r[3] == "0A" for r in rows)
 
 
 class QemuBoard:
