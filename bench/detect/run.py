@@ -166,10 +166,10 @@ def by_voice(pos: ev.StreamResult, voices_of: list[str], fired: list[str]) -> di
         missed[voice] = []
     times = np.asarray(pos.times_ms) / 1000 if pos.times_ms is not None else np.zeros(0)
     tolerance = 1.0   # s after a keyword's end, as ev.stream matches
-    for (start, end), voice in zip(pos.events, voices_of, strict=True):
+    hits = ev.found(pos.detections, pos.events, tolerance)
+    for (start, end), voice, hit in zip(pos.events, voices_of, hits, strict=True):
         out[voice]["keywords"] += 1
-        hit = any(start <= t <= end + tolerance for t in pos.detections)
-        out[voice]["hits"] += hit
+        out[voice]["hits"] += int(hit)
         window = (times >= start) & (times <= end + tolerance)
         if not hit and window.any():
             missed[voice].append(int(np.max(pos.scores[window, 0])) + 128)
