@@ -107,11 +107,12 @@ def test_info_on_a_foreign_device_says_so() -> None:
 
 
 def test_info_waits_for_a_socket_that_is_not_listening_yet() -> None:
-    """A board started a moment ago (`kwshost flash --target qemu` prints its URL before QEMU
-    listens): info retries the refused connection within --timeout, as listen does."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    """A board started a moment ago (QEMU started by hand, or by a script that does not wait
+    as `kwshost flash --target qemu` does): info retries the refused connection within
+    --timeout, as listen does."""
+    from kwshost.qemu import free_port
+
+    port = free_port()
 
     def late() -> None:
         time.sleep(1.0)
@@ -135,8 +136,6 @@ def test_info_waits_for_a_socket_that_is_not_listening_yet() -> None:
 
 
 def test_a_listening_port_is_seen_without_connecting() -> None:
-    import socket
-
     from kwshost.qemu import port_listening
 
     with socket.socket() as s:
@@ -152,8 +151,6 @@ def test_a_listening_port_is_seen_without_connecting() -> None:
 def test_the_board_listens_once_waited_for(qemu_elf: Path, qemu_available: str) -> None:
     """`flash --target qemu` prints the URL after wait_listening: a client's first connect
     must then succeed, with no retry (it used to race QEMU's start)."""
-    import socket
-
     from kwshost.qemu import QemuBoard
 
     with QemuBoard(qemu_elf) as board:
