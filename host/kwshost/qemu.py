@@ -87,13 +87,16 @@ class QemuBoard:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> QemuBoard:
+        """Start QEMU and return once it listens on its serial port, so `url` can be used at
+        once (a connect right after the start used to be refused)."""
         self.process = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.wait_listening()
         return self
 
     def wait_listening(self, timeout_s: float = 10.0) -> None:
-        """Return once QEMU listens on its serial port (or has exited, or where that cannot
-        be seen), so a URL printed after it can be used at once."""
+        """Return once QEMU listens on its serial port, or has exited, or where that cannot
+        be seen."""
         end = time.monotonic() + timeout_s
         while time.monotonic() < end and self.exit_code() is None:
             if port_listening(self.port) is not False:

@@ -142,7 +142,6 @@ def _run_qemu(args: argparse.Namespace) -> int:
     # A plain `kill` must stop QEMU too, not leave it orphaned: turn SIGTERM into an exit.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with board:
-        board.wait_listening()   # the URL printed is one a client can connect to now
         print(board.url, flush=True)
         print(f"emulated board running {image.name}"
               f"{' with ' + args.model.name if model else ' without a model'}; Ctrl-C to stop",
