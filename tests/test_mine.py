@@ -157,6 +157,14 @@ def test_extra_clips_join_the_training_split_only(mined, tmp_path: Path) -> None
     features.build_cache(ds, tmp_path / "cache", cache.__class__(
         **{**cache.__dict__, "extra_variants": 1}), 1, {}, jobs=2)
     assert (tmp_path / "cache" / "train_x.npy").stat().st_mtime_ns == before
+    # A GPU host has the cache but neither the dataset nor the extra folders: it trains on the
+    # cache as it is, extra features included.
+    host = tmp_path / "host"
+    shutil.copytree(tmp_path / "cache", host)
+    moved = cache.__class__(**{**cache.__dict__, "extra": (str(tmp_path / "gone"),)})
+    there = features.build_cache(tmp_path / "no-dataset", host, moved, 1, {}, jobs=1)
+    assert there["extra"] == m["windows"] and there["val"] == counts["val"]
+    assert len(features.load_train(host, with_extra=True)[1]) == len(y0) + m["windows"]
     with pytest.raises(KwsError, match="not a class"):
         bad = tmp_path / "bad" / "other"
         bad.mkdir(parents=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from kwshost.train import (
     apply_warp,
     class_weights,
     example_weights,
+    prefetched,
     warp_sources,
 )
 from kwshost.train_config import SEED_SCHEDULE, MaskParams, TrainConfig, WarpParams, load_config
@@ -163,6 +165,39 @@ def test_feeder_warps_only_when_asked_and_keeps_unwarped_batches() -> None:
     expected = apply_masks(x[idx].astype(np.float32), masks, np.random.default_rng([3, 0, 0]))
     assert np.array_equal(a[0][:, :, 0, :], expected)
     assert np.array_equal(a[1], b[1]) and not np.array_equal(a[0], b[0])
+
+
+def test_feeder_threads_make_the_same_batches_in_the_same_order() -> None:
+    x = np.random.default_rng(5).integers(-100, 127, (230, 118, 108)).astype(np.int8)
+    y = np.arange(230) % 2
+    s = FrontendSettings()
+    feeder = BatchFeeder(x, y, 2, 20, 7, None, MaskParams(probability=0.5),
+                         (WarpParams(probability=0.5), s))
+    feeder.workers = 1
+    alone = list(feeder.batches(3, 25))
+    feeder.workers = 4
+    threaded = list(feeder.batches(3, 25))
+    assert len(threaded) == 25
+    for a, b in zip(alone, threaded, strict=True):
+        assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    # A consumer that stops early leaves no batch-making thread behind.
+    first = feeder.batches(4, 25)
+    next(first)
+    first.close()
+    assert not [t for t in threading.enumerate() if t.name.startswith("batches")]
+
+
+def test_prefetched_passes_a_makers_error_to_the_consumer() -> None:
+    def make(i: int) -> int:
+        if i == 5:
+            raise ValueError("batch 5")
+        return i
+
+    got = []
+    with pytest.raises(ValueError, match="batch 5"):
+        for v in prefetched(make, 9, 3):
+            got.append(v)
+    assert got == [0, 1, 2, 3, 4]
 
 
 @pytest.mark.slow

@@ -17,6 +17,7 @@ With several GPUs, `tf.distribute.MirroredStrategy` builds the model on all of t
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import json
@@ -24,6 +25,7 @@ import math
 import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -107,10 +109,30 @@ def apply_warp(x: np.ndarray, warp: WarpParams, settings: FrontendSettings,
     above = np.minimum(below + 1, channels - 1)
     frac = (source - below)[:, None, :].astype(np.float32)
     sub = x[chosen]
-    lo = np.take_along_axis(sub, np.broadcast_to(below[:, None, :], sub.shape), axis=2)
-    hi = np.take_along_axis(sub, np.broadcast_to(above[:, None, :], sub.shape), axis=2)
+    # One example at a time: indexing the channel axis with a row of indices is ~3x faster
+    # than take_along_axis with broadcast indices, and gathers the same values.
+    lo = np.stack([example[:, i] for example, i in zip(sub, below, strict=True)])
+    hi = np.stack([example[:, i] for example, i in zip(sub, above, strict=True)])
     x[chosen] = lo + (hi - lo) * frac
     return x
+
+
+def prefetched(make, count: int, workers: int):
+    """make(0), ..., make(count - 1) in order; with several workers, up to 2 x workers of them
+    are made ahead on threads (numpy releases the GIL in the array work)."""
+    if workers <= 1:
+        for i in range(count):
+            yield make(i)
+        return
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="batches")
+    ahead: collections.deque = collections.deque()
+    try:
+        for i in range(count):
+            while len(ahead) < 2 * workers and i + len(ahead) < count:
+                ahead.append(pool.submit(make, i + len(ahead)))
+            yield ahead.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 class BatchFeeder:
@@ -125,17 +147,24 @@ class BatchFeeder:
         self.batch_size, self.seed, self.weights = batch_size, seed, weights
         self.masks = masks if masks is not None and masks.probability > 0 else None
         self.warp = warp if warp is not None and warp[0].probability > 0 else None
+        # A GPU step outruns one thread of numpy (the feeder was a GPU run's limit); half the
+        # cores make batches ahead of it. Each batch has its own seed, so any count of workers
+        # gives the same batches.
+        self.workers = max(1, min(8, (os.cpu_count() or 2) // 2))
 
     def batches(self, epoch: int, steps: int):
         rng = np.random.default_rng([self.seed, epoch])
         order = np.concatenate([rng.permutation(len(self.y))
                                 for _ in range(math.ceil(steps * self.batch_size / len(self.y))
                                                + 1)])
-        for s in range(steps):
+
+        def make(s: int):
             idx = np.sort(order[s * self.batch_size:(s + 1) * self.batch_size])
             rng = (np.random.default_rng([self.seed, epoch, s])
                    if self.masks or self.warp else None)
-            yield self.batch(idx, rng)
+            return self.batch(idx, rng)
+
+        yield from prefetched(make, steps, self.workers)
 
     def batch(self, idx: np.ndarray, rng: np.random.Generator | None = None):
         x = np.asarray(self.x[idx], dtype=np.float32)
@@ -162,6 +191,13 @@ def _strategy():
     gpus = tf.config.list_logical_devices("GPU")
     strategy = tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
     return strategy.scope()
+
+
+def _steps_per_execution(cfg: TrainConfig, on_tf: bool) -> int:
+    """Steps between Keras' per-step callbacks. Under JAX or torch each of them reads the loss
+    back from the GPU and so waits for it; 25 steps at a time keep the GPU busy. TensorFlow
+    (the CPU path) keeps 1."""
+    return 1 if on_tf else math.gcd(cfg.steps_per_epoch, 25)
 
 
 def _schedule(cfg: TrainConfig, offset: int = 0):
@@ -441,6 +477,7 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
             model.optimizer.learning_rate = _schedule(cfg, offset)
             # A checkpoint saved under JAX or torch asks for XLA ("auto"): off on TensorFlow.
             model.jit_compile = False if on_tf else "auto"
+            model.steps_per_execution = _steps_per_execution(cfg, on_tf)
             print(f"resuming from epoch {state.get('epochs_done', 0)}, "
                   f"step {int(model.optimizer.iterations.numpy()) + offset}")
         else:
@@ -457,7 +494,8 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
             schedule = _schedule(cfg, int(state.get("step_offset", 0)))
             model.compile(loss="categorical_crossentropy",
                           optimizer=keras.optimizers.Adam(learning_rate=schedule, epsilon=1e-8),
-                          metrics=["accuracy"], jit_compile=False if on_tf else "auto")
+                          metrics=["accuracy"], jit_compile=False if on_tf else "auto",
+                          steps_per_execution=_steps_per_execution(cfg, on_tf))
             if imported:
                 accuracy = model.evaluate(val_x, val_y, batch_size=250, verbose=0,
                                           return_dict=True)["accuracy"]

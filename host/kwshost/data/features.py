@@ -334,6 +334,12 @@ def build_extra(dirs: list[Path], dataset: Path, out: Path, cache, seed: int,
     """CACHE/extra_x.npy and extra_y.npy: each extra clip augmented `extra_variants` times
     (with the dataset's noises, as training examples are); reused while the recipe holds."""
     info_path = out / "extra.json"
+    if not (dataset / "manifest.json").exists() and info_path.exists():
+        # As the main cache: a host with the cache but not the clips trains on it as it is.
+        info = json.loads(info_path.read_text())
+        if info.get("complete"):
+            print(f"no dataset at {dataset}: training on the extra features in {out} as they are")
+            return info["count"]
     main = json.loads((out / "cache.json").read_text())
     classes = main["classes"]
     items = extra_clips(dirs, classes)
