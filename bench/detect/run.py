@@ -242,13 +242,8 @@ def evaluate_model(path: Path, out: Path) -> dict:
     fired = [said_at(said, t) for t in neg.detections]
     return {"model": str(path), "threshold": params.get("detection_threshold"),
             **by_kind(said, fired, hours),
-            "keywords": pos.keywords, "hits": pos.hits,
-            "frr": 1 - pos.hits / max(pos.keywords, 1),
-            "frr_interval": (ev.proportion_interval(pos.keywords - pos.hits, pos.keywords)
-                             if pos.keywords else (0.0, 1.0)),
-            "false_accepts": neg.false_accepts, "neg_hours": hours,
-            "fa_per_hour": neg.false_accepts / hours,
-            "fa_per_hour_interval": ev.rate_interval(neg.false_accepts, hours),
+            **ev.stream_figures(pos.keywords, pos.hits, neg.false_accepts, hours),
+            "neg_hours": hours,
             "positive_stream_false_accepts": pos.false_accepts,
             "best_frr_at_0.5_fa_h": best, "seconds": round(time.time() - t0, 1),
             "false_accepts_on": fired,

@@ -361,6 +361,16 @@ def rate_interval(k: int, hours: float) -> tuple[float, float]:
     return float(low) / hours, float(chi2.ppf(0.975, 2 * k + 2) / 2) / hours
 
 
+def stream_figures(keywords: int, hits: int, false_accepts: int, hours: float) -> dict:
+    """The streaming figures evaluate and bench/detect report: FRR (None without keywords) and
+    false accepts per hour, each with its 95% interval."""
+    return {"keywords": keywords, "hits": hits,
+            "frr": (1 - hits / keywords) if keywords else None,
+            "frr_interval": proportion_interval(keywords - hits, keywords) if keywords else None,
+            "false_accepts": false_accepts, "fa_per_hour": false_accepts / hours,
+            "fa_per_hour_interval": rate_interval(false_accepts, hours)}
+
+
 def inference_interval_ms(results: list[StreamResult]) -> int:
     """The time between inferences in recorded streams (the model's latency_ms, or the
     frontend's stride when it is 0)."""

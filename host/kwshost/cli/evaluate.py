@@ -255,14 +255,9 @@ def _totals(results: list) -> dict:
     their 95% intervals."""
     from kwshost import evaluate as ev
 
-    hours = sum(r.duration_s for r in results) / 3600
-    n_kw = sum(r.keywords for r in results)
-    hits = sum(r.hits for r in results)
-    fa = sum(r.false_accepts for r in results)
-    return {"keywords": n_kw, "hits": hits, "frr": (1 - hits / n_kw) if n_kw else None,
-            "frr_interval": ev.proportion_interval(n_kw - hits, n_kw) if n_kw else None,
-            "false_accepts": fa, "fa_per_hour": fa / hours,
-            "fa_per_hour_interval": ev.rate_interval(fa, hours)}
+    return ev.stream_figures(sum(r.keywords for r in results), sum(r.hits for r in results),
+                             sum(r.false_accepts for r in results),
+                             sum(r.duration_s for r in results) / 3600)
 
 
 TUNED_KEYS = ("average_window_duration_ms", "minimum_count", "detection_threshold")
