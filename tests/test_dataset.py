@@ -318,3 +318,40 @@ def test_a_worker_that_cannot_start_is_an_error_not_a_hang(tiny: Path, tmp_path:
         features.build_cache(broken, tmp_path / "cache",
                              CacheParams(keyword_variants=1, validation_percent=40),
                              seed=1, fe_overrides={}, jobs=2)
+
+
+def test_recordings_join_the_dataset_converted_and_bad_ones_stop_it_first(tmp_path: Path) -> None:
+    import soundfile as sf
+
+    rec = tmp_path / "rec"
+    (rec / "alexa").mkdir(parents=True)
+    (rec / "_unknown_").mkdir()
+    t = np.arange(44100) / 44100
+    tone = 0.25 * np.sin(2 * np.pi * 300 * t)
+    sf.write(rec / "alexa" / "me.wav", np.stack([tone, tone], axis=1), 44100, subtype="PCM_24")
+    sf.write(rec / "_unknown_" / "hello.wav", (tone[:8000] * 32767).astype(np.int16), 8000)
+    out = tmp_path / "ds"
+    m = make.make_dataset(out, 2, jobs=1, seed=4, recordings=rec, engines=("espeak",))
+    users = {r["path"]: r for r in m["clips"] if r["kind"] == "user"}
+    assert set(users) == {"alexa/user-me.wav", "_unknown_/user-hello.wav"}
+    assert users["alexa/user-me.wav"]["group"] == "user:me"
+    me, rate = sf.read(out / "alexa" / "user-me.wav", dtype="int16")
+    assert rate == 16000 and me.ndim == 1 and len(me) == 16000      # 1 s, mono, 16 kHz
+    assert 7000 < np.abs(me).max() < 9000                            # 0.25 of full scale
+    assert users["_unknown_/user-hello.wav"]["duration_s"] == 1.0
+    # A cut recording, a folder that is not a class, no recordings: refused before any voice
+    # is synthesized, each named.
+    bad = tmp_path / "bad"
+    (bad / "alexa").mkdir(parents=True)
+    (bad / "alexa" / "cut.wav").write_bytes((rec / "alexa" / "me.wav").read_bytes()[:3000])
+    never = tmp_path / "never"
+    with pytest.raises(KwsError, match="cut.wav: truncated"):
+        make.make_dataset(never, 2, jobs=1, seed=4, recordings=bad)
+    (bad / "alexa" / "cut.wav").unlink()
+    (bad / "hello").mkdir()
+    sf.write(bad / "hello" / "x.wav", np.zeros(1600, np.int16), 16000)
+    with pytest.raises(KwsError, match="'hello' is not a class"):
+        make.make_dataset(never, 2, jobs=1, seed=4, recordings=bad)
+    with pytest.raises(KwsError, match="no recordings folder"):
+        make.make_dataset(never, 2, jobs=1, seed=4, recordings=tmp_path / "nowhere")
+    assert not never.exists()

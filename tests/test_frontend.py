@@ -147,6 +147,7 @@ def test_read_wav_converts_with_a_notice(tmp_path, caplog) -> None:
 
 
 def test_read_wav_errors(tmp_path) -> None:
+    import soundfile as sf
     from kwshost.audio import read_wav, write_wav
 
     write_wav(tmp_path / "ok.wav", np.ones(8000, np.int16))
@@ -156,7 +157,11 @@ def test_read_wav_errors(tmp_path) -> None:
     (tmp_path / "empty.wav").write_bytes(b"")
     (tmp_path / "text.wav").write_text("not audio")
     write_wav(tmp_path / "none.wav", np.zeros(0, np.int16))
+    # WAVE_FORMAT_EXTENSIBLE (what sox and many editors write for 24-bit or several channels)
+    sf.write(tmp_path / "x.wav", np.zeros((8000, 2)), 44100, format="WAVEX", subtype="PCM_24")
+    (tmp_path / "cutx.wav").write_bytes((tmp_path / "x.wav").read_bytes()[:2000])
     for name, msg in (("missing.wav", "no such file"), ("cut.wav", "truncated"),
+                      ("cutx.wav", "truncated"),
                       ("empty.wav", "empty"), ("text.wav", "not a readable"),
                       ("none.wav", "no audio")):
         with pytest.raises(AudioError, match=msg):

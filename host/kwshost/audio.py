@@ -92,7 +92,7 @@ def read_wav(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
         raise AudioError(f"{p}: not a readable audio file ({e})",
                          hint="give a WAV file (16-bit PCM, mono, 16 kHz is what the model "
                               "uses; other formats are converted)") from e
-    if info.format == "WAV":
+    if info.format in ("WAV", "WAVEX"):
         _check_wav_length(p)
     if data.shape[0] == 0:
         raise AudioError(f"{p}: the file holds no audio samples")

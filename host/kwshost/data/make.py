@@ -160,21 +160,37 @@ def _chunks(plans: list[ClipPlan], size: int = 40) -> list[list[ClipPlan]]:
     return out
 
 
-def import_recordings(src: Path, out: Path) -> list[dict]:
-    """Copy the user's own `SRC/<class>/*.wav` into the dataset, resampled to 16 kHz mono."""
-    rows = []
+def read_recordings(src: Path) -> list[tuple[str, str, np.ndarray]]:
+    """The user's own `SRC/<class>/*.wav` as (class, name, 16 kHz mono int16), read before
+    any synthesis so that a bad file stops `dataset make` at once, named (kwshost.audio reads
+    it: other rates and channel counts converted; truncated, empty or unreadable refused)."""
+    from kwshost.audio import read_wav
+
+    if not src.is_dir():
+        raise KwsError(f"no recordings folder {src}", hint="expected DIR/<class>/*.wav")
+    found = []
     for wav in sorted(src.glob("*/*.wav")):
         label = wav.parent.name
-        audio, rate = sf.read(wav, dtype="float32")
-        audio = voices_mod.to_16k(audio, rate)
-        rel = f"{label}/user-{wav.stem}.wav"
+        if label not in (KEYWORD, UNKNOWN):
+            raise KwsError(f"recording {wav}: {label!r} is not a class",
+                           hint=f"put recordings in DIR/{KEYWORD}/ or DIR/{UNKNOWN}/")
+        found.append((label, wav.stem, read_wav(wav, SAMPLE_RATE)))
+    if not found:
+        raise KwsError(f"no recordings found in {src}", hint="expected DIR/<class>/*.wav")
+    return found
+
+
+def import_recordings(recorded: list[tuple[str, str, np.ndarray]], out: Path) -> list[dict]:
+    """Writes `read_recordings`' clips into the dataset as OUT/<class>/user-<name>.wav; each
+    recording is its own voice group."""
+    rows = []
+    for label, name, audio in recorded:
+        rel = f"{label}/user-{name}.wav"
         (out / label).mkdir(parents=True, exist_ok=True)
         sf.write(out / rel, audio, SAMPLE_RATE, subtype="PCM_16")
         rows.append({"path": rel, "label": label, "kind": "user", "engine": "user",
-                     "voice": wav.stem, "group": f"user:{wav.stem}", "text": "",
+                     "voice": name, "group": f"user:{name}", "text": "",
                      "duration_s": round(len(audio) / SAMPLE_RATE, 3)})
-    if not rows:
-        raise KwsError(f"no recordings found in {src}", hint="expected DIR/<class>/*.wav")
     return rows
 
 
@@ -207,6 +223,7 @@ def make_dataset(out: Path, size: str | int, jobs: int, seed: int,
                  engines: tuple[str, ...] | None = None) -> dict:
     n_keyword = parse_size(size)
     check_engines(engines)
+    recorded = read_recordings(recordings) if recordings else []
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -221,8 +238,7 @@ def make_dataset(out: Path, size: str | int, jobs: int, seed: int,
             progress.advance(task, len(chunk_rows))
     errors = [r for r in rows if "error" in r]
     rows = sorted((r for r in rows if "error" not in r), key=lambda r: r["path"])
-    if recordings:
-        rows += import_recordings(recordings, out)
+    rows += import_recordings(recorded, out)
     n_noise = max(len(noise_mod.KINDS), n_keyword // 100)
     noise_seconds = 4.0 if n_keyword < 100 else 10.0
     noises = make_noises(out, rows, n_noise, noise_seconds, seed + 1)
