@@ -147,8 +147,8 @@ class BatchFeeder:
         self.batch_size, self.seed, self.weights = batch_size, seed, weights
         self.masks = masks if masks is not None and masks.probability > 0 else None
         self.warp = warp if warp is not None and warp[0].probability > 0 else None
-        # A GPU step outruns one thread of numpy (the feeder was a GPU run's limit); half the
-        # cores make batches ahead of it. Each batch has its own seed, so any count of workers
+        # One thread of numpy limited the first GPU run (~18 steps/s); half the cores make
+        # batches ahead of the step. Each batch has its own seed, so any count of workers
         # gives the same batches.
         self.workers = max(1, min(8, (os.cpu_count() or 2) // 2))
 
@@ -194,9 +194,9 @@ def _strategy():
 
 
 def _steps_per_execution(cfg: TrainConfig, on_tf: bool) -> int:
-    """Steps between Keras' per-step callbacks. Under JAX or torch each of them reads the loss
-    back from the GPU and so waits for it; 25 steps at a time keep the GPU busy. TensorFlow
-    (the CPU path) keeps 1."""
+    """Steps between Keras' per-step callbacks. Under JAX or torch the callbacks (NaN check,
+    progress) read the loss back, which waits for the GPU; once per 25 steps lets steps queue
+    in between (not measured on its own). TensorFlow (the CPU path) keeps 1."""
     return 1 if on_tf else math.gcd(cfg.steps_per_epoch, 25)
 
 
