@@ -195,3 +195,61 @@ def test_false_accepts_are_named_by_what_was_said(tmp_path) -> None:
     bare.write_text(json.dumps({"duration_s": 20, "events": []}))
     assert _fired_on(argparse.Namespace(events=[bare]), [r]) is None
     assert _fired_on(argparse.Namespace(events=None), [r]) is None
+
+
+def test_fit_window_centres_a_short_clip_and_keeps_the_loudest_part_of_a_long_one() -> None:
+    import numpy as np
+
+    word = (np.sin(np.arange(4000) / 5) * 8000).astype(np.int16)
+    padded = np.concatenate([np.zeros(6000, np.int16), word, np.zeros(9000, np.int16)])
+    out = ev.fit_window(padded, 19200)
+    assert out.shape == (19200,) and out.dtype == np.int16
+    nz = np.flatnonzero(out)
+    # the silence around the word is trimmed (to 256-sample frames) and the word centred
+    assert abs((nz[0] + nz[-1]) / 2 - 19200 / 2) < 300
+    quiet = (np.sin(np.arange(40000) / 7) * 300).astype(np.int16)
+    loud_at = 25000
+    quiet[loud_at:loud_at + 4000] = word
+    out = ev.fit_window(quiet, 19200)
+    assert out.shape == (19200,)
+    # the whole loud part is inside the window
+    assert np.sum(out.astype(np.int64) ** 2) >= np.sum(word.astype(np.int64) ** 2)
+
+
+@pytest.mark.skipif(__import__("shutil").which("espeak-ng") is None, reason="espeak-ng missing")
+def test_evaluate_data_takes_labelled_recordings(tmp_path, capsys) -> None:
+    import subprocess
+
+    import numpy as np
+    from kwshost import frontend
+    from kwshost.audio import read_wav
+
+    rec = tmp_path / "rec"
+    for label, texts in (("alexa", ["alexa", "alexa", "alexa"]),
+                         ("_unknown_", ["banana", "the weather today", "election"])):
+        (rec / label).mkdir(parents=True)
+        for i, (text, voice) in enumerate(zip(texts, ["en", "en-us", "en-gb-x-rp"],
+                                              strict=True)):
+            subprocess.run(["espeak-ng", "-v", voice, "-w", str(rec / label / f"{i}.wav"),
+                            text], check=True)
+    model = REPO_ROOT / "models" / "alexa_kwshost.tflite"
+    assert main(["evaluate", str(model), "--data", str(rec), "--json"]) == 0
+    clips = json.loads(capsys.readouterr().out)["clips"]
+    assert clips["examples"] == 6 and clips["accuracy"] >= 5 / 6
+    # The features are `kwshost features --warmup 1000`'s of the fitted clip.
+    settings = frontend.FrontendSettings.from_params(read_params(model))
+    items = ev.recordings(rec, ["alexa", "_unknown_"])
+    x, y = ev.recording_features(items, settings)
+    clip = ev.fit_window(read_wav(items[0][0], 16000), settings.sample_length)
+    assert np.array_equal(x[0], frontend.spectrogram(clip, settings, warmup=1000))
+    assert y.tolist() == [0, 0, 0, 1, 1, 1]
+    # Folders that are not the model's classes, or no recordings at all: named errors.
+    (rec / "hello").mkdir()
+    (rec / "hello" / "x.wav").write_bytes((rec / "alexa" / "0.wav").read_bytes())
+    assert main(["evaluate", str(model), "--data", str(rec)]) == 2
+    assert "hello are not classes of the model" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["evaluate", str(model), "--data", str(tmp_path / "empty")]) == 2
+    assert "neither a dataset" in capsys.readouterr().err
+    assert main(["evaluate", str(model), "--data", str(tmp_path / "nowhere")]) == 2
+    assert "no such folder" in capsys.readouterr().err

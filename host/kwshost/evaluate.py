@@ -122,6 +122,59 @@ class StreamResult:
     events: list[tuple[float, float]] = field(default_factory=list)
 
 
+def recordings(root: Path, classes: list[str]) -> list[tuple[Path, int]]:
+    """(wav, class index) of ROOT/<class>/*.wav for a model's classes: labelled clips of the
+    user's own, with no dataset manifest. Folders of WAVs named otherwise are an error."""
+    strays = sorted(d.name for d in root.iterdir()
+                    if d.is_dir() and d.name not in classes and any(d.glob("*.wav")))
+    if strays:
+        raise KwsError(f"{root}: folder(s) {', '.join(strays)} are not classes of the model",
+                       hint=f"name each folder after a class: {', '.join(classes)}")
+    items = [(wav, i) for i, c in enumerate(classes) for wav in sorted((root / c).glob("*.wav"))]
+    if not items:
+        raise KwsError(f"{root} holds neither a dataset (manifest.json) nor recordings "
+                       "DIR/<class>/*.wav",
+                       hint=f"the model's classes: {', '.join(classes)}; or make a dataset "
+                            "with `kwshost dataset make`")
+    return items
+
+
+def fit_window(audio: np.ndarray, length: int) -> np.ndarray:
+    """One recording as one model input of `length` samples: its leading and trailing
+    silence trimmed, then centred if shorter, else its loudest `length` samples."""
+    from kwshost.data.augment import trim_span
+
+    x = audio[trim_span(audio.astype(np.float32))]
+    out = np.zeros(length, np.int16)
+    if len(x) <= length:
+        start = (length - len(x)) // 2
+        out[start:start + len(x)] = x
+        return out
+    energy = np.concatenate([[0.0], np.cumsum(x.astype(np.float64) ** 2)])
+    start = int(np.argmax(energy[length:] - energy[:-length]))
+    return x[start:start + length].copy()
+
+
+def recording_features(items: list[tuple[Path, int]], settings, warmup_ms: int = 1000,
+                       progress=None) -> tuple[np.ndarray, np.ndarray]:
+    """int8 model inputs and labels of `recordings()`: each WAV read as `kwshost listen`
+    reads it (converted to the model's rate, mono), fitted to the window (`fit_window`), and
+    run through the C frontend after `warmup_ms` of silence, as `kwshost features --warmup`
+    does and the seed's training pads its clips. No augmentation: the recordings as they are."""
+    from kwshost import frontend
+    from kwshost.audio import read_wav
+
+    length = settings.sample_length
+    task = progress.add_task("recordings", total=len(items)) if progress else None
+    clips = np.empty((len(items), length), np.int16)
+    for k, (wav, _) in enumerate(items):
+        clips[k] = fit_window(read_wav(wav, settings.sample_rate_hz), length)
+        if progress:
+            progress.advance(task)
+    x = frontend.spectrograms(clips, settings, warmup=warmup_ms)
+    return x, np.array([label for _, label in items], np.uint8)
+
+
 def load_events(path: Path | None, keyword: str) -> tuple[list[tuple[float, float]], float | None]:
     """Keyword times from JSON: {"events": [{"label", "start_s", "end_s"}], "duration_s"}."""
     if path is None:

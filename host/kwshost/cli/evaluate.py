@@ -14,8 +14,12 @@ DESCRIPTION = """\
 Evaluates any .tflite that carries SL_PARAMSv1 metadata (ours, or MLTK's pretrained model).
 
 Clip figures: accuracy, per-class precision and recall, confusion matrix and ROC AUC, run on
-our C runtime, over --cache DIR (a training run's feature cache, split --split) or --data DIR
-(a dataset from `kwshost dataset make`, every clip once, augmented as in training).
+our C runtime, over --cache DIR (a training run's feature cache, split --split) or --data DIR:
+a dataset from `kwshost dataset make` (every clip once, augmented as in training), or your own
+labelled recordings as DIR/<class>/*.wav, one folder per class of the model (e.g. alexa/ and
+_unknown_/): each recording as it is, no augmentation, converted to the model's rate, its
+silence trimmed, centred in the model's window (or its loudest window kept), after 1 s of
+silence as the seed pads its clips.
 
 Streaming figures: --stream WAV (repeatable) runs the device pipeline (C frontend, runtime and
 detector with the model's own settings) over long recordings. With --events JSON per stream
@@ -38,6 +42,7 @@ settings picked on a stream fit that stream.
 examples:
   kwshost evaluate runs/alexa/model.tflite --cache runs/alexa/cache
   kwshost evaluate models/mltk_keyword_spotting_alexa.tflite --data data/heldout
+  kwshost evaluate models/alexa_kwshost.tflite --data my_recordings   # alexa/, _unknown_/
   kwshost evaluate models/alexa.tflite --stream s.wav --events s.json --plots report/
   kwshost evaluate models/alexa.tflite --stream val_kw.wav --events val_kw.json \\
       --stream val_speech.wav --events val_speech.json --fa-per-hour 10 \\
@@ -49,7 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", type=Path, metavar="M.tflite")
     parser.add_argument("--cache", type=Path, metavar="DIR", help="a run's feature cache")
     parser.add_argument("--split", default="val", help="cache split (default val)")
-    parser.add_argument("--data", type=Path, metavar="DIR", help="a dataset directory")
+    parser.add_argument("--data", type=Path, metavar="DIR",
+                        help="a dataset (kwshost dataset make) or recordings DIR/<class>/*.wav")
     parser.add_argument("--stream", type=Path, action="append", default=[], metavar="WAV")
     parser.add_argument("--events", type=Path, action="append", default=[], metavar="JSON",
                         help="keyword times of each --stream, in the same order")
@@ -109,12 +115,21 @@ def _check_sources(args: argparse.Namespace) -> None:
                                f"({args.split}_{part}.npy is missing)",
                                hint="give a training run's cache (runs/NAME/cache) and --split")
     if args.data:
-        _check_dataset(args.data)
+        if not args.data.is_dir():
+            raise KwsError(f"{args.data}: no such folder",
+                           hint="--data takes a dataset or recordings DIR/<class>/*.wav")
+        if (args.data / "manifest.json").exists():
+            _check_dataset(args.data)
     if args.fa_per_hour < 0:
         raise KwsError(f"--fa-per-hour must be 0 or more, not {args.fa_per_hour}")
     if (args.tune or args.tuned_model) and not args.events:
         raise KwsError("--tune needs streams with keyword events",
                        hint="give --stream WAV --events JSON for keyword and other speech")
+
+
+def _fe_settings(params: dict) -> dict:
+    """The model's own frontend settings, so that features match what it was trained on."""
+    return {k: v for k, v in params.items() if k.startswith("fe.")}
 
 
 def _check_clips(x, y, n_classes: int, source: Path) -> None:
@@ -155,10 +170,17 @@ def run(args: argparse.Namespace) -> int:
                     x, y = load_split(args.cache, args.split)
                 except (OSError, ValueError) as e:
                     raise KwsError(f"cannot read the feature cache {args.cache}: {e}") from None
-            else:
+            elif (args.data / "manifest.json").exists():
                 from kwshost.data.features import compute_dataset
 
-                x, y = compute_dataset(args.data, args.seed, args.jobs, progress=progress)
+                x, y = compute_dataset(args.data, args.seed, args.jobs, progress=progress,
+                                       fe_overrides=_fe_settings(params))
+            else:
+                from kwshost.frontend import FrontendSettings
+
+                items = ev.recordings(args.data, params["classes"])
+                x, y = ev.recording_features(items, FrontendSettings.from_params(params),
+                                             progress=progress)
             _check_clips(x, y, len(params["classes"]), args.cache or args.data)
             clip = ev.classify(model, params, x, y, progress)
             report["clips"] = {k: v for k, v in clip.items() if not k.startswith("_")}

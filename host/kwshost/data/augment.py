@@ -74,15 +74,20 @@ def _finite(v: object) -> bool:
 
 def trim(x: np.ndarray, top_db: float = 30.0, frame: int = 256) -> np.ndarray:
     """Drop leading/trailing audio quieter than `top_db` below the loudest frame."""
+    return x[trim_span(x, top_db, frame)]
+
+
+def trim_span(x: np.ndarray, top_db: float = 30.0, frame: int = 256) -> slice:
+    """Where `trim` keeps float audio `x`."""
     if len(x) < frame:
-        return x
+        return slice(0, len(x))
     n = len(x) // frame
     energy = np.sqrt(np.mean(x[: n * frame].reshape(n, frame) ** 2, axis=1)) + 1e-10
     db = 20 * np.log10(energy / energy.max())
     loud = np.nonzero(db > -top_db)[0]
     if len(loud) == 0:
-        return x[:0]
-    return x[loud[0] * frame:(loud[-1] + 1) * frame]
+        return slice(0, 0)
+    return slice(loud[0] * frame, (loud[-1] + 1) * frame)
 
 
 def speed(x: np.ndarray, factor: float) -> np.ndarray:
