@@ -85,6 +85,8 @@ def test_bad_changes_are_refused_and_nothing_is_written(tmp_path: Path, capsys) 
         (["--set", "detection_threshold", "-o", out_path], "KEY=VALUE"),
         (["--set", "suppression_ms=5"], "-o OUT.tflite or --in-place"),
         (["-o", out_path], "nothing to change"),
+        # a misspelt setting would be written as a new key and change nothing
+        (["--set", "detection_treshold=200", "-o", out_path], "did you mean detection_threshold"),
     ]
     for argv, message in cases:
         rc, _, err = _run(capsys, OURS, *argv)
@@ -157,3 +159,20 @@ def test_temperature_on_a_model_without_metadata(tmp_path: Path, capsys) -> None
     x = np.array([[-100, -50, 0, 20, 60, 120]], dtype=np.int8)
     before, after = Interpreter(plain).invoke(x), Interpreter(out).invoke(x)
     assert np.argmax(before) == np.argmax(after) and after.max() < before.max()
+
+
+def test_a_new_key_is_kept_and_said_to_be_ignored_unless_the_firmware_reads_it(
+        tmp_path: Path, capsys) -> None:
+    out_path = tmp_path / "n.tflite"
+    rc, out, _ = _run(capsys, MLTK, "--set", "trained_by=me", "-o", out_path)
+    assert rc == 0 and "the firmware ignores it" in out
+    assert read_params(out_path.read_bytes())["trained_by"] == "me"
+    # a setting the firmware reads, missing from a model: added, with no note
+    from kwshost.metadata import write_params
+
+    params = read_params(MLTK.read_bytes())
+    del params["suppression_ms"]
+    lacking = tmp_path / "lacking.tflite"
+    lacking.write_bytes(write_params(MLTK.read_bytes(), params))
+    rc, out, _ = _run(capsys, lacking, "--set", "suppression_ms=900", "--in-place")
+    assert rc == 0 and "suppression_ms: (new) -> 900" in out and "ignores" not in out

@@ -98,6 +98,15 @@ def _settings_problem(lib: ctypes.CDLL, params: Mapping[str, object], status: in
     return lib.kws_status_str(status).decode()
 
 
+def firmware_reads(key: str) -> bool:
+    """Whether the firmware's metadata reader takes KEY (an fe.* or detector setting): it
+    answers 'not found' for any other."""
+    lib = _lib()
+    scratch = ctypes.create_string_buffer(lib.kws_binding_settings_size())
+    lib.kws_settings_default(scratch)
+    return key == "classes" or lib.kws_settings_set(scratch, key.encode(), 0.0) != _NOT_FOUND
+
+
 class PcPipeline:
     """Frontend + model + detector with the model's own settings (SL_PARAMSv1 metadata)."""
 

@@ -89,9 +89,26 @@ def changed_params(params: dict[str, object],
         if not sep or not key:
             raise KwsError(f"--set {change!r}: write KEY=VALUE",
                            hint="e.g. --set detection_threshold=216")
+        if key not in params:
+            _refuse_near_miss(key, params)
         out[key] = _coerce(key, raw.strip(), params.get(key))
         keys.append(key)
     return out, keys
+
+
+def _refuse_near_miss(key: str, params: dict[str, object]) -> None:
+    """A new key that nothing reads but that is spelled like one the model has is a typo:
+    written as given it would change nothing (`detection_treshold=200`)."""
+    from difflib import get_close_matches
+
+    from kwshost.pipeline import firmware_reads
+
+    if firmware_reads(key):
+        return
+    near = get_close_matches(key, list(params), n=1, cutoff=0.8)
+    if near:
+        raise KwsError(f"--set {key}: the model has no {key!r}, and the firmware reads no "
+                       "such setting", hint=f"did you mean {near[0]}?")
 
 
 def _print(params: dict[str, object], as_json: bool) -> None:
@@ -131,7 +148,12 @@ def run(args: argparse.Namespace) -> int:
         data, betas = with_softmax_temperature(data, args.temperature)
     size = save_with_params(data, new if keys else None, target)
     for key in keys:
-        print(f"{key}: {params.get(key, '(new)')} -> {new[key]}")
+        note = ""
+        if key not in params:
+            from kwshost.pipeline import firmware_reads
+
+            note = "" if firmware_reads(key) else " (kept in the metadata; the firmware ignores it)"
+        print(f"{key}: {params.get(key, '(new)')} -> {new[key]}{note}")
     for index, old, beta in betas:
         print(f"operator {index} (SOFTMAX) beta: {old:g} -> {beta:g}")
     print(f"wrote {target} ({size} bytes)")
