@@ -201,6 +201,26 @@ def test_prefetched_passes_a_makers_error_to_the_consumer() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(("steps", "stride"), [(118, 2), (59, 1), (59, 2), (30, 2), (15, 2)])
+def test_time_depthwise_sum_is_the_depthwise_convolution(steps: int, stride: int) -> None:
+    """The shifted-product form JAX trains with equals Keras' DepthwiseConv2D ('same' padding,
+    the (9, 1) kernel and strides of the blocks) on the same weights."""
+    import keras
+    from kwshost.model import time_depthwise_sum
+
+    rng = np.random.default_rng(steps + stride)
+    x = rng.standard_normal((3, steps, 1, 96)).astype(np.float32)
+    layer = keras.layers.DepthwiseConv2D((9, 1), strides=(stride, stride), padding="same",
+                                         use_bias=False)
+    layer.build(x.shape)
+    layer.kernel.assign(rng.standard_normal(layer.kernel.shape).astype(np.float32))
+    expected = np.asarray(layer(x))
+    got = np.asarray(time_depthwise_sum(x, np.asarray(layer.kernel), stride))
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.slow
 def test_tenet12_has_the_seeds_layer_plan() -> None:
     import keras
     from kwshost.model import build_tenet
@@ -208,7 +228,8 @@ def test_tenet12_has_the_seeds_layer_plan() -> None:
     m = build_tenet()
     assert 105_000 < m.count_params() < 115_000
     kinds = [type(layer).__name__ for layer in m.layers]
-    assert kinds.count("DepthwiseConv2D") == 12
+    assert kinds.count("TimeDepthwise") == 12
+    assert sum(isinstance(layer, keras.layers.DepthwiseConv2D) for layer in m.layers) == 12
     assert kinds.count("Add") == 12
     assert kinds.count("Conv2D") == 1 + 12 * 2 + 3   # stem, 2 per block, 3 strided shortcuts
     assert m.output_shape == (None, 2)

@@ -38,6 +38,20 @@ class TENetShape:
     kernel: int = 9
 
 
+def time_depthwise_sum(x, kernel, stride: int):
+    """A depthwise convolution along time with 'same' padding, as TensorFlow pads (the extra
+    row after), written as k shifted products: x (batch, time, 1, C), kernel (k, 1, C, 1)."""
+    import keras
+
+    k, steps = kernel.shape[0], x.shape[1]
+    out_steps = -(-steps // stride)
+    pad = max((out_steps - 1) * stride + k - steps, 0)
+    x = keras.ops.pad(x, [[0, 0], [pad // 2, pad - pad // 2], [0, 0], [0, 0]])
+    w = kernel[:, 0, :, 0]                                    # (k, C)
+    span = (out_steps - 1) * stride + 1
+    return sum(x[:, i:i + span:stride] * w[i] for i in range(k))
+
+
 @functools.cache
 def custom_objects() -> dict:
     """Layers of ours that `keras.models.load_model` must know."""
@@ -56,15 +70,36 @@ def custom_objects() -> dict:
         def compute_output_shape(self, input_shape):
             return (input_shape[0], input_shape[-1])
 
-    return {"Squeeze": Squeeze}
+    class TimeDepthwise(keras.layers.DepthwiseConv2D):
+        """DepthwiseConv2D with a (k, 1) kernel and 'same' padding, the block's time filter.
+
+        On TensorFlow it is the Keras layer itself (so conversion emits DEPTHWISE_CONV_2D and
+        the CPU path is unchanged). On other backends it computes the same sum as k shifted
+        products, which XLA fuses, where its grouped convolution is slow (3x a whole step on
+        a CPU under JAX: bench/train/step.py). Same weights either way."""
+
+        def call(self, inputs):
+            k, width = self.kernel_size
+            if (keras.backend.backend() == "tensorflow" or width != 1
+                    or self.depth_multiplier != 1 or self.padding != "same"
+                    or self.data_format != "channels_last" or inputs.shape[2] != 1):
+                return super().call(inputs)
+            out = time_depthwise_sum(inputs, self.kernel, self.strides[0])
+            if self.use_bias:
+                out = out + self.bias
+            return self.activation(out) if self.activation is not None else out
+
+    return {"Squeeze": Squeeze, "TimeDepthwise": TimeDepthwise}
 
 
 def build_tenet(shape: TENetShape = TENetShape(), batch_size: int | None = None,
-                dropout: float = 0.0):
+                dropout: float = 0.0, native_depthwise: bool = False):
     """The Keras model; input (batch, time, 1, features): the int8 spectrogram values as floats.
 
     Training on the raw int8 values (-128..127) makes the converter calibrate the input to
     scale 1, zero point 0, so the device feeds the frontend's int8 rows in unchanged.
+    `native_depthwise`: Keras' DepthwiseConv2D instead of TimeDepthwise (same weights and
+    results; for timing the two, bench/train/step.py).
     """
     import keras
     from keras import layers
@@ -82,8 +117,9 @@ def build_tenet(shape: TENetShape = TENetShape(), batch_size: int | None = None,
             stride = 2 if b == 0 else 1
             y = layers.Conv2D(wide, 1, padding="valid")(x)
             y = layers.ReLU()(bn(y))
-            y = layers.DepthwiseConv2D((shape.kernel, 1), strides=(stride, stride),
-                                       padding="same")(y)
+            depthwise = (layers.DepthwiseConv2D if native_depthwise
+                         else custom_objects()["TimeDepthwise"])
+            y = depthwise((shape.kernel, 1), strides=(stride, stride), padding="same")(y)
             y = layers.ReLU()(bn(y))
             y = layers.Conv2D(shape.channels, 1, padding="valid")(y)
             y = bn(y)
