@@ -80,3 +80,58 @@ def test_listen_device_checks_the_model_it_was_given(tmp_path) -> None:
     assert out.returncode != 0
     assert "the board runs another model" in out.stderr and "threshold 204" in out.stderr
     assert "kwshost flash --model" in out.stderr
+
+
+def test_volume_gain_scales_the_microphone_as_the_board_does(tmp_path, monkeypatch,
+                                                              capsys) -> None:
+    """`--pc --mic` with a model whose volume_gain is 2 sees what a WAV at twice the level
+    shows (the firmware's own kws_engine_scale_microphone); WAVs are not scaled."""
+    import json
+    import types
+
+    from device_helpers import spoken_wav
+    from kwshost.cli import main
+    from kwshost.metadata import read_params, write_params
+
+    loud = spoken_wav(tmp_path / "loud.wav", ["alexa", "the weather is nice", "alexa"])
+    quiet = sf.read(str(loud), dtype="int16")[0] // 2
+    sf.write(str(loud), quiet * 2, 16000, subtype="PCM_16")   # exactly twice `quiet`
+    model = REPO / "models" / "alexa_kwshost.tflite"
+    params = read_params(model.read_bytes())
+    params["volume_gain"] = 2
+    gained = tmp_path / "gain2.tflite"
+    gained.write_bytes(write_params(model.read_bytes(), params))
+
+    class Stream:
+        def __init__(self, **_):
+            self.at = 0
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *_):
+            return False
+
+        def read(self, n):
+            if self.at >= len(quiet):
+                raise KeyboardInterrupt
+            block = np.zeros((n, 1), np.int16)
+            part = quiet[self.at:self.at + n]
+            block[:len(part), 0] = part
+            self.at += n
+            return block, False
+
+    fake = types.SimpleNamespace(check_input_settings=lambda **_: None, InputStream=Stream)
+    monkeypatch.setitem(sys.modules, "sounddevice", fake)
+
+    def events(*argv: str) -> list[dict]:
+        main(["listen", "--pc", "--model", str(gained), "--json", "--verbose", *argv])
+        return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+    from_mic = events("--mic")
+    from_wav = events("--wav", str(loud))
+    assert any(e["type"] == "detection" for e in from_wav)
+    assert from_mic[:len(from_wav)] == from_wav          # the mic's audio ends padded
+    # A WAV is fed as it is: the quiet one under the same model gives other scores.
+    sf.write(str(tmp_path / "quiet.wav"), quiet, 16000, subtype="PCM_16")
+    assert events("--wav", str(tmp_path / "quiet.wav")) != from_wav

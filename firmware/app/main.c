@@ -184,7 +184,9 @@ static int feed_microphone(void) {
   mic_poll();
   if (g_mic_tail == g_mic_head) return 0;
   const uint32_t before = g_session.detections;
-  kws_session_microphone_audio(&g_session, g_mic_ring[g_mic_tail % MIC_RING_BLOCKS], MIC_BLOCK);
+  int16_t *block = g_mic_ring[g_mic_tail % MIC_RING_BLOCKS];
+  kws_engine_scale_microphone(&g_engine, block, MIC_BLOCK);
+  kws_session_microphone_audio(&g_session, block, MIC_BLOCK);
   g_mic_tail++;
   if (g_session.detections != before) board_show_detection(0);
   return 1;

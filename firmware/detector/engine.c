@@ -47,6 +47,17 @@ static kws_status_t fail(kws_engine_t *e, kws_status_t st, const char *what) {
   return st;
 }
 
+void kws_engine_scale_microphone(const kws_engine_t *e, int16_t *samples, size_t n) {
+  if (!e || !samples) return;
+  const float gain = e->mic_gain;
+  if (!(gain > 0.0f) || gain == 1.0f) return;
+  for (size_t i = 0; i < n; i++) {
+    float v = (float)samples[i] * gain;
+    v += v >= 0.0f ? 0.5f : -0.5f;
+    samples[i] = v >= 32767.0f ? 32767 : v <= -32768.0f ? -32768 : (int16_t)(int32_t)v;
+  }
+}
+
 static size_t elements(const kws_tensor_t *t) {
   size_t n = 1;
   for (uint8_t i = 0; i < t->rank; i++) n *= (size_t)t->dims[i];
@@ -59,6 +70,7 @@ kws_status_t kws_engine_open(kws_engine_t *e, const uint8_t *model, size_t model
                              size_t arena_len) {
   if (!e || !model || !settings || !arena) return KWS_ERR_ARG;
   memset(e->message, 0, sizeof(e->message));
+  e->mic_gain = settings->volume_gain;
   if (resolver) {
     e->resolver = *resolver;
   } else {

@@ -29,6 +29,7 @@ typedef struct {
   uint32_t latency_ms;
   kws_detector_config_t detector;
   uint8_t keys_seen; /* KWS_SEEN_* bits: which keys the model set (kws_settings_set) */
+  float volume_gain; /* MLTK's scaler of the microphone's samples; 0 = none */
 } kws_engine_settings_t;
 
 #define KWS_SEEN_LEGACY_KEYS 1u /* older MLTK key names (fe.n_channels, ...) */
@@ -45,6 +46,7 @@ typedef struct {
   int8_t *input;
   const int8_t *output;
   uint32_t n_classes;
+  float mic_gain; /* the model's volume_gain (0 or 1: samples kept as they are) */
   char message[112];
   uint8_t frontend_mem[KWS_ENGINE_FRONTEND_MEM];
   uint16_t window[KWS_ENGINE_MAX_WINDOW_VALUES];
@@ -61,6 +63,11 @@ kws_status_t kws_engine_open(kws_engine_t *e, const uint8_t *model, size_t model
                              size_t arena_len);
 
 const char *kws_engine_message(const kws_engine_t *e);
+
+/* Scales microphone samples in place by the model's volume_gain, rounding and saturating at
+ * the int16 limits. Only the microphone's audio: streamed WAVs are fed as they are, as MLTK's
+ * audio classifier applies the gain to its microphone data alone. */
+void kws_engine_scale_microphone(const kws_engine_t *e, int16_t *samples, size_t n);
 kws_pipeline_t *kws_engine_pipeline(kws_engine_t *e);
 
 #ifdef __cplusplus

@@ -15,7 +15,7 @@ void kws_settings_default(kws_engine_settings_t *s) {
   s->detector.suppression_ms = 1500;
 }
 
-typedef enum { F_I32, F_F32, F_U32, F_U8 } kind_t;
+typedef enum { F_I32, F_F32, F_U32, F_U8, F_GAIN } kind_t;
 typedef struct {
   const char *key;
   kind_t kind;
@@ -43,6 +43,7 @@ static const field_t kFields[] = {
     {"minimum_count", F_I32, offsetof(kws_engine_settings_t, detector.minimum_count)},
     {"detection_threshold", F_U8, offsetof(kws_engine_settings_t, detector.detection_threshold)},
     {"suppression_ms", F_I32, offsetof(kws_engine_settings_t, detector.suppression_ms)},
+    {"volume_gain", F_GAIN, offsetof(kws_engine_settings_t, volume_gain)},
 };
 
 /* Older MLTK models (e.g. its tflite_micro_speech) name the microfrontend's settings as TFLM
@@ -113,6 +114,12 @@ kws_status_t kws_settings_set(kws_engine_settings_t *s, const char *key, double 
       case F_U8: {
         if (value < 0 || value > 255) return KWS_ERR_ARG;
         *at = (uint8_t)value;
+        return KWS_OK;
+      }
+      case F_GAIN: { /* a scaler of samples: 0 (none) up to 1000 (60 dB) */
+        if (value < 0 || value > 1000) return KWS_ERR_ARG;
+        float f = (float)value;
+        memcpy(at, &f, sizeof(f));
         return KWS_OK;
       }
     }

@@ -73,6 +73,8 @@ def _lib() -> ctypes.CDLL:
                                         ctypes.POINTER(_Inference), ctypes.c_size_t,
                                         ctypes.POINTER(ctypes.c_size_t)]
     lib.kws_binding_reset.argtypes = [ctypes.c_void_p]
+    lib.kws_engine_scale_microphone.argtypes = [ctypes.c_void_p, ctypes.c_void_p,
+                                                ctypes.c_size_t]
     lib.kws_status_str.argtypes = [ctypes.c_int]
     lib.kws_status_str.restype = ctypes.c_char_p
     if lib.kws_binding_inference_size() != ctypes.sizeof(_Inference):
@@ -163,6 +165,13 @@ class PcPipeline:
 
     def reset(self) -> None:
         self._lib.kws_binding_reset(self._engine)
+
+    def scale_microphone(self, samples: np.ndarray) -> np.ndarray:
+        """Microphone samples scaled by the model's volume_gain as the firmware scales its
+        microphone's (a copy; WAVs are fed unscaled, as on the board)."""
+        pcm = np.array(samples, dtype=np.int16, copy=True, order="C")
+        self._lib.kws_engine_scale_microphone(self._engine, pcm.ctypes.data, len(pcm))
+        return pcm
 
     def process(self, samples: np.ndarray, block: int = 16000) -> Iterator[Inference]:
         pcm = np.ascontiguousarray(samples, dtype=np.int16)

@@ -137,7 +137,7 @@ def _pc_microphone(pipe, args: argparse.Namespace, printer: Printer) -> int:
                                  blocksize=pipe.sample_rate // 10) as stream:
         while True:
             block, _overflow = stream.read(pipe.sample_rate // 10)
-            for inference in pipe.process(block[:, 0]):
+            for inference in pipe.process(pipe.scale_microphone(block[:, 0])):
                 for event in inference.events(pipe.labels, args.verbose):
                     printer(event)
 
