@@ -218,6 +218,7 @@ def test_fit_window_centres_a_short_clip_and_keeps_the_loudest_part_of_a_long_on
 
 @pytest.mark.skipif(__import__("shutil").which("espeak-ng") is None, reason="espeak-ng missing")
 def test_evaluate_data_takes_labelled_recordings(tmp_path, capsys) -> None:
+    import shutil
     import subprocess
 
     import numpy as np
@@ -243,6 +244,12 @@ def test_evaluate_data_takes_labelled_recordings(tmp_path, capsys) -> None:
     clip = ev.fit_window(read_wav(items[0][0], 16000), settings.sample_length)
     assert np.array_equal(x[0], frontend.spectrogram(clip, settings, warmup=1000))
     assert y.tolist() == [0, 0, 0, 1, 1, 1]
+    # Clips of one class: no ROC AUC and no recall for the absent class, said so.
+    one = tmp_path / "one"
+    shutil.copytree(rec / "alexa", one / "alexa")
+    assert main(["evaluate", str(model), "--data", str(one)]) == 0
+    out = capsys.readouterr().out
+    assert "ROC AUC n/a" in out and "recall n/a" in out
     # Folders that are not the model's classes, or no recordings at all: named errors.
     (rec / "hello").mkdir()
     (rec / "hello" / "x.wav").write_bytes((rec / "alexa" / "0.wav").read_bytes())

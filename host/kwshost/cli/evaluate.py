@@ -215,10 +215,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"model: {args.model} ({params.get('name')})")
     if "clips" in report:
         c = report["clips"]
+        auc = c["roc_auc"]
+        auc_text = f"{auc:.4f}" if auc == auc else "n/a (the clips hold one class)"
         print(f"clips: {c['examples']} on {c['engine']}: accuracy {c['accuracy']:.4f}, "
-              f"ROC AUC {c['roc_auc']:.4f}")
+              f"ROC AUC {auc_text}")
         for name, pc in c["per_class"].items():
-            print(f"  {name:10s} precision {pc['precision']:.4f}  recall {pc['recall']:.4f}  "
+            recall = f"{pc['recall']:.4f}" if pc["count"] else "n/a   "
+            print(f"  {name:10s} precision {pc['precision']:.4f}  recall {recall}  "
                   f"n={pc['count']}")
         print(f"  confusion (rows true, columns predicted {c['classes']}): {c['confusion']}")
     if "stream" in report:
