@@ -303,8 +303,9 @@ def test_a_stage_starts_from_an_earlier_runs_best_epoch(tmp_path: Path, capsys) 
               for p in first.rglob("*") if p.is_file()}
     old = json.loads((first / "state.json").read_text())
     best = old["best_epoch"]
+    # (batches made on 3 threads: the threaded feeder inside a real run)
     assert main(["train", "--test", "--run", str(stage), "--dataset", str(data), "--steps", "18",
-                 "--epochs", "1", "--start-from", str(first)]) == 0
+                 "--epochs", "1", "--start-from", str(first), "--feeder-threads", "3"]) == 0
     out = capsys.readouterr().out
     assert f"starting from {first / 'best.keras'} (epoch {best}" in out
     assert f"resuming from epoch {best}" in out

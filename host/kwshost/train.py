@@ -451,7 +451,7 @@ def _imported_model(source: Path, feeder: BatchFeeder, epoch: int, batches: int 
 
 def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
           jobs: int = 1, max_minutes: float | None = None, verbose: int = 1,
-          progress=None) -> dict:
+          progress=None, feeder_threads: int | None = None) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     run = cfg.path(cfg.run_dir)
     run.mkdir(parents=True, exist_ok=True)
@@ -467,6 +467,8 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
     val_x, val_y = BatchFeeder(x_val, y_val, n_classes, 500, cfg.seed, None).batch(
         np.arange(len(y_val)))
     feeder = training_feeder(cfg, x_train, y_train)
+    if feeder_threads:
+        feeder.workers = feeder_threads
     weights = feeder.weights
 
     import keras

@@ -72,6 +72,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="workers for the feature cache (default 2)")
     parser.add_argument("--max-minutes", type=float, metavar="M",
                         help="stop after the epoch that passes M minutes (resume later)")
+    parser.add_argument("--feeder-threads", type=int, metavar="N",
+                        help="threads making batches ahead of the step (default: half the "
+                             "cores, at most 8; lower it for several runs on one host)")
     parser.add_argument("--quiet", action="store_true", help="one line per epoch")
 
 
@@ -82,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
     from kwshost.train_config import load_config
 
     for flag, value in (("--epochs", args.epochs), ("--steps", args.steps),
-                        ("--max-minutes", args.max_minutes)):
+                        ("--max-minutes", args.max_minutes),
+                        ("--feeder-threads", args.feeder_threads)):
         if value is not None and value <= 0:
             raise KwsError(f"{flag} must be positive (got {value})")
     cfg = load_config(args.config or ("test" if args.test else "alexa"))
@@ -106,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
             make_dataset(dataset, "tiny", args.jobs, cfg.seed, progress=progress)
         train(cfg, resume=args.resume or bool(args.start_from), epochs=args.epochs, jobs=args.jobs,
               max_minutes=args.max_minutes, verbose=2 if args.quiet or args.test else 1,
-              progress=progress)
+              progress=progress, feeder_threads=args.feeder_threads)
     print(f"checkpoints: {cfg.path(cfg.run_dir)}/best.keras (convert with: kwshost convert "
           f"--run {cfg.run_dir}{' --config test' if args.test else ''})")
     return 0
