@@ -217,7 +217,8 @@ def test_fit_window_centres_a_short_clip_and_keeps_the_loudest_part_of_a_long_on
 
 
 @pytest.mark.skipif(__import__("shutil").which("espeak-ng") is None, reason="espeak-ng missing")
-def test_evaluate_data_takes_labelled_recordings(tmp_path, capsys) -> None:
+def test_evaluate_data_takes_labelled_recordings(tmp_path, capsys, caplog) -> None:
+    import logging
     import shutil
     import subprocess
 
@@ -234,8 +235,11 @@ def test_evaluate_data_takes_labelled_recordings(tmp_path, capsys) -> None:
             subprocess.run(["espeak-ng", "-v", voice, "-w", str(rec / label / f"{i}.wav"),
                             text], check=True)
     model = REPO_ROOT / "models" / "alexa_kwshost.tflite"
-    assert main(["evaluate", str(model), "--data", str(rec), "--json"]) == 0
+    with caplog.at_level(logging.WARNING, logger="kwshost.audio"):
+        assert main(["evaluate", str(model), "--data", str(rec), "--json"]) == 0
     clips = json.loads(capsys.readouterr().out)["clips"]
+    # espeak speaks at 22,050 Hz: one notice for the six conversions, not six
+    assert len(caplog.records) == 1 and "6 of 6 recordings converted" in caplog.text
     assert clips["examples"] == 6 and clips["accuracy"] >= 5 / 6
     # The features are `kwshost features --warmup 1000`'s of the fitted clip.
     settings = frontend.FrontendSettings.from_params(read_params(model))

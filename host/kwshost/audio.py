@@ -65,6 +65,36 @@ def _check_float_samples(path: Path, data: np.ndarray) -> None:
                     path, loud, data.size)
 
 
+def read_wavs(paths: list[Path], sample_rate: int = 16000, progress=None,
+              what: str = "recordings") -> list[np.ndarray]:
+    """`read_wav` of many files, with one notice for all the conversions instead of one per
+    file (a folder of 44.1 kHz stereo recordings would print two lines for each)."""
+    notes: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            notes.append(record.getMessage())
+
+    handler, propagate = Collect(logging.WARNING), log.propagate
+    log.addHandler(handler)
+    log.propagate = False
+    task = progress.add_task(what, total=len(paths)) if progress else None
+    try:
+        out = []
+        for path in paths:
+            out.append(read_wav(path, sample_rate))
+            if progress:
+                progress.advance(task)
+    finally:
+        log.removeHandler(handler)
+        log.propagate = propagate
+    if notes:
+        changed = len({n.split(": ", 1)[0] for n in notes})
+        log.warning("%d of %d %s converted (mixed down or resampled), e.g. %s", changed,
+                    len(paths), what, notes[0])
+    return out
+
+
 def read_wav(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
     """int16 mono samples of an audio file at `sample_rate`.
 

@@ -162,15 +162,10 @@ def recording_features(items: list[tuple[Path, int]], settings, warmup_ms: int =
     run through the C frontend after `warmup_ms` of silence, as `kwshost features --warmup`
     does and the seed's training pads its clips. No augmentation: the recordings as they are."""
     from kwshost import frontend
-    from kwshost.audio import read_wav
+    from kwshost.audio import read_wavs
 
-    length = settings.sample_length
-    task = progress.add_task("recordings", total=len(items)) if progress else None
-    clips = np.empty((len(items), length), np.int16)
-    for k, (wav, _) in enumerate(items):
-        clips[k] = fit_window(read_wav(wav, settings.sample_rate_hz), length)
-        if progress:
-            progress.advance(task)
+    audio = read_wavs([wav for wav, _ in items], settings.sample_rate_hz, progress)
+    clips = np.stack([fit_window(a, settings.sample_length) for a in audio])
     x = frontend.spectrograms(clips, settings, warmup=warmup_ms)
     return x, np.array([label for _, label in items], np.uint8)
 

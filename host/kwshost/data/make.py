@@ -164,20 +164,19 @@ def read_recordings(src: Path) -> list[tuple[str, str, np.ndarray]]:
     """The user's own `SRC/<class>/*.wav` as (class, name, 16 kHz mono int16), read before
     any synthesis so that a bad file stops `dataset make` at once, named (kwshost.audio reads
     it: other rates and channel counts converted; truncated, empty or unreadable refused)."""
-    from kwshost.audio import read_wav
+    from kwshost.audio import read_wavs
 
     if not src.is_dir():
         raise KwsError(f"no recordings folder {src}", hint="expected DIR/<class>/*.wav")
-    found = []
-    for wav in sorted(src.glob("*/*.wav")):
-        label = wav.parent.name
-        if label not in (KEYWORD, UNKNOWN):
-            raise KwsError(f"recording {wav}: {label!r} is not a class",
+    wavs = sorted(src.glob("*/*.wav"))
+    for wav in wavs:
+        if wav.parent.name not in (KEYWORD, UNKNOWN):
+            raise KwsError(f"recording {wav}: {wav.parent.name!r} is not a class",
                            hint=f"put recordings in DIR/{KEYWORD}/ or DIR/{UNKNOWN}/")
-        found.append((label, wav.stem, read_wav(wav, SAMPLE_RATE)))
-    if not found:
+    if not wavs:
         raise KwsError(f"no recordings found in {src}", hint="expected DIR/<class>/*.wav")
-    return found
+    audio = read_wavs(wavs, SAMPLE_RATE)
+    return [(wav.parent.name, wav.stem, a) for wav, a in zip(wavs, audio, strict=True)]
 
 
 def import_recordings(recorded: list[tuple[str, str, np.ndarray]], out: Path) -> list[dict]:
