@@ -90,8 +90,8 @@ def read_wavs(paths: list[Path], sample_rate: int = 16000, progress=None,
         log.propagate = propagate
     if notes:
         changed = len({n.split(": ", 1)[0] for n in notes})
-        log.warning("%d of %d %s converted (mixed down or resampled), e.g. %s", changed,
-                    len(paths), what, notes[0])
+        log.warning("%d of %d %s converted (mixed down, resampled or clipped), e.g. %s",
+                    changed, len(paths), what, notes[0])
     return out
 
 
