@@ -330,10 +330,13 @@ def test_recordings_join_the_dataset_converted_and_bad_ones_stop_it_first(tmp_pa
     tone = 0.25 * np.sin(2 * np.pi * 300 * t)
     sf.write(rec / "alexa" / "me.wav", np.stack([tone, tone], axis=1), 44100, subtype="PCM_24")
     sf.write(rec / "_unknown_" / "hello.wav", (tone[:8000] * 32767).astype(np.int16), 8000)
+    sf.write(rec / "_unknown_" / "Field.WAV", np.zeros(1600, np.int16), 16000)  # any case
+    sf.write(rec / "_unknown_" / "car.flac", np.zeros(1600, np.int16), 16000)
     out = tmp_path / "ds"
     m = make.make_dataset(out, 2, jobs=1, seed=4, recordings=rec, engines=("espeak",))
     users = {r["path"]: r for r in m["clips"] if r["kind"] == "user"}
-    assert set(users) == {"alexa/user-me.wav", "_unknown_/user-hello.wav"}
+    assert set(users) == {"alexa/user-me.wav", "_unknown_/user-hello.wav",
+                          "_unknown_/user-Field.wav", "_unknown_/user-car.wav"}
     assert users["alexa/user-me.wav"]["group"] == "user:me"
     me, rate = sf.read(out / "alexa" / "user-me.wav", dtype="int16")
     assert rate == 16000 and me.ndim == 1 and len(me) == 16000      # 1 s, mono, 16 kHz
@@ -351,6 +354,12 @@ def test_recordings_join_the_dataset_converted_and_bad_ones_stop_it_first(tmp_pa
     (bad / "hello").mkdir()
     sf.write(bad / "hello" / "x.wav", np.zeros(1600, np.int16), 16000)
     with pytest.raises(KwsError, match="'hello' is not a class"):
+        make.make_dataset(never, 2, jobs=1, seed=4, recordings=bad)
+    (bad / "hello" / "x.wav").unlink()
+    (bad / "hello").rmdir()
+    sf.write(bad / "alexa" / "me.wav", np.zeros(1600, np.int16), 16000)
+    sf.write(bad / "alexa" / "me.flac", np.zeros(1600, np.int16), 16000)
+    with pytest.raises(KwsError, match="would both be alexa/user-me.wav"):
         make.make_dataset(never, 2, jobs=1, seed=4, recordings=bad)
     with pytest.raises(KwsError, match="no recordings folder"):
         make.make_dataset(never, 2, jobs=1, seed=4, recordings=tmp_path / "nowhere")

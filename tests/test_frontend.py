@@ -183,3 +183,13 @@ def test_cli_features(tmp_path, golden) -> None:
                  str(tmp_path / "s.npy")]) == 0
     assert np.array_equal(np.load(tmp_path / "s.npy"), frontend.rows(long))
     assert main(["features", str(tmp_path / "missing.wav"), "-o", str(tmp_path / "x.npy")]) != 0
+
+
+def test_audio_files_of_a_recordings_folder(tmp_path) -> None:
+    from kwshost.audio import audio_files
+
+    for name in ("b.wav", "A.WAV", "c.flac", "d.ogg", "notes.txt", "e.mp3"):
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "sub.wav").mkdir()
+    assert [f.name for f in audio_files(tmp_path)] == ["A.WAV", "b.wav", "c.flac", "d.ogg"]
+    assert audio_files(tmp_path / "missing") == []

@@ -65,6 +65,18 @@ def _check_float_samples(path: Path, data: np.ndarray) -> None:
                     path, loud, data.size)
 
 
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+
+
+def audio_files(folder: Path) -> list[Path]:
+    """The audio files of a folder of recordings, sorted: .wav (any case, as recorders on
+    Windows write .WAV), .flac and .ogg, which libsndfile reads too."""
+    if not folder.is_dir():
+        return []
+    return sorted(f for f in folder.iterdir()
+                  if f.is_file() and f.suffix.lower() in AUDIO_SUFFIXES)
+
+
 def read_wavs(paths: list[Path], sample_rate: int = 16000, progress=None,
               what: str = "recordings") -> list[np.ndarray]:
     """`read_wav` of many files, with one notice for all the conversions instead of one per

@@ -164,17 +164,24 @@ def read_recordings(src: Path) -> list[tuple[str, str, np.ndarray]]:
     """The user's own `SRC/<class>/*.wav` as (class, name, 16 kHz mono int16), read before
     any synthesis so that a bad file stops `dataset make` at once, named (kwshost.audio reads
     it: other rates and channel counts converted; truncated, empty or unreadable refused)."""
-    from kwshost.audio import read_wavs
+    from kwshost.audio import audio_files, read_wavs
 
     if not src.is_dir():
         raise KwsError(f"no recordings folder {src}", hint="expected DIR/<class>/*.wav")
-    wavs = sorted(src.glob("*/*.wav"))
+    wavs = [f for d in sorted(src.iterdir()) for f in audio_files(d)]
     for wav in wavs:
         if wav.parent.name not in (KEYWORD, UNKNOWN):
             raise KwsError(f"recording {wav}: {wav.parent.name!r} is not a class",
                            hint=f"put recordings in DIR/{KEYWORD}/ or DIR/{UNKNOWN}/")
     if not wavs:
         raise KwsError(f"no recordings found in {src}", hint="expected DIR/<class>/*.wav")
+    seen: dict[tuple[str, str], Path] = {}
+    for wav in wavs:   # each becomes <class>/user-<name>.wav in the dataset
+        other = seen.setdefault((wav.parent.name, wav.stem), wav)
+        if other is not wav:
+            raise KwsError(f"recordings {other} and {wav} would both be "
+                           f"{wav.parent.name}/user-{wav.stem}.wav in the dataset",
+                           hint="rename one of them")
     audio = read_wavs(wavs, SAMPLE_RATE)
     return [(wav.parent.name, wav.stem, a) for wav, a in zip(wavs, audio, strict=True)]
 
