@@ -12,6 +12,7 @@ used by `training_voices()`, so evaluation on them measures generalization to un
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import io
 import os
@@ -191,10 +192,21 @@ def _flite(voice: Voice, text: str, p: dict) -> np.ndarray:
     return to_16k(audio, rate)
 
 
+def _zero_fill_allocations() -> None:
+    """glibc's M_PERTURB: every malloc'd byte starts as the complement of the value's low
+    byte, so 0xFF gives zeros (elsewhere: nothing to do, and nothing is done)."""
+    try:
+        ctypes.CDLL(None).mallopt(-6, 0xFF)   # M_PERTURB
+    except (OSError, AttributeError):
+        pass
+
+
 def _pico(voice: Voice, text: str, p: dict) -> np.ndarray:
     """One utterance in a forked child. Pico's output depends on what the process said
     before (its work memory is reused uninitialized: the same text differs in the last bits
-    from call to call), so every call starts from a process that never spoke."""
+    from call to call), so every call starts from a process that never spoke, whose
+    allocations glibc fills with zeros (M_PERTURB): a forked child's heap otherwise holds
+    whatever the parent left there, which made even a fresh child's output vary."""
     from py_nanotts import NanoTTS
 
     read_end, write_end = os.pipe()
@@ -203,6 +215,7 @@ def _pico(voice: Voice, text: str, p: dict) -> np.ndarray:
         code = 1
         try:
             os.close(read_end)
+            _zero_fill_allocations()
             pcm = NanoTTS().speak(text, voice=voice.name, speed=p["speed"], pitch=p["pitch"],
                                   volume=PICO_VOLUME)
             with os.fdopen(write_end, "wb") as f:
