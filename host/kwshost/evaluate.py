@@ -125,14 +125,12 @@ class StreamResult:
 def recordings(root: Path, classes: list[str]) -> list[tuple[Path, int]]:
     """(wav, class index) of ROOT/<class>/*.wav for a model's classes: labelled clips of the
     user's own, with no dataset manifest. Folders of WAVs named otherwise are an error."""
-    from kwshost.audio import audio_files
+    from kwshost.audio import labelled_files
 
-    strays = sorted(d.name for d in root.iterdir()
-                    if d.is_dir() and d.name not in classes and audio_files(d))
+    items, strays = labelled_files(root, classes)
     if strays:
         raise KwsError(f"{root}: folder(s) {', '.join(strays)} are not classes of the model",
                        hint=f"name each folder after a class: {', '.join(classes)}")
-    items = [(wav, i) for i, c in enumerate(classes) for wav in audio_files(root / c)]
     if not items:
         raise KwsError(f"{root} holds neither a dataset (manifest.json) nor recordings "
                        "DIR/<class>/*.wav",

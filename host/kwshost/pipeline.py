@@ -82,11 +82,17 @@ def _lib() -> ctypes.CDLL:
     return lib
 
 
+def _default_settings(lib: ctypes.CDLL) -> ctypes.Array:
+    """A scratch kws_engine_settings_t holding the defaults, for trying keys on."""
+    scratch = ctypes.create_string_buffer(lib.kws_binding_settings_size())
+    lib.kws_settings_default(scratch)
+    return scratch
+
+
 def _settings_problem(lib: ctypes.CDLL, params: Mapping[str, object], status: int) -> str:
     """Which metadata entry the C reader refused (it returns only a status): each number
     through the same setter, then the classes."""
-    scratch = ctypes.create_string_buffer(lib.kws_binding_settings_size())
-    lib.kws_settings_default(scratch)
+    scratch = _default_settings(lib)
     for key, value in params.items():
         if isinstance(value, bool | int | float):
             st = lib.kws_settings_set(scratch, key.encode(), float(value))
@@ -104,9 +110,8 @@ def firmware_reads(key: str) -> bool:
     """Whether the firmware's metadata reader takes KEY (an fe.* or detector setting): it
     answers 'not found' for any other."""
     lib = _lib()
-    scratch = ctypes.create_string_buffer(lib.kws_binding_settings_size())
-    lib.kws_settings_default(scratch)
-    return key == "classes" or lib.kws_settings_set(scratch, key.encode(), 0.0) != _NOT_FOUND
+    return (key == "classes"
+            or lib.kws_settings_set(_default_settings(lib), key.encode(), 0.0) != _NOT_FOUND)
 
 
 class PcPipeline:

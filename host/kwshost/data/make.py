@@ -164,15 +164,15 @@ def read_recordings(src: Path) -> list[tuple[str, str, np.ndarray]]:
     """The user's own `SRC/<class>/*.wav` as (class, name, 16 kHz mono int16), read before
     any synthesis so that a bad file stops `dataset make` at once, named (kwshost.audio reads
     it: other rates and channel counts converted; truncated, empty or unreadable refused)."""
-    from kwshost.audio import audio_files, read_wavs
+    from kwshost.audio import labelled_files, read_wavs
 
     if not src.is_dir():
         raise KwsError(f"no recordings folder {src}", hint="expected DIR/<class>/*.wav")
-    wavs = [f for d in sorted(src.iterdir()) for f in audio_files(d)]
-    for wav in wavs:
-        if wav.parent.name not in (KEYWORD, UNKNOWN):
-            raise KwsError(f"recording {wav}: {wav.parent.name!r} is not a class",
-                           hint=f"put recordings in DIR/{KEYWORD}/ or DIR/{UNKNOWN}/")
+    items, strays = labelled_files(src, [KEYWORD, UNKNOWN])
+    if strays:
+        raise KwsError(f"recordings in {src / strays[0]}: {strays[0]!r} is not a class",
+                       hint=f"put recordings in DIR/{KEYWORD}/ or DIR/{UNKNOWN}/")
+    wavs = sorted(wav for wav, _ in items)   # folder by folder, as the dataset lists them
     if not wavs:
         raise KwsError(f"no recordings found in {src}", hint="expected DIR/<class>/*.wav")
     seen: dict[tuple[str, str], Path] = {}
