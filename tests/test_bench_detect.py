@@ -69,6 +69,16 @@ def test_report_keeps_other_runs_models_and_replaces_the_same_model(bench, tmp_p
     assert [r["model"] for r in json.loads(report.read_text())] == ["c.tflite"]
 
 
+def test_paired_report_compares_each_model_with_the_first(bench) -> None:
+    rows = [{"model": "a/ref.tflite", "found": [1, 1, 0, 0, 1, 0]},
+            {"model": "b/new.tflite", "found": [1, 0, 1, 1, 1, 1]}]
+    lines = bench.paired_report(rows)
+    assert "against ref.tflite" in lines[0]
+    assert lines[1].split()[:4] == ["new.tflite", "3", "/", "1"]   # 3 only new, 1 only ref
+    assert "p = 0.625" in lines[1]
+    assert bench.paired_report(rows[:1]) == []
+
+
 def test_val_threshold_breaks_frr_ties_toward_fewer_false_accepts() -> None:
     spec = importlib.util.spec_from_file_location("val_threshold", RUN.parent / "val_threshold.py")
     vt = importlib.util.module_from_spec(spec)

@@ -245,6 +245,7 @@ def evaluate_model(path: Path, out: Path) -> dict:
             **ev.stream_figures(pos.keywords, pos.hits, neg.false_accepts, hours),
             "neg_hours": hours,
             "positive_stream_false_accepts": pos.false_accepts,
+            "found": ev.found(pos.detections, pos.events).astype(int).tolist(),
             "best_frr_at_0.5_fa_h": best, "seconds": round(time.time() - t0, 1),
             "false_accepts_on": fired,
             "by_voice": by_voice(pos, positive_voices(out), fired),
@@ -318,12 +319,27 @@ def main() -> int:
         top = Counter(t.split(": ", 1)[-1] for t in r["false_accepts_on"]).most_common(6)
         print(f"  {Path(r['model']).name:43s} fired on: "
               + ", ".join(f"{t!r} x{n}" for t, n in top))
+    print("\n".join(paired_report(rows)))
     if len(rows) == 2:
         a, b = rows
         print(f"ratio FRR {Path(a['model']).name} / {Path(b['model']).name}: "
               f"{a['frr'] / max(b['frr'], 1e-9):.2f}")
     write_report(args.out / "report.json", rows)
     return 0
+
+
+def paired_report(rows: list[dict]) -> list[str]:
+    """Each model against the first, keyword by keyword at each one's own threshold: the
+    held-out FRRs' intervals overlap for most pairs, the paired count says more."""
+    if len(rows) < 2:
+        return []
+    lines = [f"keyword by keyword against {Path(rows[0]['model']).name}, each at its own "
+             "threshold (found only by it / only by the first; exact McNemar p):"]
+    for r in rows[1:]:
+        c = ev.paired(r["found"], rows[0]["found"])
+        lines.append(f"  {Path(r['model']).name:43s} {c['only_a']} / {c['only_b']} "
+                     f"(p = {c['p_value']:.3f})")
+    return lines
 
 
 def write_report(path: Path, rows: list[dict]) -> None:
