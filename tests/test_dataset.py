@@ -253,6 +253,14 @@ def test_kokoro_is_opt_in_speaks_at_16k_and_repeats_itself() -> None:
     assert np.array_equal(a, again)        # deterministic, so datasets are reproducible
 
 
+def test_a_named_engine_that_is_not_installed_is_refused_with_how_to_install_it(
+        monkeypatch) -> None:
+    monkeypatch.setattr(voices, "mbrola_voices", lambda: ())
+    with pytest.raises(KwsError, match="engine mbrola") as e:
+        make.plan(10, seed=1, engines=("espeak", "mbrola"))   # not espeak alone, silently
+    assert "--mbrola" in e.value.hint
+
+
 @pytest.mark.skipif(not voices.mbrola_voices(), reason="MBROLA (scripts/bootstrap --mbrola) "
                     "not installed")
 def test_mbrola_is_opt_in_its_installed_voices_speak_and_english_ones_lead() -> None:

