@@ -10,6 +10,7 @@ a device reports for the same audio and model.
 from __future__ import annotations
 
 import ctypes
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,9 +107,10 @@ def _settings_problem(lib: ctypes.CDLL, params: Mapping[str, object], status: in
     return lib.kws_status_str(status).decode()
 
 
+@functools.cache
 def firmware_reads(key: str) -> bool:
     """Whether the firmware's metadata reader takes KEY (an fe.* or detector setting): it
-    answers 'not found' for any other."""
+    answers 'not found' for any other (asked once per key: `params` asks again to annotate)."""
     lib = _lib()
     return (key == "classes"
             or lib.kws_settings_set(_default_settings(lib), key.encode(), 0.0) != _NOT_FOUND)

@@ -54,9 +54,7 @@ PICO_TRAINING = ("en-US", "en-GB", "de-DE", "es-ES", "fr-FR", "it-IT")
 PICO_VOLUME = 0.4
 PICO_TIMEOUT_S = 60.0  # per utterance; Pico takes well under a second
 
-# MBROLA voices that read English: its US and British speakers, and the other languages'
-# speakers espeak-ng gives an English phoneme set ("-en"); the rest read English text with
-# their own language's rules, as ESPEAK_FOREIGN's accents do.
+# Debian's mbrola-* packages put each voice's diphone database in MBROLA_ROOT/<id>/<id>.
 MBROLA_ROOT = Path("/usr/share/mbrola")
 
 # Engines a dataset uses only when `--engines` names them.
@@ -84,7 +82,9 @@ class Voice:
 
     @property
     def reads_english(self) -> bool:
-        """An espeak English accent, or an MBROLA speaker with English phonemes."""
+        """An espeak English accent, or an MBROLA voice with English phonemes: its US and
+        British speakers and the others espeak-ng gives English phonemes ("mb-de2-en"); the
+        rest read English text by their own language's rules, as ESPEAK_FOREIGN's accents."""
         if self.engine == "espeak":
             return self.name.split("+")[0].startswith("en")
         if self.engine == "mbrola":
