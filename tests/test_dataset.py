@@ -299,6 +299,9 @@ def test_streams_of_named_engines_and_held_kokoro_speakers() -> None:
     assert _engines("kokoro, espeak") == ("kokoro", "espeak") and _engines("") is None
     with pytest.raises(KwsError, match="unknown engine sapi"):
         _engines("kokoro,sapi")
+    with pytest.raises(KwsError, match="none of the kokoro voices is in the validation") as e:
+        streams.stream_voices("val", engines=("kokoro",))   # no voice named for validation
+    assert "--validation-voices (e.g. kokoro:" in e.value.hint
 
 
 def test_an_interrupted_rebuild_is_never_reused_and_spares_a_running_reader(

@@ -98,6 +98,13 @@ def stream_voices(split: str, voice_split: VoiceSplit | None = None,
     pool = [v for v in voices.training_voices(engines) if v.group not in heldout]
     split_of.check({v.group for v in pool}, "the training voices installed here")
     out = [v for v in pool if split_of(v.group) == split]
+    if not out and split == "val" and pool:
+        # Only espeak's variants fall into validation by themselves; other engines' voices
+        # stay in training unless named, so a stream of those alone has no val voice.
+        raise KwsError(f"none of the {', '.join(sorted({v.engine for v in pool}))} voices is "
+                       "in the validation split",
+                       hint=f"name some with --validation-voices (e.g. {pool[0].group}), as the "
+                            "model's config names them, or use --split train")
     if not out:
         raise KwsError(f"no {split}-split voice is installed here",
                        hint="install espeak-ng, festival and flite (./scripts/bootstrap)")
