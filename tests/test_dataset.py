@@ -395,3 +395,13 @@ def test_recordings_join_the_dataset_converted_and_bad_ones_stop_it_first(tmp_pa
     with pytest.raises(KwsError, match="no recordings folder"):
         make.make_dataset(never, 2, jobs=1, seed=4, recordings=tmp_path / "nowhere")
     assert not never.exists()
+
+
+def test_dataset_info_counts_clips_by_engine() -> None:
+    from kwshost.cli.dataset import _summary
+
+    manifest = {"counts": {"alexa": 2, "_unknown_": 1}, "durations_s": {}, "groups": 2,
+                "noise_files": 1, "clips": [{"engine": "mbrola"}, {"engine": "espeak"},
+                                            {"engine": "mbrola"}]}
+    assert "engines:  mbrola 2, espeak 1" in _summary(manifest).splitlines()
+    assert "engines" not in _summary({**manifest, "clips": []})   # timbre folders: none

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections import Counter
 from pathlib import Path
 
 from kwshost.cli._args import int_at_least
@@ -161,6 +162,9 @@ def _summary(manifest: dict) -> str:
     if "groups" in manifest:   # `dataset timbre` folders have no voices or noise of their own
         lines += [f"speakers: {manifest['groups']} voice groups",
                   f"noise:    {manifest['noise_files']} files"]
+    engines = Counter(c["engine"] for c in manifest.get("clips", []) if "engine" in c)
+    if engines:
+        lines.append("engines:  " + ", ".join(f"{e} {n}" for e, n in engines.most_common()))
     if manifest.get("n_errors"):
         lines.append(f"failed:   {manifest['n_errors']} clips (see manifest.json 'errors')")
     return "\n".join(lines)
