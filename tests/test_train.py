@@ -187,6 +187,22 @@ def test_feeder_threads_make_the_same_batches_in_the_same_order() -> None:
     assert not [t for t in threading.enumerate() if t.name.startswith("batches")]
 
 
+def test_train_seed_changes_the_batches_and_leaves_the_cache_seed(tmp_path: Path) -> None:
+    from kwshost.train import training_feeder
+
+    x = np.random.default_rng(6).integers(-100, 127, (60, 118, 108)).astype(np.int8)
+    y = np.arange(60) % 2
+    cfg = load_config("test")
+    again = training_feeder(cfg, x, y)
+    other = training_feeder(cfg.replace(train_seed=cfg.seed + 4), x, y)
+    assert again.seed == cfg.training_seed == cfg.seed and other.seed == cfg.seed + 4
+    a, b = next(again.batches(0, 1)), next(other.batches(0, 1))
+    assert not np.array_equal(a[0], b[0])
+    (tmp_path / "s.toml").write_text("train_seed = 3\n")
+    assert load_config(tmp_path / "s.toml").training_seed == 3
+    assert load_config(tmp_path / "s.toml").seed == 1   # the cache's seed stays the default
+
+
 def test_prefetched_passes_a_makers_error_to_the_consumer() -> None:
     def make(i: int) -> int:
         if i == 5:

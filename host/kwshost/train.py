@@ -411,7 +411,7 @@ def start_from_model(cfg: TrainConfig, source: Path) -> str:
 def training_feeder(cfg: TrainConfig, x: np.ndarray, y: np.ndarray) -> BatchFeeder:
     """The training split's batches as the config draws them: class weights, warp, masks."""
     n_classes = len(cfg.classes)
-    return BatchFeeder(x, y, n_classes, cfg.batch_size, cfg.seed,
+    return BatchFeeder(x, y, n_classes, cfg.batch_size, cfg.training_seed,
                        example_weights(cfg, y, n_classes), cfg.masks,
                        (cfg.warp, features.frontend_settings(cfg.frontend)))
 
@@ -430,7 +430,7 @@ def imported_start(cfg: TrainConfig, source: Path):
         raise KwsError(f"no feature cache to import {source} on: {e}",
                        hint=f"build {cache} first (kwshost train --config ... builds it), or "
                             "name the run that has it with --run") from None
-    keras.utils.set_random_seed(cfg.seed)
+    keras.utils.set_random_seed(cfg.training_seed)
     return _imported_model(source, training_feeder(cfg, x, y), import_epoch(cfg))
 
 
@@ -478,7 +478,7 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
         import tensorflow as tf
 
         tf.config.optimizer.set_jit(False)   # XLA is 6-10x slower on small CPUs
-    keras.utils.set_random_seed(cfg.seed)
+    keras.utils.set_random_seed(cfg.training_seed)
     state_path = run / "state.json"
     state: dict = json.loads(state_path.read_text()) if resume and state_path.exists() else {}
     from kwshost.model import TENetShape, build_tenet, custom_objects

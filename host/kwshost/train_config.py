@@ -99,6 +99,10 @@ class TrainConfig:
     total_steps: int = 20000           # the budget; the seed's schedule is scaled to it
     steps_per_epoch: int = 500
     seed: int = 1
+    # Seeds the batch order, masks, warp and new weights instead of `seed`, which then seeds
+    # only the feature cache: runs that differ in this alone share one cache (the fine-tunes
+    # of one start that `kwshost average` mixes). None: `seed` for both.
+    train_seed: int | None = None
     # "balanced" (n / (classes * count)), "none", or one factor per class multiplying the
     # balanced weights, e.g. [1.0, 2.0] to make `_unknown_` errors count twice.
     class_weights: str | tuple[float, ...] = "balanced"
@@ -122,6 +126,10 @@ class TrainConfig:
                 return lr
             step -= steps
         return SEED_SCHEDULE[-1][1]
+
+    @property
+    def training_seed(self) -> int:
+        return self.seed if self.train_seed is None else self.train_seed
 
     def path(self, value: str) -> Path:
         p = Path(value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from kwshost.cli._args import int_at_least
 from kwshost.errors import KwsError
 
 NAME = "train"
@@ -75,6 +76,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--feeder-threads", type=int, metavar="N",
                         help="threads making batches ahead of the step (default: half the "
                              "cores, at most 8; lower it for several runs on one host)")
+    parser.add_argument("--seed", type=int_at_least(0), metavar="N",
+                        help="seed the batch order, masks, warp and new weights with N; the "
+                             "feature cache keeps the config's seed, so runs of several seeds "
+                             "share one cache (copy it with cp -al)")
     parser.add_argument("--quiet", action="store_true", help="one line per epoch")
 
 
@@ -96,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
         cfg = cfg.replace(dataset=args.dataset)
     if args.run:
         cfg = cfg.replace(run_dir=args.run)
+    if args.seed is not None:
+        cfg = cfg.replace(train_seed=args.seed)
     dataset = cfg.path(cfg.dataset)
     if args.start_from:
         from kwshost.train import start_from, start_from_model
