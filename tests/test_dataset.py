@@ -271,9 +271,19 @@ def test_mbrola_is_opt_in_its_installed_voices_speak_and_english_ones_lead() -> 
     assert all((voices.MBROLA_ROOT / n.split("-")[1]).is_dir() for n in names)
     plans = make.plan(200, seed=5, engines=("mbrola",))
     assert {p.engine for p in plans} == {"mbrola"} and len({p.group for p in plans}) > 5
+    assert all(p.group.startswith("mbrola:") and "-" not in p.group for p in plans)
     english = [p for p in plans if voices.Voice("mbrola", p.voice).reads_english]
     if any(not voices.Voice("mbrola", n).reads_english for n in names):
         assert 0.6 < len(english) / len(plans) < 0.9   # three in four, as espeak's accents
+    # A speaker's English-phoneme voice is the same recorded person: one group, one split.
+    assert voices.Voice("mbrola", "mb-de2").group == voices.Voice("mbrola", "mb-de2-en").group
+    both = [n for n in names if n.endswith("-en") and n[:-3] in names]
+    if both:
+        from kwshost.data import streams
+
+        group = voices.Voice("mbrola", both[0]).group
+        val = streams.stream_voices("val", features.VoiceSplit(voices=(group,)), ("mbrola",))
+        assert sorted(v.name for v in val) == sorted([both[0][:-3], both[0]])
     slow, fast = ({"rate": r, "pitch": 50, "gap": 0} for r in (110, 230))
     voice = voices.Voice("mbrola", names[0])
     a, b, again = voices.synthesize(voice, [("alexa", slow), ("alexa", fast), ("alexa", slow)])

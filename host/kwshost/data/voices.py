@@ -78,6 +78,8 @@ class Voice:
 
     @property
     def group(self) -> str:
+        if self.engine == "mbrola":   # "mb-de2" and "mb-de2-en" are one recorded speaker
+            return f"mbrola:{self.name.split('-')[1]}"
         return f"{self.engine}:{self.name}"
 
     @property
@@ -148,7 +150,8 @@ def kokoro_voices() -> tuple[str, ...]:
 
 
 def training_voices(engines: tuple[str, ...] | None = None) -> list[Voice]:
-    """The voices available here for training (held-out ones excluded), one per speaker group:
+    """The voices available here for training (held-out ones excluded), each with its speaker
+    group (one voice per group, but MBROLA's speakers that also read English have two):
     those of `engines`, or with None of every engine but OPT_IN_ENGINES (used only when named)."""
     voices: list[Voice] = []
     if shutil.which("espeak-ng"):
