@@ -102,9 +102,15 @@ class Voice:
 @functools.cache
 def espeak_variants() -> tuple[str, ...]:
     out = subprocess.run(["espeak-ng", "--voices=variant"], capture_output=True, text=True,
-                         check=True).stdout.splitlines()[1:]
-    names = sorted({line.split()[4].split("/")[-1] for line in out if len(line.split()) >= 5})
-    return tuple(n for n in names if n not in ("fast_test",))
+                         check=True).stdout
+    return tuple(n for n in _listed_voice_files(out) if n not in ("fast_test",))
+
+
+def _listed_voice_files(listing: str) -> list[str]:
+    """The voice file names (last part of the File column) of an `espeak-ng --voices=...`
+    table, sorted, without its header."""
+    rows = [line.split() for line in listing.splitlines()[1:]]
+    return sorted({row[4].split("/")[-1] for row in rows if len(row) >= 5})
 
 
 @functools.cache
@@ -137,9 +143,8 @@ def mbrola_voices() -> tuple[str, ...]:
     if shutil.which("espeak-ng") is None or shutil.which("mbrola") is None:
         return ()
     out = subprocess.run(["espeak-ng", "--voices=mb"], capture_output=True, text=True).stdout
-    names = sorted({line.split()[4].split("/")[-1] for line in out.splitlines()[1:]
-                    if len(line.split()) >= 5})
-    speaks = [n for n in names if n.count("-") == 1 or n.endswith("-en")]  # not "-grc"
+    speaks = [n for n in _listed_voice_files(out)
+              if n.count("-") == 1 or n.endswith("-en")]  # not "-grc"
     return tuple(n for n in speaks
                  if (MBROLA_ROOT / n.split("-")[1] / n.split("-")[1]).is_file())
 
