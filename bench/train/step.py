@@ -34,7 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "host"))
 
-from kwshost.train import BatchFeeder, compile_for_training  # noqa: E402
+from kwshost.train import BatchFeeder, compile_for_training, training_feeder  # noqa: E402
 from kwshost.train_config import load_config  # noqa: E402
 
 
@@ -73,8 +73,7 @@ def main() -> int:
     rng = np.random.default_rng(0)
     x = rng.integers(-128, 128, (args.examples, rows, channels), dtype=np.int8)
     y = (rng.random(args.examples) < 0.35).astype(np.int64)
-    feeder = BatchFeeder(x, y, len(cfg.classes), cfg.batch_size, cfg.seed, None, cfg.masks,
-                         (cfg.warp, settings))
+    feeder = training_feeder(cfg, x, y)   # as `kwshost train` makes it (weights, warp, masks)
     threads = feeder.workers
     fixed = feeder.batch(np.arange(cfg.batch_size), np.random.default_rng(1))
 
