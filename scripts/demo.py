@@ -84,7 +84,7 @@ def main() -> int:
         failures += kwshost("info", "--port", url, "--timeout", "10") != 0
         failures += kwshost("listen", "--device", "--port", url, "--wav", str(wav)) != 0
         failures += kwshost("listen", "--pc", "--model", str(model), "--wav", str(wav)) != 0
-        failures += kwshost("profile", "--device", "--port", url) != 0
+        failures += kwshost("profile", "--device", "--port", url, "--model", str(model)) != 0
     finally:
         board.terminate()
         board.wait(timeout=10)

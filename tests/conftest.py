@@ -32,6 +32,26 @@ def fails_if_hung(seconds: int, what: str):
         signal.signal(signal.SIGALRM, previous)
 
 
+def cli(capsys, *argv) -> tuple[int, str, str]:
+    """Runs `kwshost ARGV` in this process (an escaping exception fails the test with its
+    traceback) and returns its exit status, stdout and stderr."""
+    from kwshost.cli import main
+
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as e:  # argparse's usage errors
+        code = int(e.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def one_line_error(err: str, command: str) -> str:
+    """The one error line of `kwshost COMMAND` (hints aside), checked to be just that."""
+    lines = [line for line in err.splitlines() if not line.startswith("  hint:")]
+    assert len(lines) == 1 and lines[0].startswith(f"kwshost {command}: error: "), err
+    return lines[0]
+
+
 @pytest.fixture(scope="session")
 def native_lib():
     """The firmware's C code built for the host (scons target=host), loaded with ctypes."""

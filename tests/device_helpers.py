@@ -1,15 +1,22 @@
-"""Shared by the device tests: a spoken test WAV, the QEMU firmware and a booted board."""
+"""Shared by the device tests: a spoken test WAV, the QEMU firmware and a booted board,
+and a fake device on a TCP port."""
 
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
+from kwshost import protocol
 
 REPO = Path(__file__).resolve().parents[1]
 ALEXA = REPO / "models" / "mltk_keyword_spotting_alexa.tflite"
@@ -63,3 +70,56 @@ def model_image_file(tmp: Path, model: Path = ALEXA) -> Path:
 def kwshost(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "kwshost", *args], cwd=REPO,
                           capture_output=True, text=True, timeout=timeout)
+
+
+@contextmanager
+def fake_device(reply: Callable[[protocol.Frame], list[tuple[int, bytes]]],
+                chatter: tuple[int, bytes] | None = None,
+                pending: bytes = b"") -> Iterator[str]:
+    """A TCP peer answering each frame with reply(frame); `chatter` is a frame it also sends
+    every 0.1 s; `pending` is fed to its decoder first (a frame a cut session left unfinished).
+    Yields its URL."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    server.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            conn.settimeout(0.05)
+            decoder = protocol.Decoder()
+            decoder.feed(pending)
+            last_chatter = time.monotonic()
+            with conn:
+                while not stop.is_set():
+                    try:
+                        data = conn.recv(4096)
+                        if not data:
+                            break
+                    except TimeoutError:
+                        data = b""
+                    except OSError:
+                        break
+                    out = b"".join(protocol.encode(t, 0, p)
+                                   for frame in decoder.feed(data) for t, p in reply(frame))
+                    if chatter and time.monotonic() - last_chatter > 0.1:
+                        last_chatter = time.monotonic()
+                        out += protocol.encode(*chatter[:1], 0, chatter[1])
+                    try:
+                        conn.sendall(out)
+                    except OSError:
+                        break
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"socket://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(2)
+        server.close()

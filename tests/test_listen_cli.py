@@ -79,7 +79,7 @@ def test_listen_device_checks_the_model_it_was_given(tmp_path) -> None:
                       "--model", str(other))
     assert out.returncode != 0
     assert "the board runs another model" in out.stderr and "threshold 204" in out.stderr
-    assert "kwshost flash --model" in out.stderr
+    assert "kwshost flash --target qemu --model" in out.stderr   # the board is QEMU
 
 
 def test_volume_gain_scales_the_microphone_as_the_board_does(tmp_path, monkeypatch,

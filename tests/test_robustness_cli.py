@@ -10,28 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from kwshost.cli import main
+from conftest import cli as kwshost
+from conftest import one_line_error
 from kwshost.flatbuf import Buf
 
 REPO = Path(__file__).resolve().parents[1]
 ALEXA = REPO / "models" / "mltk_keyword_spotting_alexa.tflite"
-
-
-def kwshost(capsys, *argv: str) -> tuple[int, str, str]:
-    """Runs the CLI in this process: an exception that escapes is a traceback (the test
-    fails with it), and what it printed is returned."""
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as e:  # argparse's usage errors
-        code = int(e.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def one_line_error(err: str, command: str) -> str:
-    lines = [line for line in err.splitlines() if not line.startswith("  hint:")]
-    assert len(lines) == 1 and lines[0].startswith(f"kwshost {command}: error: "), err
-    return lines[0]
 
 
 def with_builtin(model: bytes, op_index: int, builtin: int) -> bytes:
@@ -286,3 +270,49 @@ def test_metadata_numbers_that_are_not_finite_floats_are_refused(capsys, wavs, t
         code, _, err = kwshost(capsys, "features", wavs["ok"], "-o", tmp_path / "f.npy",
                                "--model", model)
         assert code == 2 and f"{key} = {value} is not a finite number" in err
+
+
+def test_a_keras_backend_that_is_not_installed_is_one_line(capsys, monkeypatch) -> None:
+    """KERAS_BACKEND=jax on a host without JAX was a traceback after the feature cache."""
+    import importlib.util
+
+    monkeypatch.setenv("KERAS_BACKEND", "nosuch")
+    code, _, err = kwshost(capsys, "train", "--test", "--run", "/nonexistent/run")
+    assert code == 2 and "trains with tensorflow, jax or torch" in one_line_error(err, "train")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "jax" else real(name, *a))
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    code, _, err = kwshost(capsys, "train", "--test", "--run", "/nonexistent/run")
+    assert code == 2 and "but jax is not installed here" in one_line_error(err, "train")
+
+
+def test_output_into_a_closed_pipe_stops_quietly(wavs) -> None:
+    """`kwshost listen ... | head`: the reader goes away; no 'error: Broken pipe' line."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "kwshost", "listen", "--pc", "--verbose",
+                             "--wav", str(wavs["ok"])], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()   # before the first line is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141 and "error" not in err and "Traceback" not in err, err
+
+
+def test_missing_ports_caches_and_models_are_named_plainly(capsys, tmp_path) -> None:
+    code, _, err = kwshost(capsys, "info", "--port", tmp_path / "ttyACM9")
+    assert code == 3 and one_line_error(err, "info").endswith(
+        f"cannot open {tmp_path / 'ttyACM9'}: No such file or directory")   # said once
+    code, _, err = kwshost(capsys, "evaluate", ALEXA, "--cache", tmp_path / "nothing")
+    assert code == 2 and "no such folder" in one_line_error(err, "evaluate")
+    # profile --device looks for its model before it asks the board for anything
+    code, _, err = kwshost(capsys, "profile", "--device", "--port", "socket://127.0.0.1:1",
+                           "--model", tmp_path / "none.tflite")
+    assert code == 2 and "no model at" in one_line_error(err, "profile")
+
+
+def test_each_dataset_action_has_its_own_help_with_examples(capsys) -> None:
+    for action in ("make", "mine", "stream", "timbre", "info"):
+        code, out, _ = kwshost(capsys, "dataset", action, "--help")
+        assert code == 0 and f"kwshost dataset {action}" in out.split("examples:")[1], action

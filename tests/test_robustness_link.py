@@ -4,62 +4,18 @@ exit code 3, not a struct.error traceback and not events read from the wrong byt
 
 from __future__ import annotations
 
-import socket
 import struct
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 import soundfile as sf
+from conftest import cli as kwshost
+from device_helpers import fake_device
 from kwshost import protocol
-from kwshost.cli import main
 from kwshost.protocol import Msg
 
 Reply = Callable[[protocol.Frame], list[tuple[int, bytes]]]
-
-
-@contextmanager
-def fake_device(reply: Reply) -> Iterator[str]:
-    """A TCP peer that answers each frame it receives with reply(frame); yields its URL."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(4)
-    server.settimeout(0.1)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except TimeoutError:
-                continue
-            conn.settimeout(0.1)
-            decoder, seq = protocol.Decoder(), 0
-            with conn:
-                while not stop.is_set():
-                    try:
-                        data = conn.recv(4096)
-                    except TimeoutError:
-                        continue
-                    except OSError:
-                        break
-                    if not data:
-                        break
-                    for frame in decoder.feed(data):
-                        for msg_type, payload in reply(frame):
-                            conn.sendall(protocol.encode(msg_type, seq, payload))
-                            seq += 1
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"socket://127.0.0.1:{server.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join(2)
-        server.close()
 
 
 def hello(version: int = protocol.PROTOCOL_VERSION) -> tuple[int, bytes]:
@@ -67,12 +23,6 @@ def hello(version: int = protocol.PROTOCOL_VERSION) -> tuple[int, bytes]:
 
 
 STARTED_OK = (Msg.STARTED, struct.pack("<HHHBB", 16000, 200, 4096, 2, 200) + b"alexa\n_unknown_")
-
-
-def kwshost(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture

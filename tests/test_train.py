@@ -350,6 +350,12 @@ def test_a_stage_starts_from_an_earlier_runs_best_epoch(tmp_path: Path, capsys) 
     assert start_from(tmp_path / "again", stage / "last.keras") == (
         f"{stage / 'last.keras'} (epoch {best + 1}, step {state['global_step']})")
     assert json.loads((tmp_path / "again" / "state.json").read_text())["epochs_done"] == best + 1
+    # From a run that finished its schedule, with no longer one: said, no checkpoint advertised.
+    capsys.readouterr()
+    assert main(["train", "--test", "--run", str(tmp_path / "done"), "--dataset", str(data),
+                 "--steps", "18", "--start-from", str(stage / "last.keras")]) == 2
+    out, err = capsys.readouterr()
+    assert "nothing to train, the schedule ends at epoch 3" in err and "checkpoints:" not in out
     # From a converted model: the bundled .tflite's weights, at the fine-tuning rate.
     bundled = Path(__file__).resolve().parents[1] / "models" / "alexa_kwshost.tflite"
     tuned = tmp_path / "tuned"

@@ -66,6 +66,7 @@ def _check_float_samples(path: Path, data: np.ndarray) -> None:
 
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+MIN_SAMPLE_RATE_HZ = 1000  # below it a "recording" holds no speech: a damaged header
 
 
 def audio_files(folder: Path) -> list[Path]:
@@ -147,6 +148,11 @@ def read_wav(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
         _check_wav_length(p)
     if data.shape[0] == 0:
         raise AudioError(f"{p}: the file holds no audio samples")
+    if rate < MIN_SAMPLE_RATE_HZ:
+        # Resampling 200,000 samples "at 1 Hz" to 16 kHz would need gigabytes (MemoryError).
+        raise AudioError(f"{p}: its header gives a sample rate of {rate} Hz, too low for "
+                         f"audio (at least {MIN_SAMPLE_RATE_HZ} Hz)",
+                         hint="the header is damaged, or the file is not a recording")
     if data.dtype != np.int16:
         _check_float_samples(p, data)
     if data.shape[1] > 1:

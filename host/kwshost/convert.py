@@ -28,7 +28,11 @@ def representative_samples(cache_dir: Path, n: int, seed: int) -> np.ndarray:
     xs = []
     for split in ("val", "train"):
         if (cache_dir / f"{split}_x.npy").exists():
-            x, _ = load_split(cache_dir, split)
+            try:
+                x, _ = load_split(cache_dir, split)
+            except (OSError, ValueError) as e:
+                raise KwsError(f"cannot read the feature cache {cache_dir} ({split} split): {e}",
+                               hint="rebuild it with kwshost train, or pass --run RUN") from None
             rng = np.random.default_rng(seed)
             idx = np.sort(rng.choice(len(x), size=min(n, len(x)), replace=False))
             xs.append(np.asarray(x[idx]))
@@ -110,6 +114,10 @@ def convert(keras_path: Path, cfg: TrainConfig, cache_dir: Path, n_representativ
 
     trained = keras.models.load_model(keras_path, custom_objects=custom_objects())
     _, rows, _, channels = trained.input_shape
+    if trained.output_shape[-1] != len(cfg.classes):
+        raise KwsError(f"{keras_path} has {trained.output_shape[-1]} outputs, the config "
+                       f"{len(cfg.classes)} classes {list(cfg.classes)}",
+                       hint="convert with the config the model was trained with")
     model = build_tenet(TENetShape(time_steps=rows, features=channels,
                                    classes=len(cfg.classes)), batch_size=1)
     model.set_weights(trained.get_weights())

@@ -20,7 +20,7 @@ import numpy as np
 
 from kwshost.errors import LinkError
 from kwshost.events import Event, label_of
-from kwshost.link import Link
+from kwshost.link import Link, flash_command
 from kwshost.protocol import (
     ACK_GAP,
     ACK_NOT_STARTED,
@@ -76,12 +76,14 @@ class DeviceStream:
     """One listening session on a device: `start()`, then `stream(samples)`."""
 
     def __init__(self, link: Link, on_event: Callable[[Event], None], verbose: bool = False,
-                 silence_timeout: float = 0.6, give_up_after: float = 20.0) -> None:
+                 silence_timeout: float = 0.6, give_up_after: float = 20.0,
+                 max_resets: int = 5) -> None:
         self.link = link
         self.on_event = on_event
         self.verbose = verbose
         self.silence_timeout = silence_timeout
         self.give_up_after = give_up_after
+        self.max_resets = max_resets  # a device that keeps rebooting would loop forever
         self.report = LinkReport()
         self.info: StreamInfo | None = None
         self._delivered = 0          # events reported so far (their numbers are 0.._delivered-1)
@@ -111,7 +113,7 @@ class DeviceStream:
                     return self.info
                 if frame.type == Msg.ERROR:
                     raise LinkError(f"the device cannot listen: {self._error_text(frame)}",
-                                    hint="flash a model: kwshost flash --model M.tflite")
+                                    hint=f"flash a model: {flash_command(self.link.url)}")
                 self._other(frame)
         raise LinkError(f"the device on {self.link.url} did not start listening within "
                         f"{timeout:g} s", hint="is kwshost firmware running on it? (kwshost info)")
@@ -167,12 +169,15 @@ class DeviceStream:
             wait = max(self.silence_timeout, 4 * ack_gap)
             frames = self.link.read_frames(wait)
             self._count_link_noise()
+            if time.monotonic() - last_progress > self.give_up_after:
+                # Checked whether or not frames come: a device that keeps sending logs, or
+                # acks that never move on, is as stuck as a silent one.
+                what = "answers but makes" if frames else "stopped answering:"
+                raise LinkError(f"the device {what} no progress for {self.give_up_after:g} s "
+                                f"(at sample {acked} of {total})",
+                                hint="is the board still running? (kwshost info)")
             if not frames:
                 self.report.timeouts += 1
-                if time.monotonic() - last_progress > self.give_up_after:
-                    raise LinkError(f"the device stopped answering (no progress for "
-                                    f"{self.give_up_after:g} s at sample {acked} of {total})",
-                                    hint="is the board still running? (kwshost info)")
                 if sent > acked:
                     self.report.samples_resent += sent - acked
                     sent = acked
@@ -187,6 +192,7 @@ class DeviceStream:
                         self._handle_reset("the device lost its session" if flags & ACK_NOT_STARTED
                                            else f"the device went back to sample {nxt}")
                         acked = sent = 0
+                        last_progress = time.monotonic()
                         rewound_at = -1
                         final_sync_sent = 0.0
                         break
@@ -212,6 +218,7 @@ class DeviceStream:
                 elif frame.type == Msg.BOOT:
                     self._handle_reset("the device rebooted")
                     acked = sent = 0
+                    last_progress = time.monotonic()
                     rewound_at = -1
                     final_sync_sent = 0.0
                     break
@@ -232,6 +239,10 @@ class DeviceStream:
 
     def _handle_reset(self, why: str) -> None:
         self.report.device_resets += 1
+        if self.report.device_resets > self.max_resets:
+            raise LinkError(f"the device reset {self.report.device_resets} times during one "
+                            f"stream (last: {why}); giving up",
+                            hint="is the board's power or firmware unstable? (kwshost info)")
         note = (f"{why}: streaming again from the start; the {self._delivered} events already "
                 f"reported are not repeated")
         self.report.notes.append(note)

@@ -178,9 +178,12 @@ def load_events(path: Path | None, keyword: str) -> tuple[list[tuple[float, floa
            '"end_s": 2.1}]}'
     try:
         data = json.loads(Path(path).read_text())
-        events = [(float(e["start_s"]), float(e["end_s"])) for e in data.get("events", [])
+        listed = data.get("events", [])
+        events = [(float(e["start_s"]), float(e["end_s"])) for e in listed
                   if e.get("label", keyword) == keyword]
-        return events, data.get("duration_s")
+        duration = data.get("duration_s")
+        if duration is not None:
+            duration = float(duration)
     except OSError as e:
         raise KwsError(f"cannot read the events file {path}: {e.strerror}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -188,6 +191,16 @@ def load_events(path: Path | None, keyword: str) -> tuple[list[tuple[float, floa
     except (AttributeError, KeyError, TypeError, ValueError) as e:
         raise KwsError(f"{path}: malformed event list ({type(e).__name__}: {e})",
                        hint=hint) from None
+    bad = next(((a, b) for a, b in events if not (0 <= a <= b < float("inf"))), None)
+    if bad is not None:
+        raise KwsError(f"{path}: a keyword event from {bad[0]} s to {bad[1]} s (each needs "
+                       "0 <= start_s <= end_s)", hint=hint)
+    if listed and not events:
+        labels = sorted({str(e.get("label")) for e in listed})
+        raise KwsError(f"{path}: none of its {len(listed)} events is labelled {keyword!r} "
+                       f"(the model's keyword), they are {', '.join(labels)}",
+                       hint="label keyword events with the model's first class")
+    return events, duration
 
 
 def match(detections: list[float], events: list[tuple[float, float]],
@@ -291,7 +304,8 @@ def stream(model_path: Path, wav: Path, events_path: Path | None,
 
         audio = read_wav(wav, pipe.sample_rate)  # AudioError names a bad file
     if events is None:
-        events, _ = load_events(events_path, keyword)
+        events, said_s = load_events(events_path, keyword)
+        _check_times(events_path, events, said_s, len(audio) / pipe.sample_rate, wav)
     times, scores, detections = [], [], []
     for inf in pipe.process(audio):
         times.append(inf.time_ms)
@@ -302,6 +316,23 @@ def stream(model_path: Path, wav: Path, events_path: Path | None,
     return StreamResult(Path(wav).name if wav else "stream", len(audio) / pipe.sample_rate,
                         len(events), hits, fa, detections, np.array(scores, dtype=np.int8),
                         np.array(times), events)
+
+
+def _check_times(events_path: Path | None, events: list[tuple[float, float]],
+                 said_s: float | None, audio_s: float, wav: Path | None) -> None:
+    """An events file that belongs to another recording (another length, or keywords after
+    the end) would count keywords the stream never had as misses: refused, named."""
+    if events_path is None:
+        return
+    # A second's slack: rounding, and a recording a few frames shorter than its plan.
+    if said_s is not None and abs(said_s - audio_s) > 1.0:
+        raise KwsError(f"{events_path} is for a {said_s:g} s stream, {wav} holds {audio_s:.1f} s",
+                       hint="give each --stream the --events file written with it")
+    late = [a for a, _ in events if a > audio_s]
+    if late:
+        raise KwsError(f"{events_path}: {len(late)} keyword event(s) start after the end of "
+                       f"{wav} ({audio_s:.1f} s), e.g. at {late[0]:g} s",
+                       hint="give each --stream the --events file written with it")
 
 
 def sweep(result: StreamResult, params: dict, thresholds, tolerance_s: float = 1.0):

@@ -6,8 +6,10 @@ board). Every failure becomes a LinkError whose message says what to do.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from kwshost import protocol
 from kwshost.errors import LinkError
@@ -28,6 +30,14 @@ class DeviceInfo:
                             f"{self.protocol_version}; this kwshost speaks version "
                             f"{protocol.PROTOCOL_VERSION} ({self.banner})",
                             hint="flash the firmware of this kwshost version (`kwshost flash`)")
+
+
+def flash_command(url: str, model: str | Path = "M.tflite") -> str:
+    """How to put MODEL on the device at URL: the emulated board (a socket URL) is started
+    anew with it, the real board is programmed."""
+    if _is_socket_url(url):
+        return f"kwshost flash --target qemu --model {model} (and use the URL it prints)"
+    return f"kwshost flash --model {model}"
 
 
 def _is_socket_url(url: str) -> bool:
@@ -71,7 +81,7 @@ class Link:
                     time.sleep(0.05)
                     continue
                 raise LinkError(
-                    f"cannot open {url}: {e}",
+                    f"cannot open {url}: {_open_failure(url, e)}",
                     hint="check the port name (ls /dev/ttyACM* /dev/ttyUSB*) or, for the "
                          "emulated board, start it with `kwshost flash --target qemu` and use "
                          "the URL it prints",
@@ -124,7 +134,8 @@ class Link:
         raise self._silence_error(timeout)
 
     def _silence_error(self, timeout: float) -> LinkError:
-        heard = bytes(self.decoder.text[-80:])
+        # NULs are left out: a peer that echoes (loop://, a terminal) returns our padding
+        heard = bytes(self.decoder.text[-4096:]).replace(b"\0", b"")[-80:]
         if heard:
             return LinkError(
                 f"the device on {self.url} does not speak the kwshost protocol "
@@ -135,10 +146,26 @@ class Link:
                          hint="is the board powered and running kwshost firmware? "
                               "try a longer --timeout")
 
+    def flush_device_decoder(self) -> None:
+        """Zero bytes enough to complete the longest frame: a session cut off mid-frame
+        (Ctrl-C, a killed host) leaves the device's decoder waiting for up to 2 kB of payload,
+        which would swallow every request until that many bytes arrived. The padding ends
+        that frame (its CRC fails) and is then skipped as noise; an idle decoder skips it."""
+        import serial
+
+        try:
+            self._port.write(bytes(protocol.HEADER_BYTES + protocol.MAX_PAYLOAD
+                                   + protocol.TRAILER_BYTES))
+            self._port.flush()
+        except (serial.SerialException, OSError) as e:
+            raise LinkError(f"writing to {self.url} failed: {e}") from e
+
     def hello(self, timeout: float = 3.0) -> DeviceInfo:
         """Asks the device who it is. Re-asks every 0.25 s, as the first request may be
-        sent before the firmware listens."""
+        sent before the firmware listens; first ends any frame a previous session left
+        unfinished in the device's decoder."""
         deadline = time.monotonic() + timeout
+        self.flush_device_decoder()
         while (left := deadline - time.monotonic()) > 0:
             self.send(Msg.HELLO_REQ)
             for frame in self.read_frames(min(0.25, left)):
@@ -146,3 +173,14 @@ class Link:
                     return DeviceInfo(frame.payload[0],
                                       frame.payload[1:].decode("utf-8", errors="replace"))
         raise self._silence_error(timeout)
+
+
+def _open_failure(url: str, e: Exception) -> str:
+    """Why a port did not open, without pyserial's repetition of the port's name."""
+    errno = getattr(e, "errno", None)
+    if isinstance(errno, int) and errno > 0:
+        return os.strerror(errno)
+    text = str(e)
+    for lead in (f"could not open port {url}: ", f"Could not open port {url}: "):
+        text = text.removeprefix(lead)
+    return text

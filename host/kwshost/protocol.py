@@ -13,6 +13,7 @@ SYNC = b"\xa5\x5a"
 HEADER_BYTES = 7
 TRAILER_BYTES = 4
 MAX_PAYLOAD = 2048
+TEXT_KEPT = 4096  # the latest bytes outside frames kept in Decoder.text, for error messages
 PROTOCOL_VERSION = 1
 
 
@@ -86,9 +87,9 @@ class Decoder:
     """Streaming decoder: feed bytes, get frames; skips garbage and resynchronises.
 
     Bytes that are not part of a valid frame are kept in `text` (boot banners, logs printed
-    before the protocol starts), and counted in `skipped_bytes`, of which `preamble_bytes`
-    came before the first valid frame (the firmware's boot banner, not link noise); dropped
-    frames in `bad_frames`.
+    before the protocol starts; the latest TEXT_KEPT or more of them), and counted in
+    `skipped_bytes`, of which `preamble_bytes` came before the first valid frame (the
+    firmware's boot banner, not link noise); dropped frames in `bad_frames`.
     """
 
     def __init__(self) -> None:
@@ -101,6 +102,8 @@ class Decoder:
 
     def _skip(self, n: int) -> None:
         self.text += self._buf[:n]
+        if len(self.text) > 2 * TEXT_KEPT:  # a peer that never stops sending noise (or
+            del self.text[:-TEXT_KEPT]       # a board's debug output for hours): bounded
         self.skipped_bytes += n
         if not self._framed:
             self.preamble_bytes += n

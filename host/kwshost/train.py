@@ -449,6 +449,20 @@ def _imported_model(source: Path, feeder: BatchFeeder, epoch: int, batches: int 
     return keras_model(tenet, x)
 
 
+def check_cache_classes(cfg: TrainConfig, cache_dir: Path) -> None:
+    """The cache labels its examples by the dataset's classes, in the dataset's order; the
+    config's must be the same, else the model's outputs (and the converted model's labels)
+    would name other classes than it learned."""
+    try:
+        theirs = json.loads((cache_dir / "cache.json").read_text()).get("classes")
+    except (OSError, ValueError, AttributeError):
+        return   # build_cache has just written or checked it; nothing more to say here
+    if theirs is not None and list(theirs) != list(cfg.classes):
+        raise KwsError(f"the config's classes {list(cfg.classes)} are not the dataset's "
+                       f"{list(theirs)}", hint=f"set classes = {json.dumps(list(theirs))} "
+                                               "(the same classes in the same order)")
+
+
 def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
           jobs: int = 1, max_minutes: float | None = None, verbose: int = 1,
           progress=None, feeder_threads: int | None = None) -> dict:
@@ -461,6 +475,7 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
                                   extra_root=cfg.path("."))
     if progress is not None:
         progress.stop()
+    check_cache_classes(cfg, cache_dir)
     x_train, y_train = features.load_train(cache_dir, bool(cfg.cache.extra))
     x_val, y_val = features.load_split(cache_dir, "val")
     n_classes = len(cfg.classes)
@@ -520,6 +535,13 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
     start_epoch = int(state.get("epochs_done", 0))
     end_epoch = total_epochs if epochs is None else min(total_epochs, start_epoch + epochs)
     if start_epoch >= end_epoch:
+        if not (run / "best.keras").exists():
+            # A stage started from a run that had finished its schedule: nothing was trained.
+            raise KwsError(f"{run}: nothing to train, the schedule ends at epoch "
+                           f"{total_epochs} and the start is at epoch {start_epoch}",
+                           hint="give a longer schedule (--steps, or total_steps in the "
+                                "config), or start a fine-tune from a converted model "
+                                "(--start-from M.tflite)")
         print(f"training already complete ({start_epoch}/{total_epochs} epochs)")
         return state
 

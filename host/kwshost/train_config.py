@@ -36,6 +36,17 @@ class DetectorParams:
     suppression_ms: int = 900
     volume_gain: int = 0
 
+    def __post_init__(self) -> None:
+        # What the device's detector would refuse, refused when the config is read rather
+        # than in a converted model.
+        if not 0 <= self.detection_threshold <= 255:
+            raise KwsError(f"[detector] detection_threshold = {self.detection_threshold} is "
+                           "not in 0..255 (an int8 score + 128)")
+        for key in ("latency_ms", "minimum_count", "average_window_duration_ms",
+                    "suppression_ms"):
+            if getattr(self, key) < 0:
+                raise KwsError(f"[detector] {key} = {getattr(self, key)} is below 0")
+
 
 @dataclass(frozen=True)
 class CacheParams:
@@ -58,6 +69,16 @@ class CacheParams:
     # AugmentSettings), as a [cache.augment] table, e.g. speed_range = [0.8, 1.25].
     augment: dict = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if not 0 <= self.validation_percent <= 100:
+            raise KwsError(f"[cache] validation_percent = {self.validation_percent} is not "
+                           "in 0..100")
+        if not self.unknown_multiplier > 0:
+            raise KwsError(f"[cache] unknown_multiplier = {self.unknown_multiplier} must be "
+                           "above 0", hint="1.5 makes 1.5 `_unknown_` examples per keyword one")
+        if self.warmup_ms < 0:
+            raise KwsError(f"[cache] warmup_ms = {self.warmup_ms} is below 0")
+
 
 @dataclass(frozen=True)
 class MaskParams:
@@ -69,6 +90,13 @@ class MaskParams:
     max_rows: int = 12
     freq_masks: int = 2
     max_channels: int = 10
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.probability <= 1:
+            raise KwsError(f"[masks] probability = {self.probability} is not in [0, 1]")
+        for key in ("time_masks", "max_rows", "freq_masks", "max_channels"):
+            if getattr(self, key) < 0:
+                raise KwsError(f"[masks] {key} = {getattr(self, key)} is below 0")
 
 
 @dataclass(frozen=True)
@@ -114,6 +142,15 @@ class TrainConfig:
     detector: DetectorParams = field(default_factory=DetectorParams)
     frontend: dict = field(default_factory=dict)   # overrides of the seed's fe.* settings
 
+    def __post_init__(self) -> None:
+        # Checked here, not after minutes of feature building (train.example_weights uses it).
+        weights = self.class_weights
+        if (weights not in ("balanced", "none") if isinstance(weights, str)
+                else len(weights) != len(self.classes) or not all(w > 0 for w in weights)):
+            raise KwsError(f"class_weights = {weights!r}",
+                           hint=f'use "balanced", "none" or {len(self.classes)} positive '
+                                "factors, one per class")
+
     def schedule(self) -> list[tuple[int, float]]:
         """The seed's schedule with its step counts scaled to `total_steps` (warm-up kept)."""
         seed_total = sum(s for s, _ in SEED_SCHEDULE)
@@ -142,6 +179,11 @@ class TrainConfig:
 # Settings that count something: a config with 0 or less of them cannot train.
 _POSITIVE = {"batch_size", "total_steps", "steps_per_epoch", "keyword_variants",
              "validation_variants", "extra_variants"}
+# Seeds seed numpy's generators, which take 0 or more.
+_NON_NEGATIVE = {"seed", "train_seed"}
+# The dataset's clips and the augmentation are 16 kHz and 1.2 s long whatever the frontend
+# says: a [frontend] table may change how features are computed, not these.
+_FIXED_FRONTEND = {"sample_rate_hz": 16000, "sample_length_ms": 1200}
 
 
 def _fits(annotation: str, value: object) -> bool:
@@ -185,10 +227,37 @@ def _build(cls, data: dict, where: str):
                 raise KwsError(f"{where}: {key} = {value!r} is not of type {annotation}")
             if key in _POSITIVE and value < 1:
                 raise KwsError(f"{where}: {key} must be at least 1 (got {value})")
+            if key in _NON_NEGATIVE and value < 0:
+                raise KwsError(f"{where}: {key} must be 0 or more (got {value})")
+            if cls is TrainConfig and key == "classes" and len(value) < 2:
+                raise KwsError(f"{where}: classes = {value!r} needs the keyword and "
+                               "`_unknown_`", hint='classes = ["alexa", "_unknown_"]')
+            if cls is TrainConfig and key == "frontend":
+                _check_frontend(value, where)
             if isinstance(value, list):
                 value = tuple(value)
         kwargs[key] = value
     return cls(**kwargs)
+
+
+def _check_frontend(table: dict, where: str) -> None:
+    """A [frontend] table names the frontend's own settings (with or without `fe.`), as
+    numbers, and leaves the clips' rate and length alone: a misspelt key would otherwise
+    be ignored without a word."""
+    from kwshost.frontend import FrontendSettings
+
+    known = {f.name for f in dataclasses.fields(FrontendSettings)}
+    for key, value in table.items():
+        name = key.removeprefix("fe.")
+        if name not in known:
+            raise KwsError(f"{where}[frontend]: unknown setting {key!r}",
+                           hint=f"known settings: {', '.join(sorted(known))}")
+        if not isinstance(value, int | float | bool):
+            raise KwsError(f"{where}[frontend]: {key} = {value!r} is not a number")
+        if name in _FIXED_FRONTEND and value != _FIXED_FRONTEND[name]:
+            raise KwsError(f"{where}[frontend]: {key} = {value!r} cannot change: the dataset's "
+                           f"clips and their augmentation are {_FIXED_FRONTEND['sample_rate_hz']}"
+                           f" Hz and {_FIXED_FRONTEND['sample_length_ms']} ms long")
 
 
 def load_config(path: str | Path | None) -> TrainConfig:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from kwshost import __version__
@@ -70,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         if e.hint:
             print(f"  hint: {e.hint}", file=sys.stderr)
         return e.exit_code
+    except BrokenPipeError:
+        # The reader went away (`kwshost profile | head`): stop quietly, as `yes | head` does;
+        # stdout goes to /dev/null so that Python's flush at exit does not complain.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141   # 128 + SIGPIPE, what a shell shows for a writer stopped by the pipe
     except OSError as e:
         # A file system refusal the command did not foresee (a folder that cannot be made, a
         # full disk, no permission): one line, as for the errors it names itself.

@@ -60,6 +60,11 @@ def run(args: argparse.Namespace) -> int:
                        hint="name it e.g. soup.keras")
     if args.out.is_dir():
         raise KwsError(f"cannot write {args.out}: it is a folder")
+    for source in args.models:   # a run folder stands for its best.keras
+        path = source / "best.keras" if source.is_dir() else source
+        if path.resolve() == args.out.resolve():
+            raise KwsError(f"--out {args.out} is one of the models being averaged ({source}): "
+                           "writing there would replace it", hint="name a new file for --out")
     cfg = load_config(args.config)
     if args.run:
         cfg = cfg.replace(run_dir=args.run)
@@ -67,10 +72,11 @@ def run(args: argparse.Namespace) -> int:
     from kwshost.average import average
 
     model, coefficients = average(cfg, args.models, args.weights)
+    replaced = " (replacing the file that was there)" if args.out.exists() else ""
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model.save(args.out)
     mix = ", ".join(f"{c:.3g} x {m}" for c, m in zip(coefficients, args.models, strict=True))
-    print(f"wrote {args.out}: {mix}")
+    print(f"wrote {args.out}{replaced}: {mix}")
     run = f" --run {args.run}" if args.run else ""
     print(f"convert it: kwshost convert --config {args.config}{run} --keras {args.out} "
           "--temperature 2 --out MODEL.tflite")

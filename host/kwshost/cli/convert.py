@@ -64,17 +64,21 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or run_dir / "model.tflite"
     if out.is_dir():
         raise KwsError(f"cannot write {out}: it is a folder", hint="give a file path for --out")
+    if out.resolve() == keras_path.resolve():
+        raise KwsError(f"--out {out} is the model being converted: writing there would replace "
+                       "the checkpoint", hint="give another file for --out, e.g. model.tflite")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from kwshost.convert import convert  # TensorFlow: only once the inputs are known good
 
     data, report = convert(keras_path, cfg, run_dir / "cache", args.representative,
                            args.temperature)
+    replaced = " (replacing the file that was there)" if out.exists() else ""
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
     except OSError as e:
         raise KwsError(f"cannot write {out}: {e.strerror}") from None
-    print(f"wrote {out}: {report['bytes']} bytes, {report['operators']} operators "
+    print(f"wrote {out}{replaced}: {report['bytes']} bytes, {report['operators']} operators "
           f"({', '.join(report['operator_types'])})")
     print(f"input {report['input_shape']} int8, quantization scale/zero point "
           f"{report['input_quantization']}")

@@ -45,10 +45,11 @@ the detector's own detections per hour, and the words that fired most. The same 
 the same files. Add DIR to a config's [cache] extra (see configs/alexa_mined.toml) to train
 on the windows, or pass it to `dataset make --recordings`.
 
-`dataset stream OUT.wav` writes a test stream like the mining one (non-keyword speech by
-training-split voices in noise) or, with --keywords, the keyword alone every 2.5-4.5 s, with
-OUT.json listing the keyword events for `kwshost evaluate --stream OUT.wav --events OUT.json`.
-With --split val (voice groups the model was validated on, never trained on) the two streams
+`dataset stream OUT.wav` writes a test stream like the mining one (non-keyword speech in
+noise) or, with --keywords, the keyword alone every 2.5-4.5 s, with OUT.json listing the
+keyword events for `kwshost evaluate --stream OUT.wav --events OUT.json`. Its voices are the
+validation split's by default (--split val: voice groups the model was validated on, never
+trained on; mine's default is the training split), so the two streams
 choose a detector threshold without touching held-out data: evaluate reports the lowest FRR
 at --fa-per-hour and its threshold. Validation voices are a share of espeak's variants; a
 config can also keep named voices of other engines for validation (`[cache]
@@ -76,34 +77,51 @@ examples:
   kwshost dataset mine models/alexa_kwshost.tflite --out data/mined --minutes 60 --seed 1
   kwshost dataset mine models/alexa_kwshost.tflite --out runs/val_stream --split val --save-stream
   kwshost dataset stream runs/val_kw.wav --keywords --split val --minutes 10 --seed 7
-  kwshost evaluate M.tflite --stream runs/val_kw.wav --events runs/val_kw.json \
+  kwshost evaluate M.tflite --stream runs/val_kw.wav --events runs/val_kw.json \\
       --stream runs/val_stream/stream-s1.wav --events runs/val_stream/stream-s1.json
 """
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
-    make = sub.add_parser("make", help="synthesize a dataset into OUT")
+
+    def action(name: str, what: str, *examples: str) -> argparse.ArgumentParser:
+        # Each action's own --help says what it does and shows its examples; the parent's
+        # (kwshost dataset --help) has the whole story.
+        return sub.add_parser(name, help=what, description=f"{what[0].upper()}{what[1:]}. "
+                              "`kwshost dataset --help` tells more.",
+                              epilog="examples:\n" + "\n".join(f"  {e}" for e in examples),
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    make = action("make", "synthesize a dataset into OUT",
+                  "kwshost dataset make data/alexa --size 9000 --jobs 2 --seed 2",
+                  "kwshost dataset make data/mine --size 300 --recordings my_clips",
+                  "kwshost dataset make data/pico --size 3000 --engines pico,flite")
     make.add_argument("out", type=Path, metavar="OUT")
-    make.add_argument("--size", default="small", help="keyword clips, or tiny/small/medium/large")
+    make.add_argument("--size", default="small",
+                      help="keyword clips (`_unknown_` gets twice as many), or tiny (16), "
+                           "small (300, the default), medium (3000), large (10000)")
     make.add_argument("--jobs", "-j", type=int, default=2, help="parallel workers (default 2)")
-    make.add_argument("--seed", type=int, default=1)
+    make.add_argument("--seed", type=int_at_least(0), default=1,
+                      help="the same seed makes the same files (default 1)")
     make.add_argument("--engines", metavar="LIST",
                       help="only these synthesizers, comma-separated: espeak, festival, "
                            "flite, pico, kokoro, mbrola (default: all but kokoro and mbrola)")
     make.add_argument("--recordings", type=Path, metavar="DIR",
                       help="also add your recordings DIR/<class>/*.wav")
-    mine = sub.add_parser("mine", help="save the windows MODEL scores high on non-keyword "
-                          "speech by training voices as DIR/_unknown_/*.wav")
+    mine = action("mine", "save the windows MODEL scores high on non-keyword speech by "
+                  "training voices as DIR/_unknown_/*.wav",
+                  "kwshost dataset mine models/alexa_kwshost.tflite --out data/mined --minutes 60",
+                  "kwshost dataset mine M.tflite --out runs/val_stream --split val --save-stream")
     mine.add_argument("model", type=Path, metavar="MODEL", help=".tflite with its metadata")
     mine.add_argument("--out", type=Path, required=True, metavar="DIR")
     mine.add_argument("--minutes", type=float, default=10.0,
                       help="length of the synthesized stream (default 10)")
     # Seeds also seed numpy's generator, which takes 0 or more.
-    mine.add_argument("--seed", type=int_at_least(0), default=1)
+    mine.add_argument("--seed", type=int_at_least(0), default=1, help="(default 1)")
     mine.add_argument("--threshold", type=int, default=150,
                       help="keyword score 0..255 that saves a window (default 150; the "
-                           "detector's is in the model, 204 for ours)")
+                           "detector's is in the model: 193 for ours, 204 for MLTK's)")
     mine.add_argument("--split", choices=("train", "val"), default="train",
                       help="voice groups to use: the training split (default) or the "
                            "validation split (to measure, not to mine)")
@@ -114,8 +132,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mine.add_argument("--save-stream", action="store_true",
                       help="also write DIR/stream-s<seed>.wav/.json (for kwshost evaluate "
                            "--stream)")
-    stream = sub.add_parser("stream", help="write a test stream OUT.wav (+ OUT.json events) "
-                            "of training- or validation-split voices in noise")
+    stream = action("stream", "write a test stream OUT.wav (+ OUT.json events) of training- "
+                    "or validation-split voices in noise",
+                    "kwshost dataset stream runs/val_kw.wav --keywords --minutes 15",
+                    "kwshost dataset stream runs/val_speech.wav --minutes 60",
+                    "kwshost evaluate M.tflite --stream runs/val_kw.wav --events runs/val_kw.json")
     stream.add_argument("out", type=Path, metavar="OUT.wav")
     stream.add_argument("--keywords", action="store_true",
                         help="the keyword every 2.5-4.5 s (default: non-keyword speech)")
@@ -123,23 +144,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     stream.add_argument("--split", choices=("train", "val"), default="val",
                         help="voice groups to use (default val: never trained on)")
     _validation_voices_argument(stream)
-    stream.add_argument("--seed", type=int_at_least(0), default=1)
+    stream.add_argument("--seed", type=int_at_least(0), default=1, help="(default 1)")
     stream.add_argument("--confusables", type=float, default=0.6, metavar="SHARE",
                         help="share of confusable words in non-keyword speech (default 0.6)")
     stream.add_argument("--jobs", "-j", type=int, default=2, help="synthesis workers (default 2)")
     stream.add_argument("--engines", metavar="LIST",
                         help="only these synthesizers, as for make (kokoro and mbrola only "
                              "when named)")
-    timbre = sub.add_parser("timbre", help="convert every clip of SRC to new speakers "
-                            "(F0 and vocal tract apart) into OUT")
+    timbre = action("timbre", "convert every clip of SRC to new speakers (F0 and vocal tract "
+                    "apart) into OUT",
+                    "kwshost dataset timbre data/alexa data/timbre --seed 1",
+                    "kwshost dataset timbre my_clips data/my_timbre --copies 3")
     timbre.add_argument("src", type=Path, metavar="SRC", help="DIR/<class>/*.wav")
     timbre.add_argument("out", type=Path, metavar="OUT",
                         help="a new folder for the converted clips and their manifest")
     timbre.add_argument("--copies", type=int_at_least(1), default=1,
                         help="converted copies of each clip, each a new speaker (default 1)")
-    timbre.add_argument("--seed", type=int_at_least(0), default=1)
+    timbre.add_argument("--seed", type=int_at_least(0), default=1, help="(default 1)")
     timbre.add_argument("--jobs", "-j", type=int, default=2, help="parallel workers (default 2)")
-    info = sub.add_parser("info", help="print a dataset's counts and durations")
+    info = action("info", "print a dataset's counts and durations",
+                  "kwshost dataset info data/alexa")
     info.add_argument("out", type=Path, metavar="OUT")
 
 
@@ -157,16 +181,25 @@ def _voice_split(args: argparse.Namespace):
 
 
 def _summary(manifest: dict) -> str:
-    lines = [f"clips:    {manifest['counts']}",
-             f"seconds:  {manifest['durations_s']}"]
+    def per_class(values: dict, unit: str = "") -> str:
+        return ", ".join(f"{name} {value:,}{unit}" for name, value in values.items())
+
+    lines = [f"clips:    {per_class(manifest['counts'])}",
+             f"audio:    {per_class(manifest['durations_s'], ' s')}"]
     if "groups" in manifest:   # `dataset timbre` folders have no voices or noise of their own
         lines += [f"speakers: {manifest['groups']} voice groups",
-                  f"noise:    {manifest['noise_files']} files"]
-    engines = Counter(c["engine"] for c in manifest.get("clips", []) if "engine" in c)
+                  f"noise:    {manifest.get('noise_files', 0)} files"]
+    engines = Counter(c["engine"] for c in manifest.get("clips", [])
+                      if isinstance(c, dict) and "engine" in c)
     if engines:
         lines.append("engines:  " + ", ".join(f"{e} {n}" for e, n in engines.most_common()))
     if manifest.get("n_errors"):
-        lines.append(f"failed:   {manifest['n_errors']} clips (see manifest.json 'errors')")
+        reasons = Counter(str(e.get("error", "?")) for e in manifest.get("errors", [])
+                          if isinstance(e, dict))
+        why = "; ".join(f"{r} x{n}" for r, n in reasons.most_common(3))
+        lines.append(f"failed:   {manifest['n_errors']} clips"
+                     + (f": {why} (manifest.json 'errors')" if why
+                        else " (see manifest.json 'errors')"))
     return "\n".join(lines)
 
 
@@ -175,9 +208,18 @@ def run(args: argparse.Namespace) -> int:
 
     if args.action == "info":
         path = args.out / "manifest.json"
-        if not path.exists():
+        if not path.is_file():
             raise KwsError(f"no manifest in {args.out}", hint="kwshost dataset make OUT")
-        print(_summary(json.loads(path.read_text())))
+        try:
+            manifest = json.loads(path.read_text())
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise KwsError(f"{path} is not JSON ({e})", hint="kwshost dataset make OUT") \
+                from None
+        if not (isinstance(manifest, dict) and isinstance(manifest.get("counts"), dict)
+                and isinstance(manifest.get("durations_s"), dict)):
+            raise KwsError(f"{path} is not a dataset manifest (it has no clip counts and "
+                           "durations)", hint="kwshost dataset make OUT")
+        print(_summary(manifest))
         return 0
     if args.action == "mine":
         return _mine(args)

@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from kwshost.cli._args import int_at_least
 from kwshost.errors import KwsError
 
 NAME = "evaluate"
@@ -68,7 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write the model with the tuned settings here (implies --tune)")
     parser.add_argument("--plots", type=Path, metavar="DIR", help="write PNG plots here")
     parser.add_argument("--jobs", "-j", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--seed", type=int_at_least(0), default=7)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
@@ -109,6 +110,9 @@ def _check_dataset(root: Path) -> None:
 def _check_sources(args: argparse.Namespace) -> None:
     """Every input named on the command line exists, before minutes of work start."""
     if args.cache:
+        if not args.cache.is_dir():
+            raise KwsError(f"no feature cache at {args.cache}: no such folder",
+                           hint="a training run's cache is runs/NAME/cache")
         for part in ("x", "y"):
             if not (args.cache / f"{args.split}_{part}.npy").is_file():
                 raise KwsError(f"{args.cache} is not a feature cache with a '{args.split}' split "
@@ -120,7 +124,7 @@ def _check_sources(args: argparse.Namespace) -> None:
                            hint="--data takes a dataset or recordings DIR/<class>/*.wav")
         if (args.data / "manifest.json").exists():
             _check_dataset(args.data)
-    if args.fa_per_hour < 0:
+    if not args.fa_per_hour >= 0:   # NaN too: no rate is at most NaN
         raise KwsError(f"--fa-per-hour must be 0 or more, not {args.fa_per_hour}")
     if (args.tune or args.tuned_model) and not args.events:
         raise KwsError("--tune needs streams with keyword events",
@@ -128,8 +132,11 @@ def _check_sources(args: argparse.Namespace) -> None:
 
 
 def _fe_settings(params: dict) -> dict:
-    """The model's own frontend settings, so that features match what it was trained on."""
-    return {k: v for k, v in params.items() if k.startswith("fe.")}
+    """The model's own frontend settings, so that features match what it was trained on;
+    read once here, so a model lacking some is warned about once, not by every worker."""
+    from kwshost.frontend import FrontendSettings
+
+    return FrontendSettings.from_params(params).to_params()
 
 
 def _check_clips(x, y, n_classes: int, source: Path) -> None:

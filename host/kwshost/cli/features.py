@@ -58,14 +58,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 MAX_WARMUP_MS = 60_000
 
 
-def check_output(path: str | Path) -> None:
-    """Fails before any work when -o names a folder or a file in a folder that is not there."""
+def check_output(path: str | Path, *inputs: str | Path | None) -> None:
+    """Fails before any work when -o names a folder, a file in a folder that is not there, or
+    one of the command's `inputs` (which writing the result would destroy)."""
     p = Path(path)
     if p.is_dir():
         raise KwsError(f"cannot write {p}: it is a folder", hint="give a file path for -o")
     if not p.parent.is_dir():
         raise KwsError(f"cannot write {p}: no folder {p.parent}", hint="give a file path "
                        "for -o in an existing folder")
+    for source in inputs:
+        try:
+            same = source is not None and p.exists() and p.samefile(source)
+        except OSError:  # an input that is not there: the command names it itself
+            same = False
+        if same:
+            raise KwsError(f"cannot write {p}: it is the input {source}, which would be lost",
+                           hint="give another file path for -o")
 
 
 def save_npy(path: str | Path, array: np.ndarray) -> None:
@@ -122,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     from kwshost import frontend
     from kwshost.audio import read_wav
 
-    check_output(args.output)
+    check_output(args.output, args.input, args.model)
     if not 0 <= args.warmup <= MAX_WARMUP_MS:
         raise KwsError(f"--warmup is 0 to {MAX_WARMUP_MS} milliseconds, not {args.warmup}",
                        hint="the seed's training pads 1000 ms; the frontend's noise estimate "

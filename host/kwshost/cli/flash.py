@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from kwshost import model_image
@@ -76,15 +80,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="qemu: run at full speed instead of counting instructions")
 
 
-def _model_image(args: argparse.Namespace, target: str) -> Path | None:
+@contextmanager
+def _model_image(args: argparse.Namespace, target: str) -> Iterator[Path | None]:
+    """The model image to flash, in a file of this run's own, removed afterwards: QEMU reads
+    it only once its first client connects, so a shared file (build/qemu/model.kwsm) that a
+    second `flash` rewrote in the meantime gave the first board the second board's model."""
     if args.no_model:
-        return None
-    out = BUILD_DIR / target / "model.kwsm"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    model_image.write_image(args.model, out, target)
-    if not args.no_check:
-        _check_model_runs(args.model, model_image.unwrap(out.read_bytes()), target)
-    return out
+        yield None
+        return
+    fd, name = tempfile.mkstemp(prefix=f"kwshost-{target}-", suffix=".kwsm")
+    os.close(fd)
+    out = Path(name)
+    try:
+        model_image.write_image(args.model, out, target)
+        if not args.no_check:
+            _check_model_runs(args.model, model_image.unwrap(out.read_bytes()), target)
+        yield out
+    finally:
+        out.unlink(missing_ok=True)
 
 
 def _check_model_runs(path: Path, tflite: bytes, target: str) -> None:
@@ -132,16 +145,27 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_qemu(args: argparse.Namespace) -> int:
-    from kwshost.qemu import QemuBoard
-
+    if args.port is not None:
+        _check_port_free(args.port)
     image = args.image or firmware_image("qemu")
     if args.image is None and not image.exists():
         _build("qemu")
-    model = _model_image(args, "qemu")
+    with _model_image(args, "qemu") as model:
+        return _serve_qemu(args, image, model)
+
+
+def _serve_qemu(args: argparse.Namespace, image: Path, model: Path | None) -> int:
+    from kwshost.qemu import QemuBoard
+
     board = QemuBoard(image, model_image=model, icount=not args.no_icount, port=args.port)
     # A plain `kill` must stop QEMU too, not leave it orphaned: turn SIGTERM into an exit.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with board:
+        code = board.exit_code()
+        if code is not None:  # it could not start: print no URL that a script would use
+            said = [line for line in board.output().splitlines() if line.strip()]
+            raise KwsError(f"the emulated board did not start (exit code {code})"
+                           + (f": {said[-1].strip()}" if said else ""))
         print(board.url, flush=True)
         print(f"emulated board running {image.name}"
               f"{' with ' + args.model.name if model else ' without a model'}; Ctrl-C to stop",
@@ -149,12 +173,29 @@ def _run_qemu(args: argparse.Namespace) -> int:
         while board.exit_code() is None:
             time.sleep(0.2)
         code = board.exit_code()
+        said = [line for line in board.output().splitlines() if line.strip()]
         if code != 0:  # QEMU failed, or the firmware exited with an error
-            said = [line for line in board.output().splitlines() if line.strip()]
             raise KwsError(f"the emulated board stopped with exit code {code}"
                            + (f": {said[-1].strip()}" if said else ""))
-        print("the emulated board stopped (exit code 0)", file=sys.stderr)
+        # QEMU exits with 0 when another program kills it: say so ("terminating on signal")
+        print("the emulated board stopped (exit code 0)"
+              + (f": {said[-1].strip()}" if said else ""), file=sys.stderr)
     return 0
+
+
+def _check_port_free(port: int) -> None:
+    """--port must be free: QEMU would fail on a taken one only after `flash` had printed its
+    URL, the URL of whatever listens there."""
+    import socket
+
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as QEMU binds
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as e:
+            raise KwsError(f"cannot start the emulated board on port {port}: {e.strerror}",
+                           hint="another program (another emulated board?) listens there; "
+                                "leave --port out for a free one") from None
 
 
 def _progress():
@@ -165,9 +206,7 @@ def _progress():
 
 def _run_board(args: argparse.Namespace) -> int:
     try:
-        from pyocd.core.exceptions import Error as PyocdError
-        from pyocd.core.helpers import ConnectHelper
-        from pyocd.flash.file_programmer import FileProgrammer
+        import pyocd.flash.file_programmer  # noqa: F401  (checked before any work)
     except ImportError as e:
         raise KwsError("flashing the board needs pyOCD", hint="pip install pyocd") from e
     image = args.image or (BUILD_DIR / "efr32xg24" / "kws.hex")
@@ -176,7 +215,15 @@ def _run_board(args: argparse.Namespace) -> int:
     if not image.exists():
         raise KwsError(f"firmware image not found: {image}", hint="scons target=efr32xg24")
     _check_board_image(image)
-    model = _model_image(args, "efr32xg24")
+    with _model_image(args, "efr32xg24") as model:
+        return _program_board(args, image, model)
+
+
+def _program_board(args: argparse.Namespace, image: Path, model: Path | None) -> int:
+    from pyocd.core.exceptions import Error as PyocdError
+    from pyocd.core.helpers import ConnectHelper
+    from pyocd.flash.file_programmer import FileProgrammer
+
     packs = sorted(str(p) for p in (REPO_ROOT / "third_party" / "packs").glob("*.pack"))
     options = {"pack": packs} if packs else {}
     try:
@@ -187,14 +234,14 @@ def _run_board(args: argparse.Namespace) -> int:
     if session is None:
         raise LinkError("no debug probe found" + (f" with ID {args.probe}" if args.probe else ""),
                         hint="connect the BRD2601B over USB; `pyocd list` shows the probes")
-    regions = [(image, None)]
+    regions = [(image, None, image.name)]
     if model is not None:
         base, _size = model_image.MODEL_REGION["efr32xg24"]
-        regions.append((model, base))
+        regions.append((model, base, args.model.name))
     try:
         with session, _progress() as progress:
-            for path, base in regions:
-                task = progress.add_task(f"flashing {path.name}", total=1.0)
+            for path, base, name in regions:
+                task = progress.add_task(f"flashing {name}", total=1.0)
                 programmer = FileProgrammer(
                     session, progress=lambda f, t=task: progress.update(t, completed=f))
                 if base is None:

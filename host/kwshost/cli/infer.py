@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 from pathlib import Path
 
@@ -52,6 +54,7 @@ def _read_npy(path: str) -> np.ndarray:
         raise KwsError(f"{path} is {what}", hint="pass a NumPy .npy file (numpy.save, or "
                                                   "`kwshost features IN.wav -o OUT.npy`)")
     try:
+        _check_npy_size(path)
         x = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as e:
         raise KwsError(f"cannot read {path}: {e}", hint="pass a NumPy .npy file") from None
@@ -59,6 +62,25 @@ def _read_npy(path: str) -> np.ndarray:
         raise KwsError(f"{path} holds {x.dtype} values; the model takes numbers",
                        hint="an integer array of the input's type, or floats to quantize")
     return x
+
+
+def _check_npy_size(path: str) -> None:
+    """A header announcing more data than the file holds (a damaged or cut file) is a
+    ValueError here, before np.load tries to allocate all of it (MemoryError for 10^11)."""
+    from numpy.lib import format as npy
+
+    with open(path, "rb") as f:
+        version = npy.read_magic(f)
+        read_header = npy.read_array_header_1_0 if version == (1, 0) else \
+            npy.read_array_header_2_0
+        shape, _fortran, dtype = read_header(f)
+        have = os.fstat(f.fileno()).st_size - f.tell()
+    if dtype.hasobject:
+        return  # np.load refuses it (allow_pickle=False), with its own message
+    need = math.prod(shape) * dtype.itemsize
+    if need > have:
+        raise ValueError(f"the header announces {'x'.join(map(str, shape)) or 'a scalar'} "
+                         f"{dtype} ({need:,} bytes), the file holds {have:,}")
 
 
 def load_input(path: str, shape: tuple[int, ...], dtype: type, scale: float,
@@ -104,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     from kwshost.runtime import Interpreter
 
     if args.output:
-        check_output(args.output)
+        check_output(args.output, args.input, args.model)
     model = Path(args.model)
     it = Interpreter(model)
     if len(it.input_details) != 1:

@@ -142,8 +142,10 @@ def _pc_microphone(pipe, args: argparse.Namespace, printer: Printer) -> int:
                     printer(event)
 
 
-def _check_device_model(model: Path, labels: tuple[str, ...], threshold: int) -> None:
+def _check_device_model(model: Path, labels: tuple[str, ...], threshold: int,
+                        url: str) -> None:
     """The board reports its model's classes and threshold; they must be --model's."""
+    from kwshost.link import flash_command
     from kwshost.metadata import read_params
 
     params = read_params(model)
@@ -153,7 +155,7 @@ def _check_device_model(model: Path, labels: tuple[str, ...], threshold: int) ->
         raise KwsError(f"the board runs another model (classes {', '.join(labels)}, threshold "
                        f"{threshold}) than {model.name} (classes {', '.join(want)}, threshold "
                        f"{want_threshold})",
-                       hint=f"flash it: kwshost flash --model {model}")
+                       hint=f"flash it: {flash_command(url, model)}")
 
 
 def _run_device(args: argparse.Namespace, printer: Printer) -> int:
@@ -170,7 +172,7 @@ def _run_device(args: argparse.Namespace, printer: Printer) -> int:
         info = session.start(timeout=args.timeout)
         printer.labels = info.labels
         if args.model is not None:
-            _check_device_model(args.model, info.labels, info.threshold)
+            _check_device_model(args.model, info.labels, info.threshold, args.port)
         if args.mic:
             session.listen_microphone()
             return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import stat
 from pathlib import Path
 
 from kwshost.cli._args import positive_number
@@ -66,7 +67,11 @@ def _coerce(key: str, raw: str, old: object) -> object:
         if isinstance(old, float):
             return float(raw)
         if isinstance(old, list):
-            return [s.strip() for s in raw.split(",") if s.strip()]
+            items = [s.strip() for s in raw.split(",") if s.strip()]
+            if not items:  # else the reader says the model "has no 'classes' list"
+                raise KwsError(f"--set {key}={raw}: give the {key} comma-separated, at "
+                               f"least one", hint=f"e.g. --set {key}={','.join(map(str, old))}")
+            return items
         if old is None:
             for kind in (int, float):
                 try:
@@ -175,10 +180,23 @@ def save_with_params(data: bytes, params: dict[str, object] | None, target: Path
         from kwshost.runtime import Interpreter
 
         Interpreter(out)  # no metadata to check: the runtime must still take the graph
+    mode = None
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        pass  # a new file
+    if mode is not None and not mode & 0o222:
+        # replace() renames over a file whatever its own permissions: a model made read-only
+        # to keep it would be rewritten (also for root, which os.access lets write anything)
+        raise KwsError(f"cannot write {target}: the file is read-only",
+                       hint="make it writable (chmod u+w) or write a copy with -o OUT.tflite")
     tmp = target.with_name(target.name + ".partial")
     try:
         tmp.write_bytes(out)
+        if mode is not None:
+            tmp.chmod(mode)  # the file keeps its permissions, not the umask's
         tmp.replace(target)
     except OSError as e:
+        tmp.unlink(missing_ok=True)
         raise KwsError(f"cannot write {target}: {e.strerror}") from None
     return len(out)

@@ -144,12 +144,14 @@ def _pc(args: argparse.Namespace) -> int:
 
 def _run_device(args: argparse.Namespace) -> int:
     from kwshost.device_profile import CPU_HZ, profile_rows, request_profile
-    from kwshost.link import Link
+    from kwshost.link import Link, flash_command
 
     if not args.port:
         raise KwsError("--device needs --port", hint="the URL `kwshost flash --target qemu` "
                                                      "prints, or /dev/ttyACM0")
     model = args.model or args.model_arg or DEFAULT_MODEL
+    if not Path(model).is_file():   # before the board is asked for minutes of profiling
+        raise KwsError(f"no model at {model}", hint="--model names the .tflite the board runs")
     with Link(args.port, connect_timeout=5) as link:
         hello = link.hello(timeout=5)
         hello.check_protocol(args.port)
@@ -163,7 +165,7 @@ def _run_device(args: argparse.Namespace) -> int:
         raise KwsError(f"the board runs another model ({prof.model_bytes:,} bytes, "
                        f"{prof.n_ops} operators) than {model} ({size:,} bytes, {len(rows)} "
                        "operators)", hint=f"pass the model the board runs, or flash this one: "
-                                          f"kwshost flash --model {model}")
+                                          f"{flash_command(args.port, model)}")
     ops_total = prof.measure(prof.total_ticks)
     # The whole inference (operators + interpreter between them) when the firmware times it.
     total = prof.measure(prof.invoke_ticks) if prof.invoke_ticks else ops_total

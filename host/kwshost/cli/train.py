@@ -35,7 +35,8 @@ set from the training features so training starts where the model is, and the sc
 at its fine-tuning rate (0.0005). Checkpoints of runs stay on the machine that trained them; a
 .tflite travels with the repository.
 
-Configs are TOML files (configs/alexa.toml is the bundled model's); any field of
+Configs are TOML files (configs/alexa.toml: the recipe's first stage, whose run the bundled
+model was built from in stages, docs/training.md); any field of
 kwshost.train_config.TrainConfig may be set there, and --steps/--dataset/--run override.
 
 examples:
@@ -83,6 +84,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="one line per epoch")
 
 
+def _check_backend() -> None:
+    """The Keras backend KERAS_BACKEND names must import, said before minutes of features."""
+    import importlib.util
+    import os
+
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend)
+    if module is None:
+        raise KwsError(f"KERAS_BACKEND={backend}: kwshost trains with tensorflow, jax or torch")
+    if importlib.util.find_spec(module) is None:
+        raise KwsError(f"KERAS_BACKEND={backend} but {module} is not installed here",
+                       hint=f"pip install {'jax[cuda12]' if module == 'jax' else module} "
+                            "(or leave KERAS_BACKEND unset for TensorFlow)")
+
+
 def run(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
@@ -94,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
                         ("--feeder-threads", args.feeder_threads)):
         if value is not None and value <= 0:
             raise KwsError(f"{flag} must be positive (got {value})")
+    _check_backend()
     cfg = load_config(args.config or ("test" if args.test else "alexa"))
     if args.steps:
         cfg = cfg.replace(total_steps=args.steps)
@@ -118,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
         train(cfg, resume=args.resume or bool(args.start_from), epochs=args.epochs, jobs=args.jobs,
               max_minutes=args.max_minutes, verbose=2 if args.quiet or args.test else 1,
               progress=progress, feeder_threads=args.feeder_threads)
+    config = args.config or ("test" if args.test else None)
     print(f"checkpoints: {cfg.path(cfg.run_dir)}/best.keras (convert with: kwshost convert "
-          f"--run {cfg.run_dir}{' --config test' if args.test else ''})")
+          f"--run {cfg.run_dir}{f' --config {config}' if config else ''})")
     return 0

@@ -43,8 +43,11 @@ def frontend_settings(overrides: dict | None = None):
 
     if not overrides:
         return FrontendSettings()
-    return FrontendSettings.from_params({k if k.startswith("fe.") else f"fe.{k}": v
-                                         for k, v in overrides.items()})
+    # The seed's values first: a config names only what it changes, which is no reason for
+    # from_params' warning about a model's metadata lacking the rest.
+    return FrontendSettings.from_params({**FrontendSettings().to_params(),
+                                         **{k if k.startswith("fe.") else f"fe.{k}": v
+                                            for k, v in overrides.items()}})
 
 
 def spectrograms(audio: list[np.ndarray], settings, warmup_ms: int) -> np.ndarray:

@@ -57,7 +57,11 @@ class ClipPlan:
 
 
 def parse_size(size: str | int) -> int:
-    if isinstance(size, int) or str(size).isdigit():
+    if isinstance(size, int) or str(size).lstrip("-").isdigit():
+        if int(size) < 1:
+            raise KwsError(f"--size {size}: a dataset needs at least 1 keyword clip",
+                           hint=f"use a number of keyword clips or one of "
+                                f"{', '.join(SIZE_PRESETS)}")
         return int(size)
     if size not in SIZE_PRESETS:
         raise KwsError(f"unknown --size {size!r}",
