@@ -47,7 +47,7 @@ def test_efr32_build_fits_the_part() -> None:
     for name in ("kws.elf", "kws.hex", "kws.bin", "size.txt"):
         assert (out / name).stat().st_size > 0, name
     report = (out / "size.txt").read_text()
-    assert "of 1572864 B" in report and "of 262144 B" in report
+    assert "of the 1048576 B firmware region" in report and "of 262144 B" in report
 
 
 def test_help_lists_every_command() -> None:

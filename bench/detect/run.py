@@ -318,7 +318,7 @@ def main() -> int:
     for r in rows:
         top = Counter(t.split(": ", 1)[-1] for t in r["false_accepts_on"]).most_common(6)
         print(f"  {Path(r['model']).name:43s} fired on: "
-              + ", ".join(f"{t!r} x{n}" for t, n in top))
+              + (", ".join(f"{t!r} x{n}" for t, n in top) or "nothing (no false accept)"))
     print("\n".join(paired_report(rows)))
     if len(rows) == 2:
         a, b = rows

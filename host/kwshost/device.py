@@ -139,7 +139,10 @@ class DeviceStream:
                 self.link.send(Msg.SYNC_REQ)
 
     # --- streaming -------------------------------------------------------------------------
-    def stream(self, samples: np.ndarray, chunk: int = AUDIO_MAX_SAMPLES) -> LinkReport:
+    def stream(self, samples: np.ndarray, chunk: int = AUDIO_MAX_SAMPLES,
+               on_progress: Callable[[int, int], None] | None = None) -> LinkReport:
+        """Streams `samples` (each processed exactly once); on_progress(acked, total) is
+        called whenever the device acknowledges more of them."""
         if self.info is None:
             self.start()
         assert self.info is not None
@@ -201,6 +204,8 @@ class DeviceStream:
                         now = time.monotonic()
                         ack_gap = 0.8 * ack_gap + 0.2 * (now - last_progress)
                         last_progress = now
+                        if on_progress is not None:
+                            on_progress(acked, total)
                     self._device_events = max(self._device_events, emitted)
                     # Go back on a gap, once per position; again at the same position only
                     # when the resent frame should have arrived by now (it was lost too).

@@ -38,7 +38,8 @@ class Buf:
     def uoffset_target(self, pos: int) -> int:
         target = pos + self.scalar("I", pos)
         if target >= len(self.data):
-            raise FlatbufferError(f"offset at {pos} points past the end ({target})")
+            raise FlatbufferError(f"offset at byte {pos} points to byte {target}, past the end "
+                                  f"of the {len(self.data)}-byte buffer (truncated?)")
         return target
 
     def root(self) -> Table:

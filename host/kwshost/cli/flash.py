@@ -65,7 +65,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("image", nargs="?", type=Path, metavar="IMAGE",
                         help="firmware image (default: the build for the target)")
     parser.add_argument("--model", "-m", type=Path, default=DEFAULT_MODEL, metavar="M",
-                        help="a .tflite (or a model image) to flash (default: %(default)s)")
+                        help="a .tflite (or a model image) to flash (default: the bundled "
+                             f"{DEFAULT_MODEL.name})")
     parser.add_argument("--no-model", action="store_true",
                         help="leave the model region as it is (board) or empty (qemu)")
     parser.add_argument("--target", "-t", choices=("efr32xg24", "qemu"), default="efr32xg24",
@@ -121,6 +122,8 @@ def _check_model_runs(path: Path, tflite: bytes, target: str) -> None:
         need = Interpreter(tflite, accelerator).arena_bytes
     except KwsError as e:
         why = str(e).removeprefix("the model cannot run: ")
+        if any(word in why for word in ("malformed", "flatbuffer", "past the end")):
+            hint = "the file is truncated, damaged or not a .tflite model"   # no table to list
         raise KwsError(f"{path} would not run on the {target} firmware: {why}",
                        hint=hint) from None
     if need > FIRMWARE_ARENA_BYTES:

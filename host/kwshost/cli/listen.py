@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -158,6 +159,22 @@ def _check_device_model(model: Path, labels: tuple[str, ...], threshold: int,
                        hint=f"flash it: {flash_command(url, model)}")
 
 
+@contextlib.contextmanager
+def _stream_progress(args: argparse.Namespace, seconds: float):
+    """A progress bar on a terminal's stderr while a WAV streams to the board (QEMU runs at
+    about real time: a long file would otherwise sit silent for minutes); none for --json or
+    when stderr is not a terminal."""
+    if args.json or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(f"streaming {seconds:.1f} s", total=1.0)
+        yield lambda done, total: progress.update(task, completed=done / total)
+
+
 def _run_device(args: argparse.Namespace, printer: Printer) -> int:
     from kwshost.device import DeviceStream
     from kwshost.link import Link
@@ -177,7 +194,8 @@ def _run_device(args: argparse.Namespace, printer: Printer) -> int:
             session.listen_microphone()
             return 0
         samples = read_wav(args.wav, info.sample_rate)
-        report = session.stream(samples)
+        with _stream_progress(args, len(samples) / info.sample_rate) as on_progress:
+            report = session.stream(samples, on_progress=on_progress)
     if args.json:
         print(Event("link", text=report.summary()).to_json(), flush=True)
     else:
