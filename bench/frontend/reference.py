@@ -38,3 +38,8 @@ def mltk_features(python: Path, params: dict, clips: np.ndarray,
         if proc.returncode != 0:
             raise RuntimeError(f"MLTK oracle failed:\n{proc.stderr[-3000:]}")
         return np.load(o), float(proc.stderr.strip().splitlines()[-1])
+
+
+if __name__ == "__main__":
+    print(__doc__.strip() + "\n\n(a module of bench/frontend/run.py, not a bench itself: "
+          "run .venv/bin/python bench/frontend/run.py --help)")

@@ -123,3 +123,8 @@ def stream(seconds: float, seed: int) -> np.ndarray:
         parts.append(make(KINDS[int(rng.integers(len(KINDS)))], n, rng))
         have += n
     return np.concatenate(parts)[:total]
+
+
+if __name__ == "__main__":
+    print(__doc__.strip() + "\n\n(a module of bench/frontend/run.py, not a bench itself: "
+          "run .venv/bin/python bench/frontend/run.py --help)")

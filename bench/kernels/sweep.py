@@ -10,6 +10,13 @@ tflite-micro runtime (the TFLM flavor must match it, the TFLITE flavor may diffe
 Also times the alexa model in our runtime against the tflite-micro runtime in the same run
 when the reference venv exists (process CPU time, best of 3 x 100 invokes, so other jobs on
 the machine disturb it less than wall time).
+
+Peers: TFLite's reference kernels (BUILTIN_REF, in this venv) and the pip `tflite-micro`
+runtime (in the reference venv .venv-ref, `scripts/bootstrap --ref`, or KWS_REF_PYTHON); without
+the latter its parts are skipped, and said so. How long: converting new random models takes
+about 1-3 s each on 2 cores (cached under --cache for the next run: the defaults, 600 models,
+take 10-30 minutes the first time), the checks then about 0.1 s per model; `--count 15 --seed
+4242` uses the test suite's cache and takes about 10 s.
 """
 
 from __future__ import annotations
@@ -17,8 +24,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -26,6 +35,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "host"))
+REF_PYTHON = Path(os.environ.get("KWS_REF_PYTHON", REPO / ".venv-ref" / "bin" / "python"))
+CACHE = REPO / "build" / "test-models"
 
 TFLM_TIME = """
 import sys, time, numpy as np
@@ -42,12 +53,12 @@ print(best)
 """
 
 
-def sweep(count: int, seed: int, inputs: int) -> int:
+def sweep(count: int, seed: int, inputs: int, cache: Path = CACHE) -> int:
     import kernel_probe
     import random_models
 
     t = time.perf_counter()
-    paths = random_models.generate(seed, count, REPO / "build" / "test-models")
+    paths = random_models.generate(seed, count, cache)
     print(f"{len(paths)} models ready in {time.perf_counter() - t:.0f} s")
     lib = kernel_probe.load_library()
     ops, outputs, differing = Counter(), Counter(), Counter()
@@ -80,15 +91,16 @@ for job in json.loads(open(sys.argv[1]).read()):
 def flavors_vs_tflm(paths: list[Path]) -> None:
     """Whole models through our runtime in both kernel flavors against the tflite-micro runtime."""
     import ctypes
-    import tempfile
 
     import numpy as np
     import random_models
     from kwshost import native
     from kwshost.runtime import Interpreter
 
-    ref = REPO / ".venv-ref" / "bin" / "python"
+    ref = REF_PYTHON
     if not ref.exists():
+        print(f"reference venv not found ({ref}; scripts/bootstrap --ref makes it): whole models "
+              "vs the tflite-micro runtime skipped")
         return
     with tempfile.TemporaryDirectory() as tmp:
         jobs, cases = [], []
@@ -101,8 +113,13 @@ def flavors_vs_tflm(paths: list[Path]) -> None:
             jobs.append({"model": str(path), "inputs": names, "output": f"{tmp}/{i}_out.npy"})
             cases.append((data, inputs, f"{tmp}/{i}_out.npy"))
         Path(f"{tmp}/jobs.json").write_text(json.dumps(jobs))
-        subprocess.run([str(ref), "-c", TFLM_RUN, f"{tmp}/jobs.json"], check=True,
-                       capture_output=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        run = subprocess.run([str(ref), "-c", TFLM_RUN, f"{tmp}/jobs.json"], text=True,
+                             capture_output=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        if run.returncode != 0:
+            last = (run.stderr.strip().splitlines() or ["no message"])[-1]
+            print(f"the tflite-micro runtime failed in {ref} ({last}): whole models vs "
+                  "tflite-micro skipped")
+            return
         lib = native.lib()
         lib.kws_kernel_probe_set_flavor.argtypes = [ctypes.c_int]
         for flavor, label in ((0, "TFLITE"), (1, "TFLM")):
@@ -133,33 +150,53 @@ def timing() -> None:
         t = time.process_time()
         it.time_invoke(100)
         ours = min(ours, (time.process_time() - t) / 100)
-    ref = REPO / ".venv-ref" / "bin" / "python"
-    line = f"alexa host inference (CPU time per invoke): ours {ours * 1e3:.2f} ms"
-    if ref.exists():
-        np.save(REPO / "build" / "alexa_input.npy", x)
-        out = subprocess.run([str(ref), "-c", TFLM_TIME, str(model),
-                              str(REPO / "build" / "alexa_input.npy")],
-                             capture_output=True, text=True, check=True,
-                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-        tflm = float(out.stdout.strip().splitlines()[-1])
-        line += f", tflite-micro {tflm * 1e3:.2f} ms, ratio {tflm / ours:.2f}x"
+    ref = REF_PYTHON
+    line = (f"alexa host inference (CPU time per invoke, best of 3 x 100, {platform.machine()}): "
+            f"ours {ours * 1e3:.2f} ms")
+    if not ref.exists():
+        line += f"; tflite-micro skipped (reference venv not found: {ref})"
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            np.save(Path(tmp) / "alexa_input.npy", x)
+            out = subprocess.run([str(ref), "-c", TFLM_TIME, str(model),
+                                  str(Path(tmp) / "alexa_input.npy")],
+                                 capture_output=True, text=True,
+                                 env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        if out.returncode != 0:
+            last = (out.stderr.strip().splitlines() or ["no message"])[-1]
+            line += f"; tflite-micro failed in {ref} ({last}), skipped"
+        else:
+            tflm = float(out.stdout.strip().splitlines()[-1])
+            line += f", tflite-micro {tflm * 1e3:.2f} ms, ratio {tflm / ours:.2f}x"
     print(line)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=600)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--inputs", type=int, default=2, help="random inputs per model")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=600, help="random models (default 600)")
+    parser.add_argument("--seed", type=int, default=7, help="their seed (default 7)")
+    parser.add_argument("--inputs", type=int, default=2,
+                        help="random inputs per model (default 2)")
+    parser.add_argument("--cache", type=Path, default=CACHE,
+                        help="where converted models are cached (default build/test-models)")
     args = parser.parse_args()
+    if args.count < 1 or args.inputs < 1:
+        parser.error("--count and --inputs must be at least 1")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    bad = sweep(args.count, args.seed, args.inputs)
+    bad = sweep(args.count, args.seed, args.inputs, args.cache)
     import random_models
 
-    flavors_vs_tflm(random_models.generate(args.seed, args.count, REPO / "build" / "test-models"))
+    flavors_vs_tflm(random_models.generate(args.seed, args.count, args.cache))
     timing()
     return 1 if bad else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from kwshost.errors import KwsError
+
+    try:
+        sys.exit(main())
+    except KwsError as e:  # a missing build: one line, no trace
+        print(f"error: {e}" + (f" ({e.hint})" if e.hint else ""), file=sys.stderr)
+        sys.exit(e.exit_code)

@@ -18,6 +18,10 @@ when the running program ends. An operator's time is from its B event to its A e
 kernels wait for their last program before returning).
 
     .venv/bin/python bench/mvp/m33.py [--cpi 1.25]
+
+Needs arm-none-eabi-gcc and qemu-system-arm; builds under build/bench_mvp_m33 (objects cached)
+and then takes a second or two (the first build up to a minute on 2 cores). No peer here:
+bench/mvp/run.py puts these figures beside MLTK's simulator and the seed's device table.
 """
 
 from __future__ import annotations
@@ -263,7 +267,8 @@ def main() -> int:
 
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cpi", type=float, default=mvp.M33_CPI)
+    ap.add_argument("--cpi", type=float, default=mvp.M33_CPI,
+                    help=f"cycles per counted instruction (default {mvp.M33_CPI})")
     args = ap.parse_args()
     if not available():
         print("needs arm-none-eabi-gcc and qemu-system-arm")

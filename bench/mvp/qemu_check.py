@@ -4,8 +4,10 @@ simulator (compiled for the Cortex-M33) executes them inside the emulated board.
 The QEMU firmware registers the reference kernels (firmware/app/main.c enables the MVP kernels
 on the EFR32xG24 only), so this script builds a copy of HEAD with them enabled for QEMU, streams
 a short spoken WAV into it and compares every inference's raw scores with the PC pipeline running
-the same MVP kernels on the host simulator. Slow: the simulated MVP under QEMU takes about a
-minute per inference (binary16 emulated with soft-float doubles).
+the same MVP kernels on the host simulator. Slow: the simulated MVP under QEMU takes 8-14 s
+per inference (binary16 emulated with soft-float doubles): 76-137 s for the 10 inferences in
+runs so far, plus the build. A correctness check, no peer: the PC pipeline is its reference.
+Needs git, arm-none-eabi-gcc, qemu-system-arm and .venv's scons.
 
     .venv/bin/python bench/mvp/qemu_check.py
 """
@@ -46,6 +48,17 @@ def build(tmp: Path) -> Path:
 
 
 def main() -> int:
+    import argparse
+    import shutil
+
+    argparse.ArgumentParser(description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
+    missing = [t for t in ("git", "arm-none-eabi-gcc", "qemu-system-arm") if not shutil.which(t)]
+    if not (REPO / ".venv" / "bin" / "scons").exists():
+        missing.append(".venv/bin/scons")
+    if missing:
+        print(f"{', '.join(missing)} missing: nothing checked (scripts/bootstrap installs them)")
+        return 2
     from device_helpers import model_image_file, spoken_wav
     from kwshost.audio import read_wav
     from kwshost.device import DeviceStream
@@ -74,4 +87,15 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from kwshost.errors import KwsError
+
+    try:
+        sys.exit(main())
+    except KwsError as e:  # a missing build, QEMU that does not answer: one line, no trace
+        print(f"error: {e}" + (f" ({e.hint})" if e.hint else ""), file=sys.stderr)
+        sys.exit(e.exit_code)
+    except subprocess.CalledProcessError as e:  # git archive or the QEMU build failed
+        out = (e.stderr or b"").decode(errors="replace")[-2000:] if e.stderr else ""
+        print(f"error: {' '.join(map(str, e.cmd))[:200]} failed (exit {e.returncode})\n{out}",
+              file=sys.stderr)
+        sys.exit(2)

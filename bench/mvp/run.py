@@ -14,11 +14,18 @@ then totals, time at 78 MHz and the ratio to the seed's 57.0 ms, and the agreeme
 outputs over real clips (reference kernels vs MVP kernels).
 
     .venv/bin/python bench/mvp/run.py [--clips N] [--no-mltk] [--no-qemu]
+
+MLTK runs from the reference venv (.venv-ref, `scripts/bootstrap --ref`, or the folder of
+KWS_REF_PYTHON); the QEMU measurement needs arm-none-eabi-gcc and qemu-system-arm; the real
+clips come from data/alexa. Each part that cannot run is skipped, and said so. How long on 2
+cores: about 30 s with --clips 2, a little more with the default 10 (the first run also
+builds the QEMU image, under build/bench_mvp_m33: up to a minute more).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -36,7 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import m33  # noqa: E402
 
 MODEL = REPO / "models" / "mltk_keyword_spotting_alexa.tflite"
-REF_MLTK = REPO / ".venv-ref" / "bin" / "mltk"
+REF_MLTK = (Path(os.environ["KWS_REF_PYTHON"]).with_name("mltk") if "KWS_REF_PYTHON" in os.environ
+            else REPO / ".venv-ref" / "bin" / "mltk")
 SEED_MS = 57.0
 # The seed's device profile (older MLTK, physical EFR32xG24, MVP): accelerator cycles per layer.
 SEED_ACC = [930.7e3, 307.9e3, 91.9e3, 145.7e3, 52.9e3, 6.6e3, 154.0e3, 90.4e3, 145.7e3, 6.6e3,
@@ -61,6 +69,8 @@ def parse_k(text: str) -> float:
 def mltk_sim_cycles(model: Path) -> list[float] | None:
     """Per-layer accelerator cycles from MLTK 0.20's MVP simulator (None if unavailable)."""
     if not REF_MLTK.exists():
+        print(f"MLTK not found ({REF_MLTK}; scripts/bootstrap --ref makes it): MLTK's simulator "
+              "skipped, its column is nan")
         return None
     proc = subprocess.run([str(REF_MLTK), "profile", str(model), "--accelerator", "mvp"],
                           capture_output=True, text=True, timeout=600,
@@ -71,7 +81,11 @@ def mltk_sim_cycles(model: Path) -> list[float] | None:
         m = re.match(r"\|\s*(\d+)\s*\|\s*\w+\s*\|[^|]*\|[^|]*\|\s*([\d.]+[kM]?)\s*\|", line)
         if m:
             rows[int(m.group(1))] = parse_k(m.group(2))
-    return [rows[i] for i in sorted(rows)] if rows else None
+    if not rows:
+        print(f"`mltk profile` gave no per-layer table (exit {proc.returncode}): MLTK's "
+              f"simulator skipped\n{(proc.stderr or proc.stdout)[-1500:]}")
+        return None
+    return [rows[i] for i in sorted(rows)]
 
 
 def real_inputs(n: int) -> list[np.ndarray]:
@@ -180,7 +194,8 @@ def layer_errors(x: np.ndarray, mapping: str = "ours") -> dict[int, tuple[int, i
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--clips", type=int, default=10, help="real clips for output agreement")
+    ap.add_argument("--clips", type=int, default=10,
+                    help="real clips for output agreement (default 10)")
     ap.add_argument("--no-mltk", action="store_true", help="skip MLTK's simulator")
     ap.add_argument("--no-qemu", action="store_true", help="skip the QEMU measurement")
     args = ap.parse_args()
@@ -189,6 +204,9 @@ def main() -> int:
     theirs = None if args.no_mltk else mltk_sim_cycles(MODEL)
     t_mltk = time.time() - t0
     inputs = real_inputs(args.clips)
+    if args.clips > 0 and not inputs:
+        print(f"no real clips in {REPO / 'data' / 'alexa'}: the per-layer differences use a zero "
+              "input, the streaming and whole-model agreement are skipped")
     x = inputs[0] if inputs else np.zeros((1, 118, 1, 108), np.int8)
     as_mltk = mvp.profile(MODEL, accelerator="mvp-mltk-mapping", x=x)
     t0 = time.time()
@@ -290,7 +308,9 @@ def main() -> int:
               f"{gaps.between_ops / 1e3:.0f} k")
     else:
         ms = tot["seconds"] * 1e3
-        print(f"\nNo QEMU here: PC estimate only (CPU cycles ESTIMATED, docs/mvp.md): "
+        why = ("QEMU measurement skipped (--no-qemu)" if args.no_qemu else
+               "No QEMU here (arm-none-eabi-gcc or qemu-system-arm missing)")
+        print(f"\n{why}: PC estimate only (CPU cycles ESTIMATED, docs/mvp.md): "
               f"{ms:.1f} ms at 78 MHz, ratio {ms / SEED_MS:.2f} to the seed's {SEED_MS} ms")
 
     stream = real_stream(args.clips)
@@ -327,4 +347,10 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from kwshost.errors import KwsError
+
+    try:
+        sys.exit(main())
+    except KwsError as e:  # a missing build: one line, no trace
+        print(f"error: {e}" + (f" ({e.hint})" if e.hint else ""), file=sys.stderr)
+        sys.exit(e.exit_code)

@@ -14,6 +14,11 @@ inference on the QEMU firmware image (-icount: instructions, not cycles).
 Timings are CPU time of the process (time.process_time, so other jobs on a shared machine
 do not inflate them) averaged over back-to-back invokes on the same input, one thread, with
 only `invoke()` inside the timed loop for every runtime (Python loop, same call overhead).
+
+The tflite-micro runtime lives in the reference venv (.venv-ref, `scripts/bootstrap --ref`,
+or KWS_REF_PYTHON); without it its columns are skipped, and said so. The QEMU count runs
+`scons target=qemu` first (a no-op when the build is current). How long: about 10 s with
+the defaults on 2 cores (most of it TensorFlow's start-up and QEMU's boot).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import subprocess
 import sys
 import tempfile
@@ -113,6 +119,8 @@ def tflite(path: Path, repeats: int, reference: bool) -> dict:
 
 def tflm(paths_repeats: list[tuple[Path, int]]) -> dict[str, dict]:
     if not REF_PYTHON.exists():
+        print(f"reference venv not found ({REF_PYTHON}; scripts/bootstrap --ref makes it): "
+              "tflite-micro skipped, its columns are nan")
         return {}
     args = [x for p, r in paths_repeats for x in (str(p), str(r))]
     proc = subprocess.run([str(REF_PYTHON), "-c", TFLM_CODE, *args], capture_output=True,
@@ -120,7 +128,8 @@ def tflm(paths_repeats: list[tuple[Path, int]]) -> dict[str, dict]:
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             return {r["path"]: r for r in json.loads(line[7:])}
-    print("tflite-micro failed:", proc.stderr[-2000:], file=sys.stderr)
+    last = (proc.stderr.strip().splitlines() or ["no message"])[-1]
+    print(f"tflite-micro failed in {REF_PYTHON} ({last}): skipped, its columns are nan")
     return {}
 
 
@@ -132,6 +141,9 @@ def qemu_instructions(model: Path) -> dict | None:
     from kwshost.qemu import QemuBoard
 
     scons = Path(sys.executable).with_name("scons")
+    if not scons.exists():
+        print(f"scons not found ({scons}): QEMU image not built", file=sys.stderr)
+        return None
     build = subprocess.run([str(scons), "-Q", "-j2", "target=qemu"], cwd=REPO,
                            capture_output=True, text=True)
     elf = REPO / "build" / "qemu" / "kws.elf"
@@ -178,16 +190,21 @@ def small_models(count: int) -> list[Path]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--repeats", type=int, default=200, help="invokes per runtime (alexa)")
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=200,
+                    help="invokes per runtime (alexa; default 200, 10x that for small models)")
     ap.add_argument("--small-models", type=int, default=8,
-                    help="also this many small random models of the kernel tests")
+                    help="also this many small random models of the kernel tests (default 8, "
+                         "at most 30)")
     ap.add_argument("--model", action="append", default=[], type=Path,
                     help="another model to compare (repeatable), e.g. a trained TENet")
     ap.add_argument("--qemu-model", type=Path, default=ALEXA,
                     help="model whose QEMU instruction count is measured (default: alexa)")
     ap.add_argument("--no-qemu", action="store_true", help="skip the QEMU instruction count")
     args = ap.parse_args()
+    if args.repeats < 1:
+        ap.error("--repeats must be at least 1")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     models = [(ALEXA, args.repeats)] + [(p, args.repeats) for p in args.model]
@@ -222,12 +239,21 @@ def main() -> int:
     print("\nours arena = planned tensors + scratch + runtime tables; +state = interpreter "
           "struct and op resolver (x86-64 sizes). TFLM arena = its recording allocator's total.")
 
+    print(f"(host: {platform.machine()}, {os.cpu_count()} cores; ms = CPU time per invoke, "
+          f"{args.repeats} invokes for the named models, {args.repeats * 10} for small ones)")
+
     if not args.no_qemu:
-        q = qemu_instructions(args.qemu_model)
+        from kwshost.errors import KwsError
+
+        try:
+            q = qemu_instructions(args.qemu_model)
+        except KwsError as e:  # no qemu-system-arm, no image, no answer
+            print(f"QEMU: {e}" + (f" ({e.hint})" if e.hint else ""), file=sys.stderr)
+            q = None
         if q:
             print(f"\nQEMU mps2-an505 (Cortex-M33), one inference of {args.qemu_model.name}: "
                   f"{q['instructions']:,} "
-                  f"instructions ({q['ticks']:,} ticks of {q['unit']}); firmware arena "
+                  f"instructions ({q['ticks']:,} {q['unit']}); firmware arena "
                   f"{q['arena']:,} B")
             top = sorted(q["per_op_ticks"].items(), key=lambda kv: -kv[1])[:5]
             print("  costliest operators (instructions): " +
@@ -238,4 +264,10 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from kwshost.errors import KwsError
+
+    try:
+        sys.exit(main())
+    except KwsError as e:  # a missing build, a model not found: one line, no trace
+        print(f"error: {e}" + (f" ({e.hint})" if e.hint else ""), file=sys.stderr)
+        sys.exit(e.exit_code)

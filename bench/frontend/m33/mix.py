@@ -8,8 +8,9 @@ rows after start-up), runs each under QEMU with `-d in_asm,exec,nochain` (every 
 block's instructions, then every block executed, in order), counts the executed
 instructions by kind and the taken branches, and divides the difference of the two runs by
 8 rows, so start-up and the first window cancel out (both images have the same buffers and
-signal; only the number of rows differs). It then prices each kind with the
-Cortex-M33's published timings as a range:
+signal; only the number of rows differs). Arm publishes no cycle table for the M33, so it
+then prices each kind with the Cortex-M3/M4 tables (the same 3-stage single-issue class) as a
+range:
 
   data processing, SIMD (SADD16, SEL...), single-cycle multiplies and MACs  1
   64-bit multiply-accumulate (SMLAL, UMLAL, UMULL...)                         1 .. 2
@@ -24,6 +25,9 @@ cycle; the high end does not. Flash wait states are left out (code in zero-wait 
 cache); they would add to both.
 
     .venv/bin/python bench/frontend/m33/mix.py [--out DIR]
+
+Needs arm-none-eabi-gcc and qemu-system-arm; takes about 40 s. No peer: the figures are this
+frontend's own (bench/frontend/run.py compares it with MLTK's).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -192,9 +197,16 @@ def run(elf: Path) -> tuple[Counter, Counter, int]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", type=Path, default=REPO / "build" / "bench_frontend_m33")
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, default=REPO / "build" / "bench_frontend_m33",
+                    help="where the two images are built (default build/bench_frontend_m33)")
     args = ap.parse_args()
+    missing = [t for t in ("arm-none-eabi-gcc", "qemu-system-arm") if not shutil.which(t)]
+    if missing:
+        print(f"{' and '.join(missing)} not installed: nothing measured "
+              "(scripts/bootstrap installs them)")
+        return 2
     args.out.mkdir(parents=True, exist_ok=True)
     (c0, e0, t0), (c1, e1, t1) = (run(build(r, args.out)) for r in ROWS)
     rows = ROWS[1] - ROWS[0]
