@@ -12,12 +12,16 @@ It speaks a few sentences with espeak-ng (three of them "alexa"), starts the emu
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_DIR = REPO / "build" / "demo"
@@ -36,6 +40,7 @@ def speak(text: str) -> np.ndarray:
 
 
 def make_wav(path: Path) -> Path:
+    import numpy as np
     import soundfile as sf
 
     parts = [np.zeros(16000, dtype=np.float32)]
@@ -49,23 +54,27 @@ def make_wav(path: Path) -> Path:
 
 
 def kwshost(*args: str) -> int:
-    print(f"\n$ kwshost {' '.join(args)}", flush=True)
+    print(f"\n$ kwshost {shlex.join(args)}", flush=True)
     return subprocess.call([sys.executable, "-m", "kwshost", *args], cwd=REPO)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
+    parser = argparse.ArgumentParser(prog="scripts/demo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=None,
                         help="a .tflite with MLTK metadata (default: the bundled model)")
     args = parser.parse_args()
+    if args.model is not None and not args.model.is_file():
+        parser.error(f"--model {args.model}: no such file")
+    if os.environ.get("KWS_DEMO_ARGS_ONLY"):  # scripts/demo checks the arguments before set-up
+        return 0
     from kwshost.paths import DEFAULT_MODEL
 
-    model = args.model or DEFAULT_MODEL
+    model = args.model.resolve() if args.model else DEFAULT_MODEL
     wav = make_wav(DEMO_DIR / "demo.wav")
     print(f"== demo audio: {wav.relative_to(REPO)} ({', '.join(repr(p) for p in PHRASES)})")
     print(f"== model: {model.relative_to(REPO) if model.is_relative_to(REPO) else model}")
-    print(f"\n$ kwshost flash --target qemu --model {model.name}", flush=True)
+    print(f"\n$ kwshost flash --target qemu --model {shlex.quote(model.name)}", flush=True)
     board = subprocess.Popen([sys.executable, "-m", "kwshost", "flash", "--target", "qemu",
                               "--model", str(model)], cwd=REPO, stdout=subprocess.PIPE,
                              text=True)
@@ -93,4 +102,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except KeyboardInterrupt:  # Ctrl-C: the board is stopped (main's finally), no traceback
+        print("\ndemo: interrupted", file=sys.stderr)
+        raise SystemExit(130) from None
