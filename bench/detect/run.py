@@ -47,7 +47,6 @@ sys.path.insert(0, str(REPO / "host"))
 
 from kwshost import evaluate as ev  # noqa: E402
 from kwshost.data import augment, streams, voices, words  # noqa: E402
-from kwshost.errors import KwsError  # noqa: E402
 
 SR = 16000
 TOO_CLOSE = words.NEAR_KEYWORD
@@ -402,8 +401,6 @@ def write_report(path: Path, rows: list[dict]) -> None:
 
 
 if __name__ == "__main__":
-    try:
-        raise SystemExit(main())
-    except KwsError as e:  # a missing build, a damaged model or stream: one line, no trace
-        print(f"error: {e}" + (f" ({e.hint})" if e.hint else ""), file=sys.stderr)
-        raise SystemExit(e.exit_code) from None
+    from kwshost.errors import run_script
+
+    run_script(main)   # a KwsError (missing build, model, stream): one line, no trace

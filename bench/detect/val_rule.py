@@ -32,7 +32,6 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "host"))
 
 from kwshost import evaluate as ev  # noqa: E402
-from kwshost.errors import KwsError  # noqa: E402
 
 
 def rule_threshold(replay_fa: dict[int, int], device_fa: Callable[[int], int],
@@ -145,8 +144,6 @@ def compare(reference: dict, other: dict, keywords: list[str]) -> str:
 
 
 if __name__ == "__main__":
-    try:
-        raise SystemExit(main())
-    except KwsError as e:  # a stream or model not found: one line, no trace
-        print(f"error: {e}" + (f" ({e.hint})" if e.hint else ""), file=sys.stderr)
-        raise SystemExit(e.exit_code) from None
+    from kwshost.errors import run_script
+
+    run_script(main)   # a KwsError (missing build, model, stream): one line, no trace

@@ -31,7 +31,6 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "host"))
 
 from kwshost import evaluate as ev  # noqa: E402
-from kwshost.errors import KwsError  # noqa: E402
 
 THRESHOLDS = np.arange(100, 256, 4)
 REFERENCE = REPO / "models" / "mltk_keyword_spotting_alexa.tflite"
@@ -93,8 +92,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        raise SystemExit(main())
-    except KwsError as e:  # a stream or model not found: one line, no trace
-        print(f"error: {e}" + (f" ({e.hint})" if e.hint else ""), file=sys.stderr)
-        raise SystemExit(e.exit_code) from None
+    from kwshost.errors import run_script
+
+    run_script(main)   # a KwsError (missing build, model, stream): one line, no trace

@@ -87,13 +87,10 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    from kwshost.errors import KwsError
+    from kwshost.errors import run_script
 
     try:
-        sys.exit(main())
-    except KwsError as e:  # a missing build, QEMU that does not answer: one line, no trace
-        print(f"error: {e}" + (f" ({e.hint})" if e.hint else ""), file=sys.stderr)
-        sys.exit(e.exit_code)
+        run_script(main)   # a KwsError (missing build, QEMU that does not answer): one line
     except subprocess.CalledProcessError as e:  # git archive or the QEMU build failed
         out = (e.stderr or b"").decode(errors="replace")[-2000:] if e.stderr else ""
         print(f"error: {' '.join(map(str, e.cmd))[:200]} failed (exit {e.returncode})\n{out}",

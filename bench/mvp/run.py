@@ -347,10 +347,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    from kwshost.errors import KwsError
+    from kwshost.errors import run_script
 
-    try:
-        sys.exit(main())
-    except KwsError as e:  # a missing build: one line, no trace
-        print(f"error: {e}" + (f" ({e.hint})" if e.hint else ""), file=sys.stderr)
-        sys.exit(e.exit_code)
+    run_script(main)   # a KwsError (missing build, model, stream): one line, no trace

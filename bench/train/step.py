@@ -173,10 +173,6 @@ def device() -> str:
 
 
 if __name__ == "__main__":
-    from kwshost.errors import KwsError
+    from kwshost.errors import run_script
 
-    try:
-        raise SystemExit(main())
-    except KwsError as e:  # a config not found: one line, no trace
-        print(f"error: {e}" + (f" ({e.hint})" if e.hint else ""), file=sys.stderr)
-        raise SystemExit(e.exit_code) from None
+    run_script(main)   # a KwsError (missing build, model, stream): one line, no trace

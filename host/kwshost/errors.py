@@ -23,3 +23,16 @@ class ModelError(KwsError):
 
 class AudioError(KwsError):
     """An audio file is missing, unreadable, truncated or empty."""
+
+
+def run_script(main) -> None:
+    """`raise SystemExit(main())` for scripts outside the CLI (bench/): a KwsError (a missing
+    build, model or stream) is one line on stderr and its exit code, as the CLI prints it."""
+    import sys
+
+    try:
+        code = main()
+    except KwsError as e:
+        print(f"error: {e}" + (f" ({e.hint})" if e.hint else ""), file=sys.stderr)
+        raise SystemExit(e.exit_code) from None
+    raise SystemExit(code)

@@ -81,7 +81,9 @@ class QemuBoard:
         if model_image is not None:
             if not Path(model_image).exists():
                 raise KwsError(f"model image not found: {model_image}")
-            self.args += ["-device", f"loader,file={model_image},addr={MODEL_REGION_ADDR:#x}"]
+            # QEMU's option lists take a comma in a value as ",,"
+            path = str(model_image).replace(",", ",,")
+            self.args += ["-device", f"loader,file={path},addr={MODEL_REGION_ADDR:#x}"]
         if icount:
             self.args += ["-icount", "shift=0"]
         self.process: subprocess.Popen[bytes] | None = None
