@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import stat
 import struct
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -244,3 +245,38 @@ def test_flash_qemu_says_why_the_board_stopped(capsys, monkeypatch) -> None:
     code, _out, err = kwshost(capsys, "flash", "--target", "qemu", "--no-check")
     assert code == 0
     assert "stopped (exit code 0): qemu-system-arm: terminating on signal 15 from pid 4242" in err
+
+
+def test_the_emulated_board_stops_when_its_starter_is_killed(tmp_path) -> None:
+    """`kill -9` of `kwshost flash --target qemu` runs no clean-up; QEMU kept running and
+    held its port. The kernel now stops it (setpriv's parent-death signal)."""
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+
+    from device_helpers import qemu_firmware
+
+    if shutil.which("setpriv") is None:
+        pytest.skip("util-linux's setpriv is not installed: QEMU outlives a killed kwshost")
+    code = ("import sys, time; sys.path.insert(0, 'host'); from kwshost.qemu import QemuBoard; "
+            f"b = QemuBoard({str(qemu_firmware())!r}).start(); print(b.process.pid, flush=True); "
+            "time.sleep(60)")
+    starter = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).parents[1],
+                               stdout=subprocess.PIPE, text=True)
+    qemu = int(starter.stdout.readline())
+    os.kill(starter.pid, signal.SIGKILL)
+    starter.wait(10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:   # gone, or a zombie waiting for init to reap it
+            with open(f"/proc/{qemu}/stat") as f:
+                if f.read().split(") ")[1].startswith("Z"):
+                    break
+        except FileNotFoundError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(qemu, signal.SIGKILL)
+        pytest.fail("QEMU outlived the process that started it")

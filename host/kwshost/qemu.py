@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -56,6 +57,17 @@ def port_listening(port: int) -> bool | None:
     return any(len(r) > 3 and r[1] in local and r[3] == "0A" for r in rows)
 
 
+def _dies_with_this_process() -> list[str]:
+    """A prefix that has the kernel stop QEMU when this process dies, even by SIGKILL (which
+    runs no clean-up and left QEMU holding its port): util-linux's setpriv sets the child's
+    parent-death signal, then execs QEMU. Only from the main thread, since the signal follows
+    the thread that started the child."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None or threading.current_thread() is not threading.main_thread():
+        return []
+    return [setpriv, "--pdeathsig", "TERM", "--"]
+
+
 class QemuBoard:
     """Starts QEMU with `elf` (and optionally a model image at the model region).
 
@@ -91,8 +103,9 @@ class QemuBoard:
     def start(self) -> QemuBoard:
         """Start QEMU and return once it listens on its serial port, so `url` can be used at
         once (a connect right after the start used to be refused)."""
-        self.process = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(_dies_with_this_process() + self.args,
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT)
         self.wait_listening()
         return self
 
