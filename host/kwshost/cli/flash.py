@@ -36,7 +36,7 @@ Virtual time counts instructions (-icount), which `kwshost profile --device` rep
 
 --target efr32xg24 (the BRD2601B): programs IMAGE (default build/efr32xg24/kws.hex) at
 0x08000000 and the model image at 0x08100000 through pyOCD and the board's debugger, with
-progress, then reads both back to verify. Needs the EFR32MG24 CMSIS pack (pinned in
+progress, then reads the model region back to verify it. Needs the EFR32MG24 CMSIS pack (pinned in
 third_party/cmsis-packs.txt): pyocd pack install EFR32MG24B310F1536IM48
 
 examples:
