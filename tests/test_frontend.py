@@ -101,6 +101,9 @@ def test_settings_from_model_metadata() -> None:
     s = FrontendSettings.from_params(params)
     assert s.filterbank_n_channels == 40 and s.noise_reduction_enable is False
     assert s.window_size_ms == 30  # missing keys keep the seed's value
+    # but a model that names neither the DC notch nor dynamic quantization predates them in
+    # MLTK (its zoo's audio_example1, ...): MLTK computes its features with both off
+    assert not s.dc_notch_filter_enable and not s.quantize_dynamic_scale_enable
     assert FrontendSettings.from_params(FrontendSettings().to_params()) == FrontendSettings()
     assert FrontendSettings().spectrogram_shape == (118, 108)
 

@@ -79,6 +79,12 @@ static void apply_legacy_defaults(kws_engine_settings_t *s) {
   if (!(s->keys_seen & KWS_SEEN_FFT_LENGTH)) s->frontend.fft_length = 0; /* from the window */
 }
 
+void kws_settings_finish_model(kws_engine_settings_t *s) {
+  if (!s) return;
+  if (!(s->keys_seen & KWS_SEEN_DC_NOTCH)) s->frontend.dc_notch_filter_enable = 0;
+  if (!(s->keys_seen & KWS_SEEN_QUANTIZE)) s->frontend.quantize_dynamic_scale_enable = 0;
+}
+
 kws_status_t kws_settings_set(kws_engine_settings_t *s, const char *key, double value) {
   if (!s || !key) return KWS_ERR_ARG;
   /* NaN and the infinities fit no setting (and would make the conversions below undefined) */
@@ -177,6 +183,7 @@ kws_status_t kws_settings_from_model(kws_engine_settings_t *s, const uint8_t *mo
     st = kws_settings_set(s, key, value);
     if (st != KWS_OK) return st;
   }
+  kws_settings_finish_model(s);
   uint32_t count = 0;
   st = kws_params_get_string_count(&p, "classes", &count);
   if (st != KWS_OK) return st;

@@ -77,7 +77,9 @@ class FrontendSettings:
         The keys go through the firmware's own reader (`kws_settings_set` in
         firmware/detector/settings.c), so the PC reads a model exactly as the device does,
         older MLTK key names (`fe.n_channels`, ...) included. Missing keys keep the seed's
-        value (with a warning); unknown `fe.*` keys are reported.
+        value (with a warning), except the DC notch and dynamic quantization, which are off
+        when not named (MLTK's models from before them: `kws_settings_finish_model`); unknown
+        `fe.*` keys are reported.
         """
         lib = _lib()
         buf = ctypes.create_string_buffer(lib.kws_binding_settings_size())
@@ -97,6 +99,7 @@ class FrontendSettings:
                 raise KwsError(f"model setting {key} = {value!r} is out of range")
             else:
                 given.add(key)
+        lib.kws_settings_finish_model(buf)   # no DC notch / dynamic quantization key: off
         config = _Config.from_buffer_copy(buf.raw[:ctypes.sizeof(_Config)])
         values = {f.name: getattr(config, f.name) for f in fields(cls)}
         for f in fields(cls):
@@ -108,7 +111,9 @@ class FrontendSettings:
                 same = np.float32(spelled) == np.float32(values[f.name])
                 values[f.name] = spelled if same else float(values[f.name])
         legacy = bool(buf.raw[lib.kws_binding_settings_keys_seen_offset()] & _SEEN_LEGACY_KEYS)
-        missing = sorted(f"fe.{f.name}" for f in fields(cls) if f"fe.{f.name}" not in given)
+        off = ("fe.dc_notch_filter_enable", "fe.quantize_dynamic_scale_enable")
+        missing = sorted(f"fe.{f.name}" for f in fields(cls)
+                         if f"fe.{f.name}" not in given and f"fe.{f.name}" not in off)
         if missing and not legacy:
             log.warning("model metadata lacks %s; using the seed's values", ", ".join(missing))
         return cls(**values)
@@ -193,6 +198,8 @@ def _lib() -> ctypes.CDLL:
     lib.kws_binding_settings_keys_seen_offset.restype = _SZ
     lib.kws_settings_default.argtypes = [ctypes.c_void_p]
     lib.kws_settings_set.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_double]
+    lib.kws_settings_finish_model.argtypes = [ctypes.c_void_p]
+    lib.kws_settings_finish_model.restype = None
     lib._kws_frontend_declared = True
     return lib
 

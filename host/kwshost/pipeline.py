@@ -116,6 +116,21 @@ def firmware_reads(key: str) -> bool:
             or lib.kws_settings_set(_default_settings(lib), key.encode(), 0.0) != _NOT_FOUND)
 
 
+def setting_warnings(params: Mapping[str, object]) -> list[str]:
+    """Where the firmware will not do what MLTK does with this model's metadata (it runs it
+    all the same, on the board and with --pc alike): one line each, for listen and flash."""
+    notes = []
+    if "detection_threshold_list" in params and not firmware_reads("detection_threshold_list"):
+        threshold = params.get("detection_threshold")
+        listed = params["detection_threshold_list"]
+        shown = ", ".join(map(str, listed)) if isinstance(listed, list) else listed
+        notes.append(f"the model's per-class detection_threshold_list ({shown}) is ignored: "
+                     "the firmware takes one threshold for all classes, detection_threshold "
+                     f"({threshold if threshold is not None else 'absent: the default, 50'}); "
+                     "set it with kwshost params M --set detection_threshold=N -o OUT.tflite")
+    return notes
+
+
 class PcPipeline:
     """Frontend + model + detector with the model's own settings (SL_PARAMSv1 metadata)."""
 
@@ -152,6 +167,13 @@ class PcPipeline:
                                       self.ACCELERATORS[accelerator], self._arena, ARENA_BYTES)
         if status != 0:
             why = lib.kws_engine_message(self._engine).decode()
+            if "frontend window" in why and not any(k.startswith("fe.") for k in params):
+                # No fe.* at all: an image or other sensor model, not a damaged audio one.
+                raise ModelError("the model cannot run: it is not an audio model (its metadata "
+                                 "has no fe.* frontend settings, and its input is not the "
+                                 "default frontend's window)",
+                                 hint="this firmware runs keyword models fed by MLTK's audio "
+                                      "frontend; `kwshost summarize` shows the model's input")
             raise ModelError(f"the model cannot run: {why} "
                              f"({lib.kws_status_str(status).decode()})")
         # As the firmware reads them (a key it cannot use keeps its default there too).

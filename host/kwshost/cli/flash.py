@@ -122,7 +122,8 @@ def _check_model_runs(path: Path, tflite: bytes, target: str) -> None:
         need = Interpreter(tflite, accelerator).arena_bytes
     except KwsError as e:
         why = str(e).removeprefix("the model cannot run: ")
-        if any(word in why for word in ("malformed", "flatbuffer", "past the end")):
+        if (any(word in why for word in ("malformed", "flatbuffer", "past the end"))
+                and "does not match" not in why and "not an audio model" not in why):
             hint = "the file is truncated, damaged or not a .tflite model"   # no table to list
         raise KwsError(f"{path} would not run on the {target} firmware: {why}",
                        hint=hint) from None
@@ -130,6 +131,10 @@ def _check_model_runs(path: Path, tflite: bytes, target: str) -> None:
         raise KwsError(f"{path} would not run on the {target} firmware: it needs {need:,} bytes "
                        f"of arena with the {target}'s kernels; the firmware has "
                        f"{FIRMWARE_ARENA_BYTES:,}", hint=hint)
+    from kwshost.pipeline import setting_warnings
+
+    for note in setting_warnings(read_params(tflite)):
+        print(f"warning: {note}", file=sys.stderr)
 
 
 def _build(target: str) -> None:

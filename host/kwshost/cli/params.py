@@ -120,10 +120,18 @@ def _print(params: dict[str, object], as_json: bool) -> None:
     if as_json:
         print(json.dumps(params, indent=1))
         return
+    from kwshost.pipeline import firmware_reads
+
     width = max((len(k) for k in params), default=0)
     for key, value in params.items():
         shown = ", ".join(map(str, value)) if isinstance(value, list) else value
-        print(f"{key:<{width}}  {shown}")
+        # MLTK's descriptive entries aside, a setting the firmware does not read is said so.
+        note = ("" if key in _DESCRIPTIVE or firmware_reads(key)
+                else "  (the firmware ignores it)")
+        print(f"{key:<{width}}  {shown}{note}")
+
+
+_DESCRIPTIVE = {"name", "version", "classes", "hash", "date", "runtime_memory_size"}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,0 +1,137 @@
+"""Other people's keyword models (MLTK 0.20's zoo) on the emulated board: the board reports
+what the PC reports, inference by inference; what the firmware reads otherwise than MLTK is
+said (per-class thresholds); a model that lacks the DC notch and dynamic quantization keys
+gets MLTK's features (both off); a model that is not an audio model is refused as such, not
+as a damaged file."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import run_in_ref
+from device_helpers import kwshost, model_image_file, qemu_firmware, spoken_wav
+
+ZOO = {  # archive -> the .tflite in it
+    "tflite_micro_speech": "tflite_micro_speech.tflite",
+    "keyword_spotting_on_off_v3": "keyword_spotting_on_off_v3.tflite",
+    "keyword_spotting_alexa": "keyword_spotting_alexa.tflite",
+    "image_classification": "image_classification.tflite",
+}
+
+
+@pytest.fixture(scope="module")
+def zoo(ref_python, tmp_path_factory) -> dict[str, Path]:
+    root = Path(run_in_ref(ref_python, "import mltk, os; print(os.path.dirname(mltk.__file__))")
+                .strip())
+    out = tmp_path_factory.mktemp("zoo")
+    models = {}
+    for archive in root.glob("models/**/*.mltk.zip"):
+        name = archive.name.removesuffix(".mltk.zip")
+        if name in ZOO:
+            with zipfile.ZipFile(archive) as z:
+                member = next(m for m in z.namelist() if Path(m).name == ZOO[name])
+                models[name] = out / ZOO[name]
+                models[name].write_bytes(z.read(member))
+    assert set(models) == set(ZOO), sorted(models)
+    return models
+
+
+def _events(stdout: str) -> list[dict]:
+    return [e for e in map(json.loads, stdout.splitlines()) if e["type"] != "link"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, words, labels", [
+    ("tflite_micro_speech", ["yes", "no", "yes"], ["yes", "no", "yes"]),
+    ("keyword_spotting_on_off_v3", ["on", "off"], None),  # latency 10 ms: 100 inferences/s
+])
+def test_zoo_model_on_the_board_reports_what_the_pc_reports(zoo, tmp_path, name, words,
+                                                             labels) -> None:
+    from kwshost.metadata import read_params
+    from kwshost.qemu import QemuBoard
+
+    model = zoo[name]
+    wav = spoken_wav(tmp_path / "speech.wav", words, 0.9)
+    pc = kwshost("listen", "--pc", "--model", str(model), "--wav", str(wav), "--verbose",
+                 "--json")
+    assert pc.returncode == 0, pc.stderr
+    pc_events = _events(pc.stdout)
+    if labels is not None:
+        assert [e["label"] for e in pc_events if e["type"] == "detection"] == labels
+    with QemuBoard(qemu_firmware(), model_image=model_image_file(tmp_path, model)) as board:
+        dev = kwshost("listen", "--device", "--port", board.url, "--model", str(model),
+                      "--wav", str(wav), "--verbose", "--json")
+        info = kwshost("info", "--port", board.url)  # still answering afterwards
+    assert dev.returncode == 0, dev.stderr
+    assert _events(dev.stdout) == pc_events and len(pc_events) > 20
+    classes = len(read_params(model)["classes"])  # type: ignore[arg-type]
+    assert info.returncode == 0 and f"classes {classes}" in info.stdout
+
+
+def test_what_the_firmware_reads_otherwise_than_mltk_is_said(zoo) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    def warnings(model: Path) -> str:
+        wav = model.with_suffix(".wav")
+        sf.write(str(wav), np.zeros(3200, dtype=np.int16), 16000, subtype="PCM_16")
+        out = kwshost("listen", "--pc", "--model", str(model), "--wav", str(wav), "--json")
+        assert out.returncode == 0, out.stderr
+        return "\n".join(line for line in out.stderr.splitlines() if line.startswith("warning"))
+
+    onoff = warnings(zoo["keyword_spotting_on_off_v3"])
+    assert "detection_threshold_list (242, 242, 255) is ignored" in onoff
+    assert "dc_notch" not in onoff  # this model says what its frontend does
+    assert warnings(zoo["tflite_micro_speech"]) == ""   # its frontend is MLTK's (below)
+    assert warnings(zoo["keyword_spotting_alexa"]) == ""
+    shown = kwshost("params", str(zoo["keyword_spotting_on_off_v3"]))
+    assert shown.returncode == 0
+    line = next(s for s in shown.stdout.splitlines() if s.startswith("detection_threshold_list"))
+    assert "the firmware ignores it" in line
+    assert not any("ignores" in s for s in shown.stdout.splitlines() if s.startswith("fe."))
+
+
+def test_an_image_model_is_refused_as_not_audio(zoo) -> None:
+    out = kwshost("flash", "--target", "qemu", "--model", str(zoo["image_classification"]))
+    assert out.returncode == 2
+    assert "not an audio model" in out.stderr and "truncated" not in out.stderr
+
+
+FEATURES_IN_MLTK = r"""
+import sys, numpy as np, soundfile as sf
+from mltk.core import load_tflite_model
+from mltk.core.tflite_model_parameters import TfliteModelParameters
+from mltk.core.preprocess.audio.audio_feature_generator import (
+    AudioFeatureGenerator, AudioFeatureGeneratorSettings)
+model, wav, out = sys.argv[1:]
+settings = AudioFeatureGeneratorSettings()
+for key, value in TfliteModelParameters.load_from_tflite_model(load_tflite_model(model)).items():
+    if key.startswith("fe."):
+        settings[key] = value
+x, _ = sf.read(wav, dtype="int16")
+x = x[:int(settings.sample_rate_hz * settings.sample_length_ms / 1000)]
+np.save(out, AudioFeatureGenerator(settings).process_sample(x, dtype=np.int8))
+"""
+
+
+def test_a_model_without_the_dc_notch_and_quantization_keys_gets_mltks_features(
+        zoo, ref_python, tmp_path) -> None:
+    """MLTK's zoo model tflite_micro_speech names its frontend's settings but not the DC notch
+    or dynamic quantization, which came later: MLTK computes its features with both off; the
+    firmware took the bundled model's (on), and 1,461 of 1,960 values differed."""
+    import numpy as np
+    import soundfile as sf
+    from device_helpers import say
+
+    model, wav = zoo["tflite_micro_speech"], tmp_path / "yes.wav"
+    speech = say("yes no")   # speech from the first sample: the model looks at 1 s
+    sf.write(str(wav), (speech / max(1e-9, abs(speech).max()) * 16000).astype(np.int16),
+             16000, subtype="PCM_16")
+    ours = tmp_path / "ours.npy"
+    assert kwshost("features", str(wav), "--model", str(model), "-o", str(ours)).returncode == 0
+    run_in_ref(ref_python, FEATURES_IN_MLTK, str(model), str(wav), str(tmp_path / "mltk.npy"))
+    theirs = np.load(tmp_path / "mltk.npy")
+    np.testing.assert_array_equal(np.load(ours), theirs.reshape(np.load(ours).shape))
