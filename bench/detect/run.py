@@ -232,14 +232,14 @@ def by_kind(said: list[dict], fired: list[str], hours: float) -> dict:
 def curve_without_confusables(curve: dict, neg: ev.StreamResult, params: dict,
                               said: list[dict]) -> dict | None:
     """`curve` (FRR per threshold) with by_kind's FA/h without confusables at each threshold."""
-    from kwshost.detector import DetectorSettings, detections
+    from kwshost.detector import DetectorSettings, detections, one_threshold
 
     share = other_speech_share(said)
     if not share:
         return None
     rates = []
     for th in curve["threshold"]:
-        settings = DetectorSettings.from_params({**params, "detection_threshold": int(th)})
+        settings = DetectorSettings.from_params(one_threshold(params, th))
         texts = [said_at(said, t / 1000) for t, c in detections(settings, neg.times_ms,
                                                                   neg.scores) if c == 0]
         rates.append(sum(x != GAP and not confusable(x) for x in texts)

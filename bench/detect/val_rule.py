@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "host"))
 
 from kwshost import evaluate as ev  # noqa: E402
+from kwshost.detector import one_threshold  # noqa: E402
 
 
 def rule_threshold(replay_fa: dict[int, int], device_fa: Callable[[int], int],
@@ -56,7 +57,7 @@ def figures(model: Path, streams: Path, speech: list[str], keywords: list[str], 
     @functools.cache   # the rule's last check and the report run the same stream and threshold
     def on_device(name: str, at: int) -> ev.StreamResult:
         return ev.stream(model, streams / f"{name}.wav", None, events=recorded[name].events,
-                         params={**params, "detection_threshold": at})
+                         params=one_threshold(params, at))
 
     sweeps = {n: {t: (hits, fa) for t, hits, fa in ev.sweep(recorded[n], params, range(256))}
               for n in names}

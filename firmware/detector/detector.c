@@ -93,7 +93,10 @@ kws_status_t kws_detector_process(kws_detector_t *det, int32_t time_ms, const in
   top_class(values, n, &top_index, &top_score);
 
   const int64_t since_previous = (int64_t)time_ms - det->previous_time_ms;
-  const bool detected = top_score > cfg->detection_threshold &&
+  const uint32_t threshold = (cfg->class_threshold_set & (1u << top_index))
+                                ? cfg->class_thresholds[top_index]
+                                : cfg->detection_threshold;
+  const bool detected = top_score > threshold &&
                         !(cfg->ignored_classes & (1u << top_index)) &&
                         (top_index != det->previous_class || since_previous > cfg->suppression_ms);
   if (detected) {

@@ -39,6 +39,10 @@ typedef struct {
   int32_t suppression_ms;
   uint32_t class_count;        /* 1..KWS_DETECTOR_MAX_CLASSES */
   uint32_t ignored_classes;    /* bit i set: class i never triggers (label starts with '_') */
+  /* MLTK's detection_threshold_list: class i's own threshold where bit i of
+   * class_threshold_set is set, else detection_threshold */
+  uint32_t class_threshold_set;
+  uint8_t class_thresholds[KWS_DETECTOR_MAX_CLASSES];
 } kws_detector_config_t;
 
 typedef struct {

@@ -167,6 +167,25 @@ static kws_status_t read_number(const kws_model_params_t *p, const char *key, do
   return KWS_OK;
 }
 
+/* MLTK's detection_threshold_list: one threshold per class (0..255), which wins over
+ * detection_threshold for the classes it covers. */
+static kws_status_t read_class_thresholds(const kws_model_params_t *p, kws_engine_settings_t *s) {
+  int32_t list[KWS_DETECTOR_MAX_CLASSES];
+  uint32_t n = 0;
+  kws_status_t st = kws_params_get_int_list(p, "detection_threshold_list", list,
+                                            KWS_DETECTOR_MAX_CLASSES, &n);
+  if (st == KWS_ERR_NOT_FOUND) return KWS_OK;
+  if (st != KWS_OK) return KWS_ERR_MODEL_INVALID; /* not an int list, or too long */
+  kws_detector_config_t *d = &s->detector;
+  d->class_threshold_set = 0;
+  for (uint32_t i = 0; i < n && i < d->class_count; i++) {
+    if (list[i] < 0 || list[i] > 255) return KWS_ERR_MODEL_INVALID;
+    d->class_thresholds[i] = (uint8_t)list[i];
+    d->class_threshold_set |= 1u << i;
+  }
+  return KWS_OK;
+}
+
 kws_status_t kws_settings_from_model(kws_engine_settings_t *s, const uint8_t *model,
                                      size_t model_len, char *labels, size_t labels_size) {
   if (!s || !model || !labels || labels_size == 0) return KWS_ERR_ARG;
@@ -199,5 +218,7 @@ kws_status_t kws_settings_from_model(kws_engine_settings_t *s, const uint8_t *mo
     used += len;
   }
   labels[used] = 0;
-  return kws_settings_set_classes(s, labels);
+  st = kws_settings_set_classes(s, labels);
+  if (st != KWS_OK) return st;
+  return read_class_thresholds(&p, s);
 }

@@ -208,6 +208,26 @@ extern "C" kws_status_t kws_params_get_string_at(const kws_model_params_t *p, co
   return KWS_OK;
 }
 
+extern "C" kws_status_t kws_params_get_int_list(const kws_model_params_t *p, const char *key, int32_t *out,
+                                                uint32_t max, uint32_t *count) {
+  Reader r;
+  Table v;
+  uint8_t type = 0;
+  kws_status_t s = find(p, key, r, &v, &type);
+  if (s != KWS_OK) return s;
+  if (type != kI32List) return KWS_ERR_UNSUPPORTED;
+  Vector list = r.vector(v, 0, 4, 4);
+  if (r.bad()) return KWS_ERR_MODEL_INVALID;
+  if (count) *count = list.count;
+  if (list.count > max) return KWS_ERR_UNSUPPORTED;
+  for (uint32_t i = 0; i < list.count; i++) {
+    const int32_t value = r.read<int32_t>(list.first + 4 * i);
+    if (r.bad()) return KWS_ERR_MODEL_INVALID;
+    if (out) out[i] = value;
+  }
+  return KWS_OK;
+}
+
 extern "C" kws_status_t kws_params_key_at(const kws_model_params_t *p, uint32_t index, const char **key,
                                           uint32_t *len) {
   if (!p || !p->dict) return KWS_ERR_ARG;

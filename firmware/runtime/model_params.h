@@ -42,6 +42,11 @@ kws_status_t kws_params_get_string_count(const kws_model_params_t *p, const char
 kws_status_t kws_params_get_string_at(const kws_model_params_t *p, const char *key, uint32_t index,
                                       const char **out, uint32_t *len);
 
+/* An int32 list (MLTK's detection_threshold_list): its length in *count, and up to `max`
+ * elements in `out`; KWS_ERR_UNSUPPORTED when it holds more than `max`. */
+kws_status_t kws_params_get_int_list(const kws_model_params_t *p, const char *key, int32_t *out,
+                                     uint32_t max, uint32_t *count);
+
 /* Key of entry `index` (0 .. n_entries-1), for listing. */
 kws_status_t kws_params_key_at(const kws_model_params_t *p, uint32_t index, const char **key, uint32_t *len);
 

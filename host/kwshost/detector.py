@@ -24,6 +24,8 @@ class _Config(ctypes.Structure):
         ("suppression_ms", ctypes.c_int32),
         ("class_count", ctypes.c_uint32),
         ("ignored_classes", ctypes.c_uint32),
+        ("class_threshold_set", ctypes.c_uint32),
+        ("class_thresholds", ctypes.c_uint8 * MAX_CLASSES),
     ]
 
 
@@ -45,6 +47,9 @@ class DetectorSettings:
     minimum_count: int = 3
     detection_threshold: int = 50
     suppression_ms: int = 1500
+    # MLTK's detection_threshold_list: a threshold per class (the first len() classes), which
+    # wins over detection_threshold for those classes
+    class_thresholds: tuple[int, ...] = ()
 
     @classmethod
     def from_params(cls, params: Mapping[str, object]) -> DetectorSettings:
@@ -62,7 +67,24 @@ class DetectorSettings:
             detection_threshold=int(params.get("detection_threshold",
                                                defaults.detection_threshold)),
             suppression_ms=int(params.get("suppression_ms", defaults.suppression_ms)),
+            class_thresholds=_class_thresholds(params.get("detection_threshold_list")),
         )
+
+
+def _class_thresholds(listed: object) -> tuple[int, ...]:
+    if listed is None:
+        return ()
+    if not isinstance(listed, list | tuple) or not all(
+            isinstance(t, int) and not isinstance(t, bool) and 0 <= t <= 255 for t in listed):
+        raise KwsError(f"detection_threshold_list {listed!r} is not a list of 0..255 thresholds")
+    return tuple(listed)
+
+
+def one_threshold(params: Mapping[str, object], threshold: int) -> dict[str, object]:
+    """PARAMS with THRESHOLD for every class (a per-class list dropped): what a threshold
+    sweep, or a tuned model, sets."""
+    return {**{k: v for k, v in params.items() if k != "detection_threshold_list"},
+            "detection_threshold": int(threshold)}
 
 
 @dataclass(frozen=True)
@@ -104,9 +126,11 @@ class Detector:
         self._lib = _lib()
         self._state = ctypes.create_string_buffer(self._lib.kws_detector_state_size())
         ignored = sum(1 << i for i, c in enumerate(settings.classes) if c.startswith("_"))
+        listed = settings.class_thresholds[:len(settings.classes)]
         self._config = _Config(settings.average_window_duration_ms, settings.minimum_count,
                                settings.detection_threshold, settings.suppression_ms,
-                               len(settings.classes), ignored)
+                               len(settings.classes), ignored, (1 << len(listed)) - 1,
+                               (ctypes.c_uint8 * MAX_CLASSES)(*listed))
         self._check(self._lib.kws_detector_init(self._state, ctypes.byref(self._config)), "init")
 
     def _check(self, status: int, what: str) -> None:

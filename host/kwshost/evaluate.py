@@ -337,11 +337,11 @@ def _check_times(events_path: Path | None, events: list[tuple[float, float]],
 
 def sweep(result: StreamResult, params: dict, thresholds, tolerance_s: float = 1.0):
     """(threshold, hits, false accepts) re-running only the detector on recorded scores."""
-    from kwshost.detector import DetectorSettings, detections
+    from kwshost.detector import DetectorSettings, detections, one_threshold
 
     out = []
     for th in thresholds:
-        settings = DetectorSettings.from_params({**params, "detection_threshold": int(th)})
+        settings = DetectorSettings.from_params(one_threshold(params, th))
         found = [t / 1000 for t, c in detections(settings, result.times_ms, result.scores)
                  if c == 0]
         hits, fa = match(found, result.events, tolerance_s)

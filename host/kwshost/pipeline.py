@@ -99,6 +99,10 @@ def _settings_problem(lib: ctypes.CDLL, params: Mapping[str, object], status: in
             st = lib.kws_settings_set(scratch, key.encode(), float(value))
             if st not in (0, _NOT_FOUND):
                 return f"{key} = {value!r} is out of range"
+    listed = params.get("detection_threshold_list")
+    if listed is not None and not (isinstance(listed, list) and all(
+            isinstance(t, int) and 0 <= t <= 255 for t in listed)):
+        return f"detection_threshold_list = {listed!r} is not a list of 0..255 thresholds"
     classes = [str(c) for c in params.get("classes") or ()]  # type: ignore[union-attr]
     if len(classes) > MAX_CLASSES:
         return f"{len(classes)} classes; the detector takes at most {MAX_CLASSES}"
@@ -112,23 +116,8 @@ def firmware_reads(key: str) -> bool:
     """Whether the firmware's metadata reader takes KEY (an fe.* or detector setting): it
     answers 'not found' for any other (asked once per key: `params` asks again to annotate)."""
     lib = _lib()
-    return (key == "classes"
+    return (key in ("classes", "detection_threshold_list")   # lists: read apart from numbers
             or lib.kws_settings_set(_default_settings(lib), key.encode(), 0.0) != _NOT_FOUND)
-
-
-def setting_warnings(params: Mapping[str, object]) -> list[str]:
-    """Where the firmware will not do what MLTK does with this model's metadata (it runs it
-    all the same, on the board and with --pc alike): one line each, for listen and flash."""
-    notes = []
-    if "detection_threshold_list" in params and not firmware_reads("detection_threshold_list"):
-        threshold = params.get("detection_threshold")
-        listed = params["detection_threshold_list"]
-        shown = ", ".join(map(str, listed)) if isinstance(listed, list) else listed
-        notes.append(f"the model's per-class detection_threshold_list ({shown}) is ignored: "
-                     "the firmware takes one threshold for all classes, detection_threshold "
-                     f"({threshold if threshold is not None else 'absent: the default, 50'}); "
-                     "set it with kwshost params M --set detection_threshold=N -o OUT.tflite")
-    return notes
 
 
 class PcPipeline:

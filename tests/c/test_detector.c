@@ -10,7 +10,7 @@ static kws_detector_result_t res;
 
 static void setup(int32_t window, int32_t min_count, uint8_t threshold, int32_t suppression,
                   uint32_t classes, uint32_t ignored) {
-  kws_detector_config_t c = {window, min_count, threshold, suppression, classes, ignored};
+  kws_detector_config_t c = {window, min_count, threshold, suppression, classes, ignored, 0, {0}};
   EXPECT_EQ(kws_detector_init(&det, &c), KWS_OK);
 }
 
@@ -158,7 +158,7 @@ static void test_queue_and_detection_state_survive_a_detection(void) {
 }
 
 static void test_bad_arguments(void) {
-  kws_detector_config_t c = {440, 2, 204, 900, 0, 0};
+  kws_detector_config_t c = {440, 2, 204, 900, 0, 0, 0, {0}};
   EXPECT_EQ(kws_detector_init(&det, &c), KWS_ERR_UNSUPPORTED);
   c.class_count = 33;
   EXPECT_EQ(kws_detector_init(&det, &c), KWS_ERR_UNSUPPORTED);
@@ -186,6 +186,20 @@ static void test_queue_capacity(void) {
   EXPECT_EQ(res.score, 100); /* 0 left the queue; with it the average would stay below 100 */
 }
 
+static void test_a_class_threshold_wins_for_its_class(void) {
+  /* MLTK's detection_threshold_list: class 0 needs more than 240 here, whatever the shared
+   * threshold (50) says; class 1, not in the set, keeps the shared one */
+  kws_detector_config_t c = {440, 1, 50, 0, 2, 0, 0x1, {240, 0}};
+  EXPECT_EQ(kws_detector_init(&det, &c), KWS_OK);
+  feed(1000, 200, 0);
+  EXPECT_EQ(res.score, 200);
+  EXPECT_TRUE(!res.detected);
+  feed(1500, 241, 0);
+  EXPECT_TRUE(res.detected && res.class_index == 0);
+  feed(2000, 0, 60);
+  EXPECT_TRUE(res.detected && res.class_index == 1);
+}
+
 int main(void) {
   RUN_TEST(test_startup_needs_minimum_count_and_suppression);
   RUN_TEST(test_exact_threshold_is_not_enough);
@@ -200,5 +214,6 @@ int main(void) {
   RUN_TEST(test_queue_and_detection_state_survive_a_detection);
   RUN_TEST(test_bad_arguments);
   RUN_TEST(test_queue_capacity);
+  RUN_TEST(test_a_class_threshold_wins_for_its_class);
   TEST_MAIN_END();
 }

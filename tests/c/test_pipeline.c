@@ -65,7 +65,7 @@ static int16_t audio[16000 * 3];
 static void setup(fake_t *f) {
   memset(f, 0, sizeof(*f));
   f->hot_from = 100;
-  kws_pipeline_config_t cfg = {16000, 160, 4, 3, 200, {440, 2, 204, 900, 2, 0x2}};
+  kws_pipeline_config_t cfg = {16000, 160, 4, 3, 200, {440, 2, 204, 900, 2, 0x2, 0, {0}}};
   kws_pipeline_ops_t ops = {f, fe_step, fe_reset, quant, input, invoke};
   EXPECT_EQ(kws_pipeline_init(&pipe, &cfg, &ops, window, sizeof(window)), KWS_OK);
 }
@@ -146,7 +146,7 @@ static void test_bad_config(void) {
   fake_t f;
   memset(&f, 0, sizeof(f));
   kws_pipeline_ops_t ops = {&f, fe_step, fe_reset, quant, input, invoke};
-  kws_pipeline_config_t cfg = {16000, 160, 4, 3, 205, {440, 2, 204, 900, 2, 0x2}};
+  kws_pipeline_config_t cfg = {16000, 160, 4, 3, 205, {440, 2, 204, 900, 2, 0x2, 0, {0}}};
   EXPECT_EQ(kws_pipeline_init(&pipe, &cfg, &ops, window, sizeof(window)), KWS_ERR_UNSUPPORTED);
   cfg.latency_ms = 200;
   EXPECT_EQ(kws_pipeline_init(&pipe, &cfg, &ops, window, 10), KWS_ERR_NO_MEMORY);

@@ -302,6 +302,7 @@ def _tune(args: argparse.Namespace, model: bytes, params: dict, results: list) -
     """Sweeps the detector's settings over the recorded scores, re-runs the device pipeline
     with the choice and writes --tuned-model."""
     from kwshost import evaluate as ev
+    from kwshost.detector import one_threshold
 
     if not sum(r.keywords for r in results):
         raise KwsError("--tune needs keywords in the streams' events",
@@ -317,7 +318,8 @@ def _tune(args: argparse.Namespace, model: bytes, params: dict, results: list) -
         return tuning
     curve = tuning.pop("_curves")[choice["average_window_duration_ms"]]
     for _ in range(TIGHTENING_STEPS):  # the sweep's estimate, checked on the device pipeline
-        tuned = {**params, **{k: choice[k] for k in TUNED_KEYS}}
+        tuned = {**one_threshold(params, choice["detection_threshold"]),   # for every class
+                 **{k: choice[k] for k in TUNED_KEYS}}
         checked = [ev.stream(args.model, w, None, events=r.events, params=tuned)
                    for w, r in zip(args.stream, results, strict=True)]
         tuning["checked"] = {"detection_threshold": choice["detection_threshold"],

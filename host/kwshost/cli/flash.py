@@ -131,10 +131,6 @@ def _check_model_runs(path: Path, tflite: bytes, target: str) -> None:
         raise KwsError(f"{path} would not run on the {target} firmware: it needs {need:,} bytes "
                        f"of arena with the {target}'s kernels; the firmware has "
                        f"{FIRMWARE_ARENA_BYTES:,}", hint=hint)
-    from kwshost.pipeline import setting_warnings
-
-    for note in setting_warnings(read_params(tflite)):
-        print(f"warning: {note}", file=sys.stderr)
 
 
 def _build(target: str) -> None:

@@ -106,7 +106,6 @@ def _run_pc(args: argparse.Namespace, printer: Printer) -> int:
     from kwshost.pipeline import PcPipeline
 
     pipe = PcPipeline.from_model(args.model or DEFAULT_MODEL, args.accelerator)
-    _warn_settings(pipe.params)
     printer.labels = pipe.labels
     if args.mic:
         return _pc_microphone(pipe, args, printer)
@@ -120,14 +119,6 @@ def _run_pc(args: argparse.Namespace, printer: Printer) -> int:
         print(f"{printer.detections} detection(s) in {samples.size / pipe.sample_rate:.2f} s "
               f"of audio ({inferences} inferences)", file=sys.stderr)
     return 0
-
-
-def _warn_settings(params) -> None:
-    """Metadata the firmware reads otherwise than MLTK would (on stderr: --json stays clean)."""
-    from kwshost.pipeline import setting_warnings
-
-    for note in setting_warnings(params):
-        print(f"warning: {note}", file=sys.stderr)
 
 
 def _pc_microphone(pipe, args: argparse.Namespace, printer: Printer) -> int:
@@ -199,9 +190,6 @@ def _run_device(args: argparse.Namespace, printer: Printer) -> int:
         printer.labels = info.labels
         if args.model is not None:
             _check_device_model(args.model, info.labels, info.threshold, args.port)
-            from kwshost.metadata import read_params
-
-            _warn_settings(read_params(args.model))
         if args.mic:
             session.listen_microphone()
             return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import stat
+import sys
 from pathlib import Path
 
 from kwshost.cli._args import positive_number
@@ -71,6 +72,8 @@ def _coerce(key: str, raw: str, old: object) -> object:
             if not items:  # else the reader says the model "has no 'classes' list"
                 raise KwsError(f"--set {key}={raw}: give the {key} comma-separated, at "
                                f"least one", hint=f"e.g. --set {key}={','.join(map(str, old))}")
+            if old and all(isinstance(x, int) and not isinstance(x, bool) for x in old):
+                return [int(x) for x in items]   # an int list stays one (thresholds)
             return items
         if old is None:
             for kind in (int, float):
@@ -98,6 +101,11 @@ def changed_params(params: dict[str, object],
             _refuse_near_miss(key, params)
         out[key] = _coerce(key, raw.strip(), params.get(key))
         keys.append(key)
+    listed = out.get("detection_threshold_list")
+    if "detection_threshold" in keys and "detection_threshold_list" not in keys and listed:
+        print(f"note: detection_threshold_list ({', '.join(map(str, listed))}) still sets its "
+              "classes' thresholds; change it too: --set detection_threshold_list=A,B,...",
+              file=sys.stderr)
     return out, keys
 
 
