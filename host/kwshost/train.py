@@ -399,7 +399,9 @@ def start_from_model(cfg: TrainConfig, source: Path) -> str:
     _refuse_checkpoint(run)
     check_importable(cfg, source)
     epoch = import_epoch(cfg)
-    step = epoch * cfg.steps_per_epoch
+    # The schedule position: the fine-tuning rate's first step even where a short schedule
+    # puts the epoch boundary before it (epoch 0 would start at the warm-up and peak rates).
+    step = max(epoch * cfg.steps_per_epoch, fine_tune_step(cfg))
     origin = f"{source} (imported; epoch {epoch}, step {step} of the schedule)"
     run.mkdir(parents=True, exist_ok=True)
     state = {"epochs_done": epoch, "global_step": step, "step_offset": step,

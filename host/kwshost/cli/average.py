@@ -77,7 +77,11 @@ def run(args: argparse.Namespace) -> int:
     model.save(args.out)
     mix = ", ".join(f"{c:.3g} x {m}" for c, m in zip(coefficients, args.models, strict=True))
     print(f"wrote {args.out}{replaced}: {mix}")
-    run = f" --run {args.run}" if args.run else ""
+    # convert calibrates on a run's feature cache: name one the user has (--run, else the
+    # first run folder averaged), not the config's default run, which may not exist.
+    run_dir = args.run or next((str(m) for m in args.models
+                                if m.is_dir() and (m / "cache").is_dir()), None)
+    run = f" --run {run_dir}" if run_dir else ""
     print(f"convert it: kwshost convert --config {args.config}{run} --keras {args.out} "
           "--temperature 2 --out MODEL.tflite")
     return 0

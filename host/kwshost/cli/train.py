@@ -120,6 +120,12 @@ def run(args: argparse.Namespace) -> int:
         cfg = cfg.replace(run_dir=args.run)
     if args.seed is not None:
         cfg = cfg.replace(train_seed=args.seed)
+    if cfg.total_steps < cfg.steps_per_epoch:
+        # Training runs whole epochs: a schedule shorter than one (--steps 200 with 500 steps
+        # an epoch) would otherwise train a full epoch, its rest at the schedule's last rate.
+        print(f"note: {cfg.total_steps} steps is less than an epoch ({cfg.steps_per_epoch}): "
+              f"one epoch of {cfg.total_steps} steps")
+        cfg = cfg.replace(steps_per_epoch=cfg.total_steps)
     dataset = cfg.path(cfg.dataset)
     if args.start_from:
         from kwshost.train import start_from, start_from_model
