@@ -8,7 +8,8 @@
  *    decision (score 0, class = previous detection's class);
  *  - average = integer sum / count per class; the top class is the first strict maximum
  *    (ties keep the lower index; an all-zero average gives class 0, score 0);
- *  - a detection needs average > threshold (strictly), a class that is not ignored (labels
+ *  - a detection needs average > threshold (strictly; the top class's own threshold where the
+ *    model gives a detection_threshold_list), a class that is not ignored (labels
  *    starting with '_'), and either a class different from the previous detection or more
  *    than suppression_ms (strictly) since it;
  *  - the previous detection starts as class 0 at time 0, so class 0 cannot fire before
