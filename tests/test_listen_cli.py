@@ -74,12 +74,39 @@ def test_listen_device_checks_the_model_it_was_given(tmp_path) -> None:
     other.write_bytes(write_params(ALEXA, params))
     wav = tmp_path / "short.wav"
     sf.write(str(wav), np.zeros(1600, dtype=np.int16), 16000, subtype="PCM_16")
+    # A fine-tune's twin: the same size, classes, threshold and operators, one weight byte
+    # changed (the last byte of the largest buffer), told apart by the banner's CRC-32.
+    twin = bytearray(ALEXA.read_bytes())
+    at = _largest_buffer_end(bytes(twin)) - 1
+    twin[at] ^= 1
+    (tmp_path / "twin.tflite").write_bytes(bytes(twin))
     with QemuBoard(qemu_firmware(), model_image=model_image_file(tmp_path)) as board:
         out = kwshost("listen", "--device", "--port", board.url, "--wav", str(wav),
                       "--model", str(other))
+        same = kwshost("listen", "--device", "--port", board.url, "--wav", str(wav),
+                       "--model", str(ALEXA))
+        twins = [kwshost(*cmd, "--port", board.url, "--model", str(tmp_path / "twin.tflite"))
+                 for cmd in (("listen", "--device", "--wav", str(wav)),
+                             ("profile", "--device"))]
     assert out.returncode != 0
     assert "the board runs another model" in out.stderr and "threshold 204" in out.stderr
     assert "kwshost flash --target qemu --model" in out.stderr   # the board is QEMU
+    assert same.returncode == 0, same.stderr
+    for result in twins:
+        assert result.returncode == 2 and "its model's CRC-32 is" in result.stderr, result.stderr
+
+
+def _largest_buffer_end(model: bytes) -> int:
+    """Offset just past the data of the model's largest buffer (weights)."""
+    from kwshost.flatbuf import Buf
+
+    root = Buf(model).root()
+    best = (0, 0)
+    for buffer in root.tables(4):
+        data = buffer.bytes(0)
+        if data:
+            best = max(best, (len(data), model.find(data) + len(data)))
+    return best[1]
 
 
 def test_volume_gain_scales_the_microphone_as_the_board_does(tmp_path, monkeypatch,

@@ -32,6 +32,26 @@ class DeviceInfo:
                             hint="flash the firmware of this kwshost version (`kwshost flash`)")
 
 
+    def runs_other_model(self, model: Path) -> str | None:
+        """Why the device runs another model than MODEL (a .tflite), judged by the CRC-32 the
+        firmware's banner gives; None when it is the same, or the banner gives none (older
+        firmware). Fine-tunes of one model share size, classes and operators: only this
+        tells them apart."""
+        import re
+        import zlib
+
+        from kwshost.model_image import MAGIC, unwrap
+
+        found = re.search(r"crc32 ([0-9a-f]{8})", self.banner)
+        if not found:
+            return None
+        data = Path(model).read_bytes()
+        ours = zlib.crc32(unwrap(data) if data[:4] == MAGIC else data)   # .tflite or an image
+        if int(found.group(1), 16) == ours:
+            return None
+        return f"its model's CRC-32 is {found.group(1)}, {Path(model).name}'s {ours:08x}"
+
+
 def flash_command(url: str, model: str | Path = "M.tflite") -> str:
     """How to put MODEL on the device at URL: the emulated board (a socket URL) is started
     anew with it, the real board is programmed."""

@@ -177,19 +177,23 @@ def _stream_progress(args: argparse.Namespace, seconds: float):
 
 def _run_device(args: argparse.Namespace, printer: Printer) -> int:
     from kwshost.device import DeviceStream
-    from kwshost.link import Link
+    from kwshost.link import Link, flash_command
 
     if not args.port:
         raise KwsError("--device needs --port", hint="kwshost listen --device --port /dev/ttyACM0 "
                                                      "(or the URL `kwshost flash --target qemu` "
                                                      "prints)")
     with Link(args.port, connect_timeout=args.timeout) as link:
-        link.hello(timeout=args.timeout).check_protocol(args.port)
+        hello = link.hello(timeout=args.timeout)
+        hello.check_protocol(args.port)
         session = DeviceStream(link, printer, verbose=args.verbose)
         info = session.start(timeout=args.timeout)
         printer.labels = info.labels
         if args.model is not None:
             _check_device_model(args.model, info.labels, info.threshold, args.port)
+            if (why := hello.runs_other_model(args.model)) is not None:
+                raise KwsError(f"the board runs another model than {args.model.name}: {why}",
+                               hint=f"flash it: {flash_command(args.port, args.model)}")
         if args.mic:
             session.listen_microphone()
             return 0
