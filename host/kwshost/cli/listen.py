@@ -202,6 +202,8 @@ def _run_device(args: argparse.Namespace, printer: Printer) -> int:
             report = session.stream(samples, on_progress=on_progress)
     if args.json:
         print(Event("link", text=report.summary()).to_json(), flush=True)
-    else:
+    else:   # as --pc says it: no detection reads as a result, not as a silent failure
+        print(f"{printer.detections} detection(s) in {samples.size / info.sample_rate:.2f} s "
+              "of audio", file=sys.stderr)
         print(report.summary(), file=sys.stderr)
     return 0
