@@ -11,7 +11,6 @@
 #include "detector/engine.h"
 #include "detector/settings.h"
 #include "platform/platform.h"
-#include "protocol/frame.h"
 #include "protocol/messages.h"
 #include "protocol/session.h"
 #if defined(KWS_PLATFORM_EFR32XG24)
@@ -33,6 +32,7 @@ static kws_session_t g_session;
 static char g_labels[256];
 static char g_banner[160];
 static char g_problem[160];
+static uint32_t g_model_crc32; /* the image header's CRC-32 of the .tflite, checked at open */
 
 static void append(char *dst, size_t size, const char *text) {
   size_t n = strlen(dst), m = strlen(text);
@@ -210,6 +210,7 @@ static kws_status_t open_model(void) {
     append(g_problem, sizeof(g_problem), kws_model_image_problem(st));
     return st;
   }
+  g_model_crc32 = image.crc32;
   kws_engine_settings_t settings;
   st = kws_settings_from_model(&settings, image.model, image.length, g_labels, sizeof(g_labels));
   if (st != KWS_OK) {
@@ -250,10 +251,9 @@ int main(void) {
     append(g_banner, sizeof(g_banner), " B, classes ");
     append_uint(g_banner, sizeof(g_banner), g_engine.n_classes);
     /* The host tells two models of one shape apart by this (fine-tunes share size, classes
-     * and operators): zlib's CRC-32 of the .tflite, as `kwshost` computes it. */
+     * and operators): zlib's CRC-32 of the .tflite, which the image header carries. */
     append(g_banner, sizeof(g_banner), ", crc32 ");
-    append_hex(g_banner, sizeof(g_banner),
-               kws_crc32_update(0, g_engine.interp.model, g_engine.interp.model_len));
+    append_hex(g_banner, sizeof(g_banner), g_model_crc32);
     serial_text("model loaded");
   } else {
     serial_text(g_problem);

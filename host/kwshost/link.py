@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kwshost import protocol
-from kwshost.errors import LinkError
+from kwshost.errors import KwsError, LinkError
 from kwshost.protocol import Frame, Msg
 
 DEFAULT_BAUD = 115200
@@ -31,25 +31,21 @@ class DeviceInfo:
                             f"{protocol.PROTOCOL_VERSION} ({self.banner})",
                             hint="flash the firmware of this kwshost version (`kwshost flash`)")
 
-
-    def runs_other_model(self, model: Path) -> str | None:
-        """Why the device runs another model than MODEL (a .tflite), judged by the CRC-32 the
-        firmware's banner gives; None when it is the same, or the banner gives none (older
-        firmware). Fine-tunes of one model share size, classes and operators: only this
-        tells them apart."""
+    def check_model(self, url: str, model: Path) -> None:
+        """Refuses a device that runs another model than MODEL (a .tflite or an image), judged
+        by the CRC-32 the firmware's banner gives (older firmware gives none: not judged).
+        Fine-tunes of one model share size, classes and operators: only this tells them
+        apart."""
         import re
-        import zlib
 
-        from kwshost.model_image import MAGIC, unwrap
+        from kwshost.model_image import model_crc32
 
         found = re.search(r"crc32 ([0-9a-f]{8})", self.banner)
-        if not found:
-            return None
-        data = Path(model).read_bytes()
-        ours = zlib.crc32(unwrap(data) if data[:4] == MAGIC else data)   # .tflite or an image
-        if int(found.group(1), 16) == ours:
-            return None
-        return f"its model's CRC-32 is {found.group(1)}, {Path(model).name}'s {ours:08x}"
+        ours = model_crc32(model) if found else None
+        if found and int(found.group(1), 16) != ours:
+            raise KwsError(f"the board runs another model than {Path(model).name}: its "
+                           f"model's CRC-32 is {found.group(1)}, {Path(model).name}'s "
+                           f"{ours:08x}", hint=f"flash it: {flash_command(url, model)}")
 
 
 def flash_command(url: str, model: str | Path = "M.tflite") -> str:

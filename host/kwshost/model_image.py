@@ -73,6 +73,12 @@ def image_for(path: Path) -> bytes:
     return wrap(data)
 
 
+def model_crc32(path: Path) -> int:
+    """The CRC-32 an image header carries for the .tflite at PATH (or in the image there):
+    what the firmware's banner reports for the model it runs."""
+    return _FIRST.unpack_from(image_for(path))[4]
+
+
 def write_image(tflite_path: Path, out_path: Path, target: str = "qemu") -> int:
     """Writes the image for `tflite_path`; returns its size. Checks it fits the target."""
     image = image_for(tflite_path)

@@ -177,7 +177,7 @@ def _stream_progress(args: argparse.Namespace, seconds: float):
 
 def _run_device(args: argparse.Namespace, printer: Printer) -> int:
     from kwshost.device import DeviceStream
-    from kwshost.link import Link, flash_command
+    from kwshost.link import Link
 
     if not args.port:
         raise KwsError("--device needs --port", hint="kwshost listen --device --port /dev/ttyACM0 "
@@ -191,9 +191,7 @@ def _run_device(args: argparse.Namespace, printer: Printer) -> int:
         printer.labels = info.labels
         if args.model is not None:
             _check_device_model(args.model, info.labels, info.threshold, args.port)
-            if (why := hello.runs_other_model(args.model)) is not None:
-                raise KwsError(f"the board runs another model than {args.model.name}: {why}",
-                               hint=f"flash it: {flash_command(args.port, args.model)}")
+            hello.check_model(args.port, args.model)
         if args.mic:
             session.listen_microphone()
             return 0

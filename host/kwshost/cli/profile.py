@@ -156,10 +156,7 @@ def _run_device(args: argparse.Namespace) -> int:
         hello = link.hello(timeout=5)
         hello.check_protocol(args.port)
         banner = hello.banner
-        if (why := hello.runs_other_model(Path(model))) is not None:
-            raise KwsError(f"the board runs another model than {model}: {why}",
-                           hint=f"pass the model the board runs, or flash this one: "
-                                f"{flash_command(args.port, model)}")
+        hello.check_model(args.port, Path(model))
         prof = request_profile(link, timeout=args.timeout)
     rows = profile_rows(prof, model)
     size = Path(model).stat().st_size
