@@ -42,6 +42,19 @@ kws_status_t find(const kws_model_params_t *p, const char *key, Reader &r, Table
   return KWS_ERR_NOT_FOUND;
 }
 
+/* The vector of a list entry of type `want` (MLTK's string and int32 lists): status as the
+ * getters return it. */
+kws_status_t find_list(const kws_model_params_t *p, const char *key, uint8_t want, Reader &r,
+                       Vector *list) {
+  Table v;
+  uint8_t type = 0;
+  kws_status_t s = find(p, key, r, &v, &type);
+  if (s != KWS_OK) return s;
+  if (type != want) return KWS_ERR_UNSUPPORTED;
+  *list = r.vector(v, 0, 4, 4);
+  return r.bad() ? KWS_ERR_MODEL_INVALID : KWS_OK;
+}
+
 /* Any integer or bool value as int64 (ok = false for other types). */
 bool as_int64(Reader &r, const Table &v, uint8_t type, int64_t *out) {
   switch (type) {
@@ -178,13 +191,9 @@ extern "C" kws_status_t kws_params_get_string(const kws_model_params_t *p, const
 
 extern "C" kws_status_t kws_params_get_string_count(const kws_model_params_t *p, const char *key, uint32_t *count) {
   Reader r;
-  Table v;
-  uint8_t type = 0;
-  kws_status_t s = find(p, key, r, &v, &type);
+  Vector list;
+  kws_status_t s = find_list(p, key, kStrList, r, &list);
   if (s != KWS_OK) return s;
-  if (type != kStrList) return KWS_ERR_UNSUPPORTED;
-  Vector list = r.vector(v, 0, 4, 4);
-  if (r.bad()) return KWS_ERR_MODEL_INVALID;
   if (count) *count = list.count;
   return KWS_OK;
 }
@@ -192,13 +201,9 @@ extern "C" kws_status_t kws_params_get_string_count(const kws_model_params_t *p,
 extern "C" kws_status_t kws_params_get_string_at(const kws_model_params_t *p, const char *key, uint32_t index,
                                                  const char **out, uint32_t *len) {
   Reader r;
-  Table v;
-  uint8_t type = 0;
-  kws_status_t s = find(p, key, r, &v, &type);
+  Vector list;
+  kws_status_t s = find_list(p, key, kStrList, r, &list);
   if (s != KWS_OK) return s;
-  if (type != kStrList) return KWS_ERR_UNSUPPORTED;
-  Vector list = r.vector(v, 0, 4, 4);
-  if (r.bad()) return KWS_ERR_MODEL_INVALID;
   if (index >= list.count) return KWS_ERR_NOT_FOUND;
   uint32_t n = 0;
   const char *str = r.string_at(r.follow(list.first + 4 * index), &n);
@@ -211,13 +216,9 @@ extern "C" kws_status_t kws_params_get_string_at(const kws_model_params_t *p, co
 extern "C" kws_status_t kws_params_get_int_list(const kws_model_params_t *p, const char *key, int32_t *out,
                                                 uint32_t max, uint32_t *count) {
   Reader r;
-  Table v;
-  uint8_t type = 0;
-  kws_status_t s = find(p, key, r, &v, &type);
+  Vector list;
+  kws_status_t s = find_list(p, key, kI32List, r, &list);
   if (s != KWS_OK) return s;
-  if (type != kI32List) return KWS_ERR_UNSUPPORTED;
-  Vector list = r.vector(v, 0, 4, 4);
-  if (r.bad()) return KWS_ERR_MODEL_INVALID;
   if (count) *count = list.count;
   if (list.count > max) return KWS_ERR_UNSUPPORTED;
   for (uint32_t i = 0; i < list.count; i++) {

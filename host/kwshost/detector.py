@@ -67,11 +67,12 @@ class DetectorSettings:
             detection_threshold=int(params.get("detection_threshold",
                                                defaults.detection_threshold)),
             suppression_ms=int(params.get("suppression_ms", defaults.suppression_ms)),
-            class_thresholds=_class_thresholds(params.get("detection_threshold_list")),
+            class_thresholds=class_thresholds(params.get("detection_threshold_list")),
         )
 
 
-def _class_thresholds(listed: object) -> tuple[int, ...]:
+def class_thresholds(listed: object) -> tuple[int, ...]:
+    """MLTK's detection_threshold_list as thresholds (none: ()); KwsError for anything else."""
     if listed is None:
         return ()
     if not isinstance(listed, list | tuple) or not all(

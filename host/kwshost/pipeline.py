@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kwshost.errors import ModelError
+from kwshost.detector import class_thresholds
+from kwshost.errors import KwsError, ModelError
 from kwshost.events import Event, label_of
 from kwshost.frontend import _NOT_FOUND, _Config
 from kwshost.frontend import _lib as frontend_lib
@@ -99,10 +100,10 @@ def _settings_problem(lib: ctypes.CDLL, params: Mapping[str, object], status: in
             st = lib.kws_settings_set(scratch, key.encode(), float(value))
             if st not in (0, _NOT_FOUND):
                 return f"{key} = {value!r} is out of range"
-    listed = params.get("detection_threshold_list")
-    if listed is not None and not (isinstance(listed, list) and all(
-            isinstance(t, int) and 0 <= t <= 255 for t in listed)):
-        return f"detection_threshold_list = {listed!r} is not a list of 0..255 thresholds"
+    try:
+        class_thresholds(params.get("detection_threshold_list"))
+    except KwsError as e:
+        return str(e)
     classes = [str(c) for c in params.get("classes") or ()]  # type: ignore[union-attr]
     if len(classes) > MAX_CLASSES:
         return f"{len(classes)} classes; the detector takes at most {MAX_CLASSES}"

@@ -89,13 +89,12 @@ def _check_backend() -> None:
     import importlib.util
     import os
 
-    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
-    module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend)
-    if module is None:
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")   # also the module's name
+    if backend not in ("tensorflow", "jax", "torch"):
         raise KwsError(f"KERAS_BACKEND={backend}: kwshost trains with tensorflow, jax or torch")
-    if importlib.util.find_spec(module) is None:
-        raise KwsError(f"KERAS_BACKEND={backend} but {module} is not installed here",
-                       hint=f"pip install {'jax[cuda12]' if module == 'jax' else module} "
+    if importlib.util.find_spec(backend) is None:
+        raise KwsError(f"KERAS_BACKEND={backend} but {backend} is not installed here",
+                       hint=f"pip install {'jax[cuda12]' if backend == 'jax' else backend} "
                             "(or leave KERAS_BACKEND unset for TensorFlow)")
 
 
