@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,24 @@ def qemu_available() -> str:
     if exe is None:
         pytest.fail("qemu-system-arm is missing: run ./scripts/bootstrap")
     return exe
+
+
+@pytest.fixture(scope="session")
+def mltk_models(ref_python, tmp_path_factory) -> dict[str, Path]:
+    """Other people's models: every .tflite MLTK 0.20 ships (its model zoo archives, its test
+    data), extracted from the reference venv's package: "ARCHIVE/FILE" -> path."""
+    root = Path(run_in_ref(ref_python, "import mltk, os; print(os.path.dirname(mltk.__file__))")
+                .strip())
+    out = tmp_path_factory.mktemp("mltk_models")
+    models = {}
+    for archive in sorted(root.glob("models/**/*.mltk.zip")):
+        with zipfile.ZipFile(archive) as z:
+            for member in z.namelist():
+                if member.endswith(".tflite"):
+                    name = f"{archive.name.removesuffix('.mltk.zip')}/{Path(member).name}"
+                    models[name] = out / name.replace("/", "__")
+                    models[name].write_bytes(z.read(member))
+    for path in sorted(root.glob("utils/test_helper/data/*.tflite")):
+        models[f"test_helper/{path.name}"] = path
+    assert len(models) >= 20, sorted(models)
+    return models

@@ -4,11 +4,7 @@ interpreter on random inputs; the rest are refused with the operator and the rea
 
 from __future__ import annotations
 
-import zipfile
-from pathlib import Path
-
 import numpy as np
-import pytest
 from conftest import run_in_ref
 from kwshost.errors import ModelError
 from kwshost.runtime import Interpreter
@@ -24,26 +20,6 @@ for path in sys.argv[1:]:
     it.invoke()
     np.savez(path + ".ref.npz", it.get_output(0))
 """
-
-
-@pytest.fixture(scope="module")
-def mltk_models(ref_python, tmp_path_factory) -> dict[str, Path]:
-    """name -> .tflite, extracted from the MLTK package of the reference venv."""
-    root = Path(run_in_ref(ref_python, "import mltk, os; print(os.path.dirname(mltk.__file__))")
-                .strip())
-    out = tmp_path_factory.mktemp("mltk_models")
-    models = {}
-    for archive in sorted(root.glob("models/**/*.mltk.zip")):
-        with zipfile.ZipFile(archive) as z:
-            for member in z.namelist():
-                if member.endswith(".tflite"):
-                    name = f"{archive.name.removesuffix('.mltk.zip')}/{Path(member).name}"
-                    models[name] = out / name.replace("/", "__")
-                    models[name].write_bytes(z.read(member))
-    for path in sorted(root.glob("utils/test_helper/data/*.tflite")):
-        models[f"test_helper/{path.name}"] = path
-    assert len(models) >= 20, sorted(models)
-    return models
 
 
 def test_int8_models_match_tflite_micro_and_the_rest_are_named(mltk_models, ref_python,

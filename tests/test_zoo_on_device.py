@@ -6,7 +6,6 @@ them; a model that lacks the DC notch and dynamic quantization keys gets MLTK's 
 from __future__ import annotations
 
 import json
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -22,20 +21,8 @@ ZOO = {  # archive -> the .tflite in it
 
 
 @pytest.fixture(scope="module")
-def zoo(ref_python, tmp_path_factory) -> dict[str, Path]:
-    root = Path(run_in_ref(ref_python, "import mltk, os; print(os.path.dirname(mltk.__file__))")
-                .strip())
-    out = tmp_path_factory.mktemp("zoo")
-    models = {}
-    for archive in root.glob("models/**/*.mltk.zip"):
-        name = archive.name.removesuffix(".mltk.zip")
-        if name in ZOO:
-            with zipfile.ZipFile(archive) as z:
-                member = next(m for m in z.namelist() if Path(m).name == ZOO[name])
-                models[name] = out / ZOO[name]
-                models[name].write_bytes(z.read(member))
-    assert set(models) == set(ZOO), sorted(models)
-    return models
+def zoo(mltk_models) -> dict[str, Path]:
+    return {name: mltk_models[f"{name}/{file}"] for name, file in ZOO.items()}
 
 
 def _events(stdout: str) -> list[dict]:
