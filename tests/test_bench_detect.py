@@ -134,6 +134,43 @@ def test_cached_streams_are_rebuilt_when_the_voices_change(bench, tmp_path, monk
     assert info["voices"] == ["fake:a", "fake:b"] and info["keywords"] == 4
 
 
+def test_quiet_stream_holds_the_same_keywords_in_a_quiet_room(bench, tmp_path,
+                                                              monkeypatch) -> None:
+    """positives_quiet has the positive stream's keywords at the same places and voices, with
+    its noise far lower; a cache made before it existed gets it made again alike."""
+    import json
+
+    import numpy as np
+    import soundfile as sf
+
+    def voice(f0: float):
+        def say(texts):
+            t = np.arange(6000) / 16000
+            return [0.3 * np.sin(2 * np.pi * f0 * t).astype(np.float32) for _ in texts]
+        return say
+
+    monkeypatch.setattr(bench, "heldout_speakers",
+                        lambda: {"fake:a": voice(200.0), "fake:b": voice(320.0)})
+    bench.build_streams(tmp_path, per_voice=3, neg_minutes=0.05, seed=4)
+    noisy = json.loads((tmp_path / "positives.json").read_text())["events"]
+    quiet = json.loads((tmp_path / "positives_quiet.json").read_text())["events"]
+    assert quiet == noisy and len(quiet) == 6
+
+    def gap_rms(name: str) -> float:
+        audio, sr = sf.read(tmp_path / name, dtype="float32")
+        gap = audio[: int(noisy[0]["start_s"] * sr) - 100]
+        return float(np.sqrt(np.mean(gap ** 2)))
+    assert gap_rms("positives_quiet.wav") < gap_rms("positives.wav") / 10
+
+    made = (tmp_path / "positives_quiet.wav").read_bytes()
+    for f in ("positives_quiet.wav", "positives_quiet.json"):
+        (tmp_path / f).unlink()
+    bench.ensure_quiet(tmp_path, per_voice=3, seed=4)
+    assert (tmp_path / "positives_quiet.wav").read_bytes() == made
+    bench.ensure_quiet(tmp_path, per_voice=3, seed=4)   # present: left alone
+    assert json.loads((tmp_path / "positives_quiet.json").read_text())["events"] == noisy
+
+
 def test_val_rule_threshold_is_the_lowest_within_budget_then_raised_to_the_device() -> None:
     spec = importlib.util.spec_from_file_location("val_rule", RUN.parent / "val_rule.py")
     rule = importlib.util.module_from_spec(spec)

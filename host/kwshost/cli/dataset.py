@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from collections import Counter
 from pathlib import Path
@@ -136,6 +137,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                     "or validation-split voices in noise",
                     "kwshost dataset stream runs/val_kw.wav --keywords --minutes 15",
                     "kwshost dataset stream runs/val_speech.wav --minutes 60",
+                    "kwshost dataset stream runs/val_kw_quiet.wav --keywords --minutes 15 "
+                    "--snr 50,60      # a quiet room",
                     "kwshost evaluate M.tflite --stream runs/val_kw.wav --events runs/val_kw.json")
     stream.add_argument("out", type=Path, metavar="OUT.wav")
     stream.add_argument("--keywords", action="store_true",
@@ -151,6 +154,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     stream.add_argument("--engines", metavar="LIST",
                         help="only these synthesizers, as for make (kokoro and mbrola only "
                              "when named)")
+    stream.add_argument("--snr", type=_snr_range, metavar="LO,HI",
+                        help="the room noise's level below the speech, dB, drawn once per "
+                             "stream (default 5,20; 50,60 is a quiet room). The same --seed "
+                             "at another --snr says the same utterances at the same places")
     timbre = action("timbre", "convert every clip of SRC to new speakers (F0 and vocal tract "
                     "apart) into OUT",
                     "kwshost dataset timbre data/alexa data/timbre --seed 1",
@@ -165,6 +172,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     info = action("info", "print a dataset's counts and durations",
                   "kwshost dataset info data/alexa")
     info.add_argument("out", type=Path, metavar="OUT")
+
+
+def _snr_range(text: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LO,HI in dB, e.g. 5,20 (got {text!r})") \
+            from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo <= hi):
+        raise argparse.ArgumentTypeError(f"LO must be at most HI, both finite (got {text!r})")
+    return lo, hi
 
 
 def _validation_voices_argument(parser: argparse.ArgumentParser) -> None:
@@ -282,7 +300,7 @@ def _mine(args: argparse.Namespace) -> int:
 def _stream(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
-    from kwshost.data.streams import build_stream, write_stream
+    from kwshost.data.streams import STREAM_SNR_DB, build_stream, write_stream
 
     if args.out.suffix.lower() != ".wav":
         raise KwsError(f"{args.out}: name the stream OUT.wav (its events go to OUT.json)")
@@ -292,7 +310,8 @@ def _stream(args: argparse.Namespace) -> int:
     with Progress() as progress:
         stream = build_stream(args.minutes, args.seed, args.split, args.jobs, args.confusables,
                               _voice_split(args), progress=progress, keywords=args.keywords,
-                              engines=_engines(args.engines))
+                              engines=_engines(args.engines),
+                              snr_db=args.snr or STREAM_SNR_DB)
     meta = write_stream(stream, args.out)
     keywords = sum(s["kind"] == "keyword" for s in stream.said)
     print(f"stream: {stream.duration_s / 60:.2f} min, {len(stream.said)} utterances "

@@ -34,6 +34,7 @@ from kwshost.errors import KwsError
 
 SR = 16000
 MAX_MINUTES = 240        # about 4 GB while mixing (float buffers): several streams for more
+STREAM_SNR_DB = (5.0, 20.0)   # room noise below the speech, one draw per stream
 NOISE_KINDS = ("pink", "babble", "fan", "hum", "music", "clatter", "brown", "tones", "white")
 
 
@@ -59,7 +60,7 @@ def prepare(clip: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return x / (np.max(np.abs(x)) + 1e-9) * 10 ** (rng.uniform(-18, -4) / 20)
 
 
-def mix(clips, gaps, rng, snr_db=(5.0, 20.0), babble_src=None):
+def mix(clips, gaps, rng, snr_db=STREAM_SNR_DB, babble_src=None):
     """Concatenate clips with gaps; add a noise bed at a random SNR. Returns (int16 audio,
     [(start, end)] sample spans of the clips)."""
     total = sum(len(c) for c in clips) + sum(gaps) + SR
@@ -202,10 +203,11 @@ class Stream:
 def build_stream(minutes: float, seed: int, split: str = "train", jobs: int = 1,
                  confusable_share: float = 0.6, voice_split: VoiceSplit | None = None,
                  progress=None, keywords: bool = False,
-                 engines: tuple[str, ...] | None = None) -> Stream:
-    """About `minutes` of non-keyword speech by `split` voices in synthesized noise; with
-    `keywords`, the keyword alone every 2.5..4.5 s instead (as bench/detect's positives);
-    `engines` keeps those synthesizers only."""
+                 engines: tuple[str, ...] | None = None,
+                 snr_db: tuple[float, float] = STREAM_SNR_DB) -> Stream:
+    """About `minutes` of non-keyword speech by `split` voices in synthesized noise `snr_db`
+    below it; with `keywords`, the keyword alone every 2.5..4.5 s instead (as bench/detect's
+    positives); `engines` keeps those synthesizers only."""
     if not 0 <= confusable_share <= 1:
         raise KwsError(f"--confusables must be 0..1 (got {confusable_share})")
     if not 0 < minutes <= MAX_MINUTES:
@@ -234,7 +236,7 @@ def build_stream(minutes: float, seed: int, split: str = "train", jobs: int = 1,
         raise KwsError("no voice could be synthesized for the stream",
                        hint="check espeak-ng, festival and flite (./scripts/bootstrap)")
     babble_src = [augment.trim(c) for c in (a for a in audio[:60] if a is not None)]
-    pcm, spans = mix(clips, gaps, rng, babble_src=babble_src)
+    pcm, spans = mix(clips, gaps, rng, snr_db=snr_db, babble_src=babble_src)
     said = [{"start_s": a / SR, "end_s": b / SR, "text": u.text, "voice": u.voice.group,
              "kind": u.kind} for (a, b), u in zip(spans, kept, strict=True)]
     return Stream(pcm, said, failed)
