@@ -280,3 +280,32 @@ def test_the_emulated_board_stops_when_its_starter_is_killed(tmp_path) -> None:
     else:
         os.kill(qemu, signal.SIGKILL)
         pytest.fail("QEMU outlived the process that started it")
+
+
+@pytest.mark.parametrize("count", [0, 1, 2])
+def test_flash_picks_the_one_probe_or_says_which_to_choose(monkeypatch, count: int) -> None:
+    """Several probes connected: an error naming them, never pyOCD's prompt on stdin (a script
+    would wait forever); none: the link error; one: a session on it for the EFR32 part."""
+    pytest.importorskip("pyocd")
+    from kwshost.cli import flash
+    from kwshost.errors import KwsError
+    from pyocd.core import helpers, session
+
+    class Probe:
+        def __init__(self, n: int) -> None:
+            self.unique_id, self.description = f"44000000{n}", f"J-Link {n}"
+    probes = [Probe(n) for n in range(count)]
+    monkeypatch.setattr(helpers.ConnectHelper, "get_all_connected_probes",
+                        staticmethod(lambda blocking, unique_id: probes))
+    made = []
+    monkeypatch.setattr(session, "Session", lambda probe, **kw: made.append((probe, kw)) or "s")
+    monkeypatch.setattr("builtins.input", lambda *a: pytest.fail("prompted on stdin"))
+    if count == 1:
+        assert flash._probe_session(None, {}) == "s"
+        assert made == [(probes[0], {"target_override": flash.EFR32_PART, "options": {}})]
+        return
+    with pytest.raises(LinkError if count == 0 else KwsError) as e:
+        flash._probe_session(None, {})
+    if count == 2:
+        assert "440000000" in str(e.value) and "440000001" in str(e.value)
+        assert "--probe" in e.value.hint

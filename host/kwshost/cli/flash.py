@@ -223,21 +223,33 @@ def _run_board(args: argparse.Namespace) -> int:
         return _program_board(args, image, model)
 
 
+def _probe_session(probe_id: str | None, options: dict):
+    """A pyOCD session on the one probe that matches: never pyOCD's own prompt (it would wait
+    on stdin when several are connected) nor its printed complaints."""
+    from pyocd.core.helpers import ConnectHelper
+    from pyocd.core.session import Session
+
+    probes = ConnectHelper.get_all_connected_probes(blocking=False, unique_id=probe_id)
+    if not probes:
+        raise LinkError("no debug probe found" + (f" with ID {probe_id}" if probe_id else ""),
+                        hint="connect the BRD2601B over USB; `pyocd list` shows the probes")
+    if len(probes) > 1:
+        ids = ", ".join(f"{p.unique_id} ({p.description})" for p in probes)
+        raise KwsError(f"{len(probes)} debug probes match: {ids}",
+                       hint="choose one with --probe ID (any part of its ID)")
+    return Session(probes[0], target_override=EFR32_PART, options=options)
+
+
 def _program_board(args: argparse.Namespace, image: Path, model: Path | None) -> int:
     from pyocd.core.exceptions import Error as PyocdError
-    from pyocd.core.helpers import ConnectHelper
     from pyocd.flash.file_programmer import FileProgrammer
 
     packs = sorted(str(p) for p in (REPO_ROOT / "third_party" / "packs").glob("*.pack"))
     options = {"pack": packs} if packs else {}
     try:
-        session = ConnectHelper.session_with_chosen_probe(
-            unique_id=args.probe, target_override=EFR32_PART, blocking=False, options=options)
+        session = _probe_session(args.probe, options)
     except PyocdError as e:
         raise _pack_or_probe_error(e) from e
-    if session is None:
-        raise LinkError("no debug probe found" + (f" with ID {args.probe}" if args.probe else ""),
-                        hint="connect the BRD2601B over USB; `pyocd list` shows the probes")
     regions = [(image, None, image.name)]
     if model is not None:
         base, _size = model_image.MODEL_REGION["efr32xg24"]
