@@ -262,3 +262,18 @@ def test_stream_snr_must_be_a_range(capsys, tmp_path: Path, snr: str) -> None:
     code, _, err = cli(capsys, "dataset", "stream", tmp_path / "s.wav", "--snr", snr)
     assert code == 2 and "error: argument --snr" in err.splitlines()[-1]
     assert not (tmp_path / "s.wav").exists()
+
+
+def test_mine_passes_engines_to_its_stream(capsys, tmp_path: Path, monkeypatch) -> None:
+    """`dataset mine --engines mbrola` mines a stream of those voices only, so an opt-in
+    engine's speakers can be mined (and held out with --validation-voices) as for streams."""
+    seen = {}
+
+    def fake_build(*args, **kwargs):
+        seen.update(kwargs)
+        return streams.Stream(np.zeros(32000, np.int16), [])
+    monkeypatch.setattr(streams, "build_stream", fake_build)
+    code, out, err = cli(capsys, "dataset", "mine", REPO_ROOT / "models" / "alexa_kwshost.tflite",
+                         "--out", tmp_path / "m", "--minutes", "0.1", "--engines", "mbrola")
+    assert code == 0, err
+    assert seen.get("engines") == ("mbrola",)

@@ -39,7 +39,7 @@ features come later (`kwshost train` builds its feature cache from OUT).
 sentences with training voices only (never the held-out ones, and not the validation split's
 voice groups unless --split val), mixes them into synthesized room noise, runs MODEL over that
 stream through the device pipeline on the PC (our C frontend, runtime and detector), and saves
-every window whose keyword score reaches --threshold (0..255; lower than the detector's, so
+every window whose keyword score reaches --threshold (1..255; lower than the detector's, so
 near misses count too) as DIR/_unknown_/mined-s<seed>-<n>.wav, the model input's length
 (1.2 s) of audio. DIR/mined-s<seed>.json lists each window's score and what was said in it,
 the detector's own detections per hour, and the words that fired most. The same --seed gives
@@ -121,7 +121,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # Seeds also seed numpy's generator, which takes 0 or more.
     mine.add_argument("--seed", type=int_at_least(0), default=1, help="(default 1)")
     mine.add_argument("--threshold", type=int, default=150,
-                      help="keyword score 0..255 that saves a window (default 150; the "
+                      help="keyword score 1..255 that saves a window (default 150; the "
                            "detector's is in the model: 193 for ours, 204 for MLTK's)")
     mine.add_argument("--split", choices=("train", "val"), default="train",
                       help="voice groups to use: the training split (default) or the "
@@ -130,6 +130,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mine.add_argument("--confusables", type=float, default=0.6, metavar="SHARE",
                       help="share of utterances that are confusable words (default 0.6)")
     mine.add_argument("--jobs", "-j", type=int, default=2, help="synthesis workers (default 2)")
+    mine.add_argument("--engines", metavar="LIST",
+                      help="only these synthesizers, as for make (kokoro and mbrola only when "
+                           "named)")
     mine.add_argument("--save-stream", action="store_true",
                       help="also write DIR/stream-s<seed>.wav/.json (for kwshost evaluate "
                            "--stream)")
@@ -283,7 +286,7 @@ def _mine(args: argparse.Namespace) -> int:
     with Progress() as progress:
         m = mine(args.model, args.out, args.minutes, args.seed, args.threshold, args.split,
                  args.jobs, args.confusables, _voice_split(args), save_stream=args.save_stream,
-                 progress=progress)
+                 progress=progress, engines=_engines(args.engines))
     print(f"stream:     {m['minutes']} min, {m['utterances']} utterances by {m['voices']} "
           f"{args.split}-split voices")
     print(f"windows:    {m['windows']} at score >= {m['mining_threshold']} "

@@ -97,7 +97,9 @@ def stream_voices(split: str, voice_split: VoiceSplit | None = None,
     split_of = voice_split or VoiceSplit()
     heldout = {v.group for v in voices.heldout_voices()}
     pool = [v for v in voices.training_voices(engines) if v.group not in heldout]
-    split_of.check({v.group for v in pool}, "the training voices installed here")
+    split_of.check({v.group for v in pool}, "the training voices installed here" + (
+        "" if engines else f" (the opt-in {' and '.join(voices.OPT_IN_ENGINES)} voices count "
+        "only with --engines naming them)"))
     out = [v for v in pool if split_of(v.group) == split]
     if not out and split == "val" and pool:
         # Only espeak's variants fall into validation by themselves; other engines' voices
@@ -330,9 +332,9 @@ def says_keyword(said: list[str], keyword: str) -> bool:
 def mine(model: Path, out: Path, minutes: float = 10.0, seed: int = 1, threshold: int = 150,
          split: str = "train", jobs: int = 1, confusable_share: float = 0.6,
          voice_split: VoiceSplit | None = None, save_stream: bool = False,
-         progress=None) -> dict:
-    """Synthesize a stream, mine it with `model`, write `OUT/_unknown_/*.wav` and
-    `OUT/mined-s<seed>.json`; returns the manifest."""
+         progress=None, engines: tuple[str, ...] | None = None) -> dict:
+    """Synthesize a stream (of `engines`' voices only, when given), mine it with `model`,
+    write `OUT/_unknown_/*.wav` and `OUT/mined-s<seed>.json`; returns the manifest."""
     from kwshost.evaluate import load_model
 
     model = Path(model)
@@ -341,7 +343,8 @@ def mine(model: Path, out: Path, minutes: float = 10.0, seed: int = 1, threshold
     _, params = load_model(model)
     if not 0 < threshold <= 255:
         raise KwsError(f"--threshold must be 1..255 (got {threshold})")
-    stream = build_stream(minutes, seed, split, jobs, confusable_share, voice_split, progress)
+    stream = build_stream(minutes, seed, split, jobs, confusable_share, voice_split, progress,
+                          engines=engines)
     found = mine_stream(model, stream, threshold, progress)
     unknown = str(params["classes"][1]) if len(params["classes"]) > 1 else "_unknown_"
     keyword = str(params["classes"][0])
