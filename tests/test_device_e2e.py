@@ -48,6 +48,7 @@ def test_device_without_model_says_so(tmp_path) -> None:
         dev = kwshost("listen", "--device", "--port", board.url, "--wav", str(wav))
         assert board.exit_code() is None  # still running: a message, not a fault
     assert info.returncode == 0 and "kws firmware" in info.stdout
+    assert "; no model running (not found)" in info.stdout
     assert dev.returncode != 0
     assert "no model in the model region" in dev.stderr
     assert "kwshost flash" in dev.stderr

@@ -256,6 +256,11 @@ int main(void) {
     append_hex(g_banner, sizeof(g_banner), g_model_crc32);
     serial_text("model loaded");
   } else {
+    /* `kwshost info` shows the banner only: say there that nothing will run, in short (the
+     * HELLO answer holds 120 bytes; `kwshost listen` shows the whole problem). */
+    append(g_banner, sizeof(g_banner), "; no model running (");
+    append(g_banner, sizeof(g_banner), kws_status_str(model_status));
+    append(g_banner, sizeof(g_banner), ")");
     serial_text(g_problem);
   }
 
