@@ -124,15 +124,21 @@ def place_keywords(kw_clips: list[np.ndarray], rng: np.random.Generator):
     return order, pos_clips, [int(rng.uniform(2.5, 4.5) * SR) for _ in pos_clips]
 
 
+def write_keywords(out: Path, stem: str, audio: np.ndarray, spans: list[tuple[int, int]],
+                   voices_of: list[str]) -> None:
+    """STEM.wav and STEM.json: a keyword stream and its events, each with its voice."""
+    sf.write(out / f"{stem}.wav", audio, SR, subtype="PCM_16")
+    events = [{"label": "alexa", "start_s": a / SR, "end_s": b / SR, "voice": v}
+              for (a, b), v in zip(spans, voices_of, strict=True)]
+    (out / f"{stem}.json").write_text(json.dumps({"duration_s": len(audio) / SR,
+                                                  "events": events}, indent=1))
+
+
 def write_quiet(out: Path, pos_clips: list[np.ndarray], gaps: list[int], voices_of: list[str],
                 seed: int) -> None:
     """positives_quiet.wav/.json: the positive stream's keywords in a quiet room."""
     audio, spans = mix(pos_clips, gaps, np.random.default_rng([seed, 7]), snr_db=QUIET_SNR_DB)
-    sf.write(out / "positives_quiet.wav", audio, SR, subtype="PCM_16")
-    events = [{"label": "alexa", "start_s": a / SR, "end_s": b / SR, "voice": v}
-              for (a, b), v in zip(spans, voices_of, strict=True)]
-    (out / "positives_quiet.json").write_text(json.dumps({"duration_s": len(audio) / SR,
-                                                          "events": events}, indent=1))
+    write_keywords(out, "positives_quiet", audio, spans, voices_of)
 
 
 def ensure_quiet(out: Path, per_voice: int, seed: int) -> None:
@@ -183,13 +189,10 @@ def build_streams(out: Path, per_voice: int, neg_minutes: float, seed: int) -> b
     order, pos_clips, pos_gaps = place_keywords(kw_clips, rng)
     babble_src = [augment.trim(c) for c in neg_pool[:60]]
     audio, spans = mix(pos_clips, pos_gaps, rng, babble_src=babble_src)
-    sf.write(out / "positives.wav", audio, SR, subtype="PCM_16")
     names = list(speakers)
-    events = [{"label": "alexa", "start_s": a / SR, "end_s": b / SR,
-               "voice": names[order[k] // per_voice]} for k, (a, b) in enumerate(spans)]
-    (out / "positives.json").write_text(json.dumps({"duration_s": len(audio) / SR,
-                                                    "events": events}, indent=1))
-    write_quiet(out, pos_clips, pos_gaps, [e["voice"] for e in events], seed)
+    voices_of = [names[i // per_voice] for i in order]
+    write_keywords(out, "positives", audio, spans, voices_of)
+    write_quiet(out, pos_clips, pos_gaps, voices_of, seed)
     neg_clips, neg_gaps, neg_said, length = [], [], [], 0
     while length < neg_minutes * 60 * SR:
         k = int(rng.integers(len(neg_pool)))
