@@ -81,6 +81,10 @@ kws_status_t kws_engine_open(kws_engine_t *e, const uint8_t *model, size_t model
   st = kws_interp_allocate(&e->interp, arena, arena_len);
   if (st != KWS_OK) return fail(e, st, kws_interp_message(&e->interp));
 
+  /* Only input 0 is filled (with the spectrogram): another input would hold whatever bytes
+   * the arena had, a result that means nothing. */
+  if (e->interp.n_inputs != 1)
+    return fail(e, KWS_ERR_UNSUPPORTED, "the model has more than one input; the engine feeds one, the spectrogram");
   e->frontend_config = settings->frontend;
   kws_frontend_geometry_t geo;
   st = kws_frontend_geometry(&e->frontend_config, &geo);

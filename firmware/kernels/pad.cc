@@ -11,7 +11,11 @@ namespace {
 size_t no_op_data(const kws_op_context_t *) { return 0; }
 
 int32_t padding_at(const kws_tensor_t *paddings, int i) {
-  if (paddings->type == KWS_TYPE_INT64) return (int32_t)static_cast<const int64_t *>(paddings->data)[i];
+  if (paddings->type == KWS_TYPE_INT64) { /* only 4-byte aligned in a .tflite: copied out */
+    int64_t v;
+    memcpy(&v, static_cast<const uint8_t *>(paddings->data) + 8 * i, sizeof v);
+    return (int32_t)v;
+  }
   return static_cast<const int32_t *>(paddings->data)[i];
 }
 

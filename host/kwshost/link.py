@@ -158,9 +158,11 @@ class Link:
                 f"(in {timeout:g} s it sent {self.decoder.skipped_bytes} other bytes, "
                 f"ending {heard!r})",
                 hint="is kwshost firmware flashed on it? (`kwshost flash`)")
-        return LinkError(f"no answer from {self.url} within {timeout:g} s",
-                         hint="is the board powered and running kwshost firmware? "
-                              "try a longer --timeout")
+        hint = "is the board powered and running kwshost firmware? try a longer --timeout"
+        if _is_socket_url(self.url):  # QEMU's serial socket takes the next client only later
+            hint = ("the emulated board serves one connection at a time: is another kwshost "
+                    "command (a listen, a profile) connected to it? else " + hint)
+        return LinkError(f"no answer from {self.url} within {timeout:g} s", hint=hint)
 
     def flush_device_decoder(self) -> None:
         """Zero bytes enough to complete the longest frame: a session cut off mid-frame

@@ -112,6 +112,36 @@ def _settings_problem(lib: ctypes.CDLL, params: Mapping[str, object], status: in
     return lib.kws_status_str(status).decode()
 
 
+def _details(tflite: bytes, settings: ctypes.Array, n_classes: int, why: str) -> str:
+    """What the engine's message leaves out (it names no setting and no number): which fe.*
+    setting it refused, what the fe.* settings make against what the model takes, or the
+    model's output against its classes."""
+    from dataclasses import fields
+
+    from kwshost.frontend import FrontendSettings, _explain
+    from kwshost.runtime import Interpreter
+
+    config = _Config.from_buffer_copy(settings.raw[:ctypes.sizeof(_Config)])
+    fe = FrontendSettings(**{f.name: getattr(config, f.name) for f in fields(FrontendSettings)})
+    if "fe.* settings are not supported" in why:
+        reason = _explain(fe)
+        return f": {reason}" if reason else ""
+    if "input size" not in why and "output size" not in why:
+        return ""
+    try:
+        it = Interpreter(tflite)
+    except KwsError:
+        return ""
+    if "input size" in why:
+        rows, channels = fe.spectrogram_shape
+        shape = it.input_details[0].shape
+        return (f": the fe.* settings make {rows} x {channels} = {rows * channels} values, "
+                f"the model's input is {'x'.join(map(str, shape))} = {int(np.prod(shape))}")
+    shape = it.output_details[0].shape
+    return (f": the model's output is {'x'.join(map(str, shape))}, its metadata names "
+            f"{n_classes} classes")
+
+
 @functools.cache
 def firmware_reads(key: str) -> bool:
     """Whether the firmware's metadata reader takes KEY (an fe.* or detector setting): it
@@ -137,7 +167,9 @@ class PcPipeline:
         classes = params.get("classes")
         if not classes:
             raise ModelError("the model's metadata has no 'classes' list",
-                             hint="a keyword model carries its class labels in SL_PARAMSv1")
+                             hint="a keyword model carries its class labels in SL_PARAMSv1: "
+                                  "add them with `kwshost params M.tflite --set "
+                                  "classes=A,B,... -o OUT.tflite`")
         self.labels: tuple[str, ...] = tuple(str(c) for c in classes)  # type: ignore[union-attr]
         self.params = dict(params)
         self._model = ctypes.create_string_buffer(bytes(tflite), len(tflite))
@@ -164,7 +196,8 @@ class PcPipeline:
                                  "default frontend's window)",
                                  hint="this firmware runs keyword models fed by MLTK's audio "
                                       "frontend; `kwshost summarize` shows the model's input")
-            raise ModelError(f"the model cannot run: {why} "
+            raise ModelError(f"the model cannot run: {why}"
+                             f"{_details(tflite, self._settings, len(self.labels), why)} "
                              f"({lib.kws_status_str(status).decode()})")
         # As the firmware reads them (a key it cannot use keeps its default there too).
         config = _Config.from_buffer_copy(self._settings.raw[:ctypes.sizeof(_Config)])

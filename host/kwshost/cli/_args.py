@@ -7,9 +7,9 @@ import math
 from collections.abc import Callable
 
 
-def int_at_least(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number of at least `minimum`, refused with a one-line usage
-    error otherwise."""
+def int_at_least(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least `minimum` (and at most `maximum`, if
+    given), refused with a one-line usage error otherwise."""
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -17,8 +17,14 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be {minimum} or more (got {value})")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be {maximum} or less (got {value})")
         return value
     return parse
+
+
+# A serial port's rate: the kernel takes a custom one as a C int (pyserial overflows beyond).
+baud_rate = int_at_least(1, 2**31 - 1)
 
 
 def positive_number(unit: str = "") -> Callable[[str], float]:

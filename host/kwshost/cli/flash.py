@@ -122,6 +122,8 @@ def _check_model_runs(path: Path, tflite: bytes, target: str) -> None:
         need = Interpreter(tflite, accelerator).arena_bytes
     except KwsError as e:
         why = str(e).removeprefix("the model cannot run: ")
+        if e.hint:  # a metadata problem says what to do about it: better than the operators
+            hint = f"{e.hint}; --no-check flashes it anyway"
         if (any(word in why for word in ("malformed", "flatbuffer", "past the end"))
                 and "does not match" not in why and "not an audio model" not in why):
             hint = "the file is truncated, damaged or not a .tflite model"   # no table to list

@@ -102,7 +102,11 @@ def load_input(path: str, shape: tuple[int, ...], dtype: type, scale: float,
     for item in batch:
         if np.issubdtype(item.dtype, np.floating) and np.issubdtype(dtype, np.integer):
             info = np.iinfo(dtype)
-            q = np.round(item.astype(np.float64) / scale) + zero_point
+            # As TFLite's QUANTIZE (and the firmware's): the quotient in float32, halves
+            # rounded away from zero (numpy's round takes them to even).
+            with np.errstate(over="ignore"):  # beyond float32: +-inf, clipped below
+                v = (item.astype(np.float32) / np.float32(scale)).astype(np.float64)
+            q = np.sign(v) * np.floor(np.abs(v) + 0.5) + zero_point
             clipped += int(np.count_nonzero((q < info.min) | (q > info.max)))
             item = np.clip(q, info.min, info.max)
         elif item.dtype != dtype and np.issubdtype(item.dtype, np.integer) and \

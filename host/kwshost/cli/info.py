@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from kwshost.cli._args import seconds
+from kwshost.cli._args import baud_rate, seconds
 from kwshost.errors import KwsError
 from kwshost.link import DEFAULT_BAUD, Link
 
@@ -25,7 +25,7 @@ examples:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", "-p", metavar="URL", help="serial port or pyserial URL")
-    parser.add_argument("--baud", type=int, default=DEFAULT_BAUD,
+    parser.add_argument("--baud", type=baud_rate, default=DEFAULT_BAUD,
                         help="baud rate (default %(default)s)")
     parser.add_argument("--timeout", type=seconds, default=3.0, metavar="S",
                         help="seconds to wait for the port and for an answer "

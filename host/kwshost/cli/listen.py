@@ -54,7 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the board's serial port or pyserial URL (socket://127.0.0.1:PORT "
                              "for the emulated board)")
     src = parser.add_mutually_exclusive_group()
-    src.add_argument("--wav", metavar="FILE", type=Path, help="a mono 16-bit WAV to listen to")
+    src.add_argument("--wav", metavar="FILE", type=Path,
+                     help="a WAV (or FLAC/OGG) to listen to; other sample rates and channel "
+                          "counts are converted, with a notice")
     src.add_argument("--mic", action="store_true", help="listen to a microphone until Ctrl-C")
     parser.add_argument("--model", metavar="M", type=Path, default=None,
                         help=f"a .tflite with MLTK metadata (default: {DEFAULT_MODEL.name}); "
@@ -96,6 +98,10 @@ def run(args: argparse.Namespace) -> int:
     if args.port and args.pc:
         raise KwsError("--port is for --device; --pc runs on this computer",
                        hint="drop --port, or use --device --port URL")
+    if (args.device or args.port) and args.accelerator != "none":
+        raise KwsError("--accelerator is for --pc: a board runs the kernels its firmware was "
+                       "built with", hint="the BRD2601B's firmware uses the MVP, the emulated "
+                                          "board the reference kernels; drop --accelerator")
     printer = Printer(args.json)
     if args.device or args.port:  # a port given without --pc means the board
         return _run_device(args, printer)

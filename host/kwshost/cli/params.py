@@ -58,6 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _coerce(key: str, raw: str, old: object) -> object:
     """RAW as the type KEY already has (a new key: int, then float, then text)."""
+    name = type(old).__name__
+    kind = f"{'an' if name[0] in 'aeiou' else 'a'} {name} in this model"
+    if old is None and key in _LISTS:
+        old = _LISTS[key]  # a new list key is a list, as the firmware reads it, not text
+        kind = "a comma-separated list"
     try:
         if isinstance(old, bool):
             if raw.lower() not in ("true", "false", "1", "0"):
@@ -83,8 +88,12 @@ def _coerce(key: str, raw: str, old: object) -> object:
                     pass
         return raw
     except ValueError:
-        raise KwsError(f"--set {key}={raw}: {key} is a {type(old).__name__} in this model, "
-                       f"and {raw!r} is not one") from None
+        raise KwsError(f"--set {key}={raw}: {key} is {kind}, and {raw!r} is not one") from None
+
+
+# The list-valued keys the firmware reads, with an example value for a model that lacks one.
+_LISTS: dict[str, list] = {"classes": ["keyword", "_unknown_"],
+                           "detection_threshold_list": [200, 255]}
 
 
 def changed_params(params: dict[str, object],
@@ -155,7 +164,8 @@ def run(args: argparse.Namespace) -> int:
             raise KwsError("nothing to change: give --set KEY=VALUE or --temperature T")
         if not params:
             raise KwsError(f"{args.model} has no SL_PARAMSv1 metadata",
-                           hint="models made by kwshost convert or MLTK carry it")
+                           hint="models made by kwshost convert or MLTK carry it; add it with "
+                                "--set classes=A,B,... (and fe.* settings) -o OUT.tflite")
         _print(params, args.json)
         return 0
     if bool(args.output) == bool(args.in_place):
