@@ -84,9 +84,16 @@ def average_weights(models: list, coefficients: np.ndarray):
     shapes = [[w.shape for w in ws] for ws in lists]
     for k, other in enumerate(shapes[1:], start=2):
         if other != shapes[0]:
-            raise KwsError(f"model {k} is another graph than model 1 ({len(other)} variables "
-                           f"against {len(shapes[0])}, or other shapes)",
-                           hint="average only models of one architecture and size")
+            if len(other) != len(shapes[0]):
+                what = f"{len(other)} variables against {len(shapes[0])}"
+            else:   # the first variable of another shape, named as the model names it
+                i = next(i for i, (a, b) in enumerate(zip(other, shapes[0], strict=True))
+                         if a != b)
+                name = getattr(models[0].weights[i], "path", "?")
+                what = f"variable {i} ({name}) is {other[i]} against {shapes[0][i]}"
+            raise KwsError(f"model {k} is another graph than model 1: {what}",
+                           hint="average only models of one architecture and size (trained "
+                                "on the same features)")
     for k, ws in enumerate(lists[1:], start=2):
         similarity = kinship(lists[0], ws)
         if similarity < RELATED_MIN:

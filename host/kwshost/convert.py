@@ -125,6 +125,17 @@ def convert(keras_path: Path, cfg: TrainConfig, cache_dir: Path, n_representativ
         dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)][-1]
         dense.set_weights([w / temperature for w in dense.get_weights()])
     reps = representative_samples(cache_dir, n_representative, cfg.seed)
+    # A model of other features (another run's [frontend]) would get metadata for features
+    # it never saw, and TensorFlow's calibrator dies on the cache's with a traceback.
+    from kwshost.data.features import frontend_settings
+
+    wanted = {"the config's [frontend]": tuple(frontend_settings(cfg.frontend).spectrogram_shape),
+              f"the cache {cache_dir}": (reps.shape[1], reps.shape[3])}
+    for where, shape in wanted.items():
+        if shape != (rows, channels):
+            raise KwsError(f"{keras_path} takes {rows} x {channels} features (rows x channels), "
+                           f"{where} gives {shape[0]} x {shape[1]}",
+                           hint="convert with the config and --run the model was trained with")
 
     # Keras 3 models convert reliably through a SavedModel (concrete functions keep their
     # variables as resources, which the calibrator cannot read).

@@ -124,13 +124,16 @@ class StreamResult:
 
 def recordings(root: Path, classes: list[str]) -> list[tuple[Path, int]]:
     """(wav, class index) of ROOT/<class>/*.wav for a model's classes: labelled clips of the
-    user's own, with no dataset manifest. Folders of WAVs named otherwise are an error."""
+    user's own, with no dataset manifest. Folders of WAVs named otherwise are an error, and
+    so are WAVs in a subfolder of a class folder (they would be left out)."""
     from kwshost.audio import labelled_files
+    from kwshost.data.clips import class_files
 
-    items, strays = labelled_files(root, classes)
+    _, strays = labelled_files(root, classes)
     if strays:
         raise KwsError(f"{root}: folder(s) {', '.join(strays)} are not classes of the model",
                        hint=f"name each folder after a class: {', '.join(classes)}")
+    items = [(f, i) for i, c in enumerate(classes) for f in class_files(root, [c])]
     if not items:
         raise KwsError(f"{root} holds neither a dataset (manifest.json) nor recordings "
                        "DIR/<class>/*.wav",
@@ -170,8 +173,11 @@ def recording_features(items: list[tuple[Path, int]], settings, warmup_ms: int =
     return x, np.array([label for _, label in items], np.uint8)
 
 
-def load_events(path: Path | None, keyword: str) -> tuple[list[tuple[float, float]], float | None]:
-    """Keyword times from JSON: {"events": [{"label", "start_s", "end_s"}], "duration_s"}."""
+def load_events(path: Path | None, keyword: str, classes: list[str] | None = None
+                ) -> tuple[list[tuple[float, float]], float | None]:
+    """Keyword times from JSON: {"events": [{"label", "start_s", "end_s"}], "duration_s"}.
+    With `classes` (the model's), a label that is none of them is refused: a hand-written
+    "Alexa" for "alexa" would make that keyword's detection a false accept."""
     if path is None:
         return [], None
     hint = 'a JSON object: {"duration_s": 60, "events": [{"label": "alexa", "start_s": 1.5, ' \
@@ -195,11 +201,25 @@ def load_events(path: Path | None, keyword: str) -> tuple[list[tuple[float, floa
     if bad is not None:
         raise KwsError(f"{path}: a keyword event from {bad[0]} s to {bad[1]} s (each needs "
                        "0 <= start_s <= end_s)", hint=hint)
+    ordered = sorted(events)
+    both = next(((a, b) for a, b in zip(ordered, ordered[1:], strict=False) if b[0] < a[1]),
+                None)
+    if both is not None:   # one keyword listed twice: one detection, and a miss counted
+        raise KwsError(f"{path}: keyword events {both[0][0]:g}-{both[0][1]:g} s and "
+                       f"{both[1][0]:g}-{both[1][1]:g} s overlap (one keyword listed twice?)",
+                       hint="list each keyword once; events may touch but not overlap")
     if listed and not events:
         labels = sorted({str(e.get("label")) for e in listed})
         raise KwsError(f"{path}: none of its {len(listed)} events is labelled {keyword!r} "
                        f"(the model's keyword), they are {', '.join(labels)}",
                        hint="label keyword events with the model's first class")
+    strays = sorted({str(e.get("label")) for e in listed if "label" in e} - set(classes or [])
+                    ) if classes else []
+    if strays:
+        raise KwsError(f"{path}: event label(s) {', '.join(map(repr, strays))} are not classes "
+                       f"of the model ({', '.join(classes)})",
+                       hint=f"label keyword events {keyword!r} (labels are case-sensitive); "
+                            "events of other classes are not counted as keywords")
     return events, duration
 
 
@@ -304,7 +324,7 @@ def stream(model_path: Path, wav: Path, events_path: Path | None,
 
         audio = read_wav(wav, pipe.sample_rate)  # AudioError names a bad file
     if events is None:
-        events, said_s = load_events(events_path, keyword)
+        events, said_s = load_events(events_path, keyword, list(pipe.labels))
         _check_times(events_path, events, said_s, len(audio) / pipe.sample_rate, wav)
     times, scores, detections = [], [], []
     for inf in pipe.process(audio):

@@ -562,7 +562,8 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
         train_ds = tf.data.Dataset.from_generator(gen, output_signature=spec).prefetch(4)
     deadline = time.time() + max_minutes * 60 if max_minutes else None
     t0 = time.time()
-    model.fit(train_ds, validation_data=(val_x, val_y), epochs=end_epoch,
+    # shuffle=False: the feeder shuffles (seeded); Keras would only warn it cannot.
+    model.fit(train_ds, validation_data=(val_x, val_y), epochs=end_epoch, shuffle=False,
               initial_epoch=start_epoch, steps_per_epoch=cfg.steps_per_epoch,
               callbacks=_callbacks(cfg, run, state, deadline), verbose=verbose)
     elapsed = time.time() - t0

@@ -212,6 +212,12 @@ def _build(cls, data: dict, where: str):
     kwargs = {}
     for key, value in data.items():
         if key not in names:
+            top = {f.name for f in dataclasses.fields(TrainConfig)}
+            if cls is not TrainConfig and key in top:
+                # TOML puts every key after a [table] header into that table
+                raise KwsError(f"{where}: unknown setting {key!r}",
+                               hint=f"{key} is a top-level setting: in TOML it goes above the "
+                                    "first [table] header")
             raise KwsError(f"{where}: unknown setting {key!r}",
                            hint=f"known settings: {', '.join(sorted(names))}")
         sub = {"cache": CacheParams, "detector": DetectorParams,
@@ -233,11 +239,22 @@ def _build(cls, data: dict, where: str):
                 raise KwsError(f"{where}: classes = {value!r} needs the keyword and "
                                "`_unknown_`", hint='classes = ["alexa", "_unknown_"]')
             if cls is TrainConfig and key == "frontend":
+                value = _flat_fe(value)
                 _check_frontend(value, where)
             if isinstance(value, list):
                 value = tuple(value)
         kwargs[key] = value
     return cls(**kwargs)
+
+
+def _flat_fe(table: dict) -> dict:
+    """[frontend] with MLTK's names written as they are, `fe.window_step_ms = 20`: TOML reads
+    that dotted key as a table `fe`, here flattened back to "fe.window_step_ms"."""
+    fe = table.get("fe")
+    if not isinstance(fe, dict):
+        return table
+    return {**{k: v for k, v in table.items() if k != "fe"},
+            **{f"fe.{k}": v for k, v in fe.items()}}
 
 
 def _check_frontend(table: dict, where: str) -> None:

@@ -18,13 +18,15 @@ Clip figures: accuracy, per-class precision and recall, confusion matrix and ROC
 our C runtime, over --cache DIR (a training run's feature cache, split --split) or --data DIR:
 a dataset from `kwshost dataset make` (every clip once, augmented as in training), or your own
 labelled recordings as DIR/<class>/*.wav (.flac, .ogg too), one folder per class of the
-model (e.g. alexa/ and _unknown_/): each recording as it is, no augmentation, converted to
-the model's rate, its silence trimmed, centred in the model's window (or its loudest window
-kept), after 1 s of silence as the seed pads its clips.
+model (e.g. alexa/ and _unknown_/, no subfolders; `dataset timbre`'s OUT reads so too): each
+recording as it is, no augmentation, converted to the model's rate, its silence trimmed,
+centred in the model's window (or its loudest window kept), after 1 s of silence as the seed
+pads its clips.
 
 Streaming figures: --stream WAV (repeatable) runs the device pipeline (C frontend, runtime and
 detector with the model's own settings) over long recordings. With --events JSON per stream
-({"duration_s": .., "events": [{"label": "alexa", "start_s": .., "end_s": ..}]}) it reports
+({"duration_s": .., "events": [{"label": "alexa", "start_s": .., "end_s": ..}]}; each label
+one of the model's classes, as it spells them; keyword events must not overlap) it reports
 hits, false rejection rate and false accepts per hour, and the FRR at --fa-per-hour found by
 sweeping the detection threshold. Where the events files also say what was said (the "said"
 list `kwshost dataset stream` writes), each false accept is named by the utterance it fired
@@ -71,6 +73,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", "-j", type=int, default=2)
     parser.add_argument("--seed", type=int_at_least(0), default=7)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+TIMBRE_FORMAT = "kwshost-timbre-1"   # the manifest kwshost.data.timbre writes
+
+
+def _is_dataset(root: Path) -> bool:
+    """Whether --data names a `dataset make` dataset (its clips augmented with its noises)
+    rather than recordings DIR/<class>/*.wav: `dataset timbre`'s OUT has a manifest.json too,
+    of its own format, over class folders of clips."""
+    try:
+        manifest = json.loads((root / "manifest.json").read_text())
+    except FileNotFoundError:
+        return False
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return True   # _check_dataset names the problem
+    return not (isinstance(manifest, dict) and manifest.get("format") == TIMBRE_FORMAT)
 
 
 def _check_dataset(root: Path) -> None:
@@ -122,7 +140,7 @@ def _check_sources(args: argparse.Namespace) -> None:
         if not args.data.is_dir():
             raise KwsError(f"{args.data}: no such folder",
                            hint="--data takes a dataset or recordings DIR/<class>/*.wav")
-        if (args.data / "manifest.json").exists():
+        if _is_dataset(args.data):
             _check_dataset(args.data)
     if not args.fa_per_hour >= 0:   # NaN too: no rate is at most NaN
         raise KwsError(f"--fa-per-hour must be 0 or more, not {args.fa_per_hour}")
@@ -177,11 +195,12 @@ def run(args: argparse.Namespace) -> int:
                     x, y = load_split(args.cache, args.split)
                 except (OSError, ValueError) as e:
                     raise KwsError(f"cannot read the feature cache {args.cache}: {e}") from None
-            elif (args.data / "manifest.json").exists():
+            elif _is_dataset(args.data):
                 from kwshost.data.features import compute_dataset
 
                 x, y = compute_dataset(args.data, args.seed, args.jobs, progress=progress,
-                                       fe_overrides=_fe_settings(params))
+                                       fe_overrides=_fe_settings(params),
+                                       classes=params["classes"])
             else:
                 from kwshost.frontend import FrontendSettings
 

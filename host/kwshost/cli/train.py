@@ -137,10 +137,36 @@ def run(args: argparse.Namespace) -> int:
             from kwshost.data.make import make_dataset
 
             make_dataset(dataset, "tiny", args.jobs, cfg.seed, progress=progress)
-        train(cfg, resume=args.resume or bool(args.start_from), epochs=args.epochs, jobs=args.jobs,
-              max_minutes=args.max_minutes, verbose=2 if args.quiet or args.test else 1,
-              progress=progress, feeder_threads=args.feeder_threads)
+        try:
+            train(cfg, resume=args.resume or bool(args.start_from), epochs=args.epochs,
+                  jobs=args.jobs, max_minutes=args.max_minutes,
+                  verbose=2 if args.quiet or args.test else 1, progress=progress,
+                  feeder_threads=args.feeder_threads)
+        except KeyboardInterrupt:
+            _say_how_to_resume(args, cfg)
+            raise
     config = args.config or ("test" if args.test else None)
     print(f"checkpoints: {cfg.path(cfg.run_dir)}/best.keras (convert with: kwshost convert "
           f"--run {cfg.run_dir}{f' --config {config}' if config else ''})")
     return 0
+
+
+def _say_how_to_resume(args: argparse.Namespace, cfg) -> None:
+    """On Ctrl-C: the epochs a run has saved, and the command that goes on from them."""
+    import json
+    import shlex
+    import sys
+
+    run = cfg.path(cfg.run_dir)
+    try:
+        done = json.loads((run / "state.json").read_text())["epochs_done"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return   # nothing saved yet: running the same command again starts afresh
+    again = ["kwshost", "train", *(["--test"] if args.test and not args.config else [])]
+    for flag, value in (("--config", args.config), ("--run", args.run),
+                        ("--dataset", args.dataset), ("--steps", args.steps),
+                        ("--seed", args.seed)):
+        if value is not None:
+            again += [flag, str(value)]
+    print(f"{run} keeps the run through epoch {done}; go on with: "
+          f"{shlex.join([*again, '--resume'])}", file=sys.stderr)

@@ -302,15 +302,19 @@ def _build_main(dataset: Path, out: Path, cache, seed: int, fe_overrides: dict,
 
 
 def extra_clips(dirs: list[Path], classes: list[str]) -> list[tuple[Path, int]]:
-    """(wav, class index) of every DIR/<class>/*.wav, sorted; other folders are an error."""
+    """(clip, class index) of every DIR/<class>/*.wav (.flac, .ogg, any case, as evaluate
+    --data reads them), sorted; other folders, and clips in a class's subfolders, are an
+    error."""
+    from kwshost.data.clips import class_files
+
     items = []
     for d in dirs:
         if not d.is_dir():
             raise KwsError(f"extra clips: no directory {d}",
                            hint="make it with kwshost dataset mine MODEL --out DIR")
-        for wav in sorted(d.glob("*/*.wav")):
-            if wav.parent.name == NOISE_DIR:
-                continue  # a whole dataset (`dataset make OUT`) can be an extra folder
+        # a whole dataset (`dataset make OUT`) can be an extra folder: its noise is skipped
+        names = sorted(f.name for f in d.iterdir() if f.is_dir() and f.name != NOISE_DIR)
+        for wav in sorted(class_files(d, names)):
             if wav.parent.name not in classes:
                 raise KwsError(f"extra clip {wav}: {wav.parent.name!r} is not a class",
                                hint=f"put clips in DIR/<class>/ with class one of {classes}")
@@ -321,13 +325,47 @@ def extra_clips(dirs: list[Path], classes: list[str]) -> list[tuple[Path, int]]:
     return items
 
 
+# extra.json's mark of extra features made from clips converted to 16 kHz mono
+# (read_extra_clip); caches made before it read every clip as if it were.
+CONVERTED = "clips_read_as_16k_mono"
+
+
+def _converted_clips(paths: list[Path]) -> int:
+    """How many of the clips are not 16 kHz mono; an unreadable one is named here, before the
+    feature workers start."""
+    from kwshost.data.voices import SAMPLE_RATE
+
+    n = 0
+    for path in paths:
+        try:
+            info = sf.info(str(path))
+        except (RuntimeError, OSError) as e:     # libsndfile's errors are RuntimeErrors
+            raise KwsError(f"cannot read the extra clip {path}: {e}") from None
+        n += info.samplerate != SAMPLE_RATE or info.channels != 1
+    return n
+
+
+def read_extra_clip(path: Path | str) -> np.ndarray:
+    """An extra clip as float32 16 kHz mono: a user's recordings come at any rate and channel
+    count (the dataset's clips and mined windows are 16 kHz mono already, read unchanged)."""
+    from kwshost.data.voices import to_16k
+
+    try:
+        audio, rate = sf.read(path, dtype="float32")
+    except (RuntimeError, OSError) as e:     # libsndfile's errors are RuntimeErrors
+        raise KwsError(f"cannot read the extra clip {path}: {e}") from None
+    if not len(audio):
+        raise KwsError(f"the extra clip {path} holds no audio samples")
+    return to_16k(audio, rate)
+
+
 def _compute_files(args: tuple[int, int, list[tuple[str, str]]]):
     _check_worker()
     seed, start, items = args
     audio = []
     for k, (path, kind) in enumerate(items):
         rng = np.random.default_rng([seed, len(SPLITS), start + k])
-        src = _read_clip(path)
+        src = read_extra_clip(path)
         audio.append(make_example(src, kind, rng, _worker["noises"], _worker["aug"]))
     return "extra", start, spectrograms(audio, _worker["settings"], _worker["aug"].warmup_ms)
 
@@ -354,7 +392,18 @@ def build_extra(dirs: list[Path], dataset: Path, out: Path, cache, seed: int,
               "main": main["recipe"]}
     recipe = json.loads(json.dumps(recipe))
     if (info := _complete_info(info_path, recipe)) is not None:
-        return info["count"]
+        if info.get(CONVERTED):
+            return info["count"]
+        # Made before extra clips were converted: clips of other rates or channel counts were
+        # read as if 16 kHz mono then. Without any, the cache holds; checked once.
+        converted = _converted_clips([wav for wav, _ in items])
+        if not converted:
+            marked = info_path.with_name(info_path.name + ".partial")   # renamed whole
+            marked.write_text(json.dumps({**info, CONVERTED: True}, indent=1))
+            marked.replace(info_path)
+            return info["count"]
+        print(f"extra clips: {converted} not 16 kHz mono, read unconverted when the extra "
+              "features were made: rebuilding them")
     manifest_path = dataset / "manifest.json"
     if not manifest_path.exists():
         raise KwsError(f"extra clips need the dataset's noises: no dataset at {dataset}",
@@ -374,8 +423,8 @@ def build_extra(dirs: list[Path], dataset: Path, out: Path, cache, seed: int,
           augment_settings(cache), jobs, progress, "extra features")
     x.flush()
     _finish_rewrite([out / "extra_x.npy", out / "extra_y.npy"])
-    info_path.write_text(json.dumps({"recipe": recipe, "count": len(plan), "complete": True},
-                                    indent=1))
+    info_path.write_text(json.dumps({"recipe": recipe, "count": len(plan), "complete": True,
+                                     CONVERTED: True}, indent=1))
     return len(plan)
 
 
@@ -396,17 +445,34 @@ def load_split(out: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def compute_dataset(dataset: Path, seed: int, jobs: int = 1, fe_overrides: dict | None = None,
-                    warmup_ms: int = 1000, progress=None) -> tuple[np.ndarray, np.ndarray]:
+                    warmup_ms: int = 1000, progress=None,
+                    classes: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Features of every clip of a dataset once (keyword: the keyword, else `_unknown_`),
-    augmented as in training, for evaluation on data a model never saw."""
+    augmented as in training, for evaluation on data a model never saw. Labels are indexes
+    of `classes` (a model's; default the dataset's), each clip's by its class name, and each
+    example is as long as the model's window (`fe_overrides`' sample length)."""
+    from kwshost.data.voices import SAMPLE_RATE
+
     manifest = json.loads((dataset / "manifest.json").read_text())
     keyword = manifest["classes"][0]
+    names = [str(c) for c in (classes or manifest["classes"])]
+    missing = [c for c in manifest["classes"] if c not in names]
+    if missing:
+        raise KwsError(f"{dataset}: its class(es) {', '.join(map(repr, missing))} are not "
+                       f"classes of the model ({', '.join(names)})",
+                       hint="evaluate a model of the dataset's classes, or give recordings of "
+                            "the model's classes as DIR/<class>/*.wav")
+    settings = frontend_settings(fe_overrides)
+    if settings.sample_rate_hz != SAMPLE_RATE:
+        raise KwsError(f"the model takes {settings.sample_rate_hz} Hz audio; a dataset's clips "
+                       f"are augmented at {SAMPLE_RATE} Hz",
+                       hint="give recordings as DIR/<class>/*.wav (converted to its rate)")
     items = [(i, "keyword" if c["label"] == keyword else "speech")
              for i, c in enumerate(manifest["clips"])]
-    y = np.array([0 if kind == "keyword" else 1 for _, kind in items], np.uint8)
-    settings = frontend_settings(fe_overrides)
+    y = np.array([names.index(c["label"]) for c in manifest["clips"]], np.uint8)
     x = np.empty((len(items), *settings.spectrogram_shape), np.int8)
     work = [("val", seed, s, items[s:s + CHUNK]) for s in range(0, len(items), CHUNK)]
-    _fill({"val": x}, _compute_chunk, work, dataset, manifest, fe_overrides or {},
-          AugmentSettings(warmup_ms=warmup_ms), jobs, progress, "features")
+    aug = AugmentSettings(clip_ms=int(settings.sample_length_ms), warmup_ms=warmup_ms)
+    _fill({"val": x}, _compute_chunk, work, dataset, manifest, fe_overrides or {}, aug, jobs,
+          progress, "features")
     return x, y

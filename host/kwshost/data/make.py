@@ -166,14 +166,16 @@ def read_recordings(src: Path) -> list[tuple[str, str, np.ndarray]]:
     any synthesis so that a bad file stops `dataset make` at once, named (kwshost.audio reads
     it: other rates and channel counts converted; truncated, empty or unreadable refused)."""
     from kwshost.audio import labelled_files, read_wavs
+    from kwshost.data.clips import class_files
 
     if not src.is_dir():
         raise KwsError(f"no recordings folder {src}", hint="expected DIR/<class>/*.wav")
-    items, strays = labelled_files(src, [KEYWORD, UNKNOWN])
+    _, strays = labelled_files(src, [KEYWORD, UNKNOWN])
     if strays:
         raise KwsError(f"recordings in {src / strays[0]}: {strays[0]!r} is not a class",
                        hint=f"put recordings in DIR/{KEYWORD}/ or DIR/{UNKNOWN}/")
-    wavs = sorted(wav for wav, _ in items)   # folder by folder, as the dataset lists them
+    # folder by folder, as the dataset lists them; a subfolder's recordings refused, named
+    wavs = sorted(class_files(src, [KEYWORD, UNKNOWN]))
     if not wavs:
         raise KwsError(f"no recordings found in {src}", hint="expected DIR/<class>/*.wav")
     seen: dict[tuple[str, str], Path] = {}
@@ -233,6 +235,9 @@ def make_dataset(out: Path, size: str | int, jobs: int, seed: int,
     recorded = read_recordings(recordings) if recordings else []
     try:
         out.mkdir(parents=True, exist_ok=True)
+        # A dataset made again here overwrites the old one's clips one by one: its manifest
+        # goes first, so a make stopped midway leaves no dataset that looks complete.
+        (out / "manifest.json").unlink(missing_ok=True)
     except OSError as e:
         raise KwsError(f"cannot make the dataset folder {out}: {e.strerror}") from e
     plans = plan(n_keyword, seed, engines)
@@ -263,5 +268,7 @@ def make_dataset(out: Path, size: str | int, jobs: int, seed: int,
         "clips": rows,
         "noises": noises,
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    partial = out / "manifest.json.partial"   # renamed whole: never a half-written manifest
+    partial.write_text(json.dumps(manifest, indent=1))
+    partial.replace(out / "manifest.json")
     return manifest

@@ -93,13 +93,27 @@ def convert(audio: np.ndarray, timbre: Timbre) -> tuple[np.ndarray, float]:
     return y.astype(np.float32), round(12 * math.log2(shift), 2)
 
 
+FORMAT = "kwshost-timbre-1"   # OUT/manifest.json's
+
+
 def _sources(src: Path) -> list[Path]:
     if not src.is_dir():
         raise KwsError(f"no folder {src}", hint="a dataset (`kwshost dataset make`) or "
                        "your recordings as DIR/<class>/*.wav")
-    files = sorted(p for p in src.glob("*/*.wav") if p.parent.name != NOISE_DIR)
+    from kwshost.data.clips import class_files
+
+    # .WAV, .flac and .ogg too, as evaluate --data reads recordings; a dataset's noise is not
+    # a class; clips in a class's subfolders are refused, named
+    files = sorted(class_files(src, (d.name for d in src.iterdir()
+                                     if d.is_dir() and d.name != NOISE_DIR)))
     if not files:
         raise KwsError(f"no clips in {src}", hint="expected DIR/<class>/*.wav")
+    seen: dict[tuple[str, str], Path] = {}
+    for f in files:   # each becomes <class>/<stem>__t<copy>.wav
+        other = seen.setdefault((f.parent.name, f.stem), f)
+        if other is not f:
+            raise KwsError(f"{other} and {f} would both be converted to "
+                           f"{f.parent.name}/{f.stem}__t*.wav", hint="rename one of them")
     return files
 
 
@@ -122,6 +136,24 @@ def _convert_one(task: tuple[str, str, str, int, int, int]) -> dict:
             "f0_semitones": applied, "duration_s": round(len(y) / SAMPLE_RATE, 3)}
 
 
+def _forget_run(out: Path) -> None:
+    """The clips an earlier run wrote into OUT, and its manifest: OUT is read as a folder (a
+    config's [cache] extra), where clips this run does not make again would linger unlisted;
+    and a run stopped midway leaves no manifest that looks complete. Files it did not write
+    stay."""
+    try:
+        old = json.loads((out / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return
+    if not (isinstance(old, dict) and old.get("format") == FORMAT):
+        return
+    for row in old.get("clips", []):
+        rel = Path(str(row.get("path", ""))) if isinstance(row, dict) else Path()
+        if len(rel.parts) == 2 and not rel.is_absolute() and ".." not in rel.parts:
+            (out / rel).unlink(missing_ok=True)
+    (out / "manifest.json").unlink()
+
+
 def make_timbres(src: Path, out: Path, copies: int = 1, seed: int = 1, jobs: int = 2,
                  progress=None) -> dict:
     """Convert every clip of SRC `copies` times into OUT; returns (and writes) the manifest."""
@@ -135,6 +167,7 @@ def make_timbres(src: Path, out: Path, copies: int = 1, seed: int = 1, jobs: int
     if (src / "manifest.json").exists():
         known = {r["path"]: r for r in json.loads((src / "manifest.json").read_text())
                  .get("clips", [])}
+    _forget_run(out)
     out.mkdir(parents=True, exist_ok=True)
     tasks = [(str(src), str(f.relative_to(src)), str(out), seed, i, c)
              for i, f in enumerate(files) for c in range(copies)]
@@ -151,7 +184,7 @@ def make_timbres(src: Path, out: Path, copies: int = 1, seed: int = 1, jobs: int
         r["group"] = origin.get("group", f"user:{Path(r['source']).stem}")
         r["text"] = origin.get("text", "")
     manifest = {
-        "format": "kwshost-timbre-1",
+        "format": FORMAT,
         "source": str(src),
         "seed": seed,
         "copies": copies,
@@ -160,5 +193,7 @@ def make_timbres(src: Path, out: Path, copies: int = 1, seed: int = 1, jobs: int
         "n_errors": len(errors),
         "clips": rows,
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    partial = out / "manifest.json.partial"   # renamed whole: never a half-written manifest
+    partial.write_text(json.dumps(manifest, indent=1))
+    partial.replace(out / "manifest.json")
     return manifest
