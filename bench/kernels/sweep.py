@@ -5,8 +5,11 @@
 Generates `count` random int8 models (tests/random_models.py, cached under build/test-models/),
 runs every op of every model alone through our kernels and through TFLite's reference kernels
 (tests/kernel_probe.py) with several random inputs, and prints the number of differing outputs
-per op type. Then runs whole models through our runtime in both kernel flavors against the
-tflite-micro runtime (the TFLM flavor must match it, the TFLITE flavor may differ on ties).
+per op type. Then runs whole models on --model-inputs random inputs each through our runtime in
+both kernel flavors against BUILTIN_REF (this venv's TensorFlow, and the reference venv's, another
+version) and the tflite-micro runtime, each peer in a process of its own: the TFLITE flavor must
+match this venv's BUILTIN_REF, the TFLM flavor tflite-micro; the rest shows where the references
+differ (rounding ties in FULLY_CONNECTED and MUL, LOGISTIC; docs/kernels.md).
 Also times the alexa model in our runtime against the tflite-micro runtime in the same run
 when the reference venv exists (process CPU time, best of 3 x 100 invokes, so other jobs on
 the machine disturb it less than wall time).
@@ -75,66 +78,122 @@ def sweep(count: int, seed: int, inputs: int, cache: Path = CACHE) -> int:
     return sum(differing.values())
 
 
-TFLM_RUN = """
+PEER_RUN = """
 import json, sys
 import numpy as np
-from tflite_micro.python.tflite_micro import runtime
-for job in json.loads(open(sys.argv[1]).read()):
-    it = runtime.Interpreter.from_file(job["model"])
-    for k, name in enumerate(job["inputs"]):
-        it.set_input(np.load(name), k)
-    it.invoke()
-    np.save(job["output"], it.get_output(0))
+peer, jobs = sys.argv[1], json.loads(open(sys.argv[2]).read())
+if peer == "tflm":
+    from tflite_micro.python.tflite_micro import runtime
+else:
+    import tensorflow as tf
+    print(tf.__version__)
+for job in jobs:
+    if peer == "tflm":
+        it = runtime.Interpreter.from_file(job["model"])
+        set_input, get = it.set_input, lambda: it.get_output(0)
+    else:
+        it = tf.lite.Interpreter(model_path=job["model"],
+            experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
+        it.allocate_tensors()
+        ins, out = it.get_input_details(), it.get_output_details()[0]
+        set_input = lambda x, k: it.set_tensor(ins[k]["index"], x)
+        get = lambda: it.get_tensor(out["index"])
+    inputs, outs = [np.load(name) for name in job["inputs"]], []
+    for n in range(len(inputs[0])):
+        for k, x in enumerate(inputs):
+            set_input(x[n], k)
+        it.invoke()
+        outs.append(np.array(get()))
+    np.save(job["output"] + "." + peer + ".npy", np.stack(outs))
 """
 
 
-def flavors_vs_tflm(paths: list[Path]) -> None:
-    """Whole models through our runtime in both kernel flavors against the tflite-micro runtime."""
+def _peer(peer: str, job_file: str) -> str | None:
+    """Runs PEER_RUN ("tflm" or "ref") in the reference venv, in a process of its own (TFLite
+    and tflite-micro each bring their own tflite:: symbols). Its first line, or None."""
+    run = subprocess.run([str(REF_PYTHON), "-c", PEER_RUN, peer, job_file], text=True,
+                         capture_output=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    if run.returncode != 0:
+        last = (run.stderr.strip().splitlines() or ["no message"])[-1]
+        print(f"{peer} failed in {REF_PYTHON} ({last}): skipped")
+        return None
+    return (run.stdout.strip().splitlines() or [""])[0]
+
+
+def flavors(paths: list[Path], inputs: int) -> None:
+    """Whole models on `inputs` random inputs each, through our runtime in both kernel flavors,
+    against BUILTIN_REF in this venv and (reference venv) BUILTIN_REF of its TensorFlow and the
+    tflite-micro runtime. Differing outputs per model spec (the op the model was made for)."""
     import ctypes
 
     import numpy as np
     import random_models
+    import tensorflow as tf
     from kwshost import native
     from kwshost.runtime import Interpreter
 
-    ref = REF_PYTHON
-    if not ref.exists():
-        print(f"reference venv not found ({ref}; scripts/bootstrap --ref makes it): whole models "
-              "vs the tflite-micro runtime skipped")
-        return
+    lib = native.lib()
+    lib.kws_kernel_probe_set_flavor.argtypes = [ctypes.c_int]
     with tempfile.TemporaryDirectory() as tmp:
         jobs, cases = [], []
         for i, path in enumerate(paths):
             data = path.read_bytes()
-            inputs = random_models.random_inputs(data, 21)
-            names = [f"{tmp}/{i}_{k}.npy" for k in range(len(inputs))]
-            for name, x in zip(names, inputs, strict=True):
-                np.save(name, x)
-            jobs.append({"model": str(path), "inputs": names, "output": f"{tmp}/{i}_out.npy"})
-            cases.append((data, inputs, f"{tmp}/{i}_out.npy"))
+            sets = [random_models.random_inputs(data, 1000 + n) for n in range(inputs)]
+            names = [f"{tmp}/{i}_in{k}.npy" for k in range(len(sets[0]))]
+            for k, name in enumerate(names):
+                np.save(name, np.stack([s[k] for s in sets]))
+            jobs.append({"model": str(path), "inputs": names, "output": f"{tmp}/{i}"})
+            cases.append((path, data, sets, f"{tmp}/{i}"))
         Path(f"{tmp}/jobs.json").write_text(json.dumps(jobs))
-        run = subprocess.run([str(ref), "-c", TFLM_RUN, f"{tmp}/jobs.json"], text=True,
-                             capture_output=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-        if run.returncode != 0:
-            last = (run.stderr.strip().splitlines() or ["no message"])[-1]
-            print(f"the tflite-micro runtime failed in {ref} ({last}): whole models vs "
-                  "tflite-micro skipped")
-            return
-        lib = native.lib()
-        lib.kws_kernel_probe_set_flavor.argtypes = [ctypes.c_int]
-        for flavor, label in ((0, "TFLITE"), (1, "TFLM")):
-            lib.kws_kernel_probe_set_flavor(flavor)
-            outputs = differing = models = 0
-            for data, inputs, out in cases:
-                got = Interpreter(data).invoke(*inputs)
-                got = got[0] if isinstance(got, (list, tuple)) else got
-                expected = np.load(out)
-                d = int(np.sum(np.asarray(got).reshape(expected.shape) != expected))
-                outputs, differing = outputs + expected.size, differing + d
-                models += d > 0
-            print(f"whole models vs tflite-micro, {label} flavor: {differing} of {outputs} outputs "
-                  f"differ, in {models} of {len(cases)} models")
-        lib.kws_kernel_probe_set_flavor(0)
+        peers = {}
+        if REF_PYTHON.exists():
+            version = _peer("ref", f"{tmp}/jobs.json")
+            if version is not None:
+                peers[f"REF {version}"] = "ref"
+            if _peer("tflm", f"{tmp}/jobs.json") is not None:
+                peers["tflite-micro"] = "tflm"
+        else:
+            print(f"reference venv not found ({REF_PYTHON}; scripts/bootstrap --ref makes it): "
+                  "its TensorFlow and tflite-micro skipped")
+        pairs = ([(f"{f} vs REF {tf.__version__}", f, "here") for f in ("TFLITE", "TFLM")]
+                 + [(f"{f} vs {p}", f, p) for p in peers for f in ("TFLITE", "TFLM")]
+                 + [(f"REF {tf.__version__} vs {p}", "here", p) for p in peers])
+        counts: dict[str, Counter] = {label: Counter() for label, _, _ in pairs}
+        outputs = Counter()
+        for path, data, sets, out in cases:
+            spec = path.stem.split("_", 1)[1]
+            got = {}
+            for flavor, name in ((0, "TFLITE"), (1, "TFLM")):
+                lib.kws_kernel_probe_set_flavor(flavor)
+                ours = Interpreter(data)
+                rows = [ours.invoke(*s) for s in sets]
+                got[name] = np.stack([np.asarray(r[0] if isinstance(r, list) else r) for r in rows])
+            lib.kws_kernel_probe_set_flavor(0)
+            interp = tf.lite.Interpreter(
+                model_content=data,
+                experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
+            interp.allocate_tensors()
+            rows = []
+            for s in sets:
+                for d, x in zip(interp.get_input_details(), s, strict=True):
+                    interp.set_tensor(d["index"], x)
+                interp.invoke()
+                rows.append(interp.get_tensor(interp.get_output_details()[0]["index"]).copy())
+            got["here"] = np.stack(rows)
+            for p, peer in peers.items():
+                got[p] = np.load(f"{out}.{peer}.npy")
+            outputs[spec] += got["here"].size
+            for label, a, b in pairs:
+                x, y = got[a].reshape(got["here"].shape), got[b].reshape(got["here"].shape)
+                counts[label][spec] += int(np.sum(x.view(np.uint8) != y.view(np.uint8)))
+    print(f"whole models, {inputs} random inputs each: differing outputs per model spec")
+    labels = [label for label, _, _ in pairs]
+    print(f"{'spec':10s} {'outputs':>8s}  " + "  ".join(labels))
+    for spec in sorted(outputs):
+        print(f"{spec:10s} {outputs[spec]:8d}  "
+              + "  ".join(f"{counts[label][spec]:>{len(label)}d}" for label in labels))
+    print(f"{'all':10s} {sum(outputs.values()):8d}  "
+          + "  ".join(f"{sum(counts[label].values()):>{len(label)}d}" for label in labels))
 
 
 def timing() -> None:
@@ -178,16 +237,18 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7, help="their seed (default 7)")
     parser.add_argument("--inputs", type=int, default=2,
                         help="random inputs per model (default 2)")
+    parser.add_argument("--model-inputs", type=int, default=50,
+                        help="random inputs per model in the whole-model comparison (default 50)")
     parser.add_argument("--cache", type=Path, default=CACHE,
                         help="where converted models are cached (default build/test-models)")
     args = parser.parse_args()
-    if args.count < 1 or args.inputs < 1:
-        parser.error("--count and --inputs must be at least 1")
+    if args.count < 1 or args.inputs < 1 or args.model_inputs < 1:
+        parser.error("--count, --inputs and --model-inputs must be at least 1")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     bad = sweep(args.count, args.seed, args.inputs, args.cache)
     import random_models
 
-    flavors_vs_tflm(random_models.generate(args.seed, args.count, args.cache))
+    flavors(random_models.generate(args.seed, args.count, args.cache), args.model_inputs)
     timing()
     return 1 if bad else 0
 

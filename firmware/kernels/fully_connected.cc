@@ -2,7 +2,8 @@
  *
  * TFLite's reference: acc = sum((w + filter_offset) * (x + input_offset)) + bias, scaled by
  * M = input_scale * weight_scale / output_scale (double), offset, clamped. x * M is rounded
- * once (TFLite) or twice (TFLite Micro), see kws_kernel_flavor_t. Expanded so the int8 dot product stays the inner loop:
+ * once (TFLite 2.21) or twice (TFLite Micro), see kws_kernel_flavor_t. Expanded so the int8 dot
+ * product stays the inner loop:
  *   sum(w*x) + input_offset*sum(w) + filter_offset*sum(x) + depth*input_offset*filter_offset.
  * Any input rank: rows = elements / weight columns.
  */

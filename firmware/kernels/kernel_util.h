@@ -9,14 +9,16 @@
 extern "C" {
 #endif
 
-/* Which reference's arithmetic the kernels reproduce where TFLite and TFLite Micro disagree.
- * They agree everywhere except:
- *  - FULLY_CONNECTED's output scaling: TFLite's interpreter (its GEMM back end) rounds the
- *    product x * M once, half up; TFLite Micro rounds twice (the high multiply, then the
- *    shift). They differ on exact ties only (about 0.2% of FC outputs);
- *  - LOGISTIC: TFLite uses a float table of the sigmoid, TFLite Micro fixed-point arithmetic;
- *  - MEAN of a 4-D tensor over axes {1, 2} with keep_dims: TFLite rescales, then divides by the
- *    count with its own rounding; TFLite Micro folds the count into the multiplier.
+/* Which reference's arithmetic the kernels reproduce where TFLite's interpreter (BUILTIN_REF
+ * kernels) and TFLite Micro disagree. They agree everywhere except:
+ *  - FULLY_CONNECTED's output scaling: TFLite rounds the product x * M once (TF 2.21, whose
+ *    reference kernel requantizes in floating point); TFLite Micro rounds twice (the high
+ *    multiply, then the shift). They differ on near-ties only (about 0.2% of FC outputs). TF
+ *    2.16.2 rounds twice too, with M from the float product of the scales: neither flavor is
+ *    that (docs/kernels.md has the measurements);
+ *  - MUL's multiplier: TFLite computes scale_a * scale_b / scale_out in float, TFLite Micro in
+ *    double; their last bits differ, which moves a tie now and then;
+ *  - LOGISTIC: TFLite uses a float table of the sigmoid, TFLite Micro fixed-point arithmetic.
  * Default: TFLITE, the reference the project is tested against; TFLM reproduces the
  * tflite-micro runtime (MLTK's device path). */
 typedef enum { KWS_FLAVOR_TFLITE = 0, KWS_FLAVOR_TFLM = 1 } kws_kernel_flavor_t;

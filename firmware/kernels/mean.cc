@@ -1,10 +1,11 @@
-/* MEAN, int8, over any set of axes. TFLite's reference picks one of three arithmetics, and so
- * do we, in the same order (TFLite Micro, the TFLM flavor, skips the first):
- *  1. keep_dims, 4-D input, axes exactly {1, 2}: sum(x - zp_in) scaled by in/out scale in fixed
- *     point, divided by the count rounding half away from zero, + zp_out, clamped;
- *  2. input and output quantized alike: integer sum / count truncated toward zero;
- *  3. otherwise: sum(x - zp_in) * (in/out scale) / count as one fixed-point multiplier (the
+/* MEAN, int8, over any set of axes, as TFLite's reference kernel (BUILTIN_REF, measured on
+ * TF 2.16.2 and 2.21.0) and TFLite Micro both compute it:
+ *  1. input and output quantized alike: integer sum / count truncated toward zero;
+ *  2. otherwise: sum(x - zp_in) * (in/out scale) / count as one fixed-point multiplier (the
  *     count folded into it), + zp_out, clamped.
+ * No special case for a 4-D input reduced over axes {1, 2} with keep_dims: BUILTIN_REF takes
+ * none (one that rescaled, then divided rounding half away from zero, differed from it on 6%
+ * of such outputs; docs/kernels.md).
  * Per-output sums are accumulated in scratch (one int32 per output element). */
 #include "kernels/fixed_point.h"
 #include "kernels/kernel_util.h"
@@ -72,30 +73,16 @@ kws_status_t invoke(kws_op_context_t *ctx) {
   }
   const int32_t n_out = kws_flat_size(out);
   for (int32_t i = 0; i < n_out; i++) sum[i] = 0;
-  /* TFLite Micro has no special case for {1, 2}: it goes straight to 2 or 3. */
-  const bool special = kws_kernels_flavor() == KWS_FLAVOR_TFLITE && out->rank == 4 && in->rank == 4 && kws_flat_size(axes) == 2 && ctx->params.reduce.keep_dims &&
-                       ((static_cast<const int32_t *>(axes->data)[0] == 1 && static_cast<const int32_t *>(axes->data)[1] == 2) ||
-                        (static_cast<const int32_t *>(axes->data)[0] == 2 && static_cast<const int32_t *>(axes->data)[1] == 1));
-  const int32_t bias = special ? -in->zero_point : 0;
   for (int32_t i0 = 0; i0 < dims[0]; i0++)
     for (int32_t i1 = 0; i1 < dims[1]; i1++)
       for (int32_t i2 = 0; i2 < dims[2]; i2++)
         for (int32_t i3 = 0; i3 < dims[3]; i3++) {
           int32_t *row = sum + i0 * ostride[0] + i1 * ostride[1] + i2 * ostride[2] + i3 * ostride[3];
-          for (int32_t i4 = 0; i4 < dims[4]; i4++) row[i4 * ostride[4]] += *x++ + bias;
+          for (int32_t i4 = 0; i4 < dims[4]; i4++) row[i4 * ostride[4]] += *x++;
         }
   if (count <= 0) return KWS_OK;
 
-  if (special) {
-    int32_t mult;
-    int shift;
-    kws_quantize_multiplier((double)in->scale / (double)out->scale, &mult, &shift);
-    for (int32_t i = 0; i < n_out; i++) {
-      int32_t a = kws_multiply_by_quantized_multiplier(sum[i], mult, shift);
-      a = a > 0 ? (a + count / 2) / count : (a - count / 2) / count;
-      y[i] = (int8_t)kws_clamp_i32(a + out->zero_point, -128, 127);
-    }
-  } else if (in->scale == out->scale && in->zero_point == out->zero_point) {
+  if (in->scale == out->scale && in->zero_point == out->zero_point) {
     for (int32_t i = 0; i < n_out; i++) y[i] = (int8_t)(sum[i] / count);
   } else {
     /* M = in/out scale, then divided by count with the count's top power of two moved into

@@ -1,9 +1,11 @@
 /* Kernels driven through hand-filled contexts: the resolver's replace rule, and small cases
  * whose outputs are worked out by hand (pool rounding, conv zero-point handling at padded
- * borders, ADD saturation, softmax of equal logits, prepare rejecting bad shapes). */
+ * borders, ADD saturation, softmax of equal logits, prepare rejecting bad shapes, MUL's
+ * multiplier in each flavor). */
 #include <string.h>
 
 #include "kernels/kernel_api.h"
+#include "kernels/kernel_util.h"
 #include "kernels/reference_kernels.h"
 #include "kws_test.h"
 
@@ -141,11 +143,38 @@ static void test_softmax_equal_logits(void) {
   EXPECT_EQ(run(&kws_kernel_softmax, &ctx), KWS_ERR_UNSUPPORTED);
 }
 
+/* A MUL from a random model (0169_mul of tests/test_kernels_random.py's set):
+ * (-128 - 17) * (-79 - 3) = 11890, times M * 2^5 (M = 0.0640083 * 0.0316473 / 0.103156) is
+ * 7471.50006, so the high multiply rounds to 7471 or 7472 by the multiplier's last bits, and the
+ * shift by 5 turns that into 233 or 234. TFLite computes M in float and gives -128 + 233 = 105
+ * (TF 2.16.2 and 2.21.0); TFLite Micro computes it in double and gives 106. */
+static void test_mul_multiplier_per_flavor(void) {
+  int8_t a[1] = {-128}, b[1] = {-79}, out[1];
+  kws_tensor_t ta = tensor4(a, 1, 1, 1, 1, 0.06400827318429947f, 17);
+  kws_tensor_t tb = tensor4(b, 1, 1, 1, 1, 0.03164725750684738f, 3);
+  kws_tensor_t to = tensor4(out, 1, 1, 1, 1, 0.10315641015768051f, -128);
+  kws_op_context_t ctx;
+  memset(&ctx, 0, sizeof ctx);
+  ctx.builtin_code = KWS_OP_MUL;
+  ctx.n_inputs = 2;
+  ctx.n_outputs = 1;
+  ctx.inputs[0] = &ta;
+  ctx.inputs[1] = &tb;
+  ctx.outputs[0] = &to;
+  EXPECT_EQ(run(&kws_kernel_mul, &ctx), KWS_OK);
+  EXPECT_EQ(out[0], 105);
+  kws_kernels_set_flavor(KWS_FLAVOR_TFLM);
+  EXPECT_EQ(run(&kws_kernel_mul, &ctx), KWS_OK);
+  EXPECT_EQ(out[0], 106);
+  kws_kernels_set_flavor(KWS_FLAVOR_TFLITE);
+}
+
 int main(void) {
   RUN_TEST(test_resolver);
   RUN_TEST(test_average_pool_rounds_half_away);
   RUN_TEST(test_conv_padding_with_zero_point);
   RUN_TEST(test_add_saturates);
   RUN_TEST(test_softmax_equal_logits);
+  RUN_TEST(test_mul_multiplier_per_flavor);
   TEST_MAIN_END();
 }
