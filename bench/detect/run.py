@@ -302,8 +302,8 @@ def curve_without_confusables(curve: dict, neg: ev.StreamResult, params: dict,
 def evaluate_model(path: Path, out: Path) -> dict:
     _, params = ev.load_model(path)
     t0 = time.time()
-    pos = ev.stream(path, out / "positives.wav", out / "positives.json")
-    neg = ev.stream(path, out / "negatives.wav", out / "negatives.json")
+    pos = ev.stream(path, out / "positives.wav", out / "positives.json", uncut=True)
+    neg = ev.stream(path, out / "negatives.wav", out / "negatives.json", uncut=True)
     hours = neg.duration_s / 3600
     curve = ev.curve_from([pos, neg], params, np.arange(100, 256, 4))
     # FA/h from the negative stream only: the positives' gaps are short and keyword-adjacent.
@@ -312,7 +312,8 @@ def evaluate_model(path: Path, out: Path) -> dict:
     best = ev.frr_at(curve, 0.5)
     said = json.loads((out / "negatives.json").read_text()).get("said", [])
     fired = [said_at(said, t) for t in neg.detections]
-    quiet = ev.stream(path, out / "positives_quiet.wav", out / "positives_quiet.json")
+    quiet = ev.stream(path, out / "positives_quiet.wav", out / "positives_quiet.json",
+                      uncut=True)
     return {"model": str(path), "threshold": params.get("detection_threshold"),
             **by_kind(said, fired, hours),
             **ev.stream_figures(pos.keywords, pos.hits, neg.false_accepts, hours),

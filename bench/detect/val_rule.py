@@ -52,7 +52,8 @@ def figures(model: Path, streams: Path, speech: list[str], keywords: list[str], 
             threshold: int | None = None) -> dict:
     _, params = ev.load_model(model)
     names = [*speech, *keywords]
-    recorded = {n: ev.stream(model, streams / f"{n}.wav", streams / f"{n}.json") for n in names}
+    recorded = {n: ev.stream(model, streams / f"{n}.wav", streams / f"{n}.json", uncut=True)
+                for n in names}
 
     @functools.cache   # the rule's last check and the report run the same stream and threshold
     def on_device(name: str, at: int) -> ev.StreamResult:

@@ -39,8 +39,8 @@ REFERENCE = REPO / "models" / "mltk_keyword_spotting_alexa.tflite"
 def operating_points(model: Path, kw: Path, speech: Path) -> dict:
     """Per threshold: FRR on the keyword stream and FA/h on the speech stream."""
     _, params = ev.load_model(model)
-    pos = ev.stream(model, kw, kw.with_suffix(".json"))
-    neg = ev.stream(model, speech, speech.with_suffix(".json"))
+    pos = ev.stream(model, kw, kw.with_suffix(".json"), uncut=True)
+    neg = ev.stream(model, speech, speech.with_suffix(".json"), uncut=True)
     hours = neg.duration_s / 3600
     frr = {th: 1 - hits / max(pos.keywords, 1) for th, hits, _ in ev.sweep(pos, params,
                                                                           THRESHOLDS)}

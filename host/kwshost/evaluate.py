@@ -306,18 +306,26 @@ def load_said(path: Path | None) -> list[dict]:
 def stream(model_path: Path, wav: Path, events_path: Path | None,
            tolerance_s: float = 1.0, audio: np.ndarray | None = None,
            events: list[tuple[float, float]] | None = None,
-           params: dict | None = None) -> StreamResult:
+           params: dict | None = None, uncut: bool = False) -> StreamResult:
     """Run the device pipeline over a WAV; detections are matched to the keyword events.
     `params` replaces the model's metadata (e.g. detector settings being tried): the model
-    is rewritten with it, since the pipeline reads its settings as the device does."""
+    is rewritten with it, since the pipeline reads its settings as the device does.
+
+    `uncut`: the scores kept for a threshold sweep come from a second run with detections
+    off. The device clears its feature window after each detection (as MLTK's app does), so
+    the scores recorded beside the detections drop there, keyword or not, and a sweep over
+    them misses keywords the device finds at a higher threshold or with a longer window."""
+    from kwshost.detector import one_threshold
     from kwshost.metadata import read_params, write_params
     from kwshost.pipeline import PcPipeline
 
-    if params is None:
-        pipe = PcPipeline.from_model(model_path)
-    else:
-        data = write_params(load_model(model_path)[0], params)
-        pipe = PcPipeline(data, read_params(data))
+    def pipeline(settings: dict | None) -> PcPipeline:
+        if settings is None:
+            return PcPipeline.from_model(model_path)
+        data = write_params(load_model(model_path)[0], settings)
+        return PcPipeline(data, read_params(data))
+
+    pipe = pipeline(params)
     keyword = pipe.labels[0]
     if audio is None:
         from kwshost.audio import read_wav
@@ -326,16 +334,24 @@ def stream(model_path: Path, wav: Path, events_path: Path | None,
     if events is None:
         events, said_s = load_events(events_path, keyword, list(pipe.labels))
         _check_times(events_path, events, said_s, len(audio) / pipe.sample_rate, wav)
+    times, scores, detections = _run(pipe, audio)
+    if uncut:   # 255 for every class: a strict threshold no average exceeds, so no clears
+        times, scores, never = _run(pipeline(one_threshold(pipe.params, 255)), audio)
+        assert not never
+    hits, fa = match(detections, events, tolerance_s)
+    return StreamResult(Path(wav).name if wav else "stream", len(audio) / pipe.sample_rate,
+                        len(events), hits, fa, detections, scores, times, events)
+
+
+def _run(pipe, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """Inference times (ms), raw int8 scores [n, classes] and the keyword's detections (s)."""
     times, scores, detections = [], [], []
     for inf in pipe.process(audio):
         times.append(inf.time_ms)
         scores.append(inf.scores)
-        if inf.detected and pipe.labels[inf.class_index] == keyword:
+        if inf.detected and pipe.labels[inf.class_index] == pipe.labels[0]:   # the keyword
             detections.append(inf.time_ms / 1000)
-    hits, fa = match(detections, events, tolerance_s)
-    return StreamResult(Path(wav).name if wav else "stream", len(audio) / pipe.sample_rate,
-                        len(events), hits, fa, detections, np.array(scores, dtype=np.int8),
-                        np.array(times), events)
+    return np.array(times), np.array(scores, dtype=np.int8), detections
 
 
 def _check_times(events_path: Path | None, events: list[tuple[float, float]],
@@ -356,7 +372,9 @@ def _check_times(events_path: Path | None, events: list[tuple[float, float]],
 
 
 def sweep(result: StreamResult, params: dict, thresholds, tolerance_s: float = 1.0):
-    """(threshold, hits, false accepts) re-running only the detector on recorded scores."""
+    """(threshold, hits, false accepts) re-running only the detector on recorded scores
+    (recorded with `stream(..., uncut=True)`, or a sweep above the recording's own threshold
+    undercounts what the device finds)."""
     from kwshost.detector import DetectorSettings, detections, one_threshold
 
     out = []

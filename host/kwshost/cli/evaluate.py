@@ -211,7 +211,7 @@ def run(args: argparse.Namespace) -> int:
             clip = ev.classify(model, params, x, y, progress)
             report["clips"] = {k: v for k, v in clip.items() if not k.startswith("_")}
         if args.stream:
-            results = [ev.stream(args.model, w, e) for w, e in
+            results = [ev.stream(args.model, w, e, uncut=True) for w, e in
                        zip(args.stream, args.events or [None] * len(args.stream), strict=True)]
             seconds = sum(r.duration_s for r in results)
             report["stream"] = {"hours": round(seconds / 3600, 4), "seconds": round(seconds, 3),
