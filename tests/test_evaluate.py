@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 from kwshost import evaluate as ev
 from kwshost.cli import main
+from kwshost.detector import one_threshold
 from kwshost.metadata import read_params
 from kwshost.paths import REPO_ROOT
 
@@ -129,8 +131,8 @@ def test_tuned_model_gives_what_the_tuning_checked(tmp_path, capsys, streams) ->
                  "--tuned-model", str(tuned), "--json"]) == 0
     t = json.loads(capsys.readouterr().out)["tuning"]
     choice, checked = t["choice"], t["checked"]
-    assert len(t["windows"]) == 7 and t["interval_ms"] == 200
     params, before = read_params(tuned), read_params(model)
+    assert len(t["windows"]) == 7 and t["interval_ms"] == before["latency_ms"]
     for key in ("average_window_duration_ms", "minimum_count", "detection_threshold"):
         assert params.pop(key) == choice[key]
         before.pop(key)
@@ -264,3 +266,24 @@ def test_evaluate_data_takes_labelled_recordings(tmp_path, capsys, caplog) -> No
     assert "neither a dataset" in capsys.readouterr().err
     assert main(["evaluate", str(model), "--data", str(tmp_path / "nowhere")]) == 2
     assert "no such folder" in capsys.readouterr().err
+
+
+def test_sweeps_replay_uncut_scores_as_the_device_finds(streams) -> None:
+    """The device clears its window after each detection, so scores recorded beside the
+    detections drop there: a sweep over them found none of the keywords the device finds
+    above the model's own threshold. `uncut` records the sweep's scores with detections
+    off; replayed, they give the device's hits at every threshold (false accepts to within
+    one: a cleared window can hide a second one)."""
+    kw, events = Path(streams[1]), Path(streams[3])
+    _, params = ev.load_model(MODEL)
+    own = ev.stream(MODEL, kw, events)
+    uncut = ev.stream(MODEL, kw, events, uncut=True)
+    assert (uncut.hits, uncut.false_accepts, uncut.detections) == (
+        own.hits, own.false_accepts, own.detections)   # the device's own figures, unchanged
+    above = range(int(params["detection_threshold"]) + 5, 256, 10)
+    cut_hits = {t: h for t, h, _ in ev.sweep(own, params, above)}
+    for t, hits, fa in ev.sweep(uncut, params, above):
+        device = ev.stream(MODEL, kw, None, events=own.events, params=one_threshold(params, t))
+        assert hits == device.hits, t
+        assert abs(fa - device.false_accepts) <= 1, t
+    assert sum(cut_hits.values()) < sum(d for _, d, _ in ev.sweep(uncut, params, above))
