@@ -498,14 +498,26 @@ def inference_interval_ms(results: list[StreamResult]) -> int:
     return int(np.median(steps))
 
 
+TUNE_WINDOW_MS = 1000   # the longest window tune tries where 6 intervals span less
+
+
+def tune_results(interval_ms: int) -> int:
+    """How many intervals tune's longest window spans: 6, or up to TUNE_WINDOW_MS where the
+    inferences come more often (a keyword's score lasts ~600 ms; at most 20 intervals)."""
+    return min(20, max(6, -(-TUNE_WINDOW_MS // max(1, interval_ms))))
+
+
 def tune(results: list[StreamResult], params: dict, fa_per_hour: float,
-         max_results: int = 6) -> dict:
-    """Sweeps the averaging window (0 to `max_results` inference intervals) and, for each, the
-    detection threshold (0..254) over recorded streams. Per window: the lowest FRR with at most
+         max_results: int | None = None) -> dict:
+    """Sweeps the averaging window (0 to `max_results` inference intervals, by default
+    `tune_results`) and, for each, the detection threshold (0..254) over recorded streams
+    (record them with `stream(..., uncut=True)`). Per window: the lowest FRR with at most
     `fa_per_hour` (frr_at's tie rule). The choice: the lowest FRR of those, then the fewest
     false accepts, then the window nearest the model's own. minimum_count is the model's,
     capped at the results a window holds, so that every window can fire."""
     interval = inference_interval_ms(results)
+    if max_results is None:
+        max_results = tune_results(interval)
     own_window = int(params.get("average_window_duration_ms", 1000))
     own_count = int(params.get("minimum_count", 3))
     rows, curves = [], {}

@@ -33,11 +33,13 @@ list `kwshost dataset stream` writes), each false accept is named by the utteran
 on (a confusable word, a word, a sentence, or a gap). --plots DIR writes ROC, DET and
 threshold-sweep PNGs.
 
---tune also sweeps the detector's averaging window (0 to 6 inference intervals, each with every
-threshold) and picks the setting with the lowest FRR within --fa-per-hour, then runs the
-device pipeline again with it for exact figures (a detection clears the features, which the
-sweep over recorded scores leaves out); where that fires more than the budget, the threshold
-is raised step by step. --tuned-model OUT.tflite writes a copy of the model that carries the
+--tune also sweeps the detector's averaging window (0 to 6 inference intervals, or to 1 s where
+inferences come more often; each with every threshold) and picks the setting with the lowest
+FRR within --fa-per-hour, then runs the device pipeline again with it for exact figures (the
+sweeps replay scores recorded with detections off, and a detection clears the features, which
+they leave out); where that fires more than the budget, the threshold is raised step by step.
+The time between inferences is the model's latency_ms: try others with `kwshost params
+--set latency_ms=N` first. --tuned-model OUT.tflite writes a copy of the model that carries the
 chosen settings (weights untouched), but only if the device pipeline keeps to the budget
 (else exit status 1, nothing written). Tune on validation recordings and report on others:
 settings picked on a stream fit that stream.
