@@ -105,14 +105,19 @@ def test_timbre_reads_the_recordings_evaluate_reads(tmp_path):
         timbre.make_timbres(root, tmp_path / "out2", jobs=1)
 
 
+def _quiet_noise(wav: Path) -> Path:
+    """20 s of faint noise: a stream with no keyword, for events files to be checked against."""
+    rng = np.random.default_rng(0)
+    sf.write(wav, (0.01 * rng.standard_normal(16000 * 20)).astype(np.float32), 16000,
+             subtype="PCM_16")
+    return wav
+
+
 def test_evaluate_refuses_event_labels_that_are_not_classes_of_the_model(capsys, tmp_path):
     """A hand-written events file with "Alexa" beside "alexa": the "Alexa" keyword was not
     counted, so the model's detection of it became a false accept, without a word. Labels of
     the model's other classes are fine (they are not keywords)."""
-    wav = tmp_path / "s.wav"
-    rng = np.random.default_rng(0)
-    sf.write(wav, (0.01 * rng.standard_normal(16000 * 20)).astype(np.float32), 16000,
-             subtype="PCM_16")
+    wav = _quiet_noise(tmp_path / "s.wav")
     events = tmp_path / "e.json"
     events.write_text(json.dumps({"events": [
         {"label": "alexa", "start_s": 3, "end_s": 3.6},
@@ -242,10 +247,7 @@ def test_evaluate_refuses_overlapping_keyword_events(capsys, tmp_path):
     """One keyword listed twice in a hand-written events file (1.5-2.3 s and 1.6-2.4 s): one
     detection hits one of them and the other counted as a miss, an FRR of 50% for a keyword
     the model found."""
-    wav = tmp_path / "s.wav"
-    rng = np.random.default_rng(0)
-    sf.write(wav, (0.01 * rng.standard_normal(16000 * 20)).astype(np.float32), 16000,
-             subtype="PCM_16")
+    wav = _quiet_noise(tmp_path / "s.wav")
     events = tmp_path / "e.json"
     events.write_text(json.dumps({"events": [
         {"label": "alexa", "start_s": 9, "end_s": 9.6},
