@@ -191,8 +191,10 @@ def test_cli_features(tmp_path, golden) -> None:
 def test_audio_files_of_a_recordings_folder(tmp_path) -> None:
     from kwshost.audio import audio_files
 
-    for name in ("b.wav", "A.WAV", "c.flac", "d.ogg", "notes.txt", "e.mp3"):
+    for name in ("b.wav", "A.WAV", "c.flac", "d.ogg", "notes.txt", "e.mp3", "f.AIFF", "g.aif",
+                 "h.m4a", "._b.wav"):   # ._b.wav: a Mac's resource fork, not audio
         (tmp_path / name).write_bytes(b"")
     (tmp_path / "sub.wav").mkdir()
-    assert [f.name for f in audio_files(tmp_path)] == ["A.WAV", "b.wav", "c.flac", "d.ogg"]
+    assert [f.name for f in audio_files(tmp_path)] == ["A.WAV", "b.wav", "c.flac", "d.ogg",
+                                                       "e.mp3", "f.AIFF", "g.aif"]
     assert audio_files(tmp_path / "missing") == []

@@ -44,6 +44,20 @@ def test_listen_pc_on_silence_reports_nothing(tmp_path) -> None:
     assert all('"type": "scores"' in line for line in lines)
 
 
+def test_listen_pc_says_why_a_short_recording_got_no_inference(tmp_path) -> None:
+    """A recording shorter than the first inference printed "(0 inferences)" and nothing
+    more: it reads as a model or pipeline that does not work."""
+    wav = tmp_path / "short.wav"
+    sf.write(str(wav), np.zeros(1600, dtype=np.int16), 16000, subtype="PCM_16")
+    out = kwshost("listen", "--pc", "--wav", str(wav))
+    assert out.returncode == 0, out.stderr
+    assert "the recording (0.10 s) ends before the first inference at 0.20 s" in out.stderr
+    long = tmp_path / "long.wav"
+    sf.write(str(long), np.zeros(3200, dtype=np.int16), 16000, subtype="PCM_16")
+    out = kwshost("listen", "--pc", "--wav", str(long))
+    assert "(1 inferences)" in out.stderr and "first inference" not in out.stderr
+
+
 def test_flash_qemu_prints_url_and_stops_with_the_command() -> None:
     qemu_firmware()
     proc = subprocess.Popen([sys.executable, "-m", "kwshost", "flash", "--target", "qemu"],
@@ -92,6 +106,8 @@ def test_listen_device_checks_the_model_it_was_given(tmp_path) -> None:
     assert "the board runs another model" in out.stderr and "threshold 204" in out.stderr
     assert "kwshost flash --target qemu --model" in out.stderr   # the board is QEMU
     assert same.returncode == 0, same.stderr
+    # 0.1 s of audio: no inference on the board either, and it says why
+    assert "the recording (0.10 s) ends before the first inference at 0.20 s" in same.stderr
     for result in twins:
         assert result.returncode == 2 and "its model's CRC-32 is" in result.stderr, result.stderr
 

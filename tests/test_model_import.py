@@ -159,3 +159,36 @@ def test_damaged_models_are_refused_never_crash(tmp_path: Path) -> None:
         except ModelError:
             outcomes["refused"] += 1
     assert outcomes["refused"] > 20 and outcomes["read"] > 20
+
+
+def test_a_model_of_another_window_is_refused_without_pointing_at_the_config(
+        tmp_path: Path) -> None:
+    """`train --start-from` / `average` with a model of a 1 s window (MLTK's on/off model)
+    said "set them in the config's [frontend] table", which refuses fe.sample_length_ms and
+    fe.sample_rate_hz: such a model cannot be fine-tuned with this recipe at all. A setting
+    the config can change keeps that hint."""
+    from kwshost.errors import KwsError
+    from kwshost.metadata import read_params, write_params
+    from kwshost.train import check_importable
+    from kwshost.train_config import load_config
+
+    cfg = load_config("test")
+    bundled = MODELS[0]
+    params = read_params(bundled)
+    cases = [({"fe.sample_length_ms": 1000, "fe.filterbank_n_channels": 104},
+              "cannot be fine-tuned with this recipe"),
+             ({"fe.sample_rate_hz": 8000}, "cannot be fine-tuned with this recipe"),
+             ({"fe.filterbank_n_channels": 104}, "set them in the config's [frontend] table")]
+    for change, hint in cases:
+        other = tmp_path / "other.tflite"
+        other.write_bytes(write_params(bundled.read_bytes(), {**params, **change}))
+        with pytest.raises(KwsError) as e:
+            check_importable(cfg.replace(classes=tuple(params["classes"])), other)
+        assert all(f"{k} = {v}" in str(e.value) for k, v in change.items()), e.value
+        assert hint in (e.value.hint or ""), e.value.hint
+        if "cannot be fine-tuned" in hint:   # the model's window, named, and the recipe's
+            fixed = {k: v for k, v in change.items() if k in ("fe.sample_length_ms",
+                                                              "fe.sample_rate_hz")}
+            assert all(f"{k} = {v}" in e.value.hint for k, v in fixed.items()), e.value.hint
+            assert "1200 ms" in e.value.hint and "16000 Hz" in e.value.hint
+            assert "[frontend]" not in e.value.hint

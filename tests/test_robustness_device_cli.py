@@ -309,3 +309,27 @@ def test_flash_picks_the_one_probe_or_says_which_to_choose(monkeypatch, count: i
     if count == 2:
         assert "440000000" in str(e.value) and "440000001" in str(e.value)
         assert "--probe" in e.value.hint
+
+
+def test_profile_device_waits_for_the_board_as_long_as_timeout_says(capsys) -> None:
+    """`profile --device` waited a fixed 5 s for the board's first answer whatever --timeout
+    said (listen and info wait --timeout)."""
+    with fake_device(lambda frame: []) as url, fails_if_hung(30, "profile of a silent board"):
+        began = time.monotonic()
+        code, _out, err = kwshost(capsys, "profile", "--device", "--port", url, "--timeout",
+                                  "0.5")
+        took = time.monotonic() - began
+    assert code == 3 and "Traceback" not in err
+    assert took < 3.0, f"waited {took:.1f} s with --timeout 0.5"
+
+
+def test_profile_with_a_port_profiles_the_board(capsys) -> None:
+    """`profile --port URL` without --device ran the PC profile with a note, where `listen
+    --port URL` means the board: a port given means the board; --pc with one is refused."""
+    with fake_device(lambda frame: []) as url, fails_if_hung(30, "profile of a silent board"):
+        code, out, err = kwshost(capsys, "profile", "--port", url, "--timeout", "0.5")
+        assert code == 3 and url in err and "Model Layers" not in out, (out, err)
+        code, out, err = kwshost(capsys, "profile", "--pc", "--port", url)
+        assert code == 2 and "--port is for --device" in err and not out
+    code, out, err = kwshost(capsys, "profile", "--pc", "--accelerator", "none", "--json")
+    assert code == 0 and '"accelerator": "none"' in out

@@ -362,3 +362,59 @@ def test_recordings_in_formats_not_read_are_named_not_left_out(capsys, tmp_path)
         make.read_recordings(root)
     (root / "alexa" / "b.m4a").unlink()
     assert [p.name for p, _ in features.extra_clips([root], ["alexa", "_unknown_"])] == ["a.wav"]
+
+
+# What a Mac writes beside every file it copies to a FAT/exFAT stick or a network share: an
+# AppleDouble header (the file's Finder metadata), named ._NAME, not audio.
+APPLE_DOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + b"\x00" * 60
+
+
+def test_macos_resource_forks_beside_recordings_are_skipped(capsys, tmp_path):
+    """Recordings copied from a Mac come with ._a.wav beside a.wav: evaluate --data stopped
+    on "._a.wav: not a readable audio file", and ._b.m4a would be refused as a recording in
+    a format not read."""
+    from kwshost.audio import audio_files, labelled_files
+
+    root = tmp_path / "rec"
+    (root / "alexa").mkdir(parents=True)
+    sf.write(root / "alexa" / "a.wav", _tone(0.8, 16000), 16000, subtype="PCM_16")
+    for name in ("._a.wav", "._b.m4a", "._c.WAV"):
+        (root / "alexa" / name).write_bytes(APPLE_DOUBLE)
+    (root / "notes").mkdir()          # a folder of forks only is no folder of recordings
+    (root / "notes" / "._x.wav").write_bytes(APPLE_DOUBLE)
+    (root / "alexa" / "take2").mkdir()  # nor is a subfolder of one
+    (root / "alexa" / "take2" / "._y.wav").write_bytes(APPLE_DOUBLE)
+    assert [p.name for p in audio_files(root / "alexa")] == ["a.wav"]
+    assert labelled_files(root, ["alexa", "_unknown_"]) == ([(root / "alexa" / "a.wav", 0)], [])
+    assert [p.name for p, _ in features.extra_clips([root], ["alexa", "_unknown_"])] == ["a.wav"]
+    code, out, err = kwshost(capsys, "evaluate", ALEXA, "--data", root)
+    assert code == 0, err
+    assert "clips: 1 on" in out
+
+
+@pytest.mark.parametrize("suffix", [".aiff", ".aif", ".mp3"])
+def test_aiff_and_mp3_recordings_are_read(tmp_path, suffix):
+    """A Mac's .aif/.aiff and a phone's .mp3 were refused as "not read", though libsndfile
+    (the soundfile package's, 1.1 and later) reads them: they are read as .flac is."""
+    from kwshost.audio import read_wav
+
+    if suffix == ".mp3" and "MP3" not in sf.available_formats():
+        pytest.skip("this libsndfile has no MP3 support")
+    root = tmp_path / "rec"
+    (root / "alexa").mkdir(parents=True)
+    clip = root / "alexa" / f"a{suffix}"
+    sf.write(clip, _tone(0.8, 44100, 2), 44100,
+             format="MP3" if suffix == ".mp3" else "AIFF")
+    assert [c for c, _, _ in make.read_recordings(root)] == ["alexa"]
+    assert [p.name for p, _ in features.extra_clips([root], ["alexa", "_unknown_"])] == \
+        [clip.name]
+    audio = read_wav(clip)
+    want = read_wav(_write(tmp_path / "ref.wav", _tone(0.8, 44100, 2), 44100))
+    assert abs(len(audio) - len(want)) <= 2
+    n = min(len(audio), len(want))
+    assert np.corrcoef(audio[:n].astype(float), want[:n].astype(float))[0, 1] > 0.99
+
+
+def _write(path: Path, x: np.ndarray, rate: int) -> Path:
+    sf.write(path, x, rate, subtype="PCM_16")
+    return path

@@ -1,5 +1,5 @@
-"""Reading audio for the frontend: any WAV (or FLAC/OGG that libsndfile reads) to int16 mono
-at the model's sample rate, with clear errors for files that cannot be used."""
+"""Reading audio for the frontend: any WAV (or FLAC/OGG/AIFF/MP3 that libsndfile reads) to
+int16 mono at the model's sample rate, with clear errors for files that cannot be used."""
 
 from __future__ import annotations
 
@@ -65,17 +65,30 @@ def _check_float_samples(path: Path, data: np.ndarray) -> None:
                     path, loud, data.size)
 
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+# What libsndfile reads: the soundfile wheels (0.12 and later) bundle libsndfile 1.2, which
+# reads MP3 as well as AIFF (a Mac's recorder) and FLAC/OGG.
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aif", ".aiff", ".mp3")
 MIN_SAMPLE_RATE_HZ = 1000  # below it a "recording" holds no speech: a damaged header
+
+
+def is_resource_fork(path: Path) -> bool:
+    """A Mac's ._NAME beside NAME (AppleDouble: the Finder's metadata, written next to every
+    file copied to a FAT/exFAT stick or a network share), not audio whatever its suffix."""
+    return path.name.startswith("._")
+
+
+def is_audio_file(path: Path) -> bool:
+    """A file named as a recording libsndfile reads (AUDIO_SUFFIXES, any case)."""
+    return path.suffix.lower() in AUDIO_SUFFIXES and not is_resource_fork(path)
 
 
 def audio_files(folder: Path) -> list[Path]:
     """The audio files of a folder of recordings, sorted: .wav (any case, as recorders on
-    Windows write .WAV), .flac and .ogg, which libsndfile reads too."""
+    Windows write .WAV), .flac, .ogg, .aif(f) and .mp3, which libsndfile reads too; a Mac's
+    ._NAME resource forks beside them are not recordings."""
     if not folder.is_dir():
         return []
-    return sorted(f for f in folder.iterdir()
-                  if f.is_file() and f.suffix.lower() in AUDIO_SUFFIXES)
+    return sorted(f for f in folder.iterdir() if f.is_file() and is_audio_file(f))
 
 
 def labelled_files(root: Path, classes: list[str]) -> tuple[list[tuple[Path, int]], list[str]]:

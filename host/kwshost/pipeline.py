@@ -204,6 +204,10 @@ class PcPipeline:
         self.sample_rate = int(config.sample_rate_hz)
         latency = ctypes.c_uint32.from_buffer_copy(self._settings.raw, ctypes.sizeof(_Config))
         self.latency_ms = int(latency.value)  # kws_engine_settings_t: frontend, latency_ms
+        # The pipeline infers on every latency_ms boundary (after every frontend step for 0),
+        # the first one included: audio that ends before it gets no inference at all.
+        step_ms = max(1, int(config.window_step_ms))
+        self.first_inference_ms = max(1, self.latency_ms // step_ms) * step_ms
 
     @classmethod
     def from_model(cls, path: Path | str, accelerator: str = "none") -> PcPipeline:

@@ -33,7 +33,7 @@ import numpy as np
 
 from kwshost.data import features
 from kwshost.errors import KwsError
-from kwshost.train_config import MaskParams, TrainConfig, WarpParams
+from kwshost.train_config import FIXED_FRONTEND, MaskParams, TrainConfig, WarpParams
 
 if TYPE_CHECKING:
     from kwshost.frontend import FrontendSettings
@@ -372,10 +372,17 @@ def check_importable(cfg: TrainConfig, source: Path) -> None:
     ours = dataclasses.asdict(features.frontend_settings(cfg.frontend))
     differ = [k for k in ours if np.float32(ours[k]) != np.float32(theirs[k])]
     if differ:
+        # The dataset's clips are 16 kHz and 1.2 s whatever the config says ([frontend]
+        # refuses other values): a model of another window cannot start this recipe at all.
+        fixed = [k for k in differ if k in FIXED_FRONTEND]
+        hint = ("set them in the config's [frontend] table" if not fixed else
+                "a model of " + " and ".join(f"fe.{k} = {theirs[k]}" for k in fixed)
+                + " cannot be fine-tuned with this recipe, whose clips are "
+                f"{FIXED_FRONTEND['sample_rate_hz']} Hz and {FIXED_FRONTEND['sample_length_ms']}"
+                " ms long; start from a model of that window (or train from scratch)")
         raise KwsError(f"{source} was trained on other features than this config's: "
                        + ", ".join(f"fe.{k} = {theirs[k]} (config: {ours[k]})"
-                                   for k in differ),
-                       hint="set them in the config's [frontend] table")
+                                   for k in differ), hint=hint)
     if list(params.get("classes", [])) != list(cfg.classes):
         raise KwsError(f"{source} has classes {params.get('classes')}, the config "
                        f"{list(cfg.classes)}", hint="the classes and their order must match")

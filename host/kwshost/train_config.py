@@ -183,7 +183,7 @@ _POSITIVE = {"batch_size", "total_steps", "steps_per_epoch", "keyword_variants",
 _NON_NEGATIVE = {"seed", "train_seed"}
 # The dataset's clips and the augmentation are 16 kHz and 1.2 s long whatever the frontend
 # says: a [frontend] table may change how features are computed, not these.
-_FIXED_FRONTEND = {"sample_rate_hz": 16000, "sample_length_ms": 1200}
+FIXED_FRONTEND = {"sample_rate_hz": 16000, "sample_length_ms": 1200}
 
 
 def _fits(annotation: str, value: object) -> bool:
@@ -271,10 +271,10 @@ def _check_frontend(table: dict, where: str) -> None:
                            hint=f"known settings: {', '.join(sorted(known))}")
         if not isinstance(value, int | float | bool):
             raise KwsError(f"{where}[frontend]: {key} = {value!r} is not a number")
-        if name in _FIXED_FRONTEND and value != _FIXED_FRONTEND[name]:
+        if name in FIXED_FRONTEND and value != FIXED_FRONTEND[name]:
             raise KwsError(f"{where}[frontend]: {key} = {value!r} cannot change: the dataset's "
-                           f"clips and their augmentation are {_FIXED_FRONTEND['sample_rate_hz']}"
-                           f" Hz and {_FIXED_FRONTEND['sample_length_ms']} ms long")
+                           f"clips and their augmentation are {FIXED_FRONTEND['sample_rate_hz']}"
+                           f" Hz and {FIXED_FRONTEND['sample_length_ms']} ms long")
 
 
 def load_config(path: str | Path | None) -> TrainConfig:

@@ -17,11 +17,11 @@ Evaluates any .tflite that carries SL_PARAMSv1 metadata (ours, or MLTK's pretrai
 Clip figures: accuracy, per-class precision and recall, confusion matrix and ROC AUC, run on
 our C runtime, over --cache DIR (a training run's feature cache, split --split) or --data DIR:
 a dataset from `kwshost dataset make` (every clip once, augmented as in training), or your own
-labelled recordings as DIR/<class>/*.wav (.flac, .ogg too), one folder per class of the
-model (e.g. alexa/ and _unknown_/, no subfolders; `dataset timbre`'s OUT reads so too): each
-recording as it is, no augmentation, converted to the model's rate, its silence trimmed,
-centred in the model's window (or its loudest window kept), after 1 s of silence as the seed
-pads its clips.
+labelled recordings as DIR/<class>/*.wav (.flac, .ogg, .aif(f), .mp3 too; other formats
+refused), one folder per class of the model (e.g. alexa/ and _unknown_/, no subfolders;
+`dataset timbre`'s OUT reads so too): each recording as it is, no augmentation, converted to
+the model's rate, its silence trimmed, centred in the model's window (or its loudest window
+kept), after 1 s of silence as the seed pads its clips.
 
 Streaming figures: --stream WAV (repeatable) runs the device pipeline (C frontend, runtime and
 detector with the model's own settings) over long recordings. With --events JSON per stream

@@ -41,7 +41,8 @@ examples:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("input", metavar="IN.wav", help="audio file (WAV; FLAC/OGG also read)")
+    parser.add_argument("input", metavar="IN.wav",
+                        help="audio file (WAV; FLAC/OGG/AIFF/MP3 also read)")
     parser.add_argument("-o", "--output", metavar="OUT.npy", required=True,
                         help="where to save the features (.npy)")
     parser.add_argument("--model", "-m", metavar="M.tflite",

@@ -55,8 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "for the emulated board)")
     src = parser.add_mutually_exclusive_group()
     src.add_argument("--wav", metavar="FILE", type=Path,
-                     help="a WAV (or FLAC/OGG) to listen to; other sample rates and channel "
-                          "counts are converted, with a notice")
+                     help="a WAV (or FLAC/OGG/AIFF/MP3) to listen to; other sample rates and "
+                          "channel counts are converted, with a notice")
     src.add_argument("--mic", action="store_true", help="listen to a microphone until Ctrl-C")
     parser.add_argument("--model", metavar="M", type=Path, default=None,
                         help=f"a .tflite with MLTK metadata (default: {DEFAULT_MODEL.name}); "
@@ -122,9 +122,19 @@ def _run_pc(args: argparse.Namespace, printer: Printer) -> int:
         for event in inference.events(pipe.labels, args.verbose):
             printer(event)
     if not args.json:  # so that no detection reads as a result, not as a silent failure
-        print(f"{printer.detections} detection(s) in {samples.size / pipe.sample_rate:.2f} s "
-              f"of audio ({inferences} inferences)", file=sys.stderr)
+        seconds = samples.size / pipe.sample_rate
+        print(f"{printer.detections} detection(s) in {seconds:.2f} s of audio ({inferences} "
+              f"inferences{_too_short(seconds, pipe.first_inference_ms)})", file=sys.stderr)
     return 0
+
+
+def _too_short(seconds: float, first_ms: int) -> str:
+    """Why a recording got no inference (so no detection could happen), where that is why:
+    "0 inferences" alone reads as a model or pipeline that does not work."""
+    if first_ms <= 0 or seconds * 1000 >= first_ms:
+        return ""
+    return (f": the recording ({seconds:.2f} s) ends before the first inference at "
+            f"{first_ms / 1000:.2f} s")
 
 
 def _pc_microphone(pipe, args: argparse.Namespace, printer: Printer) -> int:
@@ -207,7 +217,10 @@ def _run_device(args: argparse.Namespace, printer: Printer) -> int:
     if args.json:
         print(Event("link", text=report.summary()).to_json(), flush=True)
     else:   # as --pc says it: no detection reads as a result, not as a silent failure
-        print(f"{printer.detections} detection(s) in {samples.size / info.sample_rate:.2f} s "
-              "of audio", file=sys.stderr)
+        # the board infers every latency_ms from its first boundary on, as the PC pipeline
+        seconds = samples.size / info.sample_rate
+        short = _too_short(seconds, info.latency_ms)
+        print(f"{printer.detections} detection(s) in {seconds:.2f} s of audio"
+              + (f" (no inference{short})" if short else ""), file=sys.stderr)
         print(report.summary(), file=sys.stderr)
     return 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from kwshost.cli._args import seconds
@@ -13,31 +12,35 @@ from kwshost.errors import KwsError
 from kwshost.paths import DEFAULT_MODEL
 
 NAME = "profile"
+HELLO_TIMEOUT = 5.0     # s for the board's first answer without --timeout
+PROFILE_TIMEOUT = 30.0  # s for its profile (one inference with per-op counters) without it
 HELP = "per-layer accelerator/CPU cycles and time of a model (PC cycle model or a device)"
 DESCRIPTION = """\
 Per-operator cost of one inference, in the seed's (MLTK's) table format: OPs, MACs,
 accelerator cycles, CPU cycles, time at 78 MHz, shapes and options, then the totals.
 
-On the PC (the default) the firmware's own kernels run the model through the firmware
-runtime; with --accelerator mvp the MVP kernels run on the C simulator of the EFR32xG24's MVP,
-whose cycle model is calibrated against MLTK 0.20's simulator (bench/mvp shows the per-layer
-agreement). Accelerator cycles are the simulator's; CPU cycles are estimates (a fixed cost per
-MVP kernel call and per MVP program, per-element costs for CPU layers; see docs/mvp.md). A
-layer's time is its accelerator cycles plus the CPU work before its first program (the CPU
-builds later programs while the MVP runs), or its CPU cycles for a CPU layer.
+On the PC (--pc, the default without --port) the firmware's own kernels run the model through
+the firmware runtime; with --accelerator mvp the MVP kernels run on the C simulator of the
+EFR32xG24's MVP, whose cycle model is calibrated against MLTK 0.20's simulator (bench/mvp
+shows the per-layer agreement). Accelerator cycles are the simulator's; CPU cycles are
+estimates (a fixed cost per MVP kernel call and per MVP program, per-element costs for CPU
+layers; see docs/mvp.md). A layer's time is its accelerator cycles plus the CPU work before
+its first program (the CPU builds later programs while the MVP runs), or its CPU cycles for a
+CPU layer.
 
---device measures on a board running kwshost firmware: the runtime's per-op hook reads the
-board's counter. On the BRD2601B that is the DWT cycle counter (CPU cycles at 78 MHz). On
-the emulated board it is virtual time under QEMU's -icount (one tick per 50 instructions):
-the table says "instructions", which are not cycles and have no time on a real part.
---model names the .tflite flashed on the device (for the op details).
+--device (implied by --port, as for `listen`) measures on a board running kwshost firmware:
+the runtime's per-op hook reads the board's counter. On the BRD2601B that is the DWT cycle
+counter (CPU cycles at 78 MHz). On the emulated board it is virtual time under QEMU's -icount
+(one tick per 50 instructions): the table says "instructions", which are not cycles and have
+no time on a real part. --model names the .tflite flashed on the device (for the op details).
+--timeout bounds both the wait for the board's first answer and for the profile.
 
 examples:
   kwshost profile                                   # the bundled alexa model, MVP kernels
   kwshost profile my_model.tflite --accelerator none
   kwshost profile --json > profile.json
   kwshost profile --device --port socket://127.0.0.1:4321
-  kwshost profile --device --port /dev/ttyACM0 --model models/my_model.tflite --json
+  kwshost profile --port /dev/ttyACM0 --model models/my_model.tflite --json
 """
 
 
@@ -53,18 +56,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="PC, mvp: the CPU computes some output channels of each "
                              "convolution while the MVP computes the rest, as the firmware "
                              "does by default (--no-cpu-share: the MVP alone)")
-    parser.add_argument("--device", action="store_true", help="measure on a device")
-    parser.add_argument("--port", "-p", metavar="URL", help="the device's serial port or URL")
-    parser.add_argument("--timeout", type=seconds, default=30.0, metavar="S",
-                        help="seconds to wait for the profile (default %(default)s)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--pc", action="store_true",
+                       help="profile on this computer (the default without --port)")
+    where.add_argument("--device", action="store_true",
+                       help="measure on a board (needs --port; implied by --port)")
+    parser.add_argument("--port", "-p", metavar="URL",
+                        help="the board's serial port or pyserial URL (socket://127.0.0.1:PORT "
+                             "for the emulated board)")
+    parser.add_argument("--timeout", type=seconds, default=None, metavar="S",
+                        help=f"seconds to wait for the board's answer and for its profile "
+                             f"(default {HELLO_TIMEOUT:g} for the answer, {PROFILE_TIMEOUT:g} "
+                             "for the profile)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.device:
+    if args.port and args.pc:
+        raise KwsError("--port is for --device; --pc profiles on this computer",
+                       hint="drop --port, or use --device --port URL")
+    if args.device or args.port:  # a port given without --pc means the board, as for listen
         return _run_device(args)
-    if args.port:
-        print("note: --port is only used with --device", file=sys.stderr)
     return _pc(args)
 
 
@@ -152,12 +164,16 @@ def _run_device(args: argparse.Namespace) -> int:
     model = args.model or args.model_arg or DEFAULT_MODEL
     if not Path(model).is_file():   # before the board is asked for minutes of profiling
         raise KwsError(f"no model at {model}", hint="--model names the .tflite the board runs")
-    with Link(args.port, connect_timeout=5) as link:
-        hello = link.hello(timeout=5)
+    # --timeout for both waits when given (a board that boots slowly, or a dead port one
+    # wants to give up on at once); otherwise a quick answer, a profile that may take a while
+    answer = HELLO_TIMEOUT if args.timeout is None else args.timeout
+    with Link(args.port, connect_timeout=answer) as link:
+        hello = link.hello(timeout=answer)
         hello.check_protocol(args.port)
         banner = hello.banner
         hello.check_model(args.port, Path(model))
-        prof = request_profile(link, timeout=args.timeout)
+        prof = request_profile(link, timeout=PROFILE_TIMEOUT if args.timeout is None
+                               else args.timeout)
     rows = profile_rows(prof, model)
     size = Path(model).stat().st_size
     if prof.model_bytes != size or prof.n_ops != len(rows):

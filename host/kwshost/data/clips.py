@@ -1,6 +1,6 @@
-"""Folders of labelled clips, DIR/<class>/*.wav (.flac, .ogg; any case): what the commands
-that read a user's recordings share (evaluate --data, dataset make --recordings, dataset
-timbre, a config's [cache] extra)."""
+"""Folders of labelled clips, DIR/<class>/*.wav (.flac, .ogg, .aif(f), .mp3; any case): what
+the commands that read a user's recordings share (evaluate --data, dataset make --recordings,
+dataset timbre, a config's [cache] extra)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from kwshost.errors import KwsError
 
 def class_files(root: Path, names: Iterable[str]) -> list[Path]:
     """The audio files of ROOT/<name>/ for each name, folder by folder, each sorted. Audio in
-    a subfolder of one (DIR/alexa/take2/x.wav) or in a format not read (.mp3, .m4a) is
+    a subfolder of one (DIR/alexa/take2/x.wav) or in a format not read (.m4a, .wma) is
     refused, named, where it would otherwise be left out without a word."""
-    from kwshost.audio import AUDIO_SUFFIXES, audio_files
+    from kwshost.audio import AUDIO_SUFFIXES, audio_files, is_audio_file, is_resource_fork
 
     out: list[Path] = []
     for name in names:
@@ -23,13 +23,14 @@ def class_files(root: Path, names: Iterable[str]) -> list[Path]:
             continue
         for sub in sorted(d for d in folder.iterdir() if d.is_dir()):
             nested = next((f for f in sorted(sub.rglob("*"))
-                           if f.is_file() and f.suffix.lower() in AUDIO_SUFFIXES), None)
+                           if f.is_file() and is_audio_file(f)), None)
             if nested is not None:
                 raise KwsError(f"{nested}: recordings in a subfolder of {folder} are not read",
                                hint=f"put each class's recordings in {root}/<class>/ itself, "
                                     "no subfolders")
         unread = sorted(f for f in folder.iterdir()
-                        if f.is_file() and f.suffix.lower() in OTHER_AUDIO - set(AUDIO_SUFFIXES))
+                        if f.is_file() and not is_resource_fork(f)
+                        and f.suffix.lower() in OTHER_AUDIO - set(AUDIO_SUFFIXES))
         if unread:
             raise KwsError(f"{unread[0]}: {unread[0].suffix} recordings are not read "
                            f"({len(unread)} in {folder}; {', '.join(AUDIO_SUFFIXES)} are)",
@@ -39,6 +40,7 @@ def class_files(root: Path, names: Iterable[str]) -> list[Path]:
     return out
 
 
-# Recorders' and phones' formats: a folder of them beside WAVs would lose them without a word.
+# Recorders' and phones' formats: a folder of them beside WAVs would lose them without a word
+# (the ones AUDIO_SUFFIXES names are read, not refused).
 OTHER_AUDIO = {".mp3", ".m4a", ".aac", ".aif", ".aiff", ".caf", ".wma", ".opus", ".amr",
                ".webm", ".3gp"}

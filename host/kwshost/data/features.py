@@ -302,8 +302,8 @@ def _build_main(dataset: Path, out: Path, cache, seed: int, fe_overrides: dict,
 
 
 def extra_clips(dirs: list[Path], classes: list[str]) -> list[tuple[Path, int]]:
-    """(clip, class index) of every DIR/<class>/*.wav (.flac, .ogg, any case, as evaluate
-    --data reads them), sorted; other folders, and clips in a class's subfolders, are an
+    """(clip, class index) of every DIR/<class>/*.wav (.flac, .ogg, .aif(f), .mp3, any case,
+    as evaluate --data reads them), sorted; other folders, and clips in a class's subfolders, are an
     error."""
     from kwshost.data.clips import class_files
 
