@@ -3,6 +3,7 @@ and folder layouts, hand-written events files, a dataset made again over an old 
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 import soundfile as sf
 from conftest import cli as kwshost
 from conftest import one_line_error
+from kwshost.cli.train import add_arguments as train_arguments
 from kwshost.data import features, make, timbre
 from kwshost.errors import KwsError
 from kwshost.train_config import CacheParams
@@ -418,3 +420,17 @@ def test_aiff_and_mp3_recordings_are_read(tmp_path, suffix):
 def _write(path: Path, x: np.ndarray, rate: int) -> Path:
     sf.write(path, x, rate, subtype="PCM_16")
     return path
+
+
+def test_run_and_dataset_folders_on_the_command_line_are_relative_to_the_working_folder(
+        capsys, tmp_path, monkeypatch):
+    """`--run rs4` typed in /tmp wrote into the repository's rs4: a folder named on the command
+    line is the shell user's, relative to where they are (a config's own paths stay relative
+    to the repository)."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = kwshost(capsys, "convert", "--config", "test", "--run", "myrun")
+    assert code == 2 and f"{tmp_path / 'myrun' / 'best.keras'}" in one_line_error(err, "convert")
+    parser = argparse.ArgumentParser()
+    train_arguments(parser)
+    args = parser.parse_args(["--run", "r", "--dataset", "d"])
+    assert (args.run, args.dataset) == (str(tmp_path / "r"), str(tmp_path / "d"))

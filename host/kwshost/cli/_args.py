@@ -44,3 +44,12 @@ def positive_number(unit: str = "") -> Callable[[str], float]:
 
 
 seconds = positive_number("seconds")  # a --timeout
+
+
+def folder_here(text: str) -> str:
+    """An argparse type for a folder named on the command line (--run, --dataset): relative to
+    the working folder, as a shell user means it (a config file's own paths stay relative to
+    the repository, so that its commands work from anywhere)."""
+    from pathlib import Path
+
+    return str(Path(text).expanduser().absolute())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from kwshost.cli._args import folder_here
 from kwshost.errors import KwsError
 
 NAME = "average"
@@ -45,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", "-c", default="alexa", metavar="F",
                         help="TOML config or a name in configs/, for a .tflite's import "
                              "(default: alexa)")
-    parser.add_argument("--run", metavar="DIR",
+    parser.add_argument("--run", metavar="DIR", type=folder_here,
                         help="run whose feature cache a .tflite is imported on "
                              "(default: the config's)")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from kwshost.cli._args import int_at_least, positive_number
+from kwshost.cli._args import folder_here, int_at_least, positive_number
 from kwshost.errors import KwsError
 
 NAME = "convert"
@@ -35,7 +35,8 @@ examples:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", "-c", default="alexa", metavar="F",
                         help="TOML config or a name in configs/ (default: alexa)")
-    parser.add_argument("--run", metavar="DIR", help="run directory (default: the config's)")
+    parser.add_argument("--run", metavar="DIR", type=folder_here,
+                        help="run directory, relative to this folder (default: the config's)")
     parser.add_argument("--keras", type=Path, metavar="FILE",
                         help="model to convert (default: RUN/best.keras)")
     parser.add_argument("--out", "-o", type=Path, metavar="FILE",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from kwshost.cli._args import int_at_least
+from kwshost.cli._args import folder_here, int_at_least
 from kwshost.errors import KwsError
 
 NAME = "train"
@@ -58,8 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, metavar="N", help="train at most N more epochs")
     parser.add_argument("--steps", type=int, metavar="N",
                         help="override total_steps (the schedule's length)")
-    parser.add_argument("--dataset", metavar="DIR", help="override the config's dataset")
-    parser.add_argument("--run", metavar="DIR", help="override the config's run directory")
+    parser.add_argument("--dataset", metavar="DIR", type=folder_here,
+                        help="override the config's dataset (relative to this folder; the "
+                             "config's own paths are relative to the repository)")
+    parser.add_argument("--run", metavar="DIR", type=folder_here,
+                        help="override the config's run directory (relative to this folder)")
     parser.add_argument("--resume", action="store_true",
                         help="continue from RUN/last.keras (schedule and epoch included)")
     parser.add_argument("--start-from", type=Path, metavar="RUN0",
