@@ -333,3 +333,11 @@ def test_profile_with_a_port_profiles_the_board(capsys) -> None:
         assert code == 2 and "--port is for --device" in err and not out
     code, out, err = kwshost(capsys, "profile", "--pc", "--accelerator", "none", "--json")
     assert code == 0 and '"accelerator": "none"' in out
+
+
+def test_profile_on_a_board_refuses_an_accelerator_it_cannot_choose(capsys) -> None:
+    """`profile --device --accelerator none` measured the board's own kernels and said
+    nothing (as `listen --device --accelerator` did): refused before any port is opened."""
+    code, _out, err = kwshost(capsys, "profile", "--device", "--port", "socket://127.0.0.1:1",
+                              "--accelerator", "none")
+    assert code == 2 and "--accelerator is for the PC" in err and "cannot open" not in err

@@ -49,9 +49,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"the .tflite model (default: {DEFAULT_MODEL.name})")
     parser.add_argument("--model", "-m", type=Path, default=None, metavar="M",
                         help="the same, as an option (for --device: the model flashed)")
-    parser.add_argument("--accelerator", "-a", choices=("mvp", "none"), default="mvp",
+    parser.add_argument("--accelerator", "-a", choices=("mvp", "none"), default=None,
                         help="PC: mvp = MVP kernels on the simulated MVP (default); "
-                             "none = CPU reference kernels only")
+                             "none = CPU reference kernels only (a board runs the kernels "
+                             "its firmware was built with)")
     parser.add_argument("--cpu-share", action=argparse.BooleanOptionalAction, default=True,
                         help="PC, mvp: the CPU computes some output channels of each "
                              "convolution while the MVP computes the rest, as the firmware "
@@ -76,7 +77,13 @@ def run(args: argparse.Namespace) -> int:
         raise KwsError("--port is for --device; --pc profiles on this computer",
                        hint="drop --port, or use --device --port URL")
     if args.device or args.port:  # a port given without --pc means the board, as for listen
+        if args.accelerator is not None:
+            raise KwsError("--accelerator is for the PC: a board runs the kernels its firmware "
+                           "was built with", hint="the BRD2601B's firmware uses the MVP, the "
+                                                  "emulated board the reference kernels; drop "
+                                                  "--accelerator")
         return _run_device(args)
+    args.accelerator = args.accelerator or "mvp"
     return _pc(args)
 
 
