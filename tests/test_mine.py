@@ -277,3 +277,25 @@ def test_mine_passes_engines_to_its_stream(capsys, tmp_path: Path, monkeypatch) 
                          "--out", tmp_path / "m", "--minutes", "0.1", "--engines", "mbrola")
     assert code == 0, err
     assert seen.get("engines") == ("mbrola",)
+
+
+def test_mine_stopped_while_writing_leaves_no_listing_of_the_old_run(mined, tmp_path: Path,
+                                                                      monkeypatch) -> None:
+    """A second mine into the same folder, stopped after its first window: the earlier run's
+    listing (naming files now deleted or overwritten) used to stay, looking complete."""
+    import shutil
+
+    out = tmp_path / "again"
+    shutil.copytree(mined[0], out)
+    assert (out / "mined-s4.json").exists() and mined[1]["windows"] >= 2
+    written = []
+
+    def stop_after_one(path, *a, **k):
+        if written:
+            raise KeyboardInterrupt
+        written.append(path)
+
+    monkeypatch.setattr(streams.sf, "write", stop_after_one)
+    with pytest.raises(KeyboardInterrupt):
+        streams.mine(MODEL, out, minutes=SECONDS / 60, seed=4, threshold=100, jobs=2)
+    assert not (out / "mined-s4.json").exists()

@@ -350,6 +350,8 @@ def mine(model: Path, out: Path, minutes: float = 10.0, seed: int = 1, threshold
     keyword = str(params["classes"][0])
     kept = [w for w in found["windows"] if not says_keyword(w["said"], keyword)]
     (out / unknown).mkdir(parents=True, exist_ok=True)
+    listing = out / f"mined-s{seed}.json"
+    listing.unlink(missing_ok=True)   # first: a run stopped below leaves no listing of old files
     for stale in (out / unknown).glob(f"mined-s{seed}-*.wav"):
         stale.unlink()     # an earlier run with this seed (another model) must not linger
     rows = []
@@ -379,5 +381,7 @@ def mine(model: Path, out: Path, minutes: float = 10.0, seed: int = 1, threshold
     }
     if save_stream:
         write_stream(stream, out / f"stream-s{seed}.wav", keyword)
-    (out / f"mined-s{seed}.json").write_text(json.dumps(manifest, indent=1))
+    partial = listing.with_name(listing.name + ".partial")   # renamed whole
+    partial.write_text(json.dumps(manifest, indent=1))
+    partial.replace(listing)
     return manifest
