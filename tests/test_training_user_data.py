@@ -331,6 +331,7 @@ def test_evaluate_data_on_a_dataset_takes_the_models_window_and_classes(capsys, 
     assert code == 0, err
     assert "alexa" in out and "n=16" in out    # the keyword clips, as 'alexa'
     assert "off        precision 0.0000  recall n/a" in out
+    assert "ROC AUC (alexa against the rest)" in out    # of three classes: says which
 
 
 def test_timbre_again_into_its_out_leaves_no_clips_of_the_run_before(tmp_path):

@@ -245,8 +245,10 @@ def run(args: argparse.Namespace) -> int:
         c = report["clips"]
         auc = c["roc_auc"]
         auc_text = f"{auc:.4f}" if auc == auc else "n/a (the clips hold one class)"
+        classes = list(params["classes"])
+        which = f" ({classes[0]} against the rest)" if len(classes) > 2 else ""  # its score's
         print(f"clips: {c['examples']} on {c['engine']}: accuracy {c['accuracy']:.4f}, "
-              f"ROC AUC {auc_text}")
+              f"ROC AUC{which} {auc_text}")
         for name, pc in c["per_class"].items():
             recall = f"{pc['recall']:.4f}" if pc["count"] else "n/a   "
             print(f"  {name:10s} precision {pc['precision']:.4f}  recall {recall}  "
