@@ -290,3 +290,31 @@ def test_sweeps_replay_uncut_scores_as_the_device_finds(streams) -> None:
         assert hits == device.hits, t
         assert abs(fa - device.false_accepts) <= 1, t
     assert sum(cut_hits.values()) < sum(d for _, d, _ in ev.sweep(uncut, params, above))
+
+
+def test_tune_tries_other_latencies_and_writes_the_chosen_one(tmp_path, capsys, streams) -> None:
+    """`--tune --latencies 100 200`: each time between inferences is swept (the other one on
+    streams recorded again), the best within the budget is chosen, and the written model
+    carries its latency_ms with the window and threshold, checked on the device pipeline."""
+    tuned = tmp_path / "tuned.tflite"
+    capsys.readouterr()
+    assert main(["evaluate", str(MODEL), *streams, "--fa-per-hour", "200", "--latencies",
+                 "100", "200", "--tuned-model", str(tuned), "--json"]) == 0
+    t = json.loads(capsys.readouterr().out)["tuning"]
+    assert [row["latency_ms"] for row in t["latencies"]] == [100, 200]
+    assert [row["interval_ms"] for row in t["latencies"]] == [100, 200]
+    best = min((row for row in t["latencies"] if row["choice"]),
+               key=lambda row: (row["choice"]["frr"], row["choice"]["fa_per_hour"],
+                                row["latency_ms"] != read_params(MODEL)["latency_ms"]))
+    assert t["latency_ms"] == best["latency_ms"]
+    params = read_params(tuned)
+    assert params["latency_ms"] == t["latency_ms"]
+    assert params["average_window_duration_ms"] == t["choice"]["average_window_duration_ms"]
+    assert main(["evaluate", str(tuned), *streams, "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)["stream"]
+    assert (s["hits"], s["false_accepts"]) == (t["checked"]["hits"],
+                                               t["checked"]["false_accepts"])
+    assert main(["evaluate", str(MODEL), *streams, "--latencies", "100"]) == 2
+    assert "--latencies is for --tune" in capsys.readouterr().err
+    assert main(["evaluate", str(MODEL), *streams, "--tune", "--latencies", "105"]) == 2
+    assert "Traceback" not in capsys.readouterr().err

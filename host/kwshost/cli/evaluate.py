@@ -38,11 +38,11 @@ inferences come more often; each with every threshold) and picks the setting wit
 FRR within --fa-per-hour, then runs the device pipeline again with it for exact figures (the
 sweeps replay scores recorded with detections off, and a detection clears the features, which
 they leave out); where that fires more than the budget, the threshold is raised step by step.
-The time between inferences is the model's latency_ms: try others with `kwshost params
---set latency_ms=N` first. --tuned-model OUT.tflite writes a copy of the model that carries the
-chosen settings (weights untouched), but only if the device pipeline keeps to the budget
-(else exit status 1, nothing written). Tune on validation recordings and report on others:
-settings picked on a stream fit that stream.
+The time between inferences is the model's latency_ms; --latencies 100 200 tries others too
+(each one more run over the streams). --tuned-model OUT.tflite writes a copy of the model
+that carries the chosen settings, latency included (weights untouched), but only if the
+device pipeline keeps to the budget (else exit status 1, nothing written). Tune on validation
+recordings and report on others: settings picked on a stream fit that stream.
 
 examples:
   kwshost evaluate runs/alexa/model.tflite --cache runs/alexa/cache
@@ -71,6 +71,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "with the lowest FRR within --fa-per-hour")
     parser.add_argument("--tuned-model", type=Path, metavar="OUT.tflite",
                         help="write the model with the tuned settings here (implies --tune)")
+    parser.add_argument("--latencies", type=int_at_least(0), nargs="+", metavar="MS",
+                        help="--tune: the times between inferences to try (latency_ms, "
+                             "multiples of the frontend's 10 ms step; default: the model's own); "
+                             "each is one more run over the streams")
     parser.add_argument("--plots", type=Path, metavar="DIR", help="write PNG plots here")
     parser.add_argument("--jobs", "-j", type=int, default=2)
     parser.add_argument("--seed", type=int_at_least(0), default=7)
@@ -146,6 +150,8 @@ def _check_sources(args: argparse.Namespace) -> None:
             _check_dataset(args.data)
     if not args.fa_per_hour >= 0:   # NaN too: no rate is at most NaN
         raise KwsError(f"--fa-per-hour must be 0 or more, not {args.fa_per_hour}")
+    if args.latencies and not (args.tune or args.tuned_model):
+        raise KwsError("--latencies is for --tune", hint="add --tune (or --tuned-model OUT)")
     if (args.tune or args.tuned_model) and not args.events:
         raise KwsError("--tune needs streams with keyword events",
                        hint="give --stream WAV --events JSON for keyword and other speech")
@@ -330,7 +336,7 @@ def _tune(args: argparse.Namespace, model: bytes, params: dict, results: list) -
     if not sum(r.keywords for r in results):
         raise KwsError("--tune needs keywords in the streams' events",
                        hint=f"the events files hold no '{params['classes'][0]}'")
-    tuning = ev.tune(results, params, args.fa_per_hour)
+    tuning, params, results = _tune_latencies(args, params, results)
     choice = tuning["choice"]
     if choice is None:
         if args.tuned_model:
@@ -342,7 +348,7 @@ def _tune(args: argparse.Namespace, model: bytes, params: dict, results: list) -
     curve = tuning.pop("_curves")[choice["average_window_duration_ms"]]
     for _ in range(TIGHTENING_STEPS):  # the sweep's estimate, checked on the device pipeline
         tuned = {**one_threshold(params, choice["detection_threshold"]),   # for every class
-                 **{k: choice[k] for k in TUNED_KEYS}}
+                 **{k: choice[k] for k in TUNED_KEYS}, "latency_ms": tuning["latency_ms"]}
         checked = [ev.stream(args.model, w, None, events=r.events, params=tuned)
                    for w, r in zip(args.stream, results, strict=True)]
         tuning["checked"] = {"detection_threshold": choice["detection_threshold"],
@@ -365,7 +371,45 @@ def _tune(args: argparse.Namespace, model: bytes, params: dict, results: list) -
     return tuning
 
 
+def _tune_latencies(args: argparse.Namespace, params: dict, results: list
+                    ) -> tuple[dict, dict, list]:
+    """ev.tune at each --latencies (the model's own by default; the others record the streams
+    again): the tuning with the lowest FRR within the budget (then the fewest false accepts,
+    then the model's own latency), with the params and results it was made on."""
+    from kwshost import evaluate as ev
+
+    own = int(params.get("latency_ms", 0))
+    tried = []
+    for latency in dict.fromkeys(args.latencies or [own]):
+        p, r = params, results
+        if latency != own:
+            p = {**params, "latency_ms": latency}
+            r = [ev.stream(args.model, w, e, params=p, uncut=True)
+                 for w, e in zip(args.stream, args.events, strict=True)]
+        tried.append((ev.tune(r, p, args.fa_per_hour), p, r))
+    for t, p, _ in tried:
+        t["latency_ms"] = int(p.get("latency_ms", 0))
+    summary = [{"latency_ms": t["latency_ms"], "interval_ms": t["interval_ms"],
+                "choice": dict(t["choice"]) if t["choice"] else None}
+               for t, _, _ in tried]
+    best = min(tried, key=lambda x: (x[0]["choice"] is None,
+                                     *((x[0]["choice"]["frr"], x[0]["choice"]["fa_per_hour"])
+                                       if x[0]["choice"] else (0, 0)),
+                                     x[0]["latency_ms"] != own))
+    if len(tried) > 1:
+        best[0]["latencies"] = summary
+    return best
+
+
 def _print_tuning(t: dict, params: dict) -> None:
+    for row in t.get("latencies", []):
+        c = row["choice"]
+        got = ("no setting within the budget" if c is None else
+               f"window {c['average_window_duration_ms']} ms, threshold "
+               f"{c['detection_threshold']}: FRR {c['frr'] * 100:.1f}%, "
+               f"{c['fa_per_hour']:.2f} FA/h")
+        print(f"an inference every {row['interval_ms']} ms (latency_ms {row['latency_ms']}): "
+              f"{got}")
     print(f"detector tuning for <= {t['fa_per_hour_budget']} FA/h (an inference every "
           f"{t['interval_ms']} ms; FRR and FA/h from the recorded scores):")
     print("  window  results  minimum_count  threshold     FRR     FA/h")
@@ -379,8 +423,9 @@ def _print_tuning(t: dict, params: dict) -> None:
     if c is None:
         print(f"  no setting keeps to {t['fa_per_hour_budget']} FA/h on these streams")
         return
-    own = ", ".join(f"{k} {params.get(k)}" for k in TUNED_KEYS)
-    print(f"  chosen: {', '.join(f'{k} {c[k]}' for k in TUNED_KEYS)} (the model has {own})")
+    own = ", ".join(f"{k} {params.get(k)}" for k in ("latency_ms", *TUNED_KEYS))
+    chosen = ", ".join(f"{k} {c[k]}" for k in TUNED_KEYS)
+    print(f"  chosen: latency_ms {t['latency_ms']}, {chosen} (the model has {own})")
     k = t["checked"]
     over = "" if k["fa_per_hour"] <= t["fa_per_hour_budget"] else "  (over the budget)"
     print(f"  device pipeline with it: {k['hits']}/{k['keywords']} hits (FRR "
