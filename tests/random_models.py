@@ -222,6 +222,25 @@ def generate(seed: int, count: int, out_dir: Path) -> list[Path]:
     return [out_dir / n for n in names]
 
 
+def reference_outputs(model_bytes: bytes, input_sets: list[list[np.ndarray]]
+                      ) -> list[list[np.ndarray]]:
+    """BUILTIN_REF's outputs for each input set (one interpreter, invoked once per set): what
+    the kernels are compared with, in the tests and in bench/kernels/sweep.py."""
+    import tensorflow as tf
+
+    interp = tf.lite.Interpreter(
+        model_content=model_bytes,
+        experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
+    interp.allocate_tensors()
+    outs = []
+    for inputs in input_sets:
+        for d, x in zip(interp.get_input_details(), inputs, strict=True):
+            interp.set_tensor(d["index"], x)
+        interp.invoke()
+        outs.append([interp.get_tensor(d["index"]).copy() for d in interp.get_output_details()])
+    return outs
+
+
 _CHECK_CODE = """
 import sys, numpy as np, tensorflow as tf
 for path in sys.argv[1:]:

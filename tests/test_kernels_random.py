@@ -49,24 +49,6 @@ def _input_sets(model_bytes: bytes, count: int) -> list[list[np.ndarray]]:
     return [random_models.random_inputs(model_bytes, 11 + k) for k in range(count)]
 
 
-def _reference_outputs(model_bytes: bytes, input_sets: list[list[np.ndarray]]
-                       ) -> list[list[np.ndarray]]:
-    """BUILTIN_REF's outputs for each input set (one interpreter, invoked once per set)."""
-    import tensorflow as tf
-
-    interp = tf.lite.Interpreter(
-        model_content=model_bytes,
-        experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
-    interp.allocate_tensors()
-    outs = []
-    for inputs in input_sets:
-        for d, x in zip(interp.get_input_details(), inputs, strict=True):
-            interp.set_tensor(d["index"], x)
-        interp.invoke()
-        outs.append([interp.get_tensor(d["index"]).copy() for d in interp.get_output_details()])
-    return outs
-
-
 @pytest.mark.slow
 def test_every_op_matches_tflite_reference(models: list[Path], native_lib) -> None:
     lib = kernel_probe.load_library()
@@ -104,7 +86,8 @@ def test_whole_models_match_tflite_reference(models: list[Path], native_lib) -> 
         input_sets = _input_sets(data, MODEL_INPUTS)
         ours = interpreter(data)
         differing = total = 0
-        for inputs, expected in zip(input_sets, _reference_outputs(data, input_sets), strict=True):
+        reference = random_models.reference_outputs(data, input_sets)
+        for inputs, expected in zip(input_sets, reference, strict=True):
             got = ours.invoke(*inputs)
             got = got if isinstance(got, (list, tuple)) else [got]
             for g, e in zip(got, expected, strict=True):
