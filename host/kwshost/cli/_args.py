@@ -1,4 +1,4 @@
-"""Argument types shared by the commands."""
+"""Argument types and option groups shared by the commands."""
 
 from __future__ import annotations
 
@@ -53,3 +53,32 @@ def folder_here(text: str) -> str:
     from pathlib import Path
 
     return str(Path(text).expanduser().absolute())
+
+
+def add_board_or_pc(parser: argparse.ArgumentParser, on_pc: str, on_board: str) -> None:
+    """--pc | --device, and --port: how `listen` and `profile` say where they run."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--pc", action="store_true",
+                       help=f"{on_pc} on this computer (the default without --port)")
+    where.add_argument("--device", action="store_true",
+                       help=f"{on_board} on a board (needs --port; implied by --port)")
+    parser.add_argument("--port", "-p", metavar="URL",
+                        help="the board's serial port or pyserial URL (socket://127.0.0.1:PORT "
+                             "for the emulated board)")
+
+
+def on_board(args: argparse.Namespace, accelerator_chosen: bool) -> bool:
+    """Whether the command runs on the board: --device, or a --port without --pc (a port
+    given means the board). --pc with a port, and a kernel choice for a board (which runs the
+    kernels its firmware was built with), are refused."""
+    from kwshost.errors import KwsError
+
+    if args.port and args.pc:
+        raise KwsError("--port is for --device; --pc runs on this computer",
+                       hint="drop --port, or use --device --port URL")
+    board = bool(args.device or args.port)
+    if board and accelerator_chosen:
+        raise KwsError("--accelerator is for the PC (--pc): a board runs the kernels its "
+                       "firmware was built with", hint="the BRD2601B's firmware uses the MVP, "
+                       "the emulated board the reference kernels; drop --accelerator")
+    return board

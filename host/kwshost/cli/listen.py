@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kwshost.cli._args import seconds
+from kwshost.cli._args import add_board_or_pc, on_board, seconds
 from kwshost.errors import AudioError, KwsError
 from kwshost.events import Event
 from kwshost.paths import DEFAULT_MODEL
@@ -45,14 +45,7 @@ examples:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--pc", action="store_true",
-                       help="run on this computer (the default without --port)")
-    where.add_argument("--device", action="store_true",
-                       help="run on a board (needs --port; implied by --port)")
-    parser.add_argument("--port", "-p", metavar="URL",
-                        help="the board's serial port or pyserial URL (socket://127.0.0.1:PORT "
-                             "for the emulated board)")
+    add_board_or_pc(parser, "run", "run")
     src = parser.add_mutually_exclusive_group()
     src.add_argument("--wav", metavar="FILE", type=Path,
                      help="a WAV (or FLAC/OGG/AIFF/MP3) to listen to; other sample rates and "
@@ -95,15 +88,9 @@ class Printer:
 def run(args: argparse.Namespace) -> int:
     if not args.wav and not args.mic:
         raise KwsError("nothing to listen to", hint="give --wav FILE or --mic")
-    if args.port and args.pc:
-        raise KwsError("--port is for --device; --pc runs on this computer",
-                       hint="drop --port, or use --device --port URL")
-    if (args.device or args.port) and args.accelerator != "none":
-        raise KwsError("--accelerator is for --pc: a board runs the kernels its firmware was "
-                       "built with", hint="the BRD2601B's firmware uses the MVP, the emulated "
-                                          "board the reference kernels; drop --accelerator")
+    board = on_board(args, accelerator_chosen=args.accelerator != "none")
     printer = Printer(args.json)
-    if args.device or args.port:  # a port given without --pc means the board
+    if board:
         return _run_device(args, printer)
     return _run_pc(args, printer)
 

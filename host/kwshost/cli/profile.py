@@ -7,7 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-from kwshost.cli._args import seconds
+from kwshost.cli._args import add_board_or_pc, on_board, seconds
 from kwshost.errors import KwsError
 from kwshost.paths import DEFAULT_MODEL
 
@@ -57,14 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="PC, mvp: the CPU computes some output channels of each "
                              "convolution while the MVP computes the rest, as the firmware "
                              "does by default (--no-cpu-share: the MVP alone)")
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--pc", action="store_true",
-                       help="profile on this computer (the default without --port)")
-    where.add_argument("--device", action="store_true",
-                       help="measure on a board (needs --port; implied by --port)")
-    parser.add_argument("--port", "-p", metavar="URL",
-                        help="the board's serial port or pyserial URL (socket://127.0.0.1:PORT "
-                             "for the emulated board)")
+    add_board_or_pc(parser, "profile", "measure")
     parser.add_argument("--timeout", type=seconds, default=None, metavar="S",
                         help=f"seconds to wait for the board's answer and for its profile "
                              f"(default {HELLO_TIMEOUT:g} for the answer, {PROFILE_TIMEOUT:g} "
@@ -73,15 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.port and args.pc:
-        raise KwsError("--port is for --device; --pc profiles on this computer",
-                       hint="drop --port, or use --device --port URL")
-    if args.device or args.port:  # a port given without --pc means the board, as for listen
-        if args.accelerator is not None:
-            raise KwsError("--accelerator is for the PC: a board runs the kernels its firmware "
-                           "was built with", hint="the BRD2601B's firmware uses the MVP, the "
-                                                  "emulated board the reference kernels; drop "
-                                                  "--accelerator")
+    if on_board(args, accelerator_chosen=args.accelerator is not None):
         return _run_device(args)
     args.accelerator = args.accelerator or "mvp"
     return _pc(args)
