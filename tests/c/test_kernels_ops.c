@@ -28,6 +28,20 @@ static kws_tensor_t tensor4(int8_t *data, int n, int h, int w, int c, float scal
 static int32_t scratch[256], op_data[64];
 static char message[96];
 
+/* The context of a two-input, one-output element-wise op (ADD, MUL). */
+static kws_op_context_t binary_op(int builtin_code, kws_tensor_t *a, kws_tensor_t *b,
+                                  kws_tensor_t *out) {
+  kws_op_context_t ctx;
+  memset(&ctx, 0, sizeof ctx);
+  ctx.builtin_code = builtin_code;
+  ctx.n_inputs = 2;
+  ctx.n_outputs = 1;
+  ctx.inputs[0] = a;
+  ctx.inputs[1] = b;
+  ctx.outputs[0] = out;
+  return ctx;
+}
+
 static kws_status_t run(const kws_kernel_t *k, kws_op_context_t *ctx) {
   ctx->message = message;
   ctx->message_len = sizeof message;
@@ -114,14 +128,7 @@ static void test_add_saturates(void) {
   int8_t a[2] = {127, -128}, b[2] = {127, -128}, out[2];
   kws_tensor_t ta = tensor4(a, 1, 1, 1, 2, 1.0f, 0), tb = tensor4(b, 1, 1, 1, 2, 1.0f, 0);
   kws_tensor_t to = tensor4(out, 1, 1, 1, 2, 1.0f, 0);
-  kws_op_context_t ctx;
-  memset(&ctx, 0, sizeof ctx);
-  ctx.builtin_code = KWS_OP_ADD;
-  ctx.n_inputs = 2;
-  ctx.n_outputs = 1;
-  ctx.inputs[0] = &ta;
-  ctx.inputs[1] = &tb;
-  ctx.outputs[0] = &to;
+  kws_op_context_t ctx = binary_op(KWS_OP_ADD, &ta, &tb, &to);
   EXPECT_EQ(run(&kws_kernel_add, &ctx), KWS_OK);
   EXPECT_EQ(out[0], 127);
   EXPECT_EQ(out[1], -128);
@@ -153,14 +160,7 @@ static void test_mul_multiplier_per_flavor(void) {
   kws_tensor_t ta = tensor4(a, 1, 1, 1, 1, 0.06400827318429947f, 17);
   kws_tensor_t tb = tensor4(b, 1, 1, 1, 1, 0.03164725750684738f, 3);
   kws_tensor_t to = tensor4(out, 1, 1, 1, 1, 0.10315641015768051f, -128);
-  kws_op_context_t ctx;
-  memset(&ctx, 0, sizeof ctx);
-  ctx.builtin_code = KWS_OP_MUL;
-  ctx.n_inputs = 2;
-  ctx.n_outputs = 1;
-  ctx.inputs[0] = &ta;
-  ctx.inputs[1] = &tb;
-  ctx.outputs[0] = &to;
+  kws_op_context_t ctx = binary_op(KWS_OP_MUL, &ta, &tb, &to);
   EXPECT_EQ(run(&kws_kernel_mul, &ctx), KWS_OK);
   EXPECT_EQ(out[0], 105);
   kws_kernels_set_flavor(KWS_FLAVOR_TFLM);
