@@ -377,6 +377,7 @@ def _tune_latencies(args: argparse.Namespace, params: dict, results: list
     again): the tuning with the lowest FRR within the budget (then the fewest false accepts,
     then the model's own latency), with the params and results it was made on."""
     from kwshost import evaluate as ev
+    from kwshost.detector import one_threshold
 
     own = int(params.get("latency_ms", 0))
     tried = []
@@ -384,20 +385,23 @@ def _tune_latencies(args: argparse.Namespace, params: dict, results: list
         p, r = params, results
         if latency != own:
             p = {**params, "latency_ms": latency}
-            r = [ev.stream(args.model, w, e, params=p, uncut=True)
+            # only the scores are swept: one pass with detections off records them uncut
+            r = [ev.stream(args.model, w, e, params=one_threshold(p, 255))
                  for w, e in zip(args.stream, args.events, strict=True)]
-        tried.append((ev.tune(r, p, args.fa_per_hour), p, r))
-    for t, p, _ in tried:
-        t["latency_ms"] = int(p.get("latency_ms", 0))
-    summary = [{"latency_ms": t["latency_ms"], "interval_ms": t["interval_ms"],
-                "choice": dict(t["choice"]) if t["choice"] else None}
-               for t, _, _ in tried]
-    best = min(tried, key=lambda x: (x[0]["choice"] is None,
-                                     *((x[0]["choice"]["frr"], x[0]["choice"]["fa_per_hour"])
-                                       if x[0]["choice"] else (0, 0)),
-                                     x[0]["latency_ms"] != own))
-    if len(tried) > 1:
-        best[0]["latencies"] = summary
+        t = ev.tune(r, p, args.fa_per_hour)
+        t["latency_ms"] = latency
+        tried.append((t, p, r))
+
+    def rank(entry: tuple[dict, dict, list]) -> tuple:
+        t = entry[0]
+        c = t["choice"] or {"frr": 0, "fa_per_hour": 0}
+        return t["choice"] is None, c["frr"], c["fa_per_hour"], t["latency_ms"] != own
+
+    best = min(tried, key=rank)
+    if len(tried) > 1:   # the sweep's estimates (the chosen one's is tightened later)
+        best[0]["latencies"] = [{"latency_ms": t["latency_ms"], "interval_ms": t["interval_ms"],
+                                 "choice": dict(t["choice"]) if t["choice"] else None}
+                                for t, _, _ in tried]
     return best
 
 
