@@ -410,20 +410,13 @@ def main() -> int:
     print("per held-out voice (hits / keywords, false accepts in the negatives, the missed "
           "keywords' median peak score):")
     for r in rows:
-        print(f"  {Path(r['model']).name:43s} " + "   ".join(
-            f"{v}: {c['hits']}/{c['keywords']}, {c['false_accepts']} FA"
-            + (f", misses peak {c['missed_peak_median']}"
-               if c.get("missed_peak_median") is not None else "")
-            for v, c in r["by_voice"].items()))
+        print(f"  {Path(r['model']).name:43s} " + voices_line(r["by_voice"], with_fa=True))
     print("the same keywords in a quiet room (noise 50-60 dB below the speech; hits / keywords "
           "at each model's threshold, the missed keywords' median peak score):")
     for r in rows:
         q = r["quiet"]
-        print(f"  {Path(r['model']).name:43s} {q['hits']}/{r['keywords']}: " + "   ".join(
-            f"{v}: {c['hits']}/{c['keywords']}"
-            + (f", misses peak {c['missed_peak_median']}"
-               if c.get("missed_peak_median") is not None else "")
-            for v, c in q["by_voice"].items()))
+        print(f"  {Path(r['model']).name:43s} {q['hits']}/{r['keywords']}: "
+              + voices_line(q["by_voice"], with_fa=False))
     for r in rows:
         top = Counter(t.split(": ", 1)[-1] for t in r["false_accepts_on"]).most_common(6)
         print(f"  {Path(r['model']).name:43s} fired on: "
@@ -435,6 +428,16 @@ def main() -> int:
               f"{a['frr'] / max(b['frr'], 1e-9):.2f}")
     write_report(args.out / "report.json", rows)
     return 0
+
+
+def voices_line(by_voice: dict, with_fa: bool) -> str:
+    """by_voice's figures on one line: hits / keywords (, false accepts), the misses' peak."""
+    return "   ".join(
+        f"{v}: {c['hits']}/{c['keywords']}"
+        + (f", {c['false_accepts']} FA" if with_fa else "")
+        + (f", misses peak {c['missed_peak_median']}"
+           if c.get("missed_peak_median") is not None else "")
+        for v, c in by_voice.items())
 
 
 def paired_report(rows: list[dict]) -> list[str]:
