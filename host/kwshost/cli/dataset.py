@@ -122,7 +122,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mine.add_argument("--seed", type=int_at_least(0), default=1, help="(default 1)")
     mine.add_argument("--threshold", type=int, default=150,
                       help="keyword score 1..255 that saves a window (default 150; the "
-                           "detector's is in the model: 193 for ours, 204 for MLTK's)")
+                           "detector's is in the model: 155 for ours, 204 for MLTK's)")
     mine.add_argument("--split", choices=("train", "val"), default="train",
                       help="voice groups to use: the training split (default) or the "
                            "validation split (to measure, not to mine)")
