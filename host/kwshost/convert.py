@@ -60,10 +60,19 @@ def model_params(cfg: TrainConfig) -> dict[str, object]:
     return params
 
 
-def operators(tflite: bytes) -> list[str]:
+def _interpreter(tflite: bytes):
+    """tf.lite.Interpreter, without its deprecation warning (LiteRT's is another package)."""
+    import warnings
+
     import tensorflow as tf
 
-    interp = tf.lite.Interpreter(model_content=tflite)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"\s*Warning: tf.lite.Interpreter is deprecated")
+        return tf.lite.Interpreter(model_content=tflite)
+
+
+def operators(tflite: bytes) -> list[str]:
+    interp = _interpreter(tflite)
     return [op["op_name"] for op in interp._get_ops_details()]
 
 
@@ -80,7 +89,10 @@ def _quantize(converter, reps: np.ndarray) -> bytes:
             yield [reps[i:i + 1]]
 
     converter.representative_dataset = rep
-    return converter.convert()
+    from kwshost.tf_quiet import quiet_stderr
+
+    with quiet_stderr():
+        return converter.convert()
 
 
 def short_tensor_names(tflite: bytes) -> bytes:
@@ -151,7 +163,7 @@ def convert(keras_path: Path, cfg: TrainConfig, cache_dir: Path, n_representativ
     params = model_params(cfg)
     params["hash"] = hashlib.md5(tflite).hexdigest()
     out = metadata.write_params(tflite, params)
-    interp = tf.lite.Interpreter(model_content=out)
+    interp = _interpreter(out)
     inp = interp.get_input_details()[0]
     report = {"bytes": len(out), "operators": len(ops), "operator_types": sorted(set(ops)),
               "input_shape": inp["shape"].tolist(),

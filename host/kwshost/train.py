@@ -475,7 +475,6 @@ def check_cache_classes(cfg: TrainConfig, cache_dir: Path) -> None:
 def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
           jobs: int = 1, max_minutes: float | None = None, verbose: int = 1,
           progress=None, feeder_threads: int | None = None) -> dict:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     run = cfg.path(cfg.run_dir)
     run.mkdir(parents=True, exist_ok=True)
     cache_dir = run / "cache"
@@ -495,6 +494,9 @@ def train(cfg: TrainConfig, resume: bool = False, epochs: int | None = None,
         feeder.workers = feeder_threads
     weights = feeder.weights
 
+    from kwshost.tf_quiet import import_quietly
+
+    import_quietly("keras")
     import keras
 
     on_tf = keras.backend.backend() == "tensorflow"

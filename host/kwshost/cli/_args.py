@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import sys
 from collections.abc import Callable
 
 
@@ -44,6 +46,26 @@ def positive_number(unit: str = "") -> Callable[[str], float]:
 
 
 seconds = positive_number("seconds")  # a --timeout
+
+
+def cores() -> int:
+    """The cores this process may run on: its CPU affinity where the system has one."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:   # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def jobs(text: str) -> int:
+    """An argparse type for --jobs: a whole number of 1 or more, capped at the cores here
+    (more worker processes than cores give the same results with more memory), with a notice
+    on stderr when it caps."""
+    value = int_at_least(1)(text)
+    here = cores()
+    if value > here:
+        print(f"kwshost: --jobs {value} capped at {here} (the cores here)", file=sys.stderr)
+        return here
+    return value
 
 
 def folder_here(text: str) -> str:

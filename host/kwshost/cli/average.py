@@ -52,8 +52,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
-
     from kwshost.train_config import load_config
 
     if args.out.suffix != ".keras":
@@ -69,8 +67,10 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     if args.run:
         cfg = cfg.replace(run_dir=args.run)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from kwshost.average import average
+    from kwshost.tf_quiet import import_quietly
+
+    import_quietly("keras")
 
     model, coefficients = average(cfg, args.models, args.weights)
     replaced = " (replacing the file that was there)" if args.out.exists() else ""

@@ -48,8 +48,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
-
     from kwshost.model import check_keras_file
     from kwshost.train_config import load_config
 
@@ -68,8 +66,10 @@ def run(args: argparse.Namespace) -> int:
     if out.resolve() == keras_path.resolve():
         raise KwsError(f"--out {out} is the model being converted: writing there would replace "
                        "the checkpoint", hint="give another file for --out, e.g. model.tflite")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from kwshost.convert import convert  # TensorFlow: only once the inputs are known good
+    from kwshost.convert import convert
+    from kwshost.tf_quiet import import_quietly
+
+    import_quietly("tensorflow", "keras")   # only once the inputs are known good
 
     data, report = convert(keras_path, cfg, run_dir / "cache", args.representative,
                            args.temperature)
