@@ -253,6 +253,35 @@ def test_kokoro_is_opt_in_speaks_at_16k_and_repeats_itself() -> None:
     assert np.array_equal(a, again)        # deterministic, so datasets are reproducible
 
 
+def test_open_jtalk_reads_english_ipa_respelled_in_katakana_as_loanwords() -> None:
+    from kwshost.data import openjtalk
+
+    assert openjtalk.to_katakana("ɐlˈɛksə") == "アレクサ"
+    assert openjtalk.to_katakana("kəmpjˈuːɾɚ") == "カンピューラー"   # m before p, pj, flap
+    assert openjtalk.to_katakana("wˈɜːld stɹˈɛŋθ") == "ワールド ストレングス"
+    assert openjtalk.to_katakana("hˈeɪ\nwʌt tˈaɪm") == "ヘイ、ワト タイム"   # clauses
+    assert openjtalk.to_katakana("ʔˈɑː ɬ") == "アー"      # unknown symbols dropped
+
+
+@pytest.mark.skipif(not voices.openjtalk_voices(), reason="open-jtalk or its Mei voice missing")
+def test_open_jtalk_is_opt_in_speaks_at_16k_and_repeats_itself() -> None:
+    import random
+
+    assert not [v for v in voices.training_voices() if v.engine == "openjtalk"]
+    assert "openjtalk" not in make.DEFAULT_ENGINES
+    (mei,) = [v for v in voices.training_voices(("openjtalk",))]
+    assert mei.group == "openjtalk:mei" and mei.reads_english
+    plans = make.plan(12, seed=3, engines=("openjtalk",))
+    assert {p.engine for p in plans} == {"openjtalk"}
+    prosody = voices.random_prosody(mei, random.Random(2))
+    assert prosody.keys() == {"speed", "accent", "half_tone", "alpha"}
+    slow, fast = ({**prosody, "speed": s} for s in (0.8, 1.25))
+    a, b, again = voices.synthesize(mei, [("alexa", slow), ("alexa", fast), ("alexa", slow)])
+    assert a.dtype == np.float32 and 0.4 < len(b) / voices.SAMPLE_RATE < len(a) / 16000 < 2.5
+    assert 0.05 < float(np.abs(a).max()) <= 1.0
+    assert np.array_equal(a, again)        # deterministic, so datasets are reproducible
+
+
 def test_a_named_engine_that_is_not_installed_is_refused_with_how_to_install_it(
         monkeypatch) -> None:
     monkeypatch.setattr(voices, "mbrola_voices", lambda: ())

