@@ -142,7 +142,9 @@ def test_tuned_model_gives_what_the_tuning_checked(tmp_path, capsys, streams) ->
     assert params == before                         # every other parameter as it was
     assert checked["detection_threshold"] == choice["detection_threshold"]
     assert main(["evaluate", str(tuned), *streams, "--json"]) == 0
-    s = json.loads(capsys.readouterr().out)["stream"]
+    out = capsys.readouterr().out
+    assert out.startswith("{")   # the progress bar keeps to stderr: `--json | jq` reads JSON only
+    s = json.loads(out)["stream"]
     assert (s["hits"], s["false_accepts"]) == (checked["hits"], checked["false_accepts"])
     lo, hi = s["frr_interval"]
     assert lo <= s["frr"] <= hi and hi - lo > 0
@@ -311,7 +313,9 @@ def test_tune_tries_other_latencies_and_writes_the_chosen_one(tmp_path, capsys, 
     assert params["latency_ms"] == t["latency_ms"]
     assert params["average_window_duration_ms"] == t["choice"]["average_window_duration_ms"]
     assert main(["evaluate", str(tuned), *streams, "--json"]) == 0
-    s = json.loads(capsys.readouterr().out)["stream"]
+    out = capsys.readouterr().out
+    assert out.startswith("{")   # the progress bar keeps to stderr: `--json | jq` reads JSON only
+    s = json.loads(out)["stream"]
     assert (s["hits"], s["false_accepts"]) == (t["checked"]["hits"],
                                                t["checked"]["false_accepts"])
     assert main(["evaluate", str(MODEL), *streams, "--latencies", "100"]) == 2

@@ -255,11 +255,10 @@ def run(args: argparse.Namespace) -> int:
         raise KwsError("say what to do: `kwshost dataset make OUT`, `kwshost dataset info OUT`, "
                        "`kwshost dataset mine MODEL --out DIR`, `kwshost dataset stream "
                        "OUT.wav` or `kwshost dataset timbre SRC OUT`")
-    from rich.progress import Progress
-
+    from kwshost.cli._progress import progress_bar
     from kwshost.data.make import make_dataset
 
-    with Progress() as progress:
+    with progress_bar() as progress:
         engines = _engines(args.engines)
         manifest = make_dataset(args.out, args.size, args.jobs, args.seed, args.recordings,
                                 progress=progress, engines=engines)
@@ -269,11 +268,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _timbre(args: argparse.Namespace) -> int:
-    from rich.progress import Progress
-
+    from kwshost.cli._progress import progress_bar
     from kwshost.data.timbre import make_timbres
 
-    with Progress() as progress:
+    with progress_bar() as progress:
         manifest = make_timbres(args.src, args.out, args.copies, args.seed, args.jobs,
                                 progress=progress)
     print(_summary(manifest))
@@ -282,11 +280,10 @@ def _timbre(args: argparse.Namespace) -> int:
 
 
 def _mine(args: argparse.Namespace) -> int:
-    from rich.progress import Progress
-
+    from kwshost.cli._progress import progress_bar
     from kwshost.data.streams import mine
 
-    with Progress() as progress:
+    with progress_bar() as progress:
         m = mine(args.model, args.out, args.minutes, args.seed, args.threshold, args.split,
                  args.jobs, args.confusables, _voice_split(args), save_stream=args.save_stream,
                  progress=progress, engines=_engines(args.engines))
@@ -304,8 +301,7 @@ def _mine(args: argparse.Namespace) -> int:
 
 
 def _stream(args: argparse.Namespace) -> int:
-    from rich.progress import Progress
-
+    from kwshost.cli._progress import progress_bar
     from kwshost.data.streams import STREAM_SNR_DB, build_stream, write_stream
 
     if args.out.suffix.lower() != ".wav":
@@ -313,7 +309,7 @@ def _stream(args: argparse.Namespace) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if not os.access(args.out.parent, os.W_OK):     # before minutes of synthesis, not after
         raise KwsError(f"cannot write into {args.out.parent}")
-    with Progress() as progress:
+    with progress_bar() as progress:
         stream = build_stream(args.minutes, args.seed, args.split, args.jobs, args.confusables,
                               _voice_split(args), progress=progress, keywords=args.keywords,
                               engines=_engines(args.engines),

@@ -181,9 +181,9 @@ def _check_clips(x, y, n_classes: int, source: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import numpy as np
-    from rich.progress import Progress
 
     from kwshost import evaluate as ev
+    from kwshost.cli._progress import progress_bar
 
     model, params = ev.load_model(args.model)
     if not (args.cache or args.data or args.stream):
@@ -195,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
                     "classes": params["classes"]}
     clip = curve = None
     _check_sources(args)
-    with Progress(transient=True) as progress:
+    with progress_bar(transient=True) as progress:
         if args.cache or args.data:
             if args.cache:
                 from kwshost.data.features import load_split

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kwshost import model_image
+from kwshost.cli._progress import progress_bar
 from kwshost.errors import KwsError, LinkError
 from kwshost.paths import BUILD_DIR, DEFAULT_MODEL, REPO_ROOT, firmware_image
 
@@ -204,12 +205,6 @@ def _check_port_free(port: int) -> None:
                                 "leave --port out for a free one") from None
 
 
-def _progress():
-    from rich.progress import Progress
-
-    return Progress(transient=False)
-
-
 def _run_board(args: argparse.Namespace) -> int:
     try:
         import pyocd.flash.file_programmer  # noqa: F401  (checked before any work)
@@ -257,7 +252,7 @@ def _program_board(args: argparse.Namespace, image: Path, model: Path | None) ->
         base, _size = model_image.MODEL_REGION["efr32xg24"]
         regions.append((model, base, args.model.name))
     try:
-        with session, _progress() as progress:
+        with session, progress_bar() as progress:
             for path, base, name in regions:
                 task = progress.add_task(f"flashing {name}", total=1.0)
                 programmer = FileProgrammer(

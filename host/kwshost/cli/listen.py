@@ -170,10 +170,9 @@ def _stream_progress(args: argparse.Namespace, seconds: float):
     if args.json or not sys.stderr.isatty():
         yield None
         return
-    from rich.console import Console
-    from rich.progress import Progress
+    from kwshost.cli._progress import progress_bar
 
-    with Progress(console=Console(stderr=True), transient=True) as progress:
+    with progress_bar(transient=True) as progress:
         task = progress.add_task(f"streaming {seconds:.1f} s", total=1.0)
         yield lambda done, total: progress.update(task, completed=done / total)
 

@@ -102,8 +102,7 @@ def _check_backend() -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.progress import Progress
-
+    from kwshost.cli._progress import progress_bar
     from kwshost.train import train
     from kwshost.train_config import load_config
 
@@ -135,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         origin = (start_from_model(cfg, args.start_from) if args.start_from.suffix == ".tflite"
                   else start_from(cfg.path(cfg.run_dir), args.start_from))
         print(f"starting from {origin}")
-    with Progress() as progress:
+    with progress_bar() as progress:
         if args.test and not (dataset / "manifest.json").exists():
             from kwshost.data.make import make_dataset
 
