@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import one_line_error
 from kwshost.cli import main
 from kwshost.metadata import find_metadata, read_params
 from kwshost.paths import REPO_ROOT
@@ -93,11 +94,23 @@ def test_bad_changes_are_refused_and_nothing_is_written(tmp_path: Path, capsys) 
         assert rc == 2 and message in err, (argv, err)
     assert not out_path.exists() and not list(tmp_path.iterdir())
     rc, _, err = _run(capsys, tmp_path / "missing.tflite")
-    assert rc == 2 and "cannot read model" in err
+    assert rc == 2 and "model not found" in err
     junk = tmp_path / "junk.tflite"
     junk.write_bytes(b"\x00" * 64)
     rc, _, err = _run(capsys, junk, "--set", "detection_threshold=200", "--in-place")
     assert rc == 2 and junk.read_bytes() == b"\x00" * 64
+
+
+def test_usage_mistakes_are_named_before_the_missing_output(tmp_path: Path, capsys) -> None:
+    copy = tmp_path / "t.tflite"
+    # a --set that is not KEY=VALUE is said first, not that -o is missing
+    rc, _, err = _run(capsys, OURS, "--set", "foo")
+    assert rc == 2 and one_line_error(err, "params").endswith("--set 'foo': write KEY=VALUE")
+    # both destinations given: they exclude each other, not "say where it goes"
+    rc, _, err = _run(capsys, OURS, "--set", "suppression_ms=5", "--in-place", "-o", copy)
+    assert rc == 2 and one_line_error(err, "params").endswith(
+        "--in-place and -o exclude each other")
+    assert not copy.exists()
 
 
 def test_temperature_changes_only_the_softmax_beta(tmp_path: Path, capsys) -> None:

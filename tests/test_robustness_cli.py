@@ -309,7 +309,25 @@ def test_missing_ports_caches_and_models_are_named_plainly(capsys, tmp_path) -> 
     # profile --device looks for its model before it asks the board for anything
     code, _, err = kwshost(capsys, "profile", "--device", "--port", "socket://127.0.0.1:1",
                            "--model", tmp_path / "none.tflite")
-    assert code == 2 and "no model at" in one_line_error(err, "profile")
+    assert code == 2 and "model not found" in one_line_error(err, "profile")
+
+
+def test_every_command_names_a_missing_or_empty_model_alike(capsys, wavs, tmp_path):
+    npy = tmp_path / "x.npy"
+    np.save(npy, np.zeros((118, 108), np.int8))
+    fake_elf = tmp_path / "kws.elf"   # flash reads the model before it looks at the firmware
+    fake_elf.write_bytes(b"")
+    commands = [("summarize", "{m}"), ("infer", "{m}", npy), ("evaluate", "{m}"),
+                ("params", "{m}"), ("listen", "--pc", "--model", "{m}", "--wav", wavs["ok"]),
+                ("profile", "--pc", "{m}"), ("profile", "--pc", "--model", "{m}"),
+                ("flash", "--target", "qemu", fake_elf, "--model", "{m}")]
+    empty, missing = tmp_path / "empty.tflite", tmp_path / "missing.tflite"
+    empty.write_bytes(b"")
+    for model, said in ((empty, f"{empty}: empty file, not a .tflite model"),
+                        (missing, f"model not found: {missing}")):
+        for argv in commands:
+            code, _, err = kwshost(capsys, *(model if a == "{m}" else a for a in argv))
+            assert code == 2 and one_line_error(err, argv[0]).endswith(said), (argv, err)
 
 
 def test_each_dataset_action_has_its_own_help_with_examples(capsys) -> None:

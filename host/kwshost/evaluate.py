@@ -24,8 +24,9 @@ from kwshost.errors import KwsError
 
 def load_model(path: Path) -> tuple[bytes, dict]:
     from kwshost.metadata import read_params
+    from kwshost.model_file import read_model
 
-    data = Path(path).read_bytes()
+    data = read_model(path)
     params = read_params(data)
     if not params.get("classes"):
         raise KwsError(f"{path} has no 'classes' in its SL_PARAMSv1 metadata",

@@ -58,11 +58,9 @@ class Typed:
 def _load(model: bytes | bytearray | Path | str) -> bytes:
     if isinstance(model, (bytes, bytearray, memoryview)):
         return bytes(model)
-    path = Path(model)
-    try:
-        return path.read_bytes()
-    except OSError as e:
-        raise ModelError(f"cannot read model {path}: {e.strerror}") from None
+    from kwshost.model_file import read_model
+
+    return read_model(model)
 
 
 def _model_root(data: bytes) -> Table:

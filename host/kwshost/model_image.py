@@ -63,10 +63,9 @@ def unwrap(image: bytes) -> bytes:
 
 def image_for(path: Path) -> bytes:
     """Reads a .tflite (wrapped here) or an existing image file, and returns the image."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as e:
-        raise ModelError(f"cannot read model {path}: {e.strerror}") from e
+    from kwshost.model_file import read_model
+
+    data = read_model(path)
     if data[:4] == MAGIC:
         unwrap(data)
         return data

@@ -212,11 +212,9 @@ class PcPipeline:
     @classmethod
     def from_model(cls, path: Path | str, accelerator: str = "none") -> PcPipeline:
         from kwshost.metadata import read_params
+        from kwshost.model_file import read_model
 
-        try:
-            data = Path(path).read_bytes()
-        except OSError as e:
-            raise ModelError(f"cannot read model {path}: {e.strerror}") from e
+        data = read_model(path)
         return cls(data, read_params(data), accelerator)
 
     def reset(self) -> None:

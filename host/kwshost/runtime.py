@@ -203,10 +203,9 @@ class Interpreter:
 
     def __init__(self, model: bytes | Path | str, accelerator: str = "none") -> None:
         if isinstance(model, (str, Path)):
-            try:
-                model = Path(model).read_bytes()
-            except OSError as e:
-                raise ModelError(f"cannot read model {model}: {e.strerror}") from None
+            from kwshost.model_file import read_model
+
+            model = read_model(model)
         if accelerator not in ACCELERATORS:
             raise ModelError(f"unknown accelerator '{accelerator}'",
                              hint=f"choose one of: {', '.join(ACCELERATORS)}")

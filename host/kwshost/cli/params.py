@@ -101,14 +101,10 @@ def changed_params(params: dict[str, object],
     """PARAMS with each KEY=VALUE of CHANGES applied, and the keys changed, in order."""
     out, keys = dict(params), []
     for change in changes:
-        key, sep, raw = change.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise KwsError(f"--set {change!r}: write KEY=VALUE",
-                           hint="e.g. --set detection_threshold=216")
+        key, raw = _key_value(change)
         if key not in params:
             _refuse_near_miss(key, params)
-        out[key] = _coerce(key, raw.strip(), params.get(key))
+        out[key] = _coerce(key, raw, params.get(key))
         keys.append(key)
     listed = out.get("detection_threshold_list")
     if "detection_threshold" in keys and "detection_threshold_list" not in keys and listed:
@@ -116,6 +112,15 @@ def changed_params(params: dict[str, object],
               "classes' thresholds; change it too: --set detection_threshold_list=A,B,...",
               file=sys.stderr)
     return out, keys
+
+
+def _key_value(change: str) -> tuple[str, str]:
+    """(KEY, VALUE) of a --set KEY=VALUE, each stripped; KwsError for anything else."""
+    key, sep, raw = change.partition("=")
+    if not sep or not key.strip():
+        raise KwsError(f"--set {change!r}: write KEY=VALUE",
+                       hint="e.g. --set detection_threshold=216")
+    return key.strip(), raw.strip()
 
 
 def _refuse_near_miss(key: str, params: dict[str, object]) -> None:
@@ -153,11 +158,14 @@ _DESCRIPTIVE = {"name", "version", "classes", "hash", "date", "runtime_memory_si
 
 def run(args: argparse.Namespace) -> int:
     from kwshost.metadata import read_params
+    from kwshost.model_file import read_model
 
-    try:
-        data = args.model.read_bytes()
-    except OSError as e:
-        raise KwsError(f"cannot read model {args.model}: {e.strerror}") from None
+    if args.output and args.in_place:
+        raise KwsError("--in-place and -o exclude each other",
+                       hint="--in-place overwrites M.tflite; -o OUT.tflite writes a copy")
+    for change in args.changes:   # a malformed one is said before where the output goes
+        _key_value(change)
+    data = read_model(args.model)
     params = read_params(data)
     if not args.changes and args.temperature is None:
         if args.output or args.in_place:
@@ -168,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
                                 "--set classes=A,B,... (and fe.* settings) -o OUT.tflite")
         _print(params, args.json)
         return 0
-    if bool(args.output) == bool(args.in_place):
+    if not (args.output or args.in_place):
         raise KwsError("say where the changed model goes: -o OUT.tflite or --in-place")
     new, keys = changed_params(params, args.changes)
     target = args.model if args.in_place else args.output

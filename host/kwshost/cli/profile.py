@@ -149,13 +149,14 @@ def _pc(args: argparse.Namespace) -> int:
 def _run_device(args: argparse.Namespace) -> int:
     from kwshost.device_profile import CPU_HZ, profile_rows, request_profile
     from kwshost.link import Link, flash_command
+    from kwshost.model_file import read_model
 
     if not args.port:
         raise KwsError("--device needs --port", hint="the URL `kwshost flash --target qemu` "
                                                      "prints, or /dev/ttyACM0")
     model = args.model or args.model_arg or DEFAULT_MODEL
-    if not Path(model).is_file():   # before the board is asked for minutes of profiling
-        raise KwsError(f"no model at {model}", hint="--model names the .tflite the board runs")
+    # before the board is asked for minutes of profiling
+    read_model(model, hint="--model names the .tflite the board runs")
     # --timeout for both waits when given (a board that boots slowly, or a dead port one
     # wants to give up on at once); otherwise a quick answer, a profile that may take a while
     answer = HELLO_TIMEOUT if args.timeout is None else args.timeout

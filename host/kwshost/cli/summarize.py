@@ -154,13 +154,9 @@ def run(args: argparse.Namespace) -> int:
     from rich.markup import escape
     from rich.table import Table
 
-    from kwshost.errors import ModelError
     from kwshost.tflite_graph import BUILTIN_CUSTOM
 
     model = Path(args.model)
-    if not model.is_file():
-        raise ModelError(f"{model} is a folder, not a model" if model.is_dir()
-                         else f"model not found: {model}")
     graph_ops, it, runtime_error = _load(model, args.accelerator)
     s = _summary(model, graph_ops, it, runtime_error)
     if args.no_params:
