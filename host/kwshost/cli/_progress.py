@@ -8,8 +8,7 @@ from rich.progress import Progress
 
 def progress_bar(transient: bool = False) -> Progress:
     """A rich progress bar on stderr, so stdout holds only the command's output (`evaluate
-    --json | jq`). Off a terminal rich draws only the final bar, at the end; a transient bar
-    would leave a blank line there instead, so it is not drawn at all."""
+    --json | jq`). Drawn only on a terminal: elsewhere (a log, a pipe, a test) rich would write
+    the bar once at the end, or a blank line where no task had started (before an error)."""
     console = Console(stderr=True)
-    return Progress(console=console, transient=transient,
-                    disable=transient and not console.is_terminal)
+    return Progress(console=console, transient=transient, disable=not console.is_terminal)
