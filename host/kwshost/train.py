@@ -33,6 +33,7 @@ import numpy as np
 
 from kwshost.data import features
 from kwshost.errors import KwsError
+from kwshost.json_file import write_json_whole
 from kwshost.train_config import FIXED_FRONTEND, MaskParams, TrainConfig, WarpParams
 
 if TYPE_CHECKING:
@@ -269,8 +270,7 @@ def _callbacks(cfg: TrainConfig, run: Path, state: dict, deadline: float | None)
                 state["best_val_accuracy"] = acc
                 state["best_epoch"] = epoch + 1
                 _save_atomic(self.model, run / "best.keras")
-            (run / ".state.partial.json").write_text(json.dumps(state, indent=1))
-            os.replace(run / ".state.partial.json", run / "state.json")
+            write_json_whole(run / "state.json", state)
             if deadline is not None and time.time() > deadline:
                 print(f"time budget reached after epoch {epoch + 1}: stopping "
                       "(continue with --resume)")

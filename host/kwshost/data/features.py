@@ -30,6 +30,7 @@ from kwshost.data import workers
 from kwshost.data.augment import AugmentSettings, make_example
 from kwshost.data.make import NOISE_DIR
 from kwshost.errors import KwsError
+from kwshost.json_file import write_json_whole
 
 SPLITS = ("train", "val")
 # The main cache's files (the `extra` part is apart): its recipe and each split's arrays.
@@ -398,9 +399,7 @@ def build_extra(dirs: list[Path], dataset: Path, out: Path, cache, seed: int,
         # read as if 16 kHz mono then. Without any, the cache holds; checked once.
         converted = _converted_clips([wav for wav, _ in items])
         if not converted:
-            marked = info_path.with_name(info_path.name + ".partial")   # renamed whole
-            marked.write_text(json.dumps({**info, CONVERTED: True}, indent=1))
-            marked.replace(info_path)
+            write_json_whole(info_path, {**info, CONVERTED: True})
             return info["count"]
         print(f"extra clips: {converted} not 16 kHz mono, read unconverted when the extra "
               "features were made: rebuilding them")

@@ -13,7 +13,6 @@ shared out, so the result does not depend on `--jobs`.
 
 from __future__ import annotations
 
-import json
 import random
 import subprocess
 from collections import Counter
@@ -27,6 +26,7 @@ from kwshost.data import noise as noise_mod
 from kwshost.data import voices as voices_mod
 from kwshost.data import words, workers
 from kwshost.errors import KwsError
+from kwshost.json_file import write_json_whole
 
 SAMPLE_RATE = 16000
 KEYWORD = "alexa"
@@ -268,7 +268,5 @@ def make_dataset(out: Path, size: str | int, jobs: int, seed: int,
         "clips": rows,
         "noises": noises,
     }
-    partial = out / "manifest.json.partial"   # renamed whole: never a half-written manifest
-    partial.write_text(json.dumps(manifest, indent=1))
-    partial.replace(out / "manifest.json")
+    write_json_whole(out / "manifest.json", manifest)   # never a half-written manifest
     return manifest

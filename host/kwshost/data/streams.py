@@ -31,6 +31,7 @@ import soundfile as sf
 from kwshost.data import augment, noise, voices, words, workers
 from kwshost.data.features import VoiceSplit
 from kwshost.errors import KwsError
+from kwshost.json_file import write_json_whole
 
 SR = 16000
 MAX_MINUTES = 240        # about 4 GB while mixing (float buffers): several streams for more
@@ -381,7 +382,5 @@ def mine(model: Path, out: Path, minutes: float = 10.0, seed: int = 1, threshold
     }
     if save_stream:
         write_stream(stream, out / f"stream-s{seed}.wav", keyword)
-    partial = listing.with_name(listing.name + ".partial")   # renamed whole
-    partial.write_text(json.dumps(manifest, indent=1))
-    partial.replace(listing)
+    write_json_whole(listing, manifest)
     return manifest

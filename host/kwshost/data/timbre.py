@@ -28,6 +28,7 @@ from kwshost.data import voices, workers
 from kwshost.data.make import NOISE_DIR, clip_totals
 from kwshost.data.voices import SAMPLE_RATE
 from kwshost.errors import KwsError
+from kwshost.json_file import write_json_whole
 
 FRAME_MS = 5.0
 # Vocal tract length ratios about a speaker's own: adult women's formants lie ~15-20% above
@@ -193,7 +194,5 @@ def make_timbres(src: Path, out: Path, copies: int = 1, seed: int = 1, jobs: int
         "n_errors": len(errors),
         "clips": rows,
     }
-    partial = out / "manifest.json.partial"   # renamed whole: never a half-written manifest
-    partial.write_text(json.dumps(manifest, indent=1))
-    partial.replace(out / "manifest.json")
+    write_json_whole(out / "manifest.json", manifest)   # never a half-written manifest
     return manifest
