@@ -82,13 +82,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
-TIMBRE_FORMAT = "kwshost-timbre-1"   # the manifest kwshost.data.timbre writes
-
-
 def _is_dataset(root: Path) -> bool:
     """Whether --data names a `dataset make` dataset (its clips augmented with its noises)
     rather than recordings DIR/<class>/*.wav: `dataset timbre`'s OUT has a manifest.json too,
     of its own format, over class folders of clips."""
+    from kwshost.data.timbre import FORMAT as TIMBRE_FORMAT
+
     try:
         manifest = json.loads((root / "manifest.json").read_text())
     except FileNotFoundError:
