@@ -91,15 +91,6 @@ def audio_files(folder: Path) -> list[Path]:
     return sorted(f for f in folder.iterdir() if f.is_file() and is_audio_file(f))
 
 
-def labelled_files(root: Path, classes: list[str]) -> tuple[list[tuple[Path, int]], list[str]]:
-    """(file, class index) of ROOT/<class>/ audio files, class by class, and the names of
-    ROOT's other folders that hold audio (which the caller refuses in its own words)."""
-    strays = sorted(d.name for d in root.iterdir()
-                    if d.is_dir() and d.name not in classes and audio_files(d))
-    items = [(f, i) for i, c in enumerate(classes) for f in audio_files(root / c)]
-    return items, strays
-
-
 def read_wavs(paths: list[Path], sample_rate: int = 16000, progress=None,
               what: str = "recordings") -> list[np.ndarray]:
     """`read_wav` of many files, with one notice for all the conversions instead of one per

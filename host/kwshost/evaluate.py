@@ -127,14 +127,12 @@ def recordings(root: Path, classes: list[str]) -> list[tuple[Path, int]]:
     """(wav, class index) of ROOT/<class>/*.wav for a model's classes: labelled clips of the
     user's own, with no dataset manifest. Folders of WAVs named otherwise are an error, and
     so are WAVs in a subfolder of a class folder (they would be left out)."""
-    from kwshost.audio import labelled_files
-    from kwshost.data.clips import class_files
+    from kwshost.data.clips import labelled_files
 
-    _, strays = labelled_files(root, classes)
+    items, strays = labelled_files(root, classes)
     if strays:
         raise KwsError(f"{root}: folder(s) {', '.join(strays)} are not classes of the model",
                        hint=f"name each folder after a class: {', '.join(classes)}")
-    items = [(f, i) for i, c in enumerate(classes) for f in class_files(root, [c])]
     if not items:
         raise KwsError(f"{root} holds neither a dataset (manifest.json) nor recordings "
                        "DIR/<class>/*.wav",

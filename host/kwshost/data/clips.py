@@ -40,6 +40,19 @@ def class_files(root: Path, names: Iterable[str]) -> list[Path]:
     return out
 
 
+def labelled_files(root: Path, classes: list[str]) -> tuple[list[tuple[Path, int]], list[str]]:
+    """(file, class index) of ROOT/<class>/ recordings, class by class (class_files: any in a
+    subfolder or an unread format refused), and the names of ROOT's other folders that hold
+    audio, which the caller refuses in its own words (no files are listed then)."""
+    from kwshost.audio import audio_files
+
+    strays = sorted(d.name for d in root.iterdir()
+                    if d.is_dir() and d.name not in classes and audio_files(d))
+    if strays:
+        return [], strays
+    return [(f, i) for i, c in enumerate(classes) for f in class_files(root, [c])], []
+
+
 # Recorders' and phones' formats: a folder of them beside WAVs would lose them without a word
 # (the ones AUDIO_SUFFIXES names are read, not refused).
 OTHER_AUDIO = {".mp3", ".m4a", ".aac", ".aif", ".aiff", ".caf", ".wma", ".opus", ".amr",

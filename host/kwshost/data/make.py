@@ -165,17 +165,16 @@ def read_recordings(src: Path) -> list[tuple[str, str, np.ndarray]]:
     """The user's own `SRC/<class>/*.wav` as (class, name, 16 kHz mono int16), read before
     any synthesis so that a bad file stops `dataset make` at once, named (kwshost.audio reads
     it: other rates and channel counts converted; truncated, empty or unreadable refused)."""
-    from kwshost.audio import labelled_files, read_wavs
-    from kwshost.data.clips import class_files
+    from kwshost.audio import read_wavs
+    from kwshost.data.clips import labelled_files
 
     if not src.is_dir():
         raise KwsError(f"no recordings folder {src}", hint="expected DIR/<class>/*.wav")
-    _, strays = labelled_files(src, [KEYWORD, UNKNOWN])
+    items, strays = labelled_files(src, [KEYWORD, UNKNOWN])
     if strays:
         raise KwsError(f"recordings in {src / strays[0]}: {strays[0]!r} is not a class",
                        hint=f"put recordings in DIR/{KEYWORD}/ or DIR/{UNKNOWN}/")
-    # folder by folder, as the dataset lists them; a subfolder's recordings refused, named
-    wavs = sorted(class_files(src, [KEYWORD, UNKNOWN]))
+    wavs = sorted(wav for wav, _ in items)   # folder by folder, as the dataset lists them
     if not wavs:
         raise KwsError(f"no recordings found in {src}", hint="expected DIR/<class>/*.wav")
     seen: dict[tuple[str, str], Path] = {}
