@@ -115,23 +115,28 @@ def _quiet_noise(wav: Path) -> Path:
     return wav
 
 
+def _evaluate_events(capsys, tmp_path: Path, events: list[dict]) -> tuple[int, str, str]:
+    """`kwshost evaluate` of the bundled model on 20 s of quiet noise with these events."""
+    wav, path = tmp_path / "s.wav", tmp_path / "e.json"
+    if not wav.exists():
+        _quiet_noise(wav)
+    path.write_text(json.dumps({"events": events}))
+    return kwshost(capsys, "evaluate", ALEXA, "--stream", wav, "--events", path)
+
+
 def test_evaluate_refuses_event_labels_that_are_not_classes_of_the_model(capsys, tmp_path):
     """A hand-written events file with "Alexa" beside "alexa": the "Alexa" keyword was not
     counted, so the model's detection of it became a false accept, without a word. Labels of
     the model's other classes are fine (they are not keywords)."""
-    wav = _quiet_noise(tmp_path / "s.wav")
-    events = tmp_path / "e.json"
-    events.write_text(json.dumps({"events": [
+    code, _, err = _evaluate_events(capsys, tmp_path, [
         {"label": "alexa", "start_s": 3, "end_s": 3.6},
         {"label": "Alexa", "start_s": 8, "end_s": 8.6},
-        {"label": "hey", "start_s": 12, "end_s": 12.6}]}))
-    code, _, err = kwshost(capsys, "evaluate", ALEXA, "--stream", wav, "--events", events)
+        {"label": "hey", "start_s": 12, "end_s": 12.6}])
     line = one_line_error(err, "evaluate")
     assert code == 2 and "'Alexa', 'hey'" in line and "not classes of the model" in line
-    events.write_text(json.dumps({"events": [
+    code, out, _ = _evaluate_events(capsys, tmp_path, [
         {"label": "alexa", "start_s": 3, "end_s": 3.6},
-        {"label": "_unknown_", "start_s": 8, "end_s": 8.6}]}))
-    code, out, _ = kwshost(capsys, "evaluate", ALEXA, "--stream", wav, "--events", events)
+        {"label": "_unknown_", "start_s": 8, "end_s": 8.6}])
     assert code == 0 and "1 keywords" in out
 
 
@@ -249,19 +254,15 @@ def test_evaluate_refuses_overlapping_keyword_events(capsys, tmp_path):
     """One keyword listed twice in a hand-written events file (1.5-2.3 s and 1.6-2.4 s): one
     detection hits one of them and the other counted as a miss, an FRR of 50% for a keyword
     the model found."""
-    wav = _quiet_noise(tmp_path / "s.wav")
-    events = tmp_path / "e.json"
-    events.write_text(json.dumps({"events": [
+    code, _, err = _evaluate_events(capsys, tmp_path, [
         {"label": "alexa", "start_s": 9, "end_s": 9.6},
         {"label": "alexa", "start_s": 3, "end_s": 3.8},
-        {"label": "alexa", "start_s": 3.2, "end_s": 4}]}))
-    code, _, err = kwshost(capsys, "evaluate", ALEXA, "--stream", wav, "--events", events)
+        {"label": "alexa", "start_s": 3.2, "end_s": 4}])
     line = one_line_error(err, "evaluate")
     assert code == 2 and "overlap" in line and "3.2" in line
-    events.write_text(json.dumps({"events": [   # touching is not overlapping
+    code, out, _ = _evaluate_events(capsys, tmp_path, [   # touching is not overlapping
         {"label": "alexa", "start_s": 3, "end_s": 3.8},
-        {"label": "alexa", "start_s": 3.8, "end_s": 4.4}]}))
-    code, out, _ = kwshost(capsys, "evaluate", ALEXA, "--stream", wav, "--events", events)
+        {"label": "alexa", "start_s": 3.8, "end_s": 4.4}])
     assert code == 0 and "2 keywords" in out
 
 
@@ -376,7 +377,8 @@ def test_macos_resource_forks_beside_recordings_are_skipped(capsys, tmp_path):
     """Recordings copied from a Mac come with ._a.wav beside a.wav: evaluate --data stopped
     on "._a.wav: not a readable audio file", and ._b.m4a would be refused as a recording in
     a format not read."""
-    from kwshost.audio import audio_files, labelled_files
+    from kwshost.audio import audio_files
+    from kwshost.data.clips import labelled_files
 
     root = tmp_path / "rec"
     (root / "alexa").mkdir(parents=True)
