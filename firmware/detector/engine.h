@@ -44,7 +44,8 @@ typedef struct {
   kws_frontend_config_t frontend_config;
   kws_pipeline_t pipeline;
   int8_t *input;
-  const int8_t *output;
+  const uint8_t *output; /* int8 scores, or uint8 ones where output_uint8 */
+  uint8_t output_uint8;
   uint32_t n_classes;
   float mic_gain; /* the model's volume_gain (0 or 1: samples kept as they are) */
   char message[112];
@@ -55,7 +56,8 @@ typedef struct {
 size_t kws_engine_size(void);
 
 /* Verifies and plans the model, builds the frontend, checks that the model's input is the
- * frontend's window (rows x channels, int8) and its output has one int8 score per class.
+ * frontend's window (rows x channels, int8) and its output has one score per class (int8, or
+ * uint8 probabilities as microWakeWord's models give).
  * On failure kws_engine_message() says why, in words. `resolver` NULL = reference kernels. */
 kws_status_t kws_engine_open(kws_engine_t *e, const uint8_t *model, size_t model_len,
                              const kws_engine_settings_t *settings,

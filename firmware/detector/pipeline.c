@@ -10,7 +10,7 @@ size_t kws_pipeline_window_bytes(const kws_pipeline_config_t *config) {
 kws_status_t kws_pipeline_init(kws_pipeline_t *p, const kws_pipeline_config_t *config,
                                const kws_pipeline_ops_t *ops, uint16_t *window,
                                size_t window_bytes) {
-  if (!p || !config || !ops || !window || !ops->frontend_step || !ops->frontend_reset ||
+  if (!p || !config || !ops || !window || !ops->frontend_step || !ops->history_reset ||
       !ops->quantize || !ops->model_input || !ops->model_invoke)
     return KWS_ERR_ARG;
   if (config->sample_rate_hz == 0 || config->step_samples == 0 ||
@@ -36,7 +36,8 @@ kws_status_t kws_pipeline_init(kws_pipeline_t *p, const kws_pipeline_config_t *c
 
 static void clear_features(kws_pipeline_t *p) {
   memset(p->window, 0, kws_pipeline_window_bytes(&p->config));
-  p->ops.frontend_reset(p->ops.ctx);
+  p->new_rows = 0;
+  p->ops.history_reset(p->ops.ctx);
 }
 
 void kws_pipeline_reset(kws_pipeline_t *p) {
@@ -82,8 +83,17 @@ static kws_status_t hop(kws_pipeline_t *p, const int16_t *samples, kws_inference
                         void *user) {
   uint16_t row[512];
   if (p->config.n_channels > sizeof(row) / sizeof(row[0])) return KWS_ERR_UNSUPPORTED;
-  if (p->ops.frontend_step(p->ops.ctx, samples, p->config.step_samples, row)) push_row(p, row);
+  const int ready = p->ops.frontend_step(p->ops.ctx, samples, p->config.step_samples, row);
+  if (ready) {
+    push_row(p, row);
+    p->new_rows++;
+  }
   p->hops++;
+  if (p->config.on_new_rows) {
+    if (p->new_rows < p->config.n_rows) return KWS_OK;
+    p->new_rows = 0;
+    return infer(p, sink, user);
+  }
   if (p->hops % p->hops_per_inference == 0) return infer(p, sink, user);
   return KWS_OK;
 }

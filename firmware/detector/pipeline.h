@@ -7,7 +7,8 @@
  *
  * Time is counted in audio: an inference after h hops happens at h * step * 1000 / rate ms.
  * After a detection the window is cleared and the frontend reset (MLTK's audio classifier
- * does the same); the detector's averaging queue is kept.
+ * does the same), and so is the state a streaming model keeps (microWakeWord's); the
+ * detector's averaging queue is kept.
  *
  * The frontend and the model are reached through `kws_pipeline_ops_t`, so this file depends
  * on neither (the app and the binding wire the real ones; tests wire fakes). No heap: the
@@ -31,7 +32,8 @@ typedef struct {
   void *ctx;
   /* One hop of audio in; returns 1 and fills `row` (n_channels values) when a row is ready. */
   int (*frontend_step)(void *ctx, const int16_t *samples, size_t n, uint16_t *row);
-  void (*frontend_reset)(void *ctx);
+  /* Forget past audio: the frontend's state, and the model's own where it keeps some. */
+  void (*history_reset)(void *ctx);
   /* The window (n_rows x n_channels, oldest row first) to the model's int8 input. */
   void (*quantize)(void *ctx, const uint16_t *rows, size_t n_rows, size_t n_channels,
                    int8_t *input);
@@ -47,6 +49,11 @@ typedef struct {
   uint32_t n_channels;   /* values per row, e.g. 108 */
   uint32_t latency_ms;   /* inference period in audio time, e.g. 200; 0: every step */
   kws_detector_config_t detector;
+  /* 1 for a streaming model (one that keeps its past itself, e.g. microWakeWord's): it sees
+   * each row once, so it runs each time n_rows new rows have come, the first once the
+   * frontend's first n_rows rows are out (as microWakeWord's runners group them), instead of
+   * on latency_ms boundaries of the audio. */
+  uint8_t on_new_rows;
 } kws_pipeline_config_t;
 
 typedef struct {
@@ -67,6 +74,7 @@ typedef struct {
   uint32_t hops_per_inference;
   uint64_t hops;            /* hops consumed since start */
   uint32_t inferences;
+  uint32_t new_rows;        /* rows pushed since the last inference (on_new_rows) */
   int16_t pending[KWS_PIPELINE_MAX_STEP];
   uint32_t pending_count;   /* samples of an unfinished hop */
 } kws_pipeline_t;

@@ -20,7 +20,7 @@ extern "C" {
 
 #define KWS_MAX_DIMS 5
 #define KWS_MAX_OP_INPUTS 8   /* CONCATENATION is the only op with many inputs */
-#define KWS_MAX_OP_OUTPUTS 2
+#define KWS_MAX_OP_OUTPUTS 2   /* SPLIT_V into more parts is refused at init */
 #define KWS_MAX_KERNELS 32    /* entries in one op resolver */
 
 /* Values of the TFLite schema's TensorType enum. */
@@ -32,6 +32,7 @@ typedef enum {
   KWS_TYPE_BOOL = 6,
   KWS_TYPE_INT16 = 7,
   KWS_TYPE_INT8 = 9,
+  KWS_TYPE_RESOURCE = 13, /* a resource variable's handle (VAR_HANDLE's output), see below */
 } kws_type_t;
 
 /* Values of the TFLite schema's BuiltinOperator enum, for the ops this project implements. */
@@ -50,14 +51,23 @@ typedef enum {
   KWS_OP_SOFTMAX = 25,
   KWS_OP_PAD = 34,
   KWS_OP_MEAN = 40,
+  KWS_OP_STRIDED_SLICE = 45,
+  KWS_OP_SPLIT_V = 102,
   KWS_OP_QUANTIZE = 114,
+  KWS_OP_CALL_ONCE = 129, /* run by the interpreter itself, never through a resolver */
+  KWS_OP_VAR_HANDLE = 142,
+  KWS_OP_READ_VARIABLE = 143,
+  KWS_OP_ASSIGN_VARIABLE = 144,
 } kws_builtin_op_t;
 
 /* TFLite ActivationFunctionType and Padding values. */
 typedef enum { KWS_ACT_NONE = 0, KWS_ACT_RELU = 1, KWS_ACT_RELU_N1_TO_1 = 2, KWS_ACT_RELU6 = 3 } kws_activation_t;
 typedef enum { KWS_PAD_SAME = 0, KWS_PAD_VALID = 1 } kws_padding_t;
 
-/* A view of one tensor. `data` points into the arena (activations) or the model (constants). */
+/* A view of one tensor. `data` points into the arena (activations) or the model (constants).
+ * A RESOURCE tensor (a VAR_HANDLE's output, READ_VARIABLE's and ASSIGN_VARIABLE's input 0) is
+ * shown as its variable: `data` is the variable's value in the arena's persistent part and
+ * `bytes` its size (the runtime resolves every handle when it allocates; rank 0, no dims). */
 typedef struct {
   uint8_t type;  /* kws_type_t */
   uint8_t rank;
@@ -106,6 +116,19 @@ typedef struct {
   uint8_t keep_dims; /* axes come from the op's second input tensor */
 } kws_reduce_params_t;
 
+typedef struct {
+  int32_t begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask;
+  uint8_t offset; /* end is relative to begin */
+} kws_strided_slice_params_t; /* begin, end and strides are the op's inputs 1-3 */
+
+typedef struct {
+  int32_t num_splits; /* SPLIT_V; the sizes and the axis are its inputs 1 and 2 */
+} kws_split_params_t;
+
+typedef struct {
+  int32_t init_subgraph; /* CALL_ONCE */
+} kws_call_once_params_t;
+
 typedef union {
   kws_conv_params_t conv;
   kws_pool_params_t pool;
@@ -114,6 +137,9 @@ typedef union {
   kws_softmax_params_t softmax;
   kws_concat_params_t concat;
   kws_reduce_params_t reduce;
+  kws_strided_slice_params_t strided_slice;
+  kws_split_params_t split;
+  kws_call_once_params_t call_once;
 } kws_op_params_t;
 
 typedef struct kws_op_context {

@@ -10,6 +10,7 @@ extern "C" {
 #endif
 
 extern const kws_kernel_t kws_kernel_add;
+extern const kws_kernel_t kws_kernel_assign_variable;
 extern const kws_kernel_t kws_kernel_average_pool_2d;
 extern const kws_kernel_t kws_kernel_concatenation;
 extern const kws_kernel_t kws_kernel_conv_2d;
@@ -22,8 +23,12 @@ extern const kws_kernel_t kws_kernel_mean;
 extern const kws_kernel_t kws_kernel_mul;
 extern const kws_kernel_t kws_kernel_pad;
 extern const kws_kernel_t kws_kernel_quantize;
+extern const kws_kernel_t kws_kernel_read_variable;
 extern const kws_kernel_t kws_kernel_reshape;
 extern const kws_kernel_t kws_kernel_softmax;
+extern const kws_kernel_t kws_kernel_split_v;
+extern const kws_kernel_t kws_kernel_strided_slice;
+extern const kws_kernel_t kws_kernel_var_handle;
 
 #ifdef __cplusplus
 }

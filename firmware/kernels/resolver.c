@@ -30,6 +30,8 @@ void kws_resolver_init_reference(kws_op_resolver_t *resolver) {
       &kws_kernel_fully_connected, &kws_kernel_logistic,   &kws_kernel_max_pool_2d,
       &kws_kernel_mul,         &kws_kernel_reshape,         &kws_kernel_softmax,
       &kws_kernel_pad,         &kws_kernel_mean,            &kws_kernel_quantize,
+      &kws_kernel_strided_slice, &kws_kernel_split_v,       &kws_kernel_var_handle,
+      &kws_kernel_read_variable, &kws_kernel_assign_variable,
   };
   if (resolver == NULL) return;
   resolver->count = 0;

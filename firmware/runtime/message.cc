@@ -23,4 +23,24 @@ Message &Message::num(int64_t v) {
   return *this;
 }
 
+Message &Message::in(uint32_t subgraph) {
+  clear();
+  return subgraph ? add("subgraph ").num(subgraph).add(" ") : *this;
+}
+
+Message &Message::op(uint32_t subgraph, uint32_t index, const char *name) {
+  return in(subgraph).add("operator ").num(index).add(" (").add(name).add("): ");
+}
+
+Message &Message::tensor(uint32_t subgraph, uint32_t index) { return in(subgraph).add("tensor ").num(index).add(": "); }
+
+Message &Message::quoted(const char *s, uint32_t len) {
+  add("'");
+  for (uint32_t i = 0; s && i < len && i < 24; i++) {
+    const char c[2] = {s[i] >= ' ' && s[i] < 127 ? s[i] : '?', 0};
+    add(c);
+  }
+  return add(len > 24 ? "...'" : "'");
+}
+
 }  // namespace kws

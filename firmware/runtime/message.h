@@ -21,17 +21,17 @@ class Message {
 
   Message &add(const char *s);
   Message &num(int64_t v);
+  /* 'text' from a model: at most 24 characters, anything unprintable as '?'. */
+  Message &quoted(const char *s, uint32_t len);
 
-  /* Starts a message about operator `op` ("operator 3 (CONV_2D): "). */
-  Message &op(uint32_t index, const char *name) {
-    clear();
-    return add("operator ").num(index).add(" (").add(name).add("): ");
-  }
+  /* Starts a message about operator `op` ("operator 3 (CONV_2D): "; in a subgraph other than
+   * 0, "subgraph 1 operator 3 (ASSIGN_VARIABLE): "). Out of line, as add and num: the
+   * runtime names an operator or a tensor at dozens of places. */
+  Message &op(uint32_t subgraph, uint32_t index, const char *name);
+  Message &tensor(uint32_t subgraph, uint32_t index);
 
-  Message &tensor(uint32_t index) {
-    clear();
-    return add("tensor ").num(index).add(": ");
-  }
+  /* Starts a message with "subgraph N " for N > 0 (nothing for subgraph 0). */
+  Message &in(uint32_t subgraph);
 
   char *tail() { return buf_ + len_; }
   size_t room() const { return cap_ > len_ ? cap_ - len_ : 0; }

@@ -19,6 +19,7 @@ namespace kws {
 namespace schema {
 enum Model { kModelVersion = 0, kModelOpcodes = 1, kModelSubgraphs = 2, kModelBuffers = 4, kModelMetadata = 6 };
 enum SubGraph { kSgTensors = 0, kSgInputs = 1, kSgOutputs = 2, kSgOperators = 3 };
+enum VarHandleOptions { kVarContainer = 0, kVarSharedName = 1 };
 enum Tensor { kTensorShape = 0, kTensorType = 1, kTensorBuffer = 2, kTensorQuant = 4, kTensorIsVariable = 5,
               kTensorSparsity = 6 };
 enum Quant { kQuantScale = 2, kQuantZeroPoint = 3, kQuantDetailsType = 4, kQuantDimension = 6 };
@@ -42,23 +43,25 @@ inline fb::Reader reader_of(const kws_interpreter_t *it) { return fb::Reader(it-
 /* Only for a model kws_interp_init verified. */
 inline fb::Trusted trusted_reader_of(const kws_interpreter_t *it) { return fb::Trusted(it->model, it->model_len); }
 
-/* Reads tensor `index` into `view`; data points into the model for constants and is NULL for
- * activations (the caller fills it from the arena plan). */
+/* Reads tensor `index` of subgraph `g` into `view`; data points into the model for constants
+ * and is NULL for activations (the caller fills it from the arena plan). A RESOURCE tensor
+ * reads as 0 bytes (the caller shows it as its variable). */
 template <class R> /* fb::Reader or fb::Trusted */
-kws_status_t read_tensor(R &r, const kws_interpreter_t *it, uint32_t index, kws_tensor_t *view,
-                         Message &msg);
+kws_status_t read_tensor(R &r, const kws_interpreter_t *it, const kws_subgraph_t &g, uint32_t index,
+                         kws_tensor_t *view, Message &msg);
 
-/* True if tensor `index` holds constant data (checked by read_tensor at verification). */
-bool tensor_is_constant(fb::Reader &r, const kws_interpreter_t *it, uint32_t index);
-
+/* Reads operator `index` of `g`. Checks indices and counts against the limits; how many inputs
+ * and outputs each operator must have is the verifier's business. */
 template <class R>
-kws_status_t read_op(R &r, const kws_interpreter_t *it, uint32_t index, OpRecord *op, Message &msg);
+kws_status_t read_op(R &r, const kws_interpreter_t *it, const kws_subgraph_t &g, uint32_t index, OpRecord *op,
+                     Message &msg);
 
 /* Parses and range-checks the builtin options of `op`. */
 template <class R>
 kws_status_t read_params(R &r, const OpRecord &op, kws_op_params_t *params, Message &msg);
 
-/* Bytes of one element of a TensorType, 0 for types this runtime does not handle. */
+/* Bytes of one element of a TensorType, 0 for types this runtime does not handle (and for
+ * RESOURCE, whose tensors hold no data: a handle is shown as its variable). */
 uint32_t type_size(uint32_t type);
 
 }  // namespace kws

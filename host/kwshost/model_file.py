@@ -3,14 +3,19 @@ that every command says the same about it."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from kwshost.errors import ModelError
 
+_ADOPTED: set[Path] = set()  # models already announced as read through their manifest
+
 
 def read_model(path: Path | str, hint: str | None = None) -> bytes:
     """The bytes of the model file at PATH; ModelError (with HINT where it is missing) for a
-    missing file, a folder, an empty file or one that cannot be read."""
+    missing file, a folder, an empty file or one that cannot be read. A microWakeWord model
+    (no SL_PARAMSv1, its JSON manifest beside it) comes with metadata made from the manifest
+    (kwshost.mww), so every command runs it as it runs ours."""
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
@@ -21,4 +26,15 @@ def read_model(path: Path | str, hint: str | None = None) -> bytes:
         raise ModelError(f"cannot read model {path}: {e.strerror}") from None
     if not data:
         raise ModelError(f"{path}: empty file, not a .tflite model")
+    from kwshost.mww import adopt
+
+    adopted = adopt(Path(path), data)
+    if adopted is None:
+        return data
+    data, manifest = adopted
+    if Path(path).resolve() not in _ADOPTED:
+        _ADOPTED.add(Path(path).resolve())
+        print(f"note: {path} has no SL_PARAMSv1 metadata; using the microWakeWord settings of "
+              f"{manifest.name} (`kwshost params {path} -o OUT.tflite` stores them)",
+              file=sys.stderr)
     return data

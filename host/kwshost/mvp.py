@@ -177,8 +177,13 @@ def _macs(op) -> int:
     return 0
 
 
+def _outputs(op) -> int:
+    """Values the operator writes (0 for one with no output: ASSIGN_VARIABLE, CALL_ONCE)."""
+    return int(np.prod(op.outputs[0].shape)) if op.outputs else 0
+
+
 def _ops_count(op, macs: int) -> int:
-    n_out = int(np.prod(op.outputs[0].shape))
+    n_out = _outputs(op)
     if macs:
         act = op.options.get("activation", "None")
         return 2 * macs + n_out + (2 * n_out if act not in ("None", None) else 0)
@@ -195,7 +200,7 @@ def cpu_estimate(op, macs: int, on_mvp: bool, programs: int) -> int:
     """Estimated Cortex-M33 cycles of one operator (see module docstring)."""
     if on_mvp:
         return CPU_PER_MVP_KERNEL + CPU_PER_MVP_PROGRAM * programs
-    n_out = int(np.prod(op.outputs[0].shape))
+    n_out = _outputs(op)
     if macs:
         return CPU_PER_MAC * macs + CPU_PER_OUTPUT * n_out
     if op.name in CPU_FIXED:
@@ -247,7 +252,7 @@ def profile(model: bytes | str | Path, accelerator: str = "mvp",
         macs = _macs(op)
         share = 0
         if on_mvp and cpu_macs.value:
-            n_out = int(np.prod(op.outputs[0].shape))
+            n_out = _outputs(op)
             share_outputs = n_out * cpu_macs.value // max(macs, 1)
             share = (CPU_SHARE_SPLIT[0] * int(cpu_macs.value)) // 16 + \
                 CPU_SHARE_SPLIT[1] * share_outputs
@@ -258,7 +263,8 @@ def profile(model: bytes | str | Path, accelerator: str = "mvp",
             cpu_cycles=cpu_estimate(op, macs, on_mvp, int(progs.value)) + share,
             on_mvp=on_mvp, cpu_share_cycles=share,
             input_shapes=[t.shape for t in op.inputs if t is not None],
-            output_shape=op.outputs[0].shape, options=_options_text(op)))
+            output_shape=op.outputs[0].shape if op.outputs else (),
+            options=_options_text(op)))
     return rows
 
 

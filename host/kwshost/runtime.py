@@ -23,11 +23,15 @@ MAX_OP_OUTPUTS = 2
 
 STATUS_NAMES = {0: "OK", 1: "bad argument", 2: "out of memory", 3: "invalid model",
                 4: "unsupported", 9: "not found"}
+# A resource variable's handle (type 13) holds no numbers: numpy's void stands for it.
 DTYPES = {0: np.float32, 2: np.int32, 3: np.uint8, 4: np.int64, 6: np.bool_, 7: np.int16,
-          9: np.int8}
-TYPE_NAMES = {0: "float32", 2: "int32", 3: "uint8", 4: "int64", 6: "bool", 7: "int16", 9: "int8"}
+          9: np.int8, 13: np.void}
+TYPE_NAMES = {0: "float32", 2: "int32", 3: "uint8", 4: "int64", 6: "bool", 7: "int16", 9: "int8",
+              13: "resource"}
 ACCELERATORS = {"none": 0, "mvp": 1, "mvp-mltk-mapping": 2}
 ACTIVATIONS = {0: "None", 1: "Relu", 2: "ReluN1To1", 3: "Relu6"}
+STRIDED_SLICE_MASKS = ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
+                       "shrink_axis_mask")
 PADDINGS = {0: "Same", 1: "Valid"}
 
 
@@ -75,9 +79,16 @@ class _Concat(ctypes.Structure):
     _fields_ = [("axis", ctypes.c_int32), ("activation", ctypes.c_uint8)]
 
 
+class _StridedSlice(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_int32) for name in STRIDED_SLICE_MASKS] + \
+        [("offset", ctypes.c_uint8)]
+
+
 class _Params(ctypes.Union):
     _fields_ = [("conv", _Conv), ("pool", _Pool), ("fc", _Fc), ("activation", ctypes.c_uint8),
-                ("softmax", _Softmax), ("concat", _Concat), ("keep_dims", ctypes.c_uint8)]
+                ("softmax", _Softmax), ("concat", _Concat), ("keep_dims", ctypes.c_uint8),
+                ("strided_slice", _StridedSlice), ("num_splits", ctypes.c_int32),
+                ("init_subgraph", ctypes.c_int32)]
 
 
 class _OpInfo(ctypes.Structure):
@@ -106,7 +117,7 @@ class TensorDetails:
 
     @property
     def type_name(self) -> str:
-        return np.dtype(self.dtype).name
+        return "resource" if self.dtype is np.void else np.dtype(self.dtype).name
 
 
 @dataclass
@@ -147,6 +158,7 @@ def _lib() -> ctypes.CDLL:
     lib.kws_rt_set_input.argtypes = [p, u32, p, sz]
     lib.kws_rt_get_output.argtypes = [p, u32, p, sz]
     lib.kws_rt_invoke.argtypes = [p]
+    lib.kws_rt_reset_state.argtypes = [p]
     lib.kws_rt_profile.argtypes = [p, u32, ctypes.POINTER(ctypes.c_uint64)]
     lib.kws_rt_time.argtypes = [p, u32, ctypes.POINTER(ctypes.c_double)]
     lib.kws_rt_op_info.argtypes = [p, u32, ctypes.POINTER(_OpInfo)]
@@ -188,6 +200,14 @@ def _options(builtin: int, params: _Params) -> dict[str, object]:
                 "activation": ACTIVATIONS.get(params.concat.activation, params.concat.activation)}
     if builtin == 40:
         return {"keep_dims": bool(params.keep_dims)}
+    if builtin == 45:  # STRIDED_SLICE: the masks in use
+        c = params.strided_slice
+        out = {name: getattr(c, name) for name in STRIDED_SLICE_MASKS if getattr(c, name)}
+        return {**out, "offset": True} if c.offset else out
+    if builtin == 102:  # SPLIT_V
+        return {"num_splits": params.num_splits}
+    if builtin == 129:  # CALL_ONCE
+        return {"init_subgraph": params.init_subgraph}
     return {}
 
 
@@ -307,6 +327,11 @@ class Interpreter:
             self._check(self._lib.kws_rt_get_output(self._rt, i, y.ctypes.data, y.nbytes))
             outs.append(y)
         return outs[0] if len(outs) == 1 else outs
+
+    def reset_state(self) -> None:
+        """Put the model's resource variables (a streaming model's past) back to their
+        initial state: the next invoke runs as the first one after loading did."""
+        self._check(self._lib.kws_rt_reset_state(self._rt))
 
     def profile(self, repeats: int = 10) -> list[float]:
         """Mean seconds each operator took over `repeats` invokes (inputs as last set)."""

@@ -1,7 +1,9 @@
 """The operator graph of any .tflite model, read straight from its flatbuffer (no runtime).
 
 `kwshost summarize` falls back to it for models the runtime cannot run (float models,
-operators it has no kernel for). `read_ops` gives subgraph 0's operators as the same
+operators it has no kernel for). `read_ops` gives subgraph 0's operators (the graph a model
+runs at every invoke; `subgraph_sizes` counts the operators of the others, such as the init
+subgraph a streaming model's CALL_ONCE runs once) as the same
 OpDetails the runtime gives: builtin names, tensor shapes, types and constness, and the
 options the summary shows, under the runtime's keys and values; so the MAC counts
 (model_stats) and the summary table do not care where the operators came from.
@@ -61,7 +63,9 @@ _TYPES: dict[int, tuple[str, type | None]] = {
 _ACTIVATIONS = {**ACTIVATIONS, 4: "Tanh", 5: "SignBit"}
 # builtin code -> BuiltinOptions union type of the options decoded below.
 _OPTION_TYPES = {3: 1, 4: 2, 1: 5, 17: 5, 12: 5, 9: 8, 25: 9, 2: 10, 0: 11, 18: 21, 41: 28,
-                 42: 29, 40: 27, 74: 27, 82: 27, 89: 27}
+                 42: 29, 40: 27, 74: 27, 82: 27, 89: 27, 45: 32, 102: 79, 129: 103}
+_STRIDED_SLICE_MASKS = ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
+                        "shrink_axis_mask")
 
 
 @dataclass
@@ -265,6 +269,14 @@ def _options(code: int, t: Table | None) -> dict[str, object]:
         return {"axis": get(0, "i"), "activation": act(1)}
     if code in (40, 74, 82, 89):  # MEAN, SUM, REDUCE_MAX, REDUCE_MIN
         return {"keep_dims": bool(get(0, "B"))}
+    if code == 45:  # STRIDED_SLICE: the masks in use
+        masks = {name: get(i, "i") for i, name in enumerate(_STRIDED_SLICE_MASKS)}
+        out = {name: value for name, value in masks.items() if value}
+        return {**out, "offset": True} if get(5, "B") else out
+    if code == 102:  # SPLIT_V
+        return {"num_splits": get(0, "i")}
+    if code == 129:  # CALL_ONCE
+        return {"init_subgraph": get(0, "i")}
     return {}
 
 
@@ -329,6 +341,19 @@ def read_graph(model: bytes | Path | str) -> tuple[list[OpDetails], list[int], C
             raise ModelError(f"malformed .tflite model: {e}") from None
 
     return ops, inputs, constant
+
+
+def subgraph_sizes(model: bytes | Path | str) -> list[int]:
+    """How many operators each subgraph has (subgraph 0 first); ModelError on a malformed
+    file."""
+    data = _load(model)
+    try:
+        g = _Graph(data)
+        subgraphs = g._vector(g.root, _MODEL_SUBGRAPHS)
+        return [g._vector(g._element(subgraphs, i, "subgraph"), _SG_OPERATORS)[1]
+                for i in range(subgraphs[1])]
+    except FlatbufferError as e:
+        raise ModelError(f"malformed .tflite model: {e}") from None
 
 
 def read_ops(model: bytes | Path | str) -> list[OpDetails]:

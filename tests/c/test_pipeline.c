@@ -65,7 +65,7 @@ static int16_t audio[16000 * 3];
 static void setup(fake_t *f) {
   memset(f, 0, sizeof(*f));
   f->hot_from = 100;
-  kws_pipeline_config_t cfg = {16000, 160, 4, 3, 200, {440, 2, 204, 900, 2, 0x2, 0, {0}}};
+  kws_pipeline_config_t cfg = {16000, 160, 4, 3, 200, {440, 2, 204, 900, 2, 0x2, 0, {0}}, 0};
   kws_pipeline_ops_t ops = {f, fe_step, fe_reset, quant, input, invoke};
   EXPECT_EQ(kws_pipeline_init(&pipe, &cfg, &ops, window, sizeof(window)), KWS_OK);
 }
@@ -142,11 +142,41 @@ static void test_detection_clears_window_and_resets_frontend(void) {
   for (int i = 0; i < 12; i++) EXPECT_EQ(f.last_window[i], 0); /* cleared, no row yet */
 }
 
+static void test_streaming_model_sees_each_row_once(void) {
+  /* on_new_rows: an inference each time n_rows (4) new rows came; rows come from hop 3 on,
+   * so the first at hop 6 (60 ms), then every 4 hops, whatever latency_ms says. */
+  fake_t f;
+  log_t l = {0};
+  setup(&f);
+  kws_pipeline_config_t cfg = pipe.config;
+  cfg.on_new_rows = 1;
+  cfg.detector.minimum_count = 0;
+  cfg.detector.suppression_ms = 0;
+  kws_pipeline_ops_t ops = pipe.ops;
+  EXPECT_EQ(kws_pipeline_init(&pipe, &cfg, &ops, window, sizeof(window)), KWS_OK);
+  EXPECT_EQ(kws_pipeline_process(&pipe, audio, 160 * 14, sink, &l), KWS_OK);
+  EXPECT_EQ(l.count, 3);
+  EXPECT_EQ(l.time[0], 60);
+  EXPECT_EQ(l.time[1], 100);
+  EXPECT_EQ(l.time[2], 140);
+  /* the window holds rows of hops 11..14 only: none seen before */
+  for (int r = 0; r < 4; r++) EXPECT_EQ(f.last_window[r * 3] / 10, 11 + r);
+  /* a detection clears the count too: the next inference waits for 4 rows of the reset
+   * frontend (3 warm-up hops + 4 rows) */
+  f.hot_from = 3;
+  f.hot_to = 3;
+  log_t l2 = {0};
+  EXPECT_EQ(kws_pipeline_process(&pipe, audio, 160 * 10, sink, &l2), KWS_OK);
+  EXPECT_EQ(l2.count, 2);
+  EXPECT_EQ(l2.detected[0], 1);
+  EXPECT_EQ(l2.time[1] - l2.time[0], 60);
+}
+
 static void test_bad_config(void) {
   fake_t f;
   memset(&f, 0, sizeof(f));
   kws_pipeline_ops_t ops = {&f, fe_step, fe_reset, quant, input, invoke};
-  kws_pipeline_config_t cfg = {16000, 160, 4, 3, 205, {440, 2, 204, 900, 2, 0x2, 0, {0}}};
+  kws_pipeline_config_t cfg = {16000, 160, 4, 3, 205, {440, 2, 204, 900, 2, 0x2, 0, {0}}, 0};
   EXPECT_EQ(kws_pipeline_init(&pipe, &cfg, &ops, window, sizeof(window)), KWS_ERR_UNSUPPORTED);
   cfg.latency_ms = 200;
   EXPECT_EQ(kws_pipeline_init(&pipe, &cfg, &ops, window, 10), KWS_ERR_NO_MEMORY);
@@ -158,6 +188,7 @@ int main(void) {
   RUN_TEST(test_inference_every_latency_in_audio_time);
   RUN_TEST(test_chunking_does_not_matter);
   RUN_TEST(test_detection_clears_window_and_resets_frontend);
+  RUN_TEST(test_streaming_model_sees_each_row_once);
   RUN_TEST(test_bad_config);
   TEST_MAIN_END();
 }

@@ -148,6 +148,13 @@ static void test_interpreter(const uint8_t *model, size_t len) {
   static kws_interpreter_t fresh;
   EXPECT_EQ(kws_interp_init(&fresh, model, len, &resolver), KWS_OK);
   EXPECT_EQ(kws_interp_invoke(&fresh), KWS_ERR_STATE);
+  EXPECT_EQ(kws_interp_reset_state(&fresh), KWS_ERR_STATE);
+  EXPECT_EQ(kws_interp_reset_state(NULL), KWS_ERR_STATE);
+  /* A model without variables: resetting its state changes nothing. */
+  EXPECT_EQ(it.n_variables, 0);
+  EXPECT_EQ(it.n_subgraphs, 1);
+  EXPECT_EQ(kws_interp_reset_state(&it), KWS_OK);
+  EXPECT_EQ(kws_interp_invoke(&it), KWS_OK);
   /* A resolver without CONV_2D: init names the operator. */
   static kws_op_resolver_t partial;
   partial.count = 0;

@@ -78,7 +78,7 @@ static const msg_t *last_of(uint8_t type) {
 }
 
 static void setup(void) {
-  kws_pipeline_config_t cfg = {16000, 160, 2, 2, 200, {440, 2, 204, 900, 2, 0x2, 0, {0}}};
+  kws_pipeline_config_t cfg = {16000, 160, 2, 2, 200, {440, 2, 204, 900, 2, 0x2, 0, {0}}, 0};
   kws_pipeline_ops_t ops = {NULL, fe_step, fe_reset, quant, input, invoke};
   EXPECT_EQ(kws_pipeline_init(&pipe, &cfg, &ops, window, sizeof(window)), KWS_OK);
   kws_session_io_t io = {NULL, wr, NULL, NULL, NULL};

@@ -190,6 +190,10 @@ def run(args: argparse.Namespace) -> int:
                        hint="give --cache RUN/cache, --data DATASET or --stream WAV --events J")
     if args.events and len(args.events) != len(args.stream):
         raise KwsError("give one --events file per --stream")
+    if (args.cache or args.data) and ev.keeps_state(model):
+        raise KwsError(f"{args.model} keeps its past between inferences (a streaming model, "
+                       "such as microWakeWord's): a clip is not one input of it",
+                       hint="evaluate it on streams: --stream WAV --events JSON")
     report: dict = {"model": str(args.model), "name": params.get("name"),
                     "classes": params["classes"]}
     clip = curve = None

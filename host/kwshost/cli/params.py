@@ -167,7 +167,14 @@ def run(args: argparse.Namespace) -> int:
         _key_value(change)
     data = read_model(args.model)
     params = read_params(data)
+    # Settings read from a microWakeWord manifest beside the model are not in the file yet.
+    from_manifest = data != Path(args.model).read_bytes()
     if not args.changes and args.temperature is None:
+        if (args.output or args.in_place) and from_manifest:
+            size = save_with_params(data, None, args.model if args.in_place else args.output)
+            print(f"wrote {args.model if args.in_place else args.output} ({size} bytes) with "
+                  "its manifest's settings as SL_PARAMSv1 metadata")
+            return 0
         if args.output or args.in_place:
             raise KwsError("nothing to change: give --set KEY=VALUE or --temperature T")
         if not params:

@@ -23,6 +23,9 @@ device can run) and prints:
     needs (the planned arena plus the interpreter's own state), the model's flash size;
   - the model's parameters (MLTK's SL_PARAMSv1 metadata: classes, fe.* frontend settings,
     detector settings), which the firmware reads from the model itself.
+A streaming model (microWakeWord's) keeps its state in resource variables and has an init
+subgraph its CALL_ONCE operator runs once; the table shows subgraph 0, the graph that runs
+at every invoke, and a line says what the other subgraphs are.
 Any other .tflite model (float32, or with an operator the runtime has no kernel for) is
 summarized from the graph stored in the file, like `mltk summarize`: the same table and
 MAC/OP totals, exit code 0, but no RAM figure: that line says why the runtime cannot run
@@ -106,6 +109,8 @@ def _load(model: Path, accelerator: str) -> tuple[list[OpDetails], Interpreter |
 def _count(op: OpDetails, from_file: bool) -> OpCount:
     from kwshost.model_stats import OpCount, count
 
+    if not op.outputs:  # ASSIGN_VARIABLE, CALL_ONCE: state and control, no arithmetic
+        return OpCount(0, 0)
     try:
         return count(op)
     except (IndexError, KeyError, TypeError, ValueError):
@@ -122,6 +127,7 @@ def summarize(model: Path, accelerator: str = "none") -> dict[str, object]:
 def _summary(model: Path, graph_ops: list[OpDetails], it: Interpreter | None,
              runtime_error: str | None) -> dict[str, object]:
     from kwshost.metadata import read_params
+    from kwshost.tflite_graph import subgraph_sizes
 
     ops = []
     for op in graph_ops:
@@ -145,8 +151,18 @@ def _summary(model: Path, graph_ops: list[OpDetails], it: Interpreter | None,
         "runtime_state_bytes": it.state_bytes if it else None,
         "ram_bytes": it.arena_bytes + it.state_bytes if it else None,
         "flash_bytes": model.stat().st_size,
+        "subgraph_operators": subgraph_sizes(model),
         "params": {k: (v.hex() if isinstance(v, bytes) else v) for k, v in params.items()},
     }
+
+
+def _subgraphs(graph_ops: list[OpDetails], sizes: list[int]) -> str:
+    """One line on the subgraphs besides the one in the table."""
+    init = {op.options.get("init_subgraph") for op in graph_ops if op.name == "CALL_ONCE"}
+    parts = [f"subgraph {i} ({n} operators): "
+             + ("the init subgraph CALL_ONCE runs once" if i in init else "never run")
+             for i, n in enumerate(sizes) if i > 0]
+    return f"{len(sizes)}; the table is subgraph 0, run at every invoke; " + "; ".join(parts)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -191,6 +207,9 @@ def run(args: argparse.Namespace) -> int:
         totals.add_row("RAM:", f"{s['ram_bytes']:,} bytes (arena {s['arena_bytes']:,} + "
                                f"runtime state {s['runtime_state_bytes']:,})")
     totals.add_row("Flash (model):", f"{s['flash_bytes']:,} bytes")
+    sizes: list[int] = s["subgraph_operators"]  # type: ignore[assignment]
+    if len(sizes) > 1:
+        totals.add_row("Subgraphs:", _subgraphs(graph_ops, sizes))
     console.print(totals)
     params = s.get("params")
     if params:
