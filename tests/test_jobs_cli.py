@@ -39,3 +39,12 @@ def test_jobs_below_one_is_a_usage_error(argv, bad, capsys):
 
 def test_cores_is_this_process_share():
     assert 1 <= _args.cores() <= (os.cpu_count() or 1)
+
+
+@pytest.mark.parametrize("argv", COMMANDS, ids=" ".join)
+def test_the_default_is_two_or_the_cores_here_quietly(argv, monkeypatch, capsys):
+    monkeypatch.setattr(_args, "cores", lambda: 1)
+    assert build_parser().parse_args(argv).jobs == 1
+    monkeypatch.setattr(_args, "cores", lambda: 16)
+    assert build_parser().parse_args(argv).jobs == 2
+    assert capsys.readouterr().err == ""

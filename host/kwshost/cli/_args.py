@@ -68,6 +68,11 @@ def jobs(text: str) -> int:
     return value
 
 
+def default_jobs() -> int:
+    """--jobs' default: 2, or the cores here where there are fewer."""
+    return min(2, cores())
+
+
 def folder_here(text: str) -> str:
     """An argparse type for a folder named on the command line (--run, --dataset): relative to
     the working folder, as a shell user means it (a config file's own paths stay relative to

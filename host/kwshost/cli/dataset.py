@@ -8,7 +8,7 @@ import os
 from collections import Counter
 from pathlib import Path
 
-from kwshost.cli._args import int_at_least, jobs
+from kwshost.cli._args import default_jobs, int_at_least, jobs
 from kwshost.errors import KwsError
 
 NAME = "dataset"
@@ -104,7 +104,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     make.add_argument("--size", default="small",
                       help="keyword clips (`_unknown_` gets twice as many), or tiny (16), "
                            "small (300, the default), medium (3000), large (10000)")
-    make.add_argument("--jobs", "-j", type=jobs, default=2, help="parallel workers (default 2)")
+    make.add_argument("--jobs", "-j", type=jobs, default=default_jobs(),
+                      help="parallel workers (default min(2, cores))")
     make.add_argument("--seed", type=int_at_least(0), default=1,
                       help="the same seed makes the same files (default 1)")
     make.add_argument("--engines", metavar="LIST",
@@ -132,7 +133,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _validation_voices_argument(mine)
     mine.add_argument("--confusables", type=float, default=0.6, metavar="SHARE",
                       help="share of utterances that are confusable words (default 0.6)")
-    mine.add_argument("--jobs", "-j", type=jobs, default=2, help="synthesis workers (default 2)")
+    mine.add_argument("--jobs", "-j", type=jobs, default=default_jobs(),
+                      help="synthesis workers (default min(2, cores))")
     mine.add_argument("--engines", metavar="LIST",
                       help="only these synthesizers, as for make (kokoro, mbrola and openjtalk "
                            "only when named)")
@@ -156,7 +158,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     stream.add_argument("--seed", type=int_at_least(0), default=1, help="(default 1)")
     stream.add_argument("--confusables", type=float, default=0.6, metavar="SHARE",
                         help="share of confusable words in non-keyword speech (default 0.6)")
-    stream.add_argument("--jobs", "-j", type=jobs, default=2, help="synthesis workers (default 2)")
+    stream.add_argument("--jobs", "-j", type=jobs, default=default_jobs(),
+                      help="synthesis workers (default min(2, cores))")
     stream.add_argument("--engines", metavar="LIST",
                         help="only these synthesizers, as for make (kokoro, mbrola and "
                              "openjtalk only when named)")
@@ -174,7 +177,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     timbre.add_argument("--copies", type=int_at_least(1), default=1,
                         help="converted copies of each clip, each a new speaker (default 1)")
     timbre.add_argument("--seed", type=int_at_least(0), default=1, help="(default 1)")
-    timbre.add_argument("--jobs", "-j", type=jobs, default=2, help="parallel workers (default 2)")
+    timbre.add_argument("--jobs", "-j", type=jobs, default=default_jobs(),
+                      help="parallel workers (default min(2, cores))")
     info = action("info", "print a dataset's counts and durations",
                   "kwshost dataset info data/alexa")
     info.add_argument("out", type=Path, metavar="OUT")

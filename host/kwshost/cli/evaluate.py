@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from kwshost.cli._args import int_at_least, jobs
+from kwshost.cli._args import default_jobs, int_at_least, jobs
 from kwshost.errors import KwsError
 
 NAME = "evaluate"
@@ -76,8 +76,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "multiples of the frontend's 10 ms step; default: the model's own); "
                              "each is one more run over the streams")
     parser.add_argument("--plots", type=Path, metavar="DIR", help="write PNG plots here")
-    parser.add_argument("--jobs", "-j", type=jobs, default=2,
-                        help="workers for the --data features (default 2)")
+    parser.add_argument("--jobs", "-j", type=jobs, default=default_jobs(),
+                        help="workers for the --data features (default min(2, cores))")
     parser.add_argument("--seed", type=int_at_least(0), default=7)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 

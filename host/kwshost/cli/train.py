@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from kwshost.cli._args import folder_here, int_at_least, jobs
+from kwshost.cli._args import default_jobs, folder_here, int_at_least, jobs
 from kwshost.errors import KwsError
 
 NAME = "train"
@@ -73,8 +73,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "train as --resume")
     parser.add_argument("--test", action="store_true",
                         help="a few steps on a tiny synthesized set (configs/test.toml)")
-    parser.add_argument("--jobs", "-j", type=jobs, default=2,
-                        help="workers for the feature cache (default 2)")
+    parser.add_argument("--jobs", "-j", type=jobs, default=default_jobs(),
+                        help="workers for the feature cache (default min(2, cores))")
     parser.add_argument("--max-minutes", type=float, metavar="M",
                         help="stop after the epoch that passes M minutes (resume later)")
     parser.add_argument("--feeder-threads", type=int, metavar="N",
