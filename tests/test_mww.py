@@ -103,6 +103,12 @@ def test_a_manifest_is_found_by_its_model_name_and_its_errors_are_named(alexa) -
     alexa.with_name("wake.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelError, match=r"micro\.probability_cutoff is 1\.5"):
         read_params(alexa)
+    micro = manifest["micro"]
+    micro["probability_cutoff"], micro["sliding_window_average_size"] = 0.5, 10  # version 1
+    del micro["sliding_window_size"]
+    alexa.with_name("wake.json").write_text(json.dumps(manifest))
+    assert (read_params(alexa)["minimum_count"], read_params(alexa)["detection_threshold"]) == (
+        10, 128)
     manifest["type"] = "openwakeword"                    # not microWakeWord's: not used
     alexa.with_name("wake.json").write_text(json.dumps(manifest))
     assert read_params(alexa) == {}
@@ -197,3 +203,10 @@ def test_every_command_takes_a_streaming_model_or_says_why_not(alexa, speech, tm
     clips = kwshost("evaluate", str(alexa), "--data", str(tmp_path / "clips"))
     assert clips.returncode != 0 and "Traceback" not in clips.stderr
     assert "keeps its past between inferences" in clips.stderr and "--stream" in clips.stderr
+
+
+def test_a_streaming_model_without_its_manifest_asks_for_it(alexa, speech) -> None:
+    alexa.with_suffix(".json").unlink()
+    proc = kwshost("listen", "--pc", "--model", str(alexa), "--wav", str(speech))
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "no 'classes' list" in proc.stderr and "JSON manifest" in proc.stderr

@@ -29,8 +29,11 @@ def load_model(path: Path) -> tuple[bytes, dict]:
     data = read_model(path)
     params = read_params(data)
     if not params.get("classes"):
+        from kwshost.mww import no_settings_hint
+
         raise KwsError(f"{path} has no 'classes' in its SL_PARAMSv1 metadata",
-                       hint="convert with kwshost convert, which writes the metadata")
+                       hint=no_settings_hint(data) if params == {} else
+                       "convert with kwshost convert, which writes the metadata")
     return data, params
 
 

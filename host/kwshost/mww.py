@@ -90,6 +90,8 @@ def params_from_manifest(manifest: dict, path: Path, input_rows: int) -> dict[st
         raise ModelError(f"{path}: no \"micro\" settings", hint="a microWakeWord manifest has "
                          "probability_cutoff and sliding_window_size under \"micro\"")
     cutoff = _number(micro, "probability_cutoff", 0.0, 1.0, path)
+    if "sliding_window_size" not in micro and "sliding_window_average_size" in micro:
+        micro = {**micro, "sliding_window_size": micro["sliding_window_average_size"]}  # v1
     window = int(_number(micro, "sliding_window_size", 1, 50, path))
     step_ms = int(_number({"feature_step_size": 10, **micro}, "feature_step_size", 1,
                           WINDOW_MS, path))
@@ -138,3 +140,20 @@ def adopt(model: Path, data: bytes) -> tuple[bytes, Path] | None:
     assert isinstance(manifest, dict)
     params = params_from_manifest(manifest, manifest_path, rows)
     return write_params(data, params), manifest_path
+
+
+def no_settings_hint(data: bytes) -> str:
+    """What to do about a model with no settings: for a streaming model (microWakeWord's,
+    with no manifest beside it), its manifest; else SL_PARAMSv1 metadata."""
+    from kwshost.evaluate import keeps_state
+
+    try:
+        streaming = keeps_state(data)
+    except ModelError:
+        streaming = False
+    if streaming:
+        return ("a streaming model such as microWakeWord's takes its settings from the JSON "
+                "manifest it ships with: put NAME.json beside NAME.tflite (kwshost reads it)")
+    return ("a keyword model carries its class labels in SL_PARAMSv1: add them with "
+            "`kwshost params M.tflite --set classes=A,B,... -o OUT.tflite`")
+

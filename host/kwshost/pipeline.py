@@ -166,10 +166,10 @@ class PcPipeline:
         self._lib = lib = _lib()
         classes = params.get("classes")
         if not classes:
+            from kwshost.mww import no_settings_hint
+
             raise ModelError("the model's metadata has no 'classes' list",
-                             hint="a keyword model carries its class labels in SL_PARAMSv1: "
-                                  "add them with `kwshost params M.tflite --set "
-                                  "classes=A,B,... -o OUT.tflite`")
+                             hint=no_settings_hint(bytes(tflite)))
         self.labels: tuple[str, ...] = tuple(str(c) for c in classes)  # type: ignore[union-attr]
         self.params = dict(params)
         self._model = ctypes.create_string_buffer(bytes(tflite), len(tflite))
