@@ -328,7 +328,7 @@ def start_from(run: Path, source: Path) -> str:
                  history=[h for h in old.get("history", []) if h.get("epoch", 0) <= epoch])
     run.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(checkpoint, run / "last.keras")
-    (run / "state.json").write_text(json.dumps(state, indent=1))
+    write_json_whole(run / "state.json", state)
     if (source / "history.csv").exists():
         lines = (source / "history.csv").read_text().splitlines()
         # Keras's CSV logger counts epochs from 0, the state from 1.
@@ -413,7 +413,7 @@ def start_from_model(cfg: TrainConfig, source: Path) -> str:
     run.mkdir(parents=True, exist_ok=True)
     state = {"epochs_done": epoch, "global_step": step, "step_offset": step,
              "resumed_from": origin, "import_model": str(source.resolve())}
-    (run / "state.json").write_text(json.dumps(state, indent=1))
+    write_json_whole(run / "state.json", state)
     return origin
 
 
