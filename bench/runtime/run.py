@@ -6,7 +6,9 @@ For each model: arena bytes and host time per inference of
   - TensorFlow Lite's interpreter with reference kernels (BUILTIN_REF) and with its default
     optimized kernels,
 printed as ratios; and, for MLTK's alexa model, the Cortex-M33 instruction count of one
-inference on the QEMU firmware image (-icount: instructions, not cycles).
+inference on the QEMU firmware image (-icount: instructions, not cycles). The models: MLTK's
+alexa, microWakeWord's streaming alexa and okay_nabu where pymicro-wakeword is in .venv-ref
+(each invoke carries its state to the next, in every runtime alike), small random models.
 
     .venv/bin/python bench/runtime/run.py [--repeats N] [--no-qemu] [--small-models N]
         [--model M.tflite ...] [--qemu-model M.tflite]
@@ -38,6 +40,13 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "host"))
 ALEXA = REPO / "models" / "mltk_keyword_spotting_alexa.tflite"
+
+
+def mww_models() -> list[Path]:
+    """microWakeWord's streaming alexa and okay_nabu (resource variables, an init subgraph),
+    where `scripts/bootstrap --ref` installed pymicro-wakeword."""
+    found = sorted(REPO.glob(".venv-ref/lib/python3*/site-packages/pymicro_wakeword/models"))
+    return [found[0] / f"{name}.tflite" for name in ("alexa", "okay_nabu")] if found else []
 REF_PYTHON = Path(os.environ.get("KWS_REF_PYTHON", REPO / ".venv-ref" / "bin" / "python"))
 
 TFLM_CODE = r"""
@@ -207,7 +216,7 @@ def main() -> int:
         ap.error("--repeats must be at least 1")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-    models = [(ALEXA, args.repeats)] + [(p, args.repeats) for p in args.model]
+    models = [(ALEXA, args.repeats)] + [(p, args.repeats) for p in mww_models() + args.model]
     models += [(p, args.repeats * 10) for p in small_models(args.small_models)]
     micro = tflm(models)
     rows = []
