@@ -207,14 +207,15 @@ def test_missing_required_inputs_rejected(alexa, op_index):
 def test_unsupported_operator_named(alexa):
     root, _ = _subgraph(alexa)
     codes = root.tables(1)
-    # Turn every CONV_2D opcode entry into TANH (28): the message names the op and reason.
+    # Turn every CONV_2D opcode entry into LSH_PROJECTION (15), an operator no keyword model
+    # needs: the message names the op and reason.
     model = alexa
     for code in codes:
         for field in (0, 3):
             pos = code.field_pos(field)
             if pos is not None and Buf(model).scalar("b" if field == 0 else "i", pos) == 3:
-                model = _patch(model, pos, "b" if field == 0 else "i", 28)
-    _rejected(model, "TANH", "no kernel")
+                model = _patch(model, pos, "b" if field == 0 else "i", 15)
+    _rejected(model, "LSH_PROJECTION", "no kernel")
 
 
 def test_random_byte_flips_never_crash(alexa):

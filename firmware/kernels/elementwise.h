@@ -1,5 +1,6 @@
-/* The loop of binary elementwise kernels (ADD, MUL): same-shape fast path, else a walk over
- * the output with per-input strides (0 where an input is broadcast). C++ only. */
+/* The loop of binary elementwise kernels (ADD, SUB, MUL, MAXIMUM, MINIMUM): same-shape fast
+ * path, else a walk over the output with per-input strides (0 where an input is broadcast).
+ * C++ only. */
 #ifndef KWS_KERNELS_ELEMENTWISE_H
 #define KWS_KERNELS_ELEMENTWISE_H
 
@@ -29,7 +30,7 @@ void kws_elementwise_int8(const kws_tensor_t *a, const kws_tensor_t *b, kws_tens
         }
 }
 
-/* Shared prepare checks of ADD and MUL: int8 everywhere, shapes that broadcast. */
+/* Shared prepare checks of the binary kernels: int8 everywhere, shapes that broadcast. */
 static inline kws_status_t kws_elementwise_prepare(kws_op_context_t *ctx) {
   if (ctx->n_inputs < 2 || ctx->n_outputs < 1) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "needs two inputs");
   const kws_tensor_t *a = ctx->inputs[0], *b = ctx->inputs[1], *out = ctx->outputs[0];
@@ -39,5 +40,9 @@ static inline kws_status_t kws_elementwise_prepare(kws_op_context_t *ctx) {
   if (!kws_broadcast_init(a, b, out, &bc)) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "input shapes do not broadcast to the output shape");
   return KWS_OK;
 }
+
+/* ADD's prepare and invoke, with `subtract` SUB's (add.cc: one copy of the loop for both). */
+kws_status_t kws_add_sub_prepare(kws_op_context_t *ctx);
+kws_status_t kws_add_sub_invoke(kws_op_context_t *ctx, bool subtract);
 
 #endif

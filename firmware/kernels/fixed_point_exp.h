@@ -1,5 +1,5 @@
-/* exp(x) for x <= 0, 1/(1+x) for x in [0,1) and the logistic function in Q-format fixed
- * point, as gemmlowp defines them (TFLite's integer SOFTMAX and LOGISTIC use these). Values
+/* exp(x) for x <= 0, 1/(1+x) for x in [0,1), the logistic function and tanh in Q-format fixed
+ * point, as gemmlowp defines them (TFLite's integer SOFTMAX, LOGISTIC and TANH use these). Values
  * are raw int32 of a Qm.(31-m) format; products of Qa and Qb values are Q(a+b) via the
  * saturating rounding doubling high multiply.
  */
@@ -73,6 +73,28 @@ static inline int32_t kws_logistic_fx(int32_t a, int integer_bits) {
   const int32_t abs_a = a > 0 ? a : kws_fx_sub(0, a);
   const int32_t positive = kws_one_over_one_plus_x(kws_exp_on_negative_values(kws_fx_sub(0, abs_a), integer_bits));
   return a > 0 ? positive : kws_fx_sub(KWS_Q0_ONE, positive);
+}
+
+/* (1 - a) / (1 + a) for a in [0, 1) in Q0.31: the Newton-Raphson steps of
+ * kws_one_over_one_plus_x, minus one at the end. */
+static inline int32_t kws_one_minus_x_over_one_plus_x(int32_t a) {
+  const int32_t half_denominator = kws_rounding_half_sum(a, KWS_Q0_ONE);
+  const int32_t c48_over_17 = 1515870810, c_neg32_over_17 = -1010580540, one_q2 = 1 << 29;
+  int32_t x = kws_fx_add(c48_over_17, kws_fx_mul(half_denominator, c_neg32_over_17));
+  for (int i = 0; i < 3; i++) {
+    const int32_t one_minus = kws_fx_sub(one_q2, kws_fx_mul(half_denominator, x));
+    x = kws_fx_add(x, kws_saturating_rounding_mul_by_pot(kws_fx_mul(x, one_minus), 2));
+  }
+  return kws_saturating_rounding_mul_by_pot(kws_fx_sub(x, one_q2), 2);
+}
+
+/* tanh(a) with a in Q(integer_bits); result in Q0.31. tanh(|a|) = (1 - e) / (1 + e) with
+ * e = exp(-2|a|): the same raw value read with one more integer bit is 2a. */
+static inline int32_t kws_tanh_fx(int32_t a, int integer_bits) {
+  if (a == 0) return 0;
+  const int32_t minus_abs = a < 0 ? a : kws_fx_sub(0, a);
+  const int32_t t = kws_one_minus_x_over_one_plus_x(kws_exp_on_negative_values(minus_abs, integer_bits + 1));
+  return a < 0 ? kws_fx_sub(0, t) : t;
 }
 
 /* Reciprocal of a positive Q(integer_digits) sum, as a Q0.31 significand of 1/x and the

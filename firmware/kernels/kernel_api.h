@@ -21,7 +21,7 @@ extern "C" {
 #define KWS_MAX_DIMS 5
 #define KWS_MAX_OP_INPUTS 8   /* CONCATENATION is the only op with many inputs */
 #define KWS_MAX_OP_OUTPUTS 2   /* SPLIT_V into more parts is refused at init */
-#define KWS_MAX_KERNELS 32    /* entries in one op resolver */
+#define KWS_MAX_KERNELS 40    /* entries in one op resolver (33 reference kernels today) */
 
 /* Values of the TFLite schema's TensorType enum. */
 typedef enum {
@@ -47,13 +47,26 @@ typedef enum {
   KWS_OP_LOGISTIC = 14,
   KWS_OP_MAX_POOL_2D = 17,
   KWS_OP_MUL = 18,
+  KWS_OP_RELU = 19,
+  KWS_OP_RELU_N1_TO_1 = 20,
+  KWS_OP_RELU6 = 21,
   KWS_OP_RESHAPE = 22,
   KWS_OP_SOFTMAX = 25,
+  KWS_OP_TANH = 28,
   KWS_OP_PAD = 34,
+  KWS_OP_TRANSPOSE = 39,
   KWS_OP_MEAN = 40,
+  KWS_OP_SUB = 41,
+  KWS_OP_SQUEEZE = 43,
   KWS_OP_STRIDED_SLICE = 45,
+  KWS_OP_MAXIMUM = 55,
+  KWS_OP_MINIMUM = 57,
+  KWS_OP_EXPAND_DIMS = 70,
+  KWS_OP_REDUCE_MAX = 82,
+  KWS_OP_LEAKY_RELU = 98,
   KWS_OP_SPLIT_V = 102,
   KWS_OP_QUANTIZE = 114,
+  KWS_OP_HARD_SWISH = 117,
   KWS_OP_CALL_ONCE = 129, /* run by the interpreter itself, never through a resolver */
   KWS_OP_VAR_HANDLE = 142,
   KWS_OP_READ_VARIABLE = 143,
@@ -101,7 +114,7 @@ typedef struct {
 
 typedef struct {
   uint8_t activation;
-} kws_elementwise_params_t; /* ADD, MUL */
+} kws_elementwise_params_t; /* ADD, MUL, SUB */
 
 typedef struct {
   float beta;
@@ -114,7 +127,11 @@ typedef struct {
 
 typedef struct {
   uint8_t keep_dims; /* axes come from the op's second input tensor */
-} kws_reduce_params_t;
+} kws_reduce_params_t; /* MEAN, REDUCE_MAX */
+
+typedef struct {
+  float alpha; /* the slope below zero */
+} kws_leaky_relu_params_t;
 
 typedef struct {
   int32_t begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask;
@@ -137,6 +154,7 @@ typedef union {
   kws_softmax_params_t softmax;
   kws_concat_params_t concat;
   kws_reduce_params_t reduce;
+  kws_leaky_relu_params_t leaky_relu;
   kws_strided_slice_params_t strided_slice;
   kws_split_params_t split;
   kws_call_once_params_t call_once;

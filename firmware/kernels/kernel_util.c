@@ -137,6 +137,18 @@ kws_multipliers_t kws_multipliers_invoke(kws_op_context_t *ctx, void *scratch, f
   return m;
 }
 
+int kws_reduced_axes(const kws_tensor_t *in, const kws_tensor_t *axes, int reduced[KWS_MAX_DIMS]) {
+  for (int d = 0; d < KWS_MAX_DIMS; d++) reduced[d] = 0;
+  const int32_t *a = (const int32_t *)axes->data;
+  const int32_t n = kws_flat_size(axes);
+  for (int32_t i = 0; i < n; i++) {
+    const int32_t d = a[i] < 0 ? a[i] + in->rank : a[i];
+    if (d < 0 || d >= in->rank) return 0;
+    reduced[d] = 1;
+  }
+  return 1;
+}
+
 int kws_is_type(const kws_tensor_t *t, uint8_t type) { return t != NULL && t->type == type; }
 
 int kws_broadcast_init(const kws_tensor_t *a, const kws_tensor_t *b, const kws_tensor_t *out,

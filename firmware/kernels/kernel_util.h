@@ -91,6 +91,11 @@ typedef struct {
 int kws_broadcast_init(const kws_tensor_t *a, const kws_tensor_t *b, const kws_tensor_t *out,
                        kws_broadcast_t *bc);
 
+/* MEAN's and REDUCE_MAX's axes (an int32 tensor): sets reduced[d] to 1 for every input
+ * dimension d named (negative axes count from the end, repeats allowed), 0 for the others.
+ * Returns 0 for an axis out of range. */
+int kws_reduced_axes(const kws_tensor_t *in, const kws_tensor_t *axes, int reduced[KWS_MAX_DIMS]);
+
 /* Checks that a tensor exists and has the given type. */
 int kws_is_type(const kws_tensor_t *t, uint8_t type);
 

@@ -19,19 +19,6 @@ size_t scratch_size(const kws_op_context_t *ctx) {
   return (size_t)kws_flat_size(ctx->outputs[0]) * sizeof(int32_t);
 }
 
-/* Marks the reduced dimensions of the input; returns 0 for an axis out of range. */
-int reduced_mask(const kws_tensor_t *in, const kws_tensor_t *axes, int *reduced) {
-  for (int d = 0; d < KWS_MAX_DIMS; d++) reduced[d] = 0;
-  const int32_t *a = static_cast<const int32_t *>(axes->data);
-  const int32_t n = kws_flat_size(axes);
-  for (int32_t i = 0; i < n; i++) {
-    const int32_t d = a[i] < 0 ? a[i] + in->rank : a[i];
-    if (d < 0 || d >= in->rank) return 0;
-    reduced[d] = 1;
-  }
-  return 1;
-}
-
 kws_status_t prepare(kws_op_context_t *ctx) {
   if (ctx->n_inputs < 2 || ctx->n_outputs < 1 || !ctx->inputs[1]) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "needs input and axes");
   const kws_tensor_t *in = ctx->inputs[0], *axes = ctx->inputs[1], *out = ctx->outputs[0];
@@ -39,7 +26,7 @@ kws_status_t prepare(kws_op_context_t *ctx) {
   if (axes->type != KWS_TYPE_INT32 || axes->data == nullptr) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "axes must be int32");
   if (in->rank < 1 || in->rank > KWS_MAX_DIMS) return kws_kernel_fail(ctx, KWS_ERR_UNSUPPORTED, "input rank out of range");
   int reduced[KWS_MAX_DIMS];
-  if (!reduced_mask(in, axes, reduced)) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "axis out of range");
+  if (!kws_reduced_axes(in, axes, reduced)) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "axis out of range");
   int32_t kept = 1;
   for (int d = 0; d < in->rank; d++)
     if (!reduced[d]) kept *= in->dims[d];
@@ -57,7 +44,7 @@ kws_status_t invoke(kws_op_context_t *ctx) {
   int8_t *y = static_cast<int8_t *>(out->data);
   int32_t *sum = static_cast<int32_t *>(ctx->scratch);
   int reduced[KWS_MAX_DIMS];
-  if (!reduced_mask(in, axes, reduced)) return KWS_ERR_MODEL_INVALID;
+  if (!kws_reduced_axes(in, axes, reduced)) return KWS_ERR_MODEL_INVALID;
 
   /* Input dims right-aligned to 5-D, output strides 0 along reduced dimensions. */
   int32_t dims[KWS_MAX_DIMS], ostride[KWS_MAX_DIMS];

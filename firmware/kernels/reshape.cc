@@ -1,5 +1,6 @@
-/* RESHAPE: the bytes stay as they are; copied only when the planner gave the output its own
- * memory. The optional shape input is not needed: the output tensor already has its shape. */
+/* RESHAPE, SQUEEZE and EXPAND_DIMS: the bytes stay as they are; copied only when the planner
+ * gave the output its own memory. RESHAPE's shape input, SQUEEZE's squeeze_dims and
+ * EXPAND_DIMS's axis input are not needed: the output tensor already has its shape. */
 #include <string.h>
 
 #include "kernels/kernel_util.h"
@@ -27,3 +28,6 @@ kws_status_t invoke(kws_op_context_t *ctx) {
 }  // namespace
 
 extern "C" const kws_kernel_t kws_kernel_reshape = {KWS_OP_RESHAPE, "RESHAPE", no_op_data, prepare, nullptr, invoke};
+extern "C" const kws_kernel_t kws_kernel_squeeze = {KWS_OP_SQUEEZE, "SQUEEZE", no_op_data, prepare, nullptr, invoke};
+extern "C" const kws_kernel_t kws_kernel_expand_dims = {KWS_OP_EXPAND_DIMS, "EXPAND_DIMS", no_op_data, prepare, nullptr,
+                                                        invoke};

@@ -31,7 +31,11 @@ void kws_resolver_init_reference(kws_op_resolver_t *resolver) {
       &kws_kernel_mul,         &kws_kernel_reshape,         &kws_kernel_softmax,
       &kws_kernel_pad,         &kws_kernel_mean,            &kws_kernel_quantize,
       &kws_kernel_strided_slice, &kws_kernel_split_v,       &kws_kernel_var_handle,
-      &kws_kernel_read_variable, &kws_kernel_assign_variable,
+      &kws_kernel_read_variable, &kws_kernel_assign_variable, &kws_kernel_relu,
+      &kws_kernel_relu6,       &kws_kernel_relu_n1_to_1,    &kws_kernel_leaky_relu,
+      &kws_kernel_tanh,        &kws_kernel_hard_swish,      &kws_kernel_sub,
+      &kws_kernel_maximum,     &kws_kernel_minimum,         &kws_kernel_transpose,
+      &kws_kernel_reduce_max,  &kws_kernel_squeeze,         &kws_kernel_expand_dims,
   };
   if (resolver == NULL) return;
   resolver->count = 0;

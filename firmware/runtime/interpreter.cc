@@ -41,7 +41,12 @@ uint8_t required_inputs(uint16_t builtin, uint8_t n_inputs) {
     case KWS_OP_FULLY_CONNECTED:
     case KWS_OP_ADD:
     case KWS_OP_MUL:
+    case KWS_OP_SUB:
+    case KWS_OP_MAXIMUM:
+    case KWS_OP_MINIMUM:
     case KWS_OP_MEAN:
+    case KWS_OP_REDUCE_MAX:
+    case KWS_OP_TRANSPOSE:
     case KWS_OP_ASSIGN_VARIABLE:
     case KWS_OP_PAD: return 2;
     case KWS_OP_SPLIT_V: return 3;

@@ -14,8 +14,10 @@ constexpr int32_t kMaxDim = 1 << 24;
 enum Options : uint8_t {
   kOptNone = 0, kOptConv2D = 1, kOptDepthwiseConv2D = 2, kOptPool2D = 5, kOptFullyConnected = 8,
   kOptSoftmax = 9, kOptConcatenation = 10, kOptAdd = 11, kOptReshape = 17, kOptMul = 21, kOptPad = 22,
-  kOptReducer = 27, kOptStridedSlice = 32, kOptDequantize = 38, kOptSplitV = 79, kOptQuantize = 89,
-  kOptCallOnce = 103, kOptVarHandle = 111, kOptReadVariable = 112, kOptAssignVariable = 113,
+  kOptTranspose = 26, kOptReducer = 27, kOptSub = 28, kOptSqueeze = 30, kOptStridedSlice = 32,
+  kOptDequantize = 38, kOptMaximumMinimum = 39, kOptExpandDims = 52, kOptLeakyRelu = 75, kOptSplitV = 79,
+  kOptQuantize = 89, kOptHardSwish = 91, kOptCallOnce = 103, kOptVarHandle = 111, kOptReadVariable = 112,
+  kOptAssignVariable = 113,
 };
 
 uint8_t expected_options(uint16_t builtin) {
@@ -31,7 +33,16 @@ uint8_t expected_options(uint16_t builtin) {
     case KWS_OP_RESHAPE: return kOptReshape;
     case KWS_OP_MUL: return kOptMul;
     case KWS_OP_PAD: return kOptPad;
-    case KWS_OP_MEAN: return kOptReducer;
+    case KWS_OP_MEAN:
+    case KWS_OP_REDUCE_MAX: return kOptReducer;
+    case KWS_OP_SUB: return kOptSub;
+    case KWS_OP_MAXIMUM:
+    case KWS_OP_MINIMUM: return kOptMaximumMinimum;
+    case KWS_OP_TRANSPOSE: return kOptTranspose;
+    case KWS_OP_SQUEEZE: return kOptSqueeze;
+    case KWS_OP_EXPAND_DIMS: return kOptExpandDims;
+    case KWS_OP_LEAKY_RELU: return kOptLeakyRelu;
+    case KWS_OP_HARD_SWISH: return kOptHardSwish;
     case KWS_OP_DEQUANTIZE: return kOptDequantize;
     case KWS_OP_QUANTIZE: return kOptQuantize;
     case KWS_OP_STRIDED_SLICE: return kOptStridedSlice;
@@ -309,6 +320,7 @@ kws_status_t read_params(R &r, const OpRecord &op, kws_op_params_t *p, Message &
       break;
     case KWS_OP_ADD:
     case KWS_OP_MUL:
+    case KWS_OP_SUB:
       p->elementwise.activation = r.template scalar<uint8_t>(o, 0, 0);
       if (!valid_activation(p->elementwise.activation)) return fail(msg, KWS_ERR_UNSUPPORTED, "unsupported fused activation");
       break;
@@ -323,7 +335,12 @@ kws_status_t read_params(R &r, const OpRecord &op, kws_op_params_t *p, Message &
       if (p->concat.axis < -KWS_MAX_DIMS || p->concat.axis >= KWS_MAX_DIMS) return fail(msg, KWS_ERR_MODEL_INVALID, "axis out of range");
       break;
     case KWS_OP_MEAN:
+    case KWS_OP_REDUCE_MAX:
       p->reduce.keep_dims = r.template scalar<uint8_t>(o, 0, 0) ? 1 : 0;
+      break;
+    case KWS_OP_LEAKY_RELU:
+      p->leaky_relu.alpha = r.template scalar<float>(o, 0, 0.0f);
+      if (!isfinite(p->leaky_relu.alpha)) return fail(msg, KWS_ERR_MODEL_INVALID, "alpha is not finite");
       break;
     case KWS_OP_STRIDED_SLICE: {
       kws_strided_slice_params_t &c = p->strided_slice;

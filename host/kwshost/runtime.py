@@ -87,6 +87,7 @@ class _StridedSlice(ctypes.Structure):
 class _Params(ctypes.Union):
     _fields_ = [("conv", _Conv), ("pool", _Pool), ("fc", _Fc), ("activation", ctypes.c_uint8),
                 ("softmax", _Softmax), ("concat", _Concat), ("keep_dims", ctypes.c_uint8),
+                ("alpha", ctypes.c_float),
                 ("strided_slice", _StridedSlice), ("num_splits", ctypes.c_int32),
                 ("init_subgraph", ctypes.c_int32)]
 
@@ -191,15 +192,17 @@ def _options(builtin: int, params: _Params) -> dict[str, object]:
     if builtin == 9:
         return {"activation": ACTIVATIONS.get(params.fc.activation, params.fc.activation),
                 "keep_num_dims": bool(params.fc.keep_num_dims)}
-    if builtin in (0, 18):
+    if builtin in (0, 18, 41):  # ADD, MUL, SUB
         return {"activation": ACTIVATIONS.get(params.activation, params.activation)}
     if builtin == 25:
         return {"beta": round(params.softmax.beta, 6)}
     if builtin == 2:
         return {"axis": params.concat.axis,
                 "activation": ACTIVATIONS.get(params.concat.activation, params.concat.activation)}
-    if builtin == 40:
+    if builtin in (40, 82):  # MEAN, REDUCE_MAX
         return {"keep_dims": bool(params.keep_dims)}
+    if builtin == 98:  # LEAKY_RELU
+        return {"alpha": round(params.alpha, 6)}
     if builtin == 45:  # STRIDED_SLICE: the masks in use
         c = params.strided_slice
         out = {name: getattr(c, name) for name in STRIDED_SLICE_MASKS if getattr(c, name)}

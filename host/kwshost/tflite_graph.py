@@ -63,7 +63,7 @@ _TYPES: dict[int, tuple[str, type | None]] = {
 _ACTIVATIONS = {**ACTIVATIONS, 4: "Tanh", 5: "SignBit"}
 # builtin code -> BuiltinOptions union type of the options decoded below.
 _OPTION_TYPES = {3: 1, 4: 2, 1: 5, 17: 5, 12: 5, 9: 8, 25: 9, 2: 10, 0: 11, 18: 21, 41: 28,
-                 42: 29, 40: 27, 74: 27, 82: 27, 89: 27, 45: 32, 102: 79, 129: 103}
+                 42: 29, 40: 27, 74: 27, 82: 27, 89: 27, 45: 32, 98: 75, 102: 79, 129: 103}
 _STRIDED_SLICE_MASKS = ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
                         "shrink_axis_mask")
 
@@ -269,6 +269,8 @@ def _options(code: int, t: Table | None) -> dict[str, object]:
         return {"axis": get(0, "i"), "activation": act(1)}
     if code in (40, 74, 82, 89):  # MEAN, SUM, REDUCE_MAX, REDUCE_MIN
         return {"keep_dims": bool(get(0, "B"))}
+    if code == 98:  # LEAKY_RELU
+        return {"alpha": round(get(0, "f", 0.0), 6)}
     if code == 45:  # STRIDED_SLICE: the masks in use
         masks = {name: get(i, "i") for i, name in enumerate(_STRIDED_SLICE_MASKS)}
         out = {name: value for name, value in masks.items() if value}
