@@ -178,6 +178,10 @@ def test_a_microwakeword_model_on_the_board_reports_what_the_pc_reports(alexa, s
     with QemuBoard(qemu_firmware(), model_image=model_image_file(tmp_path, alexa)) as board:
         dev = kwshost("listen", "--device", "--port", board.url, "--model", str(alexa),
                       "--wav", str(speech), "--verbose", "--json")
+        # the board runs the model with its manifest's settings: profile knows it as flashed
+        profile = kwshost("profile", "--device", "--port", board.url, "--model", str(alexa))
+    assert profile.returncode == 0, profile.stderr
+    assert "CALL_ONCE" in profile.stdout and "ASSIGN_VARIABLE" in profile.stdout
     assert dev.returncode == 0, dev.stderr
     dev_events = [e for e in map(json.loads, dev.stdout.splitlines()) if e["type"] != "link"]
     assert dev_events == pc_events and len(pc_events) > 100

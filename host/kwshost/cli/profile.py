@@ -156,7 +156,7 @@ def _run_device(args: argparse.Namespace) -> int:
                                                      "prints, or /dev/ttyACM0")
     model = args.model or args.model_arg or DEFAULT_MODEL
     # before the board is asked for minutes of profiling
-    read_model(model, hint="--model names the .tflite the board runs")
+    data = read_model(model, hint="--model names the .tflite the board runs")
     # --timeout for both waits when given (a board that boots slowly, or a dead port one
     # wants to give up on at once); otherwise a quick answer, a profile that may take a while
     answer = HELLO_TIMEOUT if args.timeout is None else args.timeout
@@ -168,7 +168,7 @@ def _run_device(args: argparse.Namespace) -> int:
         prof = request_profile(link, timeout=PROFILE_TIMEOUT if args.timeout is None
                                else args.timeout)
     rows = profile_rows(prof, model)
-    size = Path(model).stat().st_size
+    size = len(data)  # as flashed: with a microWakeWord manifest's settings where it had one
     if prof.model_bytes != size or prof.n_ops != len(rows):
         # The device's counts are joined to this model's operators by index: another model
         # would give a table of the wrong operators.
