@@ -82,6 +82,17 @@ int kws_same_shape(const kws_tensor_t *a, const kws_tensor_t *b) {
   return 1;
 }
 
+kws_status_t kws_check_int8_unary(kws_op_context_t *ctx) {
+  if (ctx->n_inputs < 1 || ctx->n_outputs < 1)
+    return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "needs an input");
+  const kws_tensor_t *in = ctx->inputs[0], *out = ctx->outputs[0];
+  if (!kws_is_type(in, KWS_TYPE_INT8) || !kws_is_type(out, KWS_TYPE_INT8))
+    return kws_kernel_fail(ctx, KWS_ERR_UNSUPPORTED, "only int8 in and out is supported");
+  if (!kws_same_shape(in, out))
+    return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "input and output shapes differ");
+  return KWS_OK;
+}
+
 float kws_weight_scale(const kws_tensor_t *w, int32_t c) {
   if (w->channel_scales && w->n_channel_scales > 1) return w->channel_scales[c];
   if (w->channel_scales && w->n_channel_scales == 1) return w->channel_scales[0];

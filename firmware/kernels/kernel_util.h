@@ -41,6 +41,10 @@ int32_t kws_flat_size(const kws_tensor_t *t);
 int32_t kws_dim_from_end(const kws_tensor_t *t, int i);
 int kws_same_shape(const kws_tensor_t *a, const kws_tensor_t *b);
 
+/* The prepare-time checks of an int8 elementwise activation (RELU, LEAKY_RELU, TANH,
+ * HARD_SWISH): an input and an output, both int8, of one shape. KWS_OK or the failure. */
+kws_status_t kws_check_int8_unary(kws_op_context_t *ctx);
+
 /* Scale of output channel `c` of a (possibly per-channel) quantized weight tensor. */
 float kws_weight_scale(const kws_tensor_t *w, int32_t c);
 

@@ -12,11 +12,9 @@ size_t no_op_data(const kws_op_context_t *) { return 0; }
 size_t scratch_size(const kws_op_context_t *) { return 256; }
 
 kws_status_t prepare(kws_op_context_t *ctx) {
-  if (ctx->n_inputs < 1 || ctx->n_outputs < 1) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "needs an input");
-  const kws_tensor_t *in = ctx->inputs[0], *out = ctx->outputs[0];
-  if (!kws_is_type(in, KWS_TYPE_INT8) || !kws_is_type(out, KWS_TYPE_INT8))
-    return kws_kernel_fail(ctx, KWS_ERR_UNSUPPORTED, "only int8 in and out is supported");
-  if (!kws_same_shape(in, out)) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "input and output shapes differ");
+  kws_status_t st = kws_check_int8_unary(ctx);
+  if (st != KWS_OK) return st;
+  const kws_tensor_t *in = ctx->inputs[0];
   kws_squash_input_t p;
   if (kws_kernels_flavor() == KWS_FLAVOR_TFLM && !kws_squash_input(in, &p))
     return kws_kernel_fail(ctx, KWS_ERR_UNSUPPORTED, "input scale out of the supported range");
