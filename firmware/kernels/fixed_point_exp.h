@@ -55,16 +55,24 @@ static inline int32_t kws_exp_on_negative_values(int32_t a, int integer_bits) {
   return a == 0 ? KWS_Q0_ONE : result;
 }
 
-/* 1 / (1 + a) for a in [0, 1) in Q0.31, by three Newton-Raphson steps in Q2.29; result Q0.31. */
-static inline int32_t kws_one_over_one_plus_x(int32_t a) {
+#define KWS_Q2_ONE (1 << 29)
+
+/* 2 / (1 + a) for a in [0, 1) in Q0.31 (so 1 / ((1 + a) / 2)), by three Newton-Raphson steps;
+ * result Q2.29. */
+static inline int32_t kws_two_over_one_plus_x_q2(int32_t a) {
   const int32_t half_denominator = kws_rounding_half_sum(a, KWS_Q0_ONE);
-  const int32_t c48_over_17 = 1515870810, c_neg32_over_17 = -1010580540, one_q2 = 1 << 29;
+  const int32_t c48_over_17 = 1515870810, c_neg32_over_17 = -1010580540;
   int32_t x = kws_fx_add(c48_over_17, kws_fx_mul(half_denominator, c_neg32_over_17));
   for (int i = 0; i < 3; i++) {
-    const int32_t one_minus = kws_fx_sub(one_q2, kws_fx_mul(half_denominator, x));
+    const int32_t one_minus = kws_fx_sub(KWS_Q2_ONE, kws_fx_mul(half_denominator, x));
     x = kws_fx_add(x, kws_saturating_rounding_mul_by_pot(kws_fx_mul(x, one_minus), 2));
   }
-  return kws_saturating_rounding_mul_by_pot(x, 1);
+  return x;
+}
+
+/* 1 / (1 + a) for a in [0, 1) in Q0.31; result Q0.31. */
+static inline int32_t kws_one_over_one_plus_x(int32_t a) {
+  return kws_saturating_rounding_mul_by_pot(kws_two_over_one_plus_x_q2(a), 1);
 }
 
 /* logistic(a) = 1 / (1 + exp(-a)) with a in Q(integer_bits); result in Q0.31. */
@@ -75,17 +83,9 @@ static inline int32_t kws_logistic_fx(int32_t a, int integer_bits) {
   return a > 0 ? positive : kws_fx_sub(KWS_Q0_ONE, positive);
 }
 
-/* (1 - a) / (1 + a) for a in [0, 1) in Q0.31: the Newton-Raphson steps of
- * kws_one_over_one_plus_x, minus one at the end. */
+/* (1 - a) / (1 + a) = 2 / (1 + a) - 1 for a in [0, 1) in Q0.31; result Q0.31. */
 static inline int32_t kws_one_minus_x_over_one_plus_x(int32_t a) {
-  const int32_t half_denominator = kws_rounding_half_sum(a, KWS_Q0_ONE);
-  const int32_t c48_over_17 = 1515870810, c_neg32_over_17 = -1010580540, one_q2 = 1 << 29;
-  int32_t x = kws_fx_add(c48_over_17, kws_fx_mul(half_denominator, c_neg32_over_17));
-  for (int i = 0; i < 3; i++) {
-    const int32_t one_minus = kws_fx_sub(one_q2, kws_fx_mul(half_denominator, x));
-    x = kws_fx_add(x, kws_saturating_rounding_mul_by_pot(kws_fx_mul(x, one_minus), 2));
-  }
-  return kws_saturating_rounding_mul_by_pot(kws_fx_sub(x, one_q2), 2);
+  return kws_saturating_rounding_mul_by_pot(kws_fx_sub(kws_two_over_one_plus_x_q2(a), KWS_Q2_ONE), 2);
 }
 
 /* tanh(a) with a in Q(integer_bits); result in Q0.31. tanh(|a|) = (1 - e) / (1 + e) with

@@ -196,3 +196,17 @@ kws_status_t kws_conv_prepare_common(kws_op_context_t *ctx) {
       return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "every dimension must be at least 1");
   return KWS_OK;
 }
+
+kws_status_t kws_check_reduction(kws_op_context_t *ctx, const kws_tensor_t *in, const kws_tensor_t *axes,
+                                 const kws_tensor_t *out) {
+  if (in->rank < 1 || in->rank > KWS_MAX_DIMS)
+    return kws_kernel_fail(ctx, KWS_ERR_UNSUPPORTED, "input rank out of range");
+  int reduced[KWS_MAX_DIMS];
+  if (!kws_reduced_axes(in, axes, reduced)) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "axis out of range");
+  int32_t kept = 1;
+  for (int d = 0; d < in->rank; d++)
+    if (!reduced[d]) kept *= in->dims[d];
+  if (kept != kws_flat_size(out))
+    return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "output size does not match the reduced input");
+  return KWS_OK;
+}

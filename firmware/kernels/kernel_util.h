@@ -100,6 +100,11 @@ int kws_broadcast_init(const kws_tensor_t *a, const kws_tensor_t *b, const kws_t
  * Returns 0 for an axis out of range. */
 int kws_reduced_axes(const kws_tensor_t *in, const kws_tensor_t *axes, int reduced[KWS_MAX_DIMS]);
 
+/* The prepare-time shape checks of a reduction (MEAN, REDUCE_MAX): the input's rank, the axes
+ * in range, the output as large as the dimensions kept. KWS_OK or the failure. */
+kws_status_t kws_check_reduction(kws_op_context_t *ctx, const kws_tensor_t *in, const kws_tensor_t *axes,
+                                 const kws_tensor_t *out);
+
 /* Checks that a tensor exists and has the given type. */
 int kws_is_type(const kws_tensor_t *t, uint8_t type);
 

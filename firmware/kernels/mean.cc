@@ -24,13 +24,8 @@ kws_status_t prepare(kws_op_context_t *ctx) {
   const kws_tensor_t *in = ctx->inputs[0], *axes = ctx->inputs[1], *out = ctx->outputs[0];
   if (!kws_is_type(in, KWS_TYPE_INT8) || !kws_is_type(out, KWS_TYPE_INT8)) return kws_kernel_fail(ctx, KWS_ERR_UNSUPPORTED, "only int8 is supported");
   if (axes->type != KWS_TYPE_INT32 || axes->data == nullptr) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "axes must be int32");
-  if (in->rank < 1 || in->rank > KWS_MAX_DIMS) return kws_kernel_fail(ctx, KWS_ERR_UNSUPPORTED, "input rank out of range");
-  int reduced[KWS_MAX_DIMS];
-  if (!kws_reduced_axes(in, axes, reduced)) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "axis out of range");
-  int32_t kept = 1;
-  for (int d = 0; d < in->rank; d++)
-    if (!reduced[d]) kept *= in->dims[d];
-  if (kept != kws_flat_size(out)) return kws_kernel_fail(ctx, KWS_ERR_MODEL_INVALID, "output size does not match the reduced input");
+  kws_status_t st = kws_check_reduction(ctx, in, axes, out);
+  if (st != KWS_OK) return st;
   int32_t mult;
   int shift;
   kws_quantize_multiplier((double)in->scale / (double)out->scale, &mult, &shift);
