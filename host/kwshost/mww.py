@@ -49,7 +49,7 @@ FRONTEND = {
     "dc_notch_filter_enable": False,
     "quantize_dynamic_scale_enable": False,
 }
-SUPPRESSION_MS = 1000  # ESPHome ignores 100 feature steps after a detection
+SUPPRESSION_MS = 1000  # a refractory second (ESPHome skips a fixed count of inferences)
 
 
 def find_manifest(model: Path) -> Path | None:
