@@ -37,14 +37,6 @@ def load_model(path: Path) -> tuple[bytes, dict]:
     return data, params
 
 
-def keeps_state(model: bytes) -> bool:
-    """Whether the model keeps its past between inferences in resource variables (a
-    streaming model, e.g. microWakeWord's), so that each input is only its newest rows."""
-    from kwshost.tflite_graph import read_ops
-
-    return any(op.name in ("VAR_HANDLE", "READ_VARIABLE") for op in read_ops(model))
-
-
 class Runner:
     """int8 spectrogram -> int8 scores, on our C runtime (TFLite's interpreter as fallback)."""
 

@@ -145,7 +145,7 @@ def adopt(model: Path, data: bytes) -> tuple[bytes, Path] | None:
 def no_settings_hint(data: bytes) -> str:
     """What to do about a model with no settings: for a streaming model (microWakeWord's,
     with no manifest beside it), its manifest; else SL_PARAMSv1 metadata."""
-    from kwshost.evaluate import keeps_state
+    from kwshost.tflite_graph import keeps_state
 
     try:
         streaming = keeps_state(data)

@@ -208,7 +208,7 @@ class PcPipeline:
         # the first one included: audio that ends before it gets no inference at all.
         step_ms = max(1, int(config.window_step_ms))
         self.first_inference_ms = max(1, self.latency_ms // step_ms) * step_ms
-        from kwshost.evaluate import keeps_state
+        from kwshost.tflite_graph import keeps_state
 
         if keeps_state(tflite):  # a streaming model runs once its first input's rows are out
             self.first_inference_ms = int(config.sample_length_ms)

@@ -365,3 +365,9 @@ def read_ops(model: bytes | Path | str) -> list[OpDetails]:
         return _Graph(data).ops()
     except FlatbufferError as e:
         raise ModelError(f"malformed .tflite model: {e}") from None
+
+
+def keeps_state(model: bytes | Path | str) -> bool:
+    """Whether the model keeps its past between inferences in resource variables (a
+    streaming model, e.g. microWakeWord's), so that each input is only its newest rows."""
+    return any(op.name in ("VAR_HANDLE", "READ_VARIABLE") for op in read_ops(model))

@@ -183,6 +183,7 @@ def run(args: argparse.Namespace) -> int:
 
     from kwshost import evaluate as ev
     from kwshost.cli._progress import progress_bar
+    from kwshost.tflite_graph import keeps_state
 
     model, params = ev.load_model(args.model)
     if not (args.cache or args.data or args.stream):
@@ -190,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
                        hint="give --cache RUN/cache, --data DATASET or --stream WAV --events J")
     if args.events and len(args.events) != len(args.stream):
         raise KwsError("give one --events file per --stream")
-    if (args.cache or args.data) and ev.keeps_state(model):
+    if (args.cache or args.data) and keeps_state(model):
         raise KwsError(f"{args.model} keeps its past between inferences (a streaming model, "
                        "such as microWakeWord's): a clip is not one input of it",
                        hint="evaluate it on streams: --stream WAV --events JSON")
