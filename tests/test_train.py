@@ -254,9 +254,22 @@ def test_tenet12_has_the_seeds_layer_plan() -> None:
     assert isinstance(m, keras.Model)
 
 
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> tuple[Path, Path]:
+    """One `train --test` run (its dataset synthesized on the way) and the dataset folder,
+    shared by the tests below: neither writes into them (each checks what it relies on)."""
+    from kwshost.cli import main
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng missing")
+    tmp = tmp_path_factory.mktemp("trained")
+    run, data = tmp / "run", tmp / "data"
+    assert main(["train", "--test", "--run", str(run), "--dataset", str(data)]) == 0
+    return run, data
+
+
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng missing")
-def test_train_test_convert_evaluate_end_to_end(tmp_path: Path, capsys) -> None:
+def test_train_test_convert_evaluate_end_to_end(trained, tmp_path: Path, capsys) -> None:
     """The CI smoke path: tiny synthesized set, a few steps, int8 model with metadata that
     runs on our runtime, then evaluation through the device pipeline."""
     from kwshost import metadata
@@ -264,8 +277,7 @@ def test_train_test_convert_evaluate_end_to_end(tmp_path: Path, capsys) -> None:
     from kwshost.convert import operators
     from kwshost.runtime import Interpreter
 
-    run, data = tmp_path / "run", tmp_path / "data"
-    assert main(["train", "--test", "--run", str(run), "--dataset", str(data)]) == 0
+    run, data = trained
     assert (run / "best.keras").exists() and (run / "state.json").exists()
     # --resume finds the finished run and does nothing more.
     assert main(["train", "--test", "--run", str(run), "--dataset", str(data),
@@ -306,15 +318,15 @@ def test_train_test_convert_evaluate_end_to_end(tmp_path: Path, capsys) -> None:
     assert "accuracy" in capsys.readouterr().out
 
 
-def test_a_stage_starts_from_an_earlier_runs_best_epoch(tmp_path: Path, capsys) -> None:
+@pytest.mark.slow
+def test_a_stage_starts_from_an_earlier_runs_best_epoch(trained, tmp_path: Path, capsys) -> None:
     """--start-from: the earlier run's best weights, step, history and main cache carry over;
     the earlier run is left as it was."""
     import hashlib
 
     from kwshost.cli import main
 
-    first, stage, data = tmp_path / "first", tmp_path / "stage", tmp_path / "data"
-    assert main(["train", "--test", "--run", str(first), "--dataset", str(data)]) == 0
+    (first, data), stage = trained, tmp_path / "stage"
     before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
               for p in first.rglob("*") if p.is_file()}
     old = json.loads((first / "state.json").read_text())
