@@ -5,7 +5,10 @@ PC gives."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -116,11 +119,59 @@ def test_a_manifest_is_found_by_its_model_name_and_its_errors_are_named(alexa) -
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
 
 
+def _mel_double(hz: np.float32) -> np.float32:
+    """TFLite Micro's FreqToMel (filterbank_util.c), as our filterbank_util.c:
+    1127.0 * log1p(freq / 700.0) in double, stored as float."""
+    return np.float32(1127.0 * math.log1p(float(hz) / 700.0))
+
+
+def _mel_float(hz: np.float32) -> np.float32:
+    """pymicro-features 2.0.2's copy of it (its filterbank_util.cc): 1127.0f * log1pf(freq /
+    700.0f), all in float, through the libm log1pf its extension calls at run time."""
+    libm = ctypes.CDLL(ctypes.util.find_library("m"))
+    libm.log1pf.restype, libm.log1pf.argtypes = ctypes.c_float, [ctypes.c_float]
+    f32 = np.float32
+    return f32(f32(1127.0) * f32(libm.log1pf(f32(hz) / f32(700.0))))
+
+
+def _filterbank_weights(s, mel) -> list[dict[int, int]]:
+    """TFLite Micro's FilterbankPopulateState with the given FreqToMel: for each channel, its
+    Q12 coefficient of each FFT bin (band c's weights go to channel c - 1, its unweights to
+    channel c)."""
+    f32, n = np.float32, s.filterbank_n_channels
+    lo, hi = mel(f32(s.filterbank_lower_band_limit)), mel(f32(s.filterbank_upper_band_limit))
+    spacing = f32(hi - lo) / f32(n + 1)
+    centers = [f32(lo + f32(spacing * f32(i + 1))) for i in range(n + 1)]
+    hz_per_bin = f32(0.5 * s.sample_rate_hz / (s.fft_length // 2))
+    start = int(1.5 + float(f32(s.filterbank_lower_band_limit) / hz_per_bin))
+    channels: list[dict[int, int]] = [{} for _ in range(n)]
+    for c in range(n + 1):
+        end = start
+        while mel(f32(end) * hz_per_bin) <= centers[c]:
+            end += 1
+        below = lo if c == 0 else centers[c - 1]
+        for b in range(start, end):
+            w = f32(f32(centers[c] - mel(f32(b) * hz_per_bin)) / f32(centers[c] - below))
+            if c > 0:
+                channels[c - 1][b] = math.floor(float(w * f32(4096)) + 0.5)
+            if c < n:
+                channels[c][b] = math.floor((1.0 - float(w)) * 4096 + 0.5)
+        start = end
+    return channels
+
+
 def test_our_frontend_gives_microwakewords_features(ref_python, alexa, speech, tmp_path) -> None:
     """pymicro-features (TFLite Micro's frontend as microWakeWord runs it) against ours with the
-    manifest's settings: its floats are our uint16 values times 10/256. All but a handful agree
-    (7 of 41,840 values of this clip differ, by up to 19, where the next row falls to 0; the
-    cause is not traced)."""
+    manifest's settings: its floats are our uint16 values times 10/256.
+
+    They agree bit for bit except in the few channels whose filterbank weights differ:
+    pymicro-features' copy of TFLite Micro computes the mel scale in float (log1pf) where
+    TFLite Micro and we use double (log1p), so the Q12 weight/unweight pairs of 3 of the 236
+    FFT bins (149, 221 and 225 for these settings) are 1 off, and channels 32, 33, 38 and 39
+    get a slightly different energy now and then. The differences stay in those channels (noise
+    reduction and PCAN work per channel) and are largest where the signal sinks into the
+    noise estimate, the next row falling to 0: there PCAN leaves a few units, and 4 vs 3 is
+    19 in the log scale (its code with log1p in FreqToMel gives exactly our features)."""
     import soundfile as sf
     from kwshost import frontend
     from kwshost.metadata import read_params
@@ -132,7 +183,17 @@ def test_our_frontend_gives_microwakewords_features(ref_python, alexa, speech, t
     with frontend.Frontend(settings) as fe:
         ours = fe.process(audio).astype(np.float64)
     assert ours.shape == ref.shape and ours.shape[1] == 40
-    assert np.mean(ours == ref) > 0.999 and np.abs(ours - ref).max() < 64
+
+    tflm, theirs = _filterbank_weights(settings, _mel_double), _filterbank_weights(
+        settings, _mel_float)
+    assert [sorted(c) for c in tflm] == [sorted(c) for c in theirs]  # the same bins
+    steps = [abs(c[b] - d[b]) for c, d in zip(tflm, theirs, strict=True) for b in c]
+    assert set(steps) == {0, 1} and steps.count(1) <= len(steps) // 50
+    touched = [k for k, (c, d) in enumerate(zip(tflm, theirs, strict=True)) if c != d]
+    others = np.setdiff1d(np.arange(40), touched)
+    np.testing.assert_array_equal(ours[:, others], ref[:, others])
+    assert np.mean(ours[:, touched] == ref[:, touched]) > 0.99
+    assert np.abs(ours - ref).max() < 64
 
 
 @pytest.mark.parametrize("name", ["alexa", "okay_nabu"])
