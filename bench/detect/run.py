@@ -56,6 +56,7 @@ sys.path.insert(0, str(REPO / "host"))
 
 from kwshost import evaluate as ev  # noqa: E402
 from kwshost.data import augment, streams, voices, words  # noqa: E402
+from kwshost.paths import reference_mww_models  # noqa: E402
 
 SR = 16000
 TOO_CLOSE = words.NEAR_KEYWORD
@@ -65,9 +66,8 @@ DEFAULT_MODELS = ("models/alexa_kwshost.tflite", "models/mltk_keyword_spotting_a
 def default_models() -> list[str]:
     """Ours, MLTK's, and microWakeWord's "alexa" (ESPHome's; pymicro-wakeword ships it, and
     `scripts/bootstrap --ref` puts it in .venv-ref) where it is installed."""
-    found = sorted(REPO.glob(".venv-ref/lib/python3*/site-packages/pymicro_wakeword/models/"
-                             "alexa.tflite"))
-    return list(DEFAULT_MODELS) + [str(found[0])] if found else list(DEFAULT_MODELS)
+    found = reference_mww_models()
+    return list(DEFAULT_MODELS) + ([str(found / "alexa.tflite")] if found else [])
 
 
 def voice_versions() -> dict[str, str]:

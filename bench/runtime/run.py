@@ -39,14 +39,16 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "host"))
+from kwshost.paths import reference_mww_models  # noqa: E402
+
 ALEXA = REPO / "models" / "mltk_keyword_spotting_alexa.tflite"
 
 
 def mww_models() -> list[Path]:
     """microWakeWord's streaming alexa and okay_nabu (resource variables, an init subgraph),
     where `scripts/bootstrap --ref` installed pymicro-wakeword."""
-    found = sorted(REPO.glob(".venv-ref/lib/python3*/site-packages/pymicro_wakeword/models"))
-    return [found[0] / f"{name}.tflite" for name in ("alexa", "okay_nabu")] if found else []
+    found = reference_mww_models()
+    return [found / f"{name}.tflite" for name in ("alexa", "okay_nabu")] if found else []
 REF_PYTHON = Path(os.environ.get("KWS_REF_PYTHON", REPO / ".venv-ref" / "bin" / "python"))
 
 TFLM_CODE = r"""
