@@ -132,3 +132,46 @@ def test_a_silent_socket_says_the_board_may_be_busy(capsys):
         assert "one connection at a time" in err
     finally:
         server.close()
+
+
+def test_flash_names_a_board_image_pyocd_cannot_read(tmp_path, capsys, monkeypatch):
+    """pyOCD picks the format by extension, case and all: Simplicity Studio's .s37, a folder or
+    KWS.HEX were its ValueError (a traceback) once a probe was found; each is refused first,
+    and a .HEX in capitals is programmed as the Intel HEX it is."""
+    pytest.importorskip("pyocd")
+    from kwshost.cli import flash
+    from pyocd.flash import file_programmer
+
+    s37 = tmp_path / "kws.s37"
+    s37.write_text("S00F0000\n")
+    for image, said in ((s37, "pyOCD programs .hex, .bin, .elf or .axf images, not .s37"),
+                        (tmp_path, "is a folder, not a firmware image")):
+        assert main(["flash", str(image), "--no-model", "--probe", "none"]) == 2
+        err = capsys.readouterr().err
+        assert said in err and "probe" not in err.split("\n")[0], err
+
+    programmed = []
+
+    class Session:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            pass
+
+        class target:
+            reset = staticmethod(lambda: None)
+
+    class Programmer:
+        def __init__(self, session, progress=None):
+            pass
+
+        def program(self, path, **kw):
+            programmed.append((Path(path).name, kw))
+
+    monkeypatch.setattr(flash, "_probe_session", lambda *a: Session())
+    monkeypatch.setattr(file_programmer, "FileProgrammer", Programmer)
+    upper = tmp_path / "KWS.HEX"
+    upper.write_text(":00000001FF\n")
+    assert main(["flash", str(upper), "--no-model"]) == 0
+    assert programmed == [("KWS.HEX", {"file_format": "hex"})]

@@ -320,6 +320,7 @@ def test_every_command_names_a_missing_or_empty_model_alike(capsys, wavs, tmp_pa
     commands = [("summarize", "{m}"), ("infer", "{m}", npy), ("evaluate", "{m}"),
                 ("params", "{m}"), ("listen", "--pc", "--model", "{m}", "--wav", wavs["ok"]),
                 ("profile", "--pc", "{m}"), ("profile", "--pc", "--model", "{m}"),
+                ("features", wavs["ok"], "-o", tmp_path / "f.npy", "--model", "{m}"),
                 ("flash", "--target", "qemu", fake_elf, "--model", "{m}")]
     empty, missing = tmp_path / "empty.tflite", tmp_path / "missing.tflite"
     empty.write_bytes(b"")
@@ -334,3 +335,82 @@ def test_each_dataset_action_has_its_own_help_with_examples(capsys) -> None:
     for action in ("make", "mine", "stream", "timbre", "info"):
         code, out, _ = kwshost(capsys, "dataset", action, "--help")
         assert code == 0 and f"kwshost dataset {action}" in out.split("examples:")[1], action
+
+
+def test_settings_the_firmware_refuses_are_named_with_their_range(capsys, tmp_path):
+    """The engine returns one status for all of these: minimum_count 1000 was reported as
+    "latency_ms must be a whole number of frontend steps", a sample rate of 0 blamed
+    fe.window_step_ms, and fe.log_scale_shift 40 or a negative suppression_ms named nothing."""
+    import re
+
+    from kwshost.train_config import MAX_MINIMUM_COUNT
+
+    out = tmp_path / "o.tflite"
+    for setting, said in (("minimum_count=1000", "minimum_count = 1000 is out of range"),
+                          ("suppression_ms=-1", "suppression_ms = -1 is out of range"),
+                          ("fe.sample_rate_hz=0", "fe.sample_rate_hz is 0; the frontend "
+                                                  "takes 1000 to 192000"),
+                          ("fe.log_scale_shift=40", "fe.log_scale_shift is 40; the frontend "
+                                                    "takes 0 to 15"),
+                          ("fe.window_size_ms=0", "fe.window_size_ms is 0; the frontend "
+                                                  "takes 1 or more")):
+        code, _, err = kwshost(capsys, "params", ALEXA, "--set", setting, "-o", out)
+        assert code == 2 and said in one_line_error(err, "params"), (setting, err)
+        assert "latency_ms" not in err and not out.exists()
+    detector_h = (REPO / "firmware" / "detector" / "detector.h").read_text()
+    queue = re.search(r"#define KWS_DETECTOR_MAX_RESULTS (\d+)", detector_h)
+    assert queue and int(queue.group(1)) == MAX_MINIMUM_COUNT
+
+
+def test_older_mltk_models_are_not_warned_about_stages_they_leave_off(capsys, caplog,
+                                                                      wavs, tmp_path):
+    """MLTK's zoo models name no activity detection, DC notch or dynamic quantization (all
+    off for them): `features --model` warned that seven such keys were missing."""
+    from kwshost.metadata import read_params, write_params
+
+    params = {k: v for k, v in read_params(ALEXA).items()
+              if not k.startswith(("fe.activity_detection", "fe.dc_notch",
+                                   "fe.quantize_dynamic"))}
+    model = tmp_path / "zoo_like.tflite"
+    model.write_bytes(write_params(ALEXA, params))
+    code, _, err = kwshost(capsys, "features", wavs["ok"], "-o", tmp_path / "f.npy",
+                           "--model", model)
+    assert code == 0 and "lacks" not in caplog.text, caplog.text
+    del params["fe.pcan_offset"]   # a setting a stage that is on uses: still said
+    model.write_bytes(write_params(ALEXA, params))
+    code, _, err = kwshost(capsys, "features", wavs["ok"], "-o", tmp_path / "f.npy",
+                           "--model", model)
+    assert code == 0 and "model metadata lacks fe.pcan_offset;" in caplog.text
+
+
+def test_events_files_of_another_layout_are_named_plainly(capsys, wavs, tmp_path):
+    """A list at the top, events that are not objects: Python's AttributeError text; a NaN
+    duration_s: accepted, its check against the stream's length skipped."""
+    events = tmp_path / "e.json"
+    for content, said in (("[]", "the top level is a JSON list, not an object"),
+                          ('{"events": {"a": 1}}', '"events" must be a list of objects'),
+                          ('{"events": [1, 2]}', '"events" must be a list of objects'),
+                          ('{"duration_s": NaN, "events": []}', "duration_s is nan")):
+        events.write_text(content)
+        code, _, err = kwshost(capsys, "evaluate", ALEXA, "--stream", wavs["ok"],
+                               "--events", events)
+        line = one_line_error(err, "evaluate")
+        assert code == 2 and said in line and "Error" not in line, (content, err)
+
+
+def test_a_keras_model_given_for_a_tflite_is_named_with_how_to_convert(capsys, tmp_path):
+    """It was "not a well-formed .tflite model: truncated, damaged, or not a model at all"."""
+    import zipfile
+
+    keras = tmp_path / "best.keras"
+    with zipfile.ZipFile(keras, "w") as z:
+        z.writestr("config.json", "{}")
+    h5 = tmp_path / "model.h5"
+    h5.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(100))
+    for model, kind in ((keras, "a zip archive (a Keras .keras model?)"),
+                        (h5, "an HDF5 file (a Keras .h5 model?)")):
+        for argv in (("summarize", model), ("listen", "--pc", "--model", model, "--wav", model)):
+            code, _, err = kwshost(capsys, *argv)
+            assert code == 2 and one_line_error(err, argv[0]).endswith(
+                f"{model} is {kind}, not a .tflite model"), err
+            assert f"kwshost convert --keras {model}" in err

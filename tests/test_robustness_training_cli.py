@@ -51,6 +51,7 @@ BAD_CONFIGS = {
     '[cache]\nunknown_multiplier = -1.0': "[cache] unknown_multiplier = -1.0",
     '[detector]\ndetection_threshold = 999': "[detector] detection_threshold = 999",
     '[detector]\nminimum_count = -1': "[detector] minimum_count = -1",
+    '[detector]\nminimum_count = 51': "[detector] minimum_count = 51 is over 50",
     '[frontend]\nfilterbank_n_chanels = 40': "unknown setting 'filterbank_n_chanels'",
     '[frontend]\nwindow_step_ms = "10"': "is not a number",
     '[frontend]\nsample_length_ms = 1000': "sample_length_ms = 1000 cannot change",

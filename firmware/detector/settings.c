@@ -15,7 +15,10 @@ void kws_settings_default(kws_engine_settings_t *s) {
   s->detector.suppression_ms = 1500;
 }
 
-typedef enum { F_I32, F_F32, F_U32, F_U8, F_GAIN } kind_t;
+/* F_MS: a duration, 0 or more; F_COUNT: 0..KWS_DETECTOR_MAX_RESULTS (the detector's queue).
+ * The detector refuses others when it opens, with one status for all: refused here, the
+ * PC names the key (kwshost.pipeline tries each key through this setter). */
+typedef enum { F_I32, F_F32, F_U32, F_U8, F_GAIN, F_MS, F_COUNT } kind_t;
 typedef struct {
   const char *key;
   kind_t kind;
@@ -38,11 +41,11 @@ static const field_t kFields[] = {
     FE(dc_notch_filter_coefficient, F_F32), FE(quantize_dynamic_scale_enable, F_I32),
     FE(quantize_dynamic_scale_range_db, F_F32),
     {"latency_ms", F_U32, offsetof(kws_engine_settings_t, latency_ms)},
-    {"average_window_duration_ms", F_I32,
+    {"average_window_duration_ms", F_MS,
      offsetof(kws_engine_settings_t, detector.average_window_duration_ms)},
-    {"minimum_count", F_I32, offsetof(kws_engine_settings_t, detector.minimum_count)},
+    {"minimum_count", F_COUNT, offsetof(kws_engine_settings_t, detector.minimum_count)},
     {"detection_threshold", F_U8, offsetof(kws_engine_settings_t, detector.detection_threshold)},
-    {"suppression_ms", F_I32, offsetof(kws_engine_settings_t, detector.suppression_ms)},
+    {"suppression_ms", F_MS, offsetof(kws_engine_settings_t, detector.suppression_ms)},
     {"volume_gain", F_GAIN, offsetof(kws_engine_settings_t, volume_gain)},
 };
 
@@ -105,8 +108,12 @@ kws_status_t kws_settings_set(kws_engine_settings_t *s, const char *key, double 
         memcpy(at, &f, sizeof(f));
         return KWS_OK;
       }
-      case F_I32: {
+      case F_I32:
+      case F_MS:
+      case F_COUNT: {
         if (value < -2147483648.0 || value > 2147483647.0) return KWS_ERR_ARG;
+        if (kFields[i].kind != F_I32 && value < 0) return KWS_ERR_ARG;
+        if (kFields[i].kind == F_COUNT && value > KWS_DETECTOR_MAX_RESULTS) return KWS_ERR_ARG;
         int32_t v = (int32_t)value;
         memcpy(at, &v, sizeof(v));
         return KWS_OK;

@@ -14,6 +14,7 @@ model's threshold, so other points of the curve are close approximations.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -175,6 +176,11 @@ def recording_features(items: list[tuple[Path, int]], settings, warmup_ms: int =
     return x, np.array([label for _, label in items], np.uint8)
 
 
+def _json_kind(value: object) -> str:
+    return {list: "list", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "number")
+
+
 def load_events(path: Path | None, keyword: str, classes: list[str] | None = None
                 ) -> tuple[list[tuple[float, float]], float | None]:
     """Keyword times from JSON: {"events": [{"label", "start_s", "end_s"}], "duration_s"}.
@@ -186,12 +192,23 @@ def load_events(path: Path | None, keyword: str, classes: list[str] | None = Non
            '"end_s": 2.1}]}'
     try:
         data = json.loads(Path(path).read_text())
+        # The layout first, said in its own terms (not "AttributeError: 'list' object has
+        # no attribute 'get'").
+        if not isinstance(data, dict):
+            raise KwsError(f"{path}: the top level is a JSON {_json_kind(data)}, not an "
+                           "object with an \"events\" list", hint=hint)
         listed = data.get("events", [])
+        if not isinstance(listed, list) or not all(isinstance(e, dict) for e in listed):
+            raise KwsError(f"{path}: \"events\" must be a list of objects (label, start_s, "
+                           "end_s)", hint=hint)
         events = [(float(e["start_s"]), float(e["end_s"])) for e in listed
                   if e.get("label", keyword) == keyword]
         duration = data.get("duration_s")
         if duration is not None:
             duration = float(duration)
+            if not math.isfinite(duration):  # NaN passed the length check below unseen
+                raise KwsError(f"{path}: duration_s is {duration}, not a length in seconds",
+                               hint=hint)
     except OSError as e:
         raise KwsError(f"cannot read the events file {path}: {e.strerror}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as e:

@@ -112,8 +112,16 @@ class FrontendSettings:
                 values[f.name] = spelled if same else float(values[f.name])
         legacy = bool(buf.raw[lib.kws_binding_settings_keys_seen_offset()] & _SEEN_LEGACY_KEYS)
         off = ("fe.dc_notch_filter_enable", "fe.quantize_dynamic_scale_enable")
+        # A stage that is off uses none of its settings: MLTK's zoo models (no activity
+        # detection, DC notch or dynamic quantization) were warned about seven keys that
+        # change nothing, where `listen` runs them without a word.
+        unused = {"activity_detection": not values["activity_detection_enable"],
+                  "dc_notch_filter": not values["dc_notch_filter_enable"],
+                  "quantize_dynamic_scale": not values["quantize_dynamic_scale_enable"]}
         missing = sorted(f"fe.{f.name}" for f in fields(cls)
-                         if f"fe.{f.name}" not in given and f"fe.{f.name}" not in off)
+                         if f"fe.{f.name}" not in given and f"fe.{f.name}" not in off
+                         and not any(f.name.startswith(stage) and unused[stage]
+                                     for stage in unused))
         if missing and not legacy:
             log.warning("model metadata lacks %s; using the seed's values", ", ".join(missing))
         return cls(**values)
@@ -211,27 +219,54 @@ def _check(status: int, what: str, settings: FrontendSettings | None = None) -> 
                        + (f" ({why})" if why else ""), hint="check the model's fe.* settings")
 
 
+# What kws_frontend_geometry (firmware/frontend/frontend_util.c) accepts, in its order: the
+# fractions and levels that become fixed point, then the integer settings.
+_FRONTEND_RANGES = (
+    ("filterbank_lower_band_limit", 0.0, 1e6), ("filterbank_upper_band_limit", 0.0, 1e6),
+    ("noise_reduction_even_smoothing", 0.0, 1.0), ("noise_reduction_odd_smoothing", 0.0, 1.0),
+    ("noise_reduction_min_signal_remaining", 0.0, 1.0), ("pcan_strength", -100.0, 100.0),
+    ("pcan_offset", 0.0, 1e9), ("activity_detection_alpha_a", 0.0, 1.0),
+    ("activity_detection_alpha_b", 0.0, 1.0), ("activity_detection_arm_threshold", 0.0, 7.99),
+    ("activity_detection_trip_threshold", 0.0, 7.99),
+    ("dc_notch_filter_coefficient", 0.0, 0.99996),
+    ("quantize_dynamic_scale_range_db", 0.0, 1000.0),
+    ("sample_rate_hz", 1000, 192000), ("window_size_ms", 1, 2**31 - 1),
+    ("window_step_ms", 1, 2**31 - 1), ("sample_length_ms", 1, 2**31 - 1),
+    ("filterbank_n_channels", 1, 1024), ("noise_reduction_smoothing_bits", 0, 24),
+    ("log_scale_shift", 0, 15), ("pcan_gain_bits", 0, 31),
+)
+
+
 def _explain(s: FrontendSettings) -> str:
     """The likely reason a config is refused (the C code only returns a status)."""
     fft = 1
     while fft < s.window_size:
         fft <<= 1
+    # Each range first, by name: the checks below assume them (a sample rate of 0 made
+    # every window 0 samples, and the message blamed fe.window_step_ms).
+    for name, low, high in _FRONTEND_RANGES:
+        value = getattr(s, name)
+        if name == "filterbank_n_channels" and value <= 0:
+            return "fe.filterbank_n_channels must be positive"
+        if not low <= value <= high:     # false for NaN too
+            takes = "1 or more" if high == 2**31 - 1 else f"{low:g} to {high:g}"
+            return f"fe.{name} is {value:g}; the frontend takes {takes}"
     if s.pcan_enable and not s.noise_reduction_enable:
         return "fe.pcan_enable needs fe.noise_reduction_enable"
     if s.window_step <= 0 or s.window_step > s.window_size:
         return "fe.window_step_ms must be between 1 sample and fe.window_size_ms"
-    if s.fft_length not in (0, fft):
-        return f"fe.fft_length is {s.fft_length}, the window of {s.window_size} samples needs {fft}"
+    if s.sample_length < s.window_size:
+        return "fe.sample_length_ms is shorter than one window"
     if fft < 32:
         return "windows under 32 samples are not supported"
-    if s.filterbank_n_channels <= 0:
-        return "fe.filterbank_n_channels must be positive"
+    if fft > 32768:
+        return f"the window of {s.window_size} samples needs an FFT over 32768 points"
+    if s.fft_length not in (0, fft):
+        return f"fe.fft_length is {s.fft_length}, the window of {s.window_size} samples needs {fft}"
     if not 0 <= s.filterbank_lower_band_limit < s.filterbank_upper_band_limit:
         return "fe.filterbank_lower_band_limit must be below fe.filterbank_upper_band_limit"
     if s.filterbank_upper_band_limit >= s.sample_rate_hz / 2:
         return "fe.filterbank_upper_band_limit must be below half the sample rate"
-    if s.sample_length < s.window_size:
-        return "fe.sample_length_ms is shorter than one window"
     return ""
 
 

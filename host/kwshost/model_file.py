@@ -26,6 +26,14 @@ def read_model(path: Path | str, hint: str | None = None) -> bytes:
         raise ModelError(f"cannot read model {path}: {e.strerror}") from None
     if not data:
         raise ModelError(f"{path}: empty file, not a .tflite model")
+    if data[:4] == b"PK\x03\x04" or data[:8] == b"\x89HDF\r\n\x1a\n":
+        # A .keras (zip) or .h5 (HDF5) model: "not a well-formed .tflite ... damaged, or not
+        # a model at all" sent its owner looking for damage; it wants converting.
+        kind = "a zip archive (a Keras .keras model?)" if data[:2] == b"PK" else \
+            "an HDF5 file (a Keras .h5 model?)"
+        raise ModelError(f"{path} is {kind}, not a .tflite model",
+                         hint="a model trained with kwshost converts to int8 .tflite with "
+                              f"`kwshost convert --keras {path} --out M.tflite`")
     from kwshost.mww import adopt
 
     adopted = adopt(Path(path), data)

@@ -16,6 +16,7 @@ from kwshost.errors import KwsError
 from kwshost.paths import REPO_ROOT
 
 CONFIG_DIR = REPO_ROOT / "configs"
+MAX_MINIMUM_COUNT = 50  # KWS_DETECTOR_MAX_RESULTS (firmware/detector/detector.h)
 
 # The seed's stepped schedule (from kws_streaming): (steps, learning rate). 100,400 steps of
 # batch 100. `TrainConfig.schedule()` scales the step counts to the budget we can afford.
@@ -46,6 +47,9 @@ class DetectorParams:
                     "suppression_ms"):
             if getattr(self, key) < 0:
                 raise KwsError(f"[detector] {key} = {getattr(self, key)} is below 0")
+        if self.minimum_count > MAX_MINIMUM_COUNT:  # the detector's queue of results
+            raise KwsError(f"[detector] minimum_count = {self.minimum_count} is over "
+                           f"{MAX_MINIMUM_COUNT}, the most results the device's detector keeps")
 
 
 @dataclass(frozen=True)

@@ -108,9 +108,7 @@ def load_settings(model: str | None):
     from kwshost.metadata import read_params  # lazily: only --model needs it
 
     path = Path(model)
-    if not path.exists():
-        raise KwsError(f"{path}: no such model file")
-    params = read_params(path)
+    params = read_params(path)  # names a missing model as every command does (model_file)
     if not any(k.startswith("fe.") for k in params):
         raise KwsError(f"{path} has no fe.* settings in its metadata",
                        hint="train or convert it with kwshost, or leave --model out for the "

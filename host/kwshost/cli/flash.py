@@ -257,8 +257,8 @@ def _program_board(args: argparse.Namespace, image: Path, model: Path | None) ->
                 task = progress.add_task(f"flashing {name}", total=1.0)
                 programmer = FileProgrammer(
                     session, progress=lambda f, t=task: progress.update(t, completed=f))
-                if base is None:
-                    programmer.program(str(path))
+                if base is None:   # the format named: pyOCD matches the extension's case
+                    programmer.program(str(path), file_format=path.suffix.lower()[1:])
                 else:
                     programmer.program(str(path), base_address=base, file_format="bin")
             if model is not None:
@@ -274,11 +274,25 @@ def _program_board(args: argparse.Namespace, image: Path, model: Path | None) ->
     return 0
 
 
+BOARD_IMAGE_FORMATS = ("hex", "bin", "elf", "axf")  # what pyOCD's FileProgrammer reads
+
+
 def _check_board_image(image: Path) -> None:
     """pyOCD picks the format by extension: an .elf must be an Arm ELF and a .hex Intel HEX;
-    a .bin is raw bytes and cannot be checked."""
+    a .bin is raw bytes and cannot be checked. Any other name (Simplicity Studio's .s37, a
+    folder, KWS.HEX in capitals) was pyOCD's ValueError, a traceback, once a probe was
+    connected: refused here, before the probe is looked for."""
     from kwshost.qemu import check_arm_elf
 
+    if image.is_dir():
+        raise KwsError(f"{image} is a folder, not a firmware image",
+                       hint="the board's firmware is build/efr32xg24/kws.hex")
+    if image.suffix.lower()[1:] not in BOARD_IMAGE_FORMATS:
+        raise KwsError(f"{image}: pyOCD programs .hex, .bin, .elf or .axf images, not "
+                       f"{image.suffix or 'a file without an extension'}",
+                       hint="the board's firmware is build/efr32xg24/kws.hex (a Simplicity "
+                            "Studio .s37 converts with `arm-none-eabi-objcopy -I srec -O "
+                            "ihex F.s37 F.hex`)")
     if image.suffix.lower() in (".elf", ".axf"):
         check_arm_elf(image, hint="the board's firmware is build/efr32xg24/kws.hex or kws.elf")
     elif image.suffix.lower() == ".hex":
