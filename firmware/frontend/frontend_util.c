@@ -83,8 +83,13 @@ kws_status_t kws_frontend_geometry(const kws_frontend_config_t *c, kws_frontend_
     return KWS_ERR_ARG;
   }
   /* The integer arithmetic MLTK uses for the sizes. */
-  g->window_size = (uint32_t)(c->window_size_ms * c->sample_rate_hz / 1000);
-  g->window_step = (uint32_t)(c->window_step_ms * c->sample_rate_hz / 1000);
+  /* In 64 bits: a window of ~134,000 ms overflowed int32 (undefined) and could wrap into a
+   * size that looks valid. Windows past 2^20 samples are refused (the FFT stops at 32768). */
+  const int64_t window = (int64_t)c->window_size_ms * c->sample_rate_hz / 1000;
+  const int64_t step = (int64_t)c->window_step_ms * c->sample_rate_hz / 1000;
+  if (window > (1 << 20) || step > window) return KWS_ERR_ARG;
+  g->window_size = (uint32_t)window;
+  g->window_step = (uint32_t)step;
   g->sample_length = (uint32_t)((int64_t)c->sample_rate_hz * c->sample_length_ms / 1000);
   if (g->window_step == 0 || g->window_step > g->window_size) return KWS_ERR_ARG;
   if (g->sample_length < g->window_size) return KWS_ERR_ARG;
