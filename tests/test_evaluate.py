@@ -261,6 +261,11 @@ def test_evaluate_data_takes_labelled_recordings(tmp_path, capsys, caplog) -> No
     assert main(["evaluate", str(model), "--data", str(one)]) == 0
     out = capsys.readouterr().out
     assert "ROC AUC n/a" in out and "recall n/a" in out
+    # A class no clip was predicted as has no precision either (0/0), not 0.
+    assert main(["evaluate", str(model), "--data", str(one), "--json"]) == 0
+    unknown = json.loads(capsys.readouterr().out)["clips"]["per_class"]["_unknown_"]
+    row = next(line for line in out.splitlines() if line.strip().startswith("_unknown_"))
+    assert ("precision n/a" in row) == (unknown["predicted"] == 0)
     # Folders that are not the model's classes, or no recordings at all: named errors.
     (rec / "hello").mkdir()
     (rec / "hello" / "x.wav").write_bytes((rec / "alexa" / "0.wav").read_bytes())

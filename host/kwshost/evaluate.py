@@ -104,7 +104,8 @@ def classify(model: bytes, params: dict, x: np.ndarray, y: np.ndarray, progress=
         tp = confusion[k, k]
         per_class[c] = {"precision": float(tp / max(confusion[:, k].sum(), 1)),
                         "recall": float(tp / max(confusion[k, :].sum(), 1)),
-                        "count": int(confusion[k, :].sum())}
+                        "count": int(confusion[k, :].sum()),
+                        "predicted": int(confusion[:, k].sum())}
     kw = 0
     is_kw = (y == kw).astype(int)
     kw_score = scores[:, kw].astype(float) + 128

@@ -262,7 +262,9 @@ def run(args: argparse.Namespace) -> int:
               f"ROC AUC{which} {auc_text}")
         for name, pc in c["per_class"].items():
             recall = f"{pc['recall']:.4f}" if pc["count"] else "n/a   "
-            print(f"  {name:10s} precision {pc['precision']:.4f}  recall {recall}  "
+            # No clip predicted as the class: its precision is 0/0, not 0.
+            precision = f"{pc['precision']:.4f}" if pc.get("predicted", 1) else "n/a   "
+            print(f"  {name:10s} precision {precision}  recall {recall}  "
                   f"n={pc['count']}")
         print(f"  confusion (rows true, columns predicted {c['classes']}): {c['confusion']}")
     if "stream" in report:
