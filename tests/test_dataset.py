@@ -380,6 +380,18 @@ def test_engines_pick_the_synthesizers_and_a_dataset_can_be_an_extra_folder(tiny
     clips = features.extra_clips([tiny], ["alexa", "_unknown_"])
     assert clips and all(w.parent.name in ("alexa", "_unknown_") for w, _ in clips)
     assert {label for _, label in clips} == {0, 1}
+    # A validation voice named in an extra dataset's manifest is kept out of its clips (an
+    # extra folder is all training); the cache's check knows the extras' groups too.
+    manifest = json.loads((tiny / "manifest.json").read_text())
+    group = manifest["clips"][0]["group"]
+    held = {tiny / c["path"] for c in manifest["clips"] if c["group"] == group}
+    kept = features.extra_clips([tiny], ["alexa", "_unknown_"], frozenset({group}))
+    assert {w for w, _ in kept} == {w for w, _ in clips} - held and held
+    elsewhere = CacheParams(validation_percent=40, validation_voices=("piper:someone",))
+    with pytest.raises(KwsError, match="not one of the voice groups of the dataset or its extra"):
+        features.plan_examples(manifest, elsewhere, 1)
+    plans = features.plan_examples(manifest, elsewhere, 1, frozenset({"piper:someone"}))
+    assert plans == features.plan_examples(manifest, CacheParams(validation_percent=40), 1)
 
 
 def test_a_worker_that_cannot_start_is_an_error_not_a_hang(tiny: Path, tmp_path: Path) -> None:

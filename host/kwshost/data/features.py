@@ -101,8 +101,11 @@ class VoiceSplit:
                                sorted(g for g in groups if not g.startswith("espeak:"))[:4]))
 
 
-def plan_examples(manifest: dict, cache, seed: int) -> dict[str, list[tuple[int, str]]]:
-    """Per split: (clip index or -1, kind) for every example, in a seeded shuffled order."""
+def plan_examples(manifest: dict, cache, seed: int, extra_groups: frozenset[str] = frozenset()
+                  ) -> dict[str, list[tuple[int, str]]]:
+    """Per split: (clip index or -1, kind) for every example, in a seeded shuffled order.
+    `extra_groups`: the voice groups of the extra folders' manifests, which validation
+    voices may name too (their clips are then left out of the extra features)."""
     clips = manifest["clips"]
     classes = manifest["classes"]
     keyword, unknown = classes[0], classes[1]
@@ -110,7 +113,8 @@ def plan_examples(manifest: dict, cache, seed: int) -> dict[str, list[tuple[int,
     aug = augment_settings(cache)
     plans: dict[str, list[tuple[int, str]]] = {}
     split_of = VoiceSplit.of_cache(cache)
-    split_of.check({c["group"] for c in clips}, "the dataset's voice groups")
+    split_of.check({c["group"] for c in clips} | extra_groups,
+                   "the voice groups of the dataset or its extra folders")
     for split in SPLITS:
         idx = [i for i, c in enumerate(clips) if split_of(c["group"]) == split]
         kw = [i for i in idx if clips[i]["label"] == keyword]
@@ -250,16 +254,18 @@ def build_cache(dataset: Path, out: Path, cache, seed: int, fe_overrides: dict,
     """Build (or reuse, if the recipe is unchanged) the cache and its `extra` part; returns
     examples per split ("extra" too when the config names extra directories, relative to
     `extra_root`)."""
-    counts = _build_main(dataset, out, cache, seed, fe_overrides, jobs, progress)
+    dirs = [Path(extra_root or ".") / d for d in cache.extra]
+    counts = _build_main(dataset, out, cache, seed, fe_overrides, jobs, progress,
+                         frozenset().union(*(manifest_groups(d).values() for d in dirs)))
     if cache.extra:
-        counts = {**counts, "extra": build_extra(
-            [Path(extra_root or ".") / d for d in cache.extra], dataset, out, cache, seed,
-            fe_overrides, jobs, progress)}
+        counts = {**counts, "extra": build_extra(dirs, dataset, out, cache, seed,
+                                                 fe_overrides, jobs, progress)}
     return counts
 
 
 def _build_main(dataset: Path, out: Path, cache, seed: int, fe_overrides: dict,
-                jobs: int = 1, progress=None) -> dict[str, int]:
+                jobs: int = 1, progress=None,
+                extra_groups: frozenset[str] = frozenset()) -> dict[str, int]:
     manifest_path = dataset / "manifest.json"
     info_path = out / "cache.json"
     if not manifest_path.exists() and info_path.exists():
@@ -277,7 +283,7 @@ def _build_main(dataset: Path, out: Path, cache, seed: int, fe_overrides: dict,
         return info["counts"]
     out.mkdir(parents=True, exist_ok=True)
     _begin_rewrite(info_path)
-    plans = plan_examples(manifest, cache, seed)
+    plans = plan_examples(manifest, cache, seed, extra_groups)
     settings = frontend_settings(fe_overrides)
     rows, channels = settings.spectrogram_shape
     label_of = {c: k for k, c in enumerate(manifest["classes"])}
@@ -302,10 +308,22 @@ def _build_main(dataset: Path, out: Path, cache, seed: int, fe_overrides: dict,
     return counts
 
 
-def extra_clips(dirs: list[Path], classes: list[str]) -> list[tuple[Path, int]]:
+def manifest_groups(d: Path) -> dict[str, str]:
+    """Clip path (relative to `d`) -> voice group, where `d` is a dataset with a manifest
+    (`dataset make`, `dataset timbre`); empty for a folder of recordings."""
+    try:
+        clips = json.loads((d / "manifest.json").read_text()).get("clips", [])
+        return {c["path"]: c["group"] for c in clips if "path" in c and "group" in c}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
+
+
+def extra_clips(dirs: list[Path], classes: list[str], held: frozenset[str] = frozenset()
+                ) -> list[tuple[Path, int]]:
     """(clip, class index) of every DIR/<class>/*.wav (.flac, .ogg, .aif(f), .mp3, any case,
     as evaluate --data reads them), sorted; other folders, and clips in a class's subfolders, are an
-    error."""
+    error. Clips whose voice group (in DIR's manifest) is one of `held` are left out: an extra
+    folder is all training, so a validation voice named there is kept out of it."""
     from kwshost.data.clips import class_files
 
     items = []
@@ -315,7 +333,10 @@ def extra_clips(dirs: list[Path], classes: list[str]) -> list[tuple[Path, int]]:
                            hint="make it with kwshost dataset mine MODEL --out DIR")
         # a whole dataset (`dataset make OUT`) can be an extra folder: its noise is skipped
         names = sorted(f.name for f in d.iterdir() if f.is_dir() and f.name != NOISE_DIR)
+        group_of = manifest_groups(d) if held else {}
         for wav in sorted(class_files(d, names)):
+            if group_of.get(wav.relative_to(d).as_posix()) in held:
+                continue
             if wav.parent.name not in classes:
                 raise KwsError(f"extra clip {wav}: {wav.parent.name!r} is not a class",
                                hint=f"put clips in DIR/<class>/ with class one of {classes}")
@@ -384,7 +405,7 @@ def build_extra(dirs: list[Path], dataset: Path, out: Path, cache, seed: int,
             return info["count"]
     main = json.loads((out / "cache.json").read_text())
     classes = main["classes"]
-    items = extra_clips(dirs, classes)
+    items = extra_clips(dirs, classes, frozenset(cache.validation_voices))
     digest = hashlib.sha1()
     for wav, label in items:
         digest.update(f"{wav.resolve()}|{wav.stat().st_size}|{label}\n".encode())
