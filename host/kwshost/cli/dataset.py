@@ -144,8 +144,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mine.add_argument("--jobs", "-j", type=jobs, default=default_jobs(),
                       help="synthesis workers (default min(2, cores))")
     mine.add_argument("--engines", metavar="LIST",
-                      help="only these synthesizers, as for make (kokoro, mbrola and openjtalk "
-                           "only when named)")
+                      help="only these synthesizers, as for make (kokoro, mbrola, openjtalk, "
+                           "piper and silero only when named)")
     _piper_voices_argument(mine)
     mine.add_argument("--save-stream", action="store_true",
                       help="also write DIR/stream-s<seed>.wav/.json (for kwshost evaluate "
