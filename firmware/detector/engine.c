@@ -136,8 +136,7 @@ kws_status_t kws_engine_open(kws_engine_t *e, const uint8_t *model, size_t model
   st = kws_pipeline_init(&e->pipeline, &pc, &ops, e->window, sizeof(e->window));
   /* The detector also answers UNSUPPORTED (a minimum_count beyond its queue): name latency
    * only when it is the cause. */
-  if (st == KWS_ERR_UNSUPPORTED &&
-      ((uint64_t)pc.latency_ms * pc.sample_rate_hz) % (1000u * pc.step_samples) != 0)
+  if (st == KWS_ERR_UNSUPPORTED && !kws_pipeline_latency_fits(&pc))
     return fail(e, st, "latency_ms must be a whole number of frontend steps");
   if (st != KWS_OK) return fail(e, st, "the detector settings are invalid");
   return KWS_OK;

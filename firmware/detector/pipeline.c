@@ -7,6 +7,11 @@ size_t kws_pipeline_window_bytes(const kws_pipeline_config_t *config) {
   return (size_t)config->n_rows * config->n_channels * sizeof(uint16_t);
 }
 
+int kws_pipeline_latency_fits(const kws_pipeline_config_t *config) {
+  return (uint64_t)config->latency_ms * config->sample_rate_hz %
+             (1000u * config->step_samples) == 0;
+}
+
 kws_status_t kws_pipeline_init(kws_pipeline_t *p, const kws_pipeline_config_t *config,
                                const kws_pipeline_ops_t *ops, uint16_t *window,
                                size_t window_bytes) {
@@ -20,8 +25,8 @@ kws_status_t kws_pipeline_init(kws_pipeline_t *p, const kws_pipeline_config_t *c
   if (window_bytes < kws_pipeline_window_bytes(config)) return KWS_ERR_NO_MEMORY;
   /* Inference happens on hop boundaries: latency must be a whole number of hops. MLTK's
    * latency_ms = 0 means "as often as possible": after every frontend step. */
+  if (!kws_pipeline_latency_fits(config)) return KWS_ERR_UNSUPPORTED;
   const uint64_t latency_samples = (uint64_t)config->latency_ms * config->sample_rate_hz;
-  if (latency_samples % (1000u * config->step_samples) != 0) return KWS_ERR_UNSUPPORTED;
   p->hops_per_inference = (uint32_t)(latency_samples / (1000u * config->step_samples));
   if (p->hops_per_inference == 0) p->hops_per_inference = 1;
   if (config->detector.class_count == 0) return KWS_ERR_ARG;

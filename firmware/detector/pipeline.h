@@ -82,6 +82,10 @@ typedef struct {
 /* Bytes the caller must provide for the feature window of `config`. */
 size_t kws_pipeline_window_bytes(const kws_pipeline_config_t *config);
 
+/* Whether `config`'s latency_ms is a whole number of frontend steps (init refuses it with
+ * KWS_ERR_UNSUPPORTED otherwise; the engine names the cause with this). */
+int kws_pipeline_latency_fits(const kws_pipeline_config_t *config);
+
 kws_status_t kws_pipeline_init(kws_pipeline_t *p, const kws_pipeline_config_t *config,
                                const kws_pipeline_ops_t *ops, uint16_t *window,
                                size_t window_bytes);

@@ -91,7 +91,7 @@ kws_status_t kws_frontend_geometry(const kws_frontend_config_t *c, kws_frontend_
   g->window_size = (uint32_t)window;
   g->window_step = (uint32_t)step;
   g->sample_length = (uint32_t)((int64_t)c->sample_rate_hz * c->sample_length_ms / 1000);
-  if (g->window_step == 0 || g->window_step > g->window_size) return KWS_ERR_ARG;
+  if (g->window_step == 0) return KWS_ERR_ARG;   /* (a step over the window: refused above) */
   if (g->sample_length < g->window_size) return KWS_ERR_ARG;
   g->fft_length = (uint32_t)kws_fft_length_for(g->window_size);
   if (g->fft_length < 32 || g->fft_length > 32768) return KWS_ERR_UNSUPPORTED;
