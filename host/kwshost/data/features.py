@@ -255,8 +255,10 @@ def build_cache(dataset: Path, out: Path, cache, seed: int, fe_overrides: dict,
     examples per split ("extra" too when the config names extra directories, relative to
     `extra_root`)."""
     dirs = [Path(extra_root or ".") / d for d in cache.extra]
-    counts = _build_main(dataset, out, cache, seed, fe_overrides, jobs, progress,
-                         frozenset().union(*(manifest_groups(d).values() for d in dirs)))
+    # The extras' manifests are read only where validation voices could name their groups.
+    extra_groups = frozenset().union(*(manifest_groups(d).values() for d in dirs)) \
+        if cache.validation_voices else frozenset()
+    counts = _build_main(dataset, out, cache, seed, fe_overrides, jobs, progress, extra_groups)
     if cache.extra:
         counts = {**counts, "extra": build_extra(dirs, dataset, out, cache, seed,
                                                  fe_overrides, jobs, progress)}

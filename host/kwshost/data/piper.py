@@ -36,12 +36,14 @@ class PiperModel:
     path: Path           # NAME.onnx; its config is NAME.onnx.json
     name: str            # NAME
     speakers: int
-    sample_rate: int
 
-    def voice_names(self) -> list[str]:
+    def voices(self) -> list[tuple[str, dict]]:
+        """(voice name, what a worker needs to speak as it: the model file and the speaker
+        id) for each speaker: "NAME", or "NAME-s12" in a multi-speaker model."""
         if self.speakers <= 1:
-            return [self.name]
-        return [f"{self.name}-s{i}" for i in range(self.speakers)]
+            return [(self.name, {"model": str(self.path), "speaker": None})]
+        return [(f"{self.name}-s{i}", {"model": str(self.path), "speaker": i})
+                for i in range(self.speakers)]
 
 
 def config_path(model: Path) -> Path:
@@ -67,7 +69,7 @@ def read_model(path: Path) -> PiperModel:
         raise KwsError(f"{path}: piper's {cfg['dataset']!r} voice is held out for evaluation "
                        "(bench/detect measures unheard voices with it): it is never trained on",
                        hint="name other piper voices")
-    return PiperModel(path.resolve(), path.name.removesuffix(".onnx"), speakers, rate)
+    return PiperModel(path.resolve(), path.name.removesuffix(".onnx"), speakers)
 
 
 def find_models(paths: tuple[Path, ...]) -> list[PiperModel]:
@@ -88,12 +90,6 @@ def find_models(paths: tuple[Path, ...]) -> list[PiperModel]:
     if twice:   # a voice's name is its speaker group: two files of one name would merge them
         raise KwsError(f"two piper voices are named {twice[0]}", hint="name each once")
     return models
-
-
-def voice_options(model: PiperModel, voice_name: str) -> dict:
-    """What a worker needs to speak as `voice_name`: the model file and the speaker id."""
-    speaker = int(voice_name.rsplit("-s", 1)[1]) if model.speakers > 1 else None
-    return {"model": str(model.path), "speaker": speaker}
 
 
 def _voice(model: str, seed: int):

@@ -180,8 +180,7 @@ def use_piper_voices(paths: tuple[Path, ...]) -> None:
 
 
 def piper_voices() -> list[Voice]:
-    return [Voice("piper", name, piper.voice_options(m, name))
-            for m in _piper_models for name in m.voice_names()]
+    return [Voice("piper", name, options) for m in _piper_models for name, options in m.voices()]
 
 
 def training_voices(engines: tuple[str, ...] | None = None) -> list[Voice]:
