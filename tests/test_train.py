@@ -59,6 +59,28 @@ def test_configs_load_and_reject_unknown_settings(tmp_path: Path) -> None:
         load_config("no-such-config")
 
 
+def test_models_of_non_commercial_voices_say_so_in_their_metadata(tmp_path: Path) -> None:
+    from kwshost.convert import model_params
+
+    def folder(name: str, manifest: str | None) -> str:
+        (tmp_path / name).mkdir()
+        if manifest is not None:
+            (tmp_path / name / "manifest.json").write_text(manifest)
+        return str(tmp_path / name)
+
+    main = folder("main", json.dumps({"engines": ["espeak", "festival"]}))
+    config = tmp_path / "c.toml"
+    config.write_text(f'dataset = "{main}"\n')
+    assert "training_data_terms" not in model_params(load_config(config))
+    extras = [folder("silero", json.dumps({"engines": ["silero"]})),
+              folder("mined", None), folder("broken", "{not json"),
+              folder("odd", json.dumps(["engines"]))]
+    config.write_text(f'dataset = "{main}"\n[cache]\nextra = {json.dumps(extras)}\n')
+    terms = model_params(load_config(config))["training_data_terms"]
+    assert terms.startswith("non-commercial") and "silero" in terms and "CC BY-NC-SA" in terms
+    assert "mbrola" not in terms
+
+
 @pytest.mark.parametrize("line, why", [
     ('batch_size = "big"', "batch_size = 'big' is not of type int"),
     ("total_steps = 0", "total_steps must be at least 1"),

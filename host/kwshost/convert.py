@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import tempfile
 from pathlib import Path
 
@@ -57,7 +58,30 @@ def model_params(cfg: TrainConfig) -> dict[str, object]:
                    "suppression_ms": d.suppression_ms, "volume_gain": d.volume_gain,
                    "description": cfg.description,
                    "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")})
+    terms = training_data_terms(cfg)
+    if terms:
+        params["training_data_terms"] = terms
     return params
+
+
+def training_data_terms(cfg: TrainConfig) -> str:
+    """The licence terms the config's datasets (main and extra folders) carry from the
+    synthesizers that spoke them, by their manifests' engines: "" when none restricts use.
+    Folders without a manifest (recordings, `dataset mine`'s) name no engine."""
+    from kwshost.data.voices import NON_COMMERCIAL_ENGINES
+
+    engines: set[str] = set()
+    for folder in (cfg.dataset, *cfg.cache.extra):
+        try:
+            manifest = json.loads((cfg.path(folder) / "manifest.json").read_text())
+            engines.update(manifest.get("engines") or ())
+        except (OSError, ValueError, AttributeError, TypeError):
+            continue
+    restricted = sorted(engines & NON_COMMERCIAL_ENGINES.keys())
+    if not restricted:
+        return ""
+    return "non-commercial: trained on " + "; ".join(
+        f"{e} ({NON_COMMERCIAL_ENGINES[e]})" for e in restricted)
 
 
 def _interpreter(tflite: bytes):
@@ -169,5 +193,6 @@ def convert(keras_path: Path, cfg: TrainConfig, cache_dir: Path, n_representativ
               "input_shape": inp["shape"].tolist(),
               "input_quantization": [float(inp["quantization"][0]),
                                      int(inp["quantization"][1])],
-              "parameters": int(trained.count_params()), "temperature": temperature}
+              "parameters": int(trained.count_params()), "temperature": temperature,
+              "training_data_terms": params.get("training_data_terms", "")}
     return out, report

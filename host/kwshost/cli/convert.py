@@ -16,7 +16,9 @@ holds only the seed's 7 operator types, activation ranges calibrated on spectrog
 run's feature cache. The metadata (MLTK's SL_PARAMSv1) carries every fe.* frontend setting, the
 detector parameters (latency_ms, minimum_count, average_window_duration_ms,
 detection_threshold, suppression_ms, volume_gain), classes, name and version from the config,
-so the firmware, `kwshost listen/evaluate` and MLTK's own tools need nothing else.
+so the firmware, `kwshost listen/evaluate` and MLTK's own tools need nothing else. A model
+trained on clips of voices licensed for non-commercial use only (`dataset make --engines
+silero` or `mbrola`, by the datasets' manifests) says so in its metadata, training_data_terms.
 
 --temperature T divides the last layer's outputs (the logits) by T before the softmax. The
 int8 softmax output tops out at 255 (p >= 0.996), where a confident model puts keywords and
@@ -83,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
           f"({', '.join(report['operator_types'])})")
     print(f"input {report['input_shape']} int8, quantization scale/zero point "
           f"{report['input_quantization']}")
+    if report["training_data_terms"]:
+        print(f"note: {report['training_data_terms']}; stored in the metadata as "
+              "training_data_terms")
     if args.temperature != 1.0:
         print(f"logits divided by {args.temperature:g} before the softmax: choose the detection "
               "threshold for it (kwshost evaluate --tune)")

