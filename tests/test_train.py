@@ -72,13 +72,26 @@ def test_models_of_non_commercial_voices_say_so_in_their_metadata(tmp_path: Path
     config = tmp_path / "c.toml"
     config.write_text(f'dataset = "{main}"\n')
     assert "training_data_terms" not in model_params(load_config(config))
-    extras = [folder("silero", json.dumps({"engines": ["silero"]})),
-              folder("mined", None), folder("broken", "{not json"),
-              folder("odd", json.dumps(["engines"]))]
+    extras = [folder("recordings", None), folder("broken", "{not json"),
+              folder("odd", json.dumps(["engines"])),
+              folder("timbre", json.dumps({"clips": [{"group": "espeak:en-us"}]}))]
     config.write_text(f'dataset = "{main}"\n[cache]\nextra = {json.dumps(extras)}\n')
-    terms = model_params(load_config(config))["training_data_terms"]
+    assert "training_data_terms" not in model_params(load_config(config))
+
+    def terms_with(extra: str) -> str:
+        config.write_text(f'dataset = "{main}"\n[cache]\nextra = {json.dumps([*extras, extra])}\n')
+        return model_params(load_config(config))["training_data_terms"]
+
+    terms = terms_with(folder("silero", json.dumps({"engines": ["silero"]})))
     assert terms.startswith("non-commercial") and "silero" in terms and "CC BY-NC-SA" in terms
     assert "mbrola" not in terms
+    # Voice conversion keeps the source clips' groups; mining lists the voices it heard.
+    assert "mbrola" in terms_with(folder("timbre_mb", json.dumps(
+        {"clips": [{"group": "mbrola:us2"}]})))
+    (tmp_path / "mined").mkdir()
+    (tmp_path / "mined" / "mined-s1.json").write_text(json.dumps(
+        {"files": [{"voices": ["espeak:en-us", "silero:en_5"]}]}))
+    assert "silero" in terms_with(str(tmp_path / "mined"))
 
 
 @pytest.mark.parametrize("line, why", [

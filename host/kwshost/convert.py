@@ -66,22 +66,34 @@ def model_params(cfg: TrainConfig) -> dict[str, object]:
 
 def training_data_terms(cfg: TrainConfig) -> str:
     """The licence terms the config's datasets (main and extra folders) carry from the
-    synthesizers that spoke them, by their manifests' engines: "" when none restricts use.
-    Folders without a manifest (recordings, `dataset mine`'s) name no engine."""
+    synthesizers that spoke them, by their manifests (`dataset make`'s and `timbre`'s
+    manifest.json, `dataset mine`'s mined-s*.json): "" when none restricts use. The user's
+    own recordings have no manifest and name no synthesizer."""
     from kwshost.data.voices import NON_COMMERCIAL_ENGINES
 
     engines: set[str] = set()
     for folder in (cfg.dataset, *cfg.cache.extra):
-        try:
-            manifest = json.loads((cfg.path(folder) / "manifest.json").read_text())
-            engines.update(manifest.get("engines") or ())
-        except (OSError, ValueError, AttributeError, TypeError):
-            continue
+        root = cfg.path(folder)
+        for listing in [root / "manifest.json", *sorted(root.glob("mined-s*.json"))]:
+            engines.update(_engines_named(listing))
     restricted = sorted(engines & NON_COMMERCIAL_ENGINES.keys())
     if not restricted:
         return ""
     return "non-commercial: trained on " + "; ".join(
         f"{e} ({NON_COMMERCIAL_ENGINES[e]})" for e in restricted)
+
+
+def _engines_named(listing: Path) -> set[str]:
+    """Synthesizers a dataset listing names: its "engines", and the engine part of its clips'
+    voice groups ("silero:en_5"; a timbre folder's clips keep their source's group). A
+    missing or unreadable listing names none."""
+    try:
+        m = json.loads(listing.read_text())
+        groups = [row.get("group", "") for row in m.get("clips", [])]
+        groups += [g for row in m.get("files", []) for g in row.get("voices", [])]
+        return {*m.get("engines", []), *(str(g).split(":")[0] for g in groups if ":" in str(g))}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return set()
 
 
 def _interpreter(tflite: bytes):
