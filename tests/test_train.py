@@ -92,6 +92,17 @@ def test_models_of_non_commercial_voices_say_so_in_their_metadata(tmp_path: Path
     (tmp_path / "mined" / "mined-s1.json").write_text(json.dumps(
         {"files": [{"voices": ["espeak:en-us", "silero:en_5"]}]}))
     assert "silero" in terms_with(str(tmp_path / "mined"))
+    # A model made from a converted model with terms (a fine-tune, an average) is told so.
+    from kwshost.convert import inherited_terms_notes
+    from kwshost.metadata import read_params, write_params
+
+    bundled = Path(__file__).resolve().parents[1] / "models" / "alexa_kwshost.tflite"
+    marked = tmp_path / "nc.tflite"
+    marked.write_bytes(write_params(bundled, {**read_params(bundled),
+                                              "training_data_terms": terms}))
+    notes = inherited_terms_notes([bundled, marked, tmp_path / "gone.tflite",
+                                   tmp_path / "x.keras"])
+    assert len(notes) == 1 and str(marked) in notes[0] and terms in notes[0]
 
 
 @pytest.mark.parametrize("line, why", [

@@ -83,6 +83,28 @@ def training_data_terms(cfg: TrainConfig) -> str:
         f"{e} ({NON_COMMERCIAL_ENGINES[e]})" for e in restricted)
 
 
+def inherited_terms_notes(models: list[Path]) -> list[str]:
+    """A note for each converted model among MODELS whose metadata carries
+    training_data_terms: what is made from it (a fine-tune, an average) may carry them too,
+    and conversion sees only the new config's data."""
+    from kwshost.metadata import read_params
+
+    notes = []
+    for model in models:
+        if model.suffix != ".tflite" or not model.is_file():
+            continue
+        try:
+            terms = read_params(model).get("training_data_terms")
+        except (KwsError, OSError):
+            continue   # the import that follows says what is wrong with it
+        if terms:
+            notes.append(f"note: {model} carries training_data_terms ({terms}); a model made "
+                         "from it may carry them too: after converting, keep them with "
+                         f"kwshost params OUT.tflite --set \"training_data_terms={terms}\" -o "
+                         "OUT2.tflite")
+    return notes
+
+
 def _engines_named(listing: Path) -> set[str]:
     """Synthesizers a dataset listing names: its "engines", and the engine part of its clips'
     voice groups ("silero:en_5"; a timbre folder's clips keep their source's group). A

@@ -85,4 +85,8 @@ def run(args: argparse.Namespace) -> int:
     run = f" --run {run_dir}" if run_dir else ""
     print(f"convert it: kwshost convert --config {args.config}{run} --keras {args.out} "
           "--temperature 2 --out MODEL.tflite")
+    from kwshost.convert import inherited_terms_notes
+
+    for note in inherited_terms_notes(args.models):
+        print(note)
     return 0

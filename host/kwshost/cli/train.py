@@ -134,6 +134,10 @@ def run(args: argparse.Namespace) -> int:
         origin = (start_from_model(cfg, args.start_from) if args.start_from.suffix == ".tflite"
                   else start_from(cfg.path(cfg.run_dir), args.start_from))
         print(f"starting from {origin}")
+        from kwshost.convert import inherited_terms_notes
+
+        for note in inherited_terms_notes([args.start_from]):
+            print(note)
     with progress_bar() as progress:
         if args.test and not (dataset / "manifest.json").exists():
             from kwshost.data.make import make_dataset
