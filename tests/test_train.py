@@ -74,7 +74,8 @@ def test_models_of_non_commercial_voices_say_so_in_their_metadata(tmp_path: Path
     assert "training_data_terms" not in model_params(load_config(config))
     extras = [folder("recordings", None), folder("broken", "{not json"),
               folder("odd", json.dumps(["engines"])),
-              folder("timbre", json.dumps({"clips": [{"group": "espeak:en-us"}]}))]
+              folder("timbre", json.dumps(
+                  {"clips": [{"path": "alexa/t0.wav", "group": "espeak:en-us"}]}))]
     config.write_text(f'dataset = "{main}"\n[cache]\nextra = {json.dumps(extras)}\n')
     assert "training_data_terms" not in model_params(load_config(config))
 
@@ -87,7 +88,7 @@ def test_models_of_non_commercial_voices_say_so_in_their_metadata(tmp_path: Path
     assert "mbrola" not in terms
     # Voice conversion keeps the source clips' groups; mining lists the voices it heard.
     assert "mbrola" in terms_with(folder("timbre_mb", json.dumps(
-        {"clips": [{"group": "mbrola:us2"}]})))
+        {"clips": [{"path": "alexa/t0.wav", "group": "mbrola:us2"}]})))
     (tmp_path / "mined").mkdir()
     (tmp_path / "mined" / "mined-s1.json").write_text(json.dumps(
         {"files": [{"voices": ["espeak:en-us", "silero:en_5"]}]}))

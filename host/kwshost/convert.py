@@ -69,13 +69,18 @@ def training_data_terms(cfg: TrainConfig) -> str:
     synthesizers that spoke them, by their manifests (`dataset make`'s and `timbre`'s
     manifest.json, `dataset mine`'s mined-s*.json): "" when none restricts use. The user's
     own recordings have no manifest and name no synthesizer."""
+    from kwshost.data.features import manifest_groups
     from kwshost.data.voices import NON_COMMERCIAL_ENGINES
 
     engines: set[str] = set()
     for folder in (cfg.dataset, *cfg.cache.extra):
         root = cfg.path(folder)
+        groups = [*manifest_groups(root).values()]   # a timbre folder keeps its sources' groups
         for listing in [root / "manifest.json", *sorted(root.glob("mined-s*.json"))]:
-            engines.update(_engines_named(listing))
+            named, voices = _listing_engines_and_voices(listing)
+            engines |= named
+            groups += voices
+        engines |= {str(g).split(":")[0] for g in groups if ":" in str(g)}
     restricted = sorted(engines & NON_COMMERCIAL_ENGINES.keys())
     if not restricted:
         return ""
@@ -105,17 +110,16 @@ def inherited_terms_notes(models: list[Path]) -> list[str]:
     return notes
 
 
-def _engines_named(listing: Path) -> set[str]:
-    """Synthesizers a dataset listing names: its "engines", and the engine part of its clips'
-    voice groups ("silero:en_5"; a timbre folder's clips keep their source's group). A
-    missing or unreadable listing names none."""
+def _listing_engines_and_voices(listing: Path) -> tuple[set[str], list[str]]:
+    """The "engines" a dataset listing names (`dataset make`'s manifest) and the voices of the
+    windows it lists (`dataset mine`'s "engine:voice" groups). A missing or unreadable listing
+    names none."""
     try:
         m = json.loads(listing.read_text())
-        groups = [row.get("group", "") for row in m.get("clips", [])]
-        groups += [g for row in m.get("files", []) for g in row.get("voices", [])]
-        return {*m.get("engines", []), *(str(g).split(":")[0] for g in groups if ":" in str(g))}
+        voices = [g for row in m.get("files", []) for g in row.get("voices", [])]
+        return set(m.get("engines", [])), voices
     except (OSError, ValueError, AttributeError, TypeError):
-        return set()
+        return set(), []
 
 
 def _interpreter(tflite: bytes):

@@ -370,7 +370,6 @@ def mine(model: Path, out: Path, minutes: float = 10.0, seed: int = 1, threshold
         "failed_utterances": stream.failed,
         "stream_sha256": stream.digest,
         "voices": len({s["voice"] for s in stream.said}),
-        "engines": sorted({s["voice"].split(":")[0] for s in stream.said}),
         "window_samples": found["window_samples"],
         "windows": len(rows),
         "windows_per_hour": round(len(rows) / hours, 1),
