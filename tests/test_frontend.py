@@ -192,9 +192,10 @@ def test_audio_files_of_a_recordings_folder(tmp_path) -> None:
     from kwshost.audio import audio_files
 
     for name in ("b.wav", "A.WAV", "c.flac", "d.ogg", "notes.txt", "e.mp3", "f.AIFF", "g.aif",
-                 "h.m4a", "._b.wav"):   # ._b.wav: a Mac's resource fork, not audio
+                 "h.m4a", "i.caf", "j.opus", "._b.wav"):   # ._b.wav: a Mac's resource fork
         (tmp_path / name).write_bytes(b"")
     (tmp_path / "sub.wav").mkdir()
     assert [f.name for f in audio_files(tmp_path)] == ["A.WAV", "b.wav", "c.flac", "d.ogg",
-                                                       "e.mp3", "f.AIFF", "g.aif"]
+                                                       "e.mp3", "f.AIFF", "g.aif", "i.caf",
+                                                       "j.opus"]
     assert audio_files(tmp_path / "missing") == []

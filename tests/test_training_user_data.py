@@ -12,6 +12,7 @@ import pytest
 import soundfile as sf
 from conftest import cli as kwshost
 from conftest import one_line_error
+from kwshost.audio import read_wav
 from kwshost.cli.train import add_arguments as train_arguments
 from kwshost.data import features, make, timbre
 from kwshost.errors import KwsError
@@ -365,7 +366,12 @@ def test_recordings_in_formats_not_read_are_named_not_left_out(capsys, tmp_path)
     with pytest.raises(KwsError, match=r"\.m4a recordings are not read"):
         make.read_recordings(root)
     (root / "alexa" / "b.m4a").unlink()
-    assert [p.name for p, _ in features.extra_clips([root], ["alexa", "_unknown_"])] == ["a.wav"]
+    # An iPhone's or a Mac's .caf and an Opus file are libsndfile's to read: taken, not refused.
+    sf.write(root / "alexa" / "c.caf", _tone(0.8, 16000), 16000, format="CAF", subtype="PCM_16")
+    sf.write(root / "alexa" / "d.opus", _tone(0.8, 48000), 48000, format="OGG", subtype="OPUS")
+    clips = [p for p, _ in features.extra_clips([root], ["alexa", "_unknown_"])]
+    assert [p.name for p in clips] == ["a.wav", "c.caf", "d.opus"]
+    assert [len(read_wav(p)) for p in clips[1:]] == [12800, 12800]
 
 
 # What a Mac writes beside every file it copies to a FAT/exFAT stick or a network share: an

@@ -66,8 +66,8 @@ def _check_float_samples(path: Path, data: np.ndarray) -> None:
 
 
 # What libsndfile reads: the soundfile wheels (0.12 and later) bundle libsndfile 1.2, which
-# reads MP3 as well as AIFF (a Mac's recorder) and FLAC/OGG.
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aif", ".aiff", ".mp3")
+# reads MP3 and Opus as well as AIFF and CAF (a Mac's and an iPhone's recorders) and FLAC/OGG.
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".opus", ".aif", ".aiff", ".caf", ".mp3")
 MIN_SAMPLE_RATE_HZ = 1000  # below it a "recording" holds no speech: a damaged header
 
 
@@ -84,7 +84,7 @@ def is_audio_file(path: Path) -> bool:
 
 def audio_files(folder: Path) -> list[Path]:
     """The audio files of a folder of recordings, sorted: .wav (any case, as recorders on
-    Windows write .WAV), .flac, .ogg, .aif(f) and .mp3, which libsndfile reads too; a Mac's
+    Windows write .WAV) and the other AUDIO_SUFFIXES, which libsndfile reads too; a Mac's
     ._NAME resource forks beside them are not recordings."""
     if not folder.is_dir():
         return []

@@ -17,7 +17,7 @@ Evaluates any .tflite that carries SL_PARAMSv1 metadata (ours, or MLTK's pretrai
 Clip figures: accuracy, per-class precision and recall, confusion matrix and ROC AUC, run on
 our C runtime, over --cache DIR (a training run's feature cache, split --split) or --data DIR:
 a dataset from `kwshost dataset make` (every clip once, augmented as in training), or your own
-labelled recordings as DIR/<class>/*.wav (.flac, .ogg, .aif(f), .mp3 too; other formats
+labelled recordings as DIR/<class>/*.wav (.flac, .ogg, .opus, .aif(f), .caf, .mp3 too; others
 refused), one folder per class of the model (e.g. alexa/ and _unknown_/, no subfolders;
 `dataset timbre`'s OUT reads so too): each recording as it is, no augmentation, converted to
 the model's rate, its silence trimmed, centred in the model's window (or its loudest window

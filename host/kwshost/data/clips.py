@@ -1,4 +1,4 @@
-"""Folders of labelled clips, DIR/<class>/*.wav (.flac, .ogg, .aif(f), .mp3; any case): what
+"""Folders of labelled clips, DIR/<class>/*.wav (and audio.AUDIO_SUFFIXES, any case): what
 the commands that read a user's recordings share (evaluate --data, dataset make --recordings,
 dataset timbre, a config's [cache] extra)."""
 

@@ -322,10 +322,10 @@ def manifest_groups(d: Path) -> dict[str, str]:
 
 def extra_clips(dirs: list[Path], classes: list[str], held: frozenset[str] = frozenset()
                 ) -> list[tuple[Path, int]]:
-    """(clip, class index) of every DIR/<class>/*.wav (.flac, .ogg, .aif(f), .mp3, any case,
-    as evaluate --data reads them), sorted; other folders, and clips in a class's subfolders, are an
-    error. Clips whose voice group (in DIR's manifest) is one of `held` are left out: an extra
-    folder is all training, so a validation voice named there is kept out of it."""
+    """(clip, class index) of every DIR/<class>/*.wav (and the other AUDIO_SUFFIXES, any
+    case, as evaluate --data reads them), sorted; other folders, and clips in a class's
+    subfolders, are an error. Clips whose voice group (in DIR's manifest) is one of `held` are
+    left out: an extra folder is all training, so a validation voice named there is kept out."""
     from kwshost.data.clips import class_files
 
     items = []

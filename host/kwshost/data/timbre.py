@@ -103,7 +103,7 @@ def _sources(src: Path) -> list[Path]:
                        "your recordings as DIR/<class>/*.wav")
     from kwshost.data.clips import class_files
 
-    # .WAV, .flac, .ogg, .aif(f), .mp3 too, as evaluate --data reads recordings; a dataset's
+    # .WAV and the other AUDIO_SUFFIXES too, as evaluate --data reads recordings; a dataset's
     # noise is not a class; clips in a class's subfolders are refused, named
     files = sorted(class_files(src, (d.name for d in src.iterdir()
                                      if d.is_dir() and d.name != NOISE_DIR)))
