@@ -270,6 +270,28 @@ def test_every_command_takes_a_streaming_model_or_says_why_not(alexa, speech, tm
     assert "keeps its past between inferences" in clips.stderr and "--stream" in clips.stderr
 
 
+def test_a_streaming_model_infers_first_once_its_first_input_rows_are_out(alexa, tmp_path
+                                                                          ) -> None:
+    """The engine says when its first inference comes; for a model that keeps its past that is
+    once the frontend's first 3 rows are out (a 30 ms window, then two 10 ms steps): audio
+    ending a step earlier gets none, and listen says why."""
+    import soundfile as sf
+    from kwshost.evaluate import load_model
+    from kwshost.pipeline import PcPipeline
+
+    tflite, params = load_model(alexa)
+    pipe = PcPipeline(tflite, params)
+    assert pipe.first_inference_ms == 30 + 2 * 10
+    for ms, inferences in ((pipe.first_inference_ms, 1), (pipe.first_inference_ms - 10, 0)):
+        wav = tmp_path / f"{ms}.wav"
+        sf.write(wav, np.zeros(16 * ms, np.int16), 16000, subtype="PCM_16")
+        pipe.reset()
+        assert len(list(pipe.process(np.zeros(16 * ms, np.int16)))) == inferences
+        out = kwshost("listen", "--pc", "--model", str(alexa), "--wav", str(wav))
+        assert out.returncode == 0 and f"({inferences} inferences" in out.stderr, out.stderr
+        assert ("ends before the first inference at 0.05 s" in out.stderr) == (inferences == 0)
+
+
 def test_a_streaming_model_without_its_manifest_asks_for_it(alexa, speech) -> None:
     alexa.with_suffix(".json").unlink()
     proc = kwshost("listen", "--pc", "--model", str(alexa), "--wav", str(speech))

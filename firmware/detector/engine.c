@@ -144,4 +144,15 @@ kws_status_t kws_engine_open(kws_engine_t *e, const uint8_t *model, size_t model
 
 const char *kws_engine_message(const kws_engine_t *e) { return e->message; }
 
+uint32_t kws_engine_first_inference_ms(const kws_engine_t *e) {
+  const kws_pipeline_t *p = &e->pipeline;
+  const uint32_t step = p->config.step_samples;
+  uint64_t hops = p->hops_per_inference;
+  if (p->config.on_new_rows) {
+    const uint32_t window = e->frontend.geometry.window_size;
+    hops = (window + step - 1) / step + p->config.n_rows - 1;
+  }
+  return (uint32_t)(hops * step * 1000u / p->config.sample_rate_hz);
+}
+
 kws_pipeline_t *kws_engine_pipeline(kws_engine_t *e) { return &e->pipeline; }

@@ -66,6 +66,12 @@ kws_status_t kws_engine_open(kws_engine_t *e, const uint8_t *model, size_t model
 
 const char *kws_engine_message(const kws_engine_t *e);
 
+/* Audio time (ms from a reset) of an opened engine's first inference: the first latency_ms
+ * boundary, or, for a model that keeps its own past, when the frontend's first n_rows rows
+ * are out (its first row needs a whole window, each later one a step). Audio shorter than
+ * this gets no inference at all. */
+uint32_t kws_engine_first_inference_ms(const kws_engine_t *e);
+
 /* Scales microphone samples in place by the model's volume_gain, rounding and saturating at
  * the int16 limits. Only the microphone's audio: streamed WAVs are fed as they are, as MLTK's
  * audio classifier applies the gain to its microphone data alone. */

@@ -71,6 +71,8 @@ def _lib() -> ctypes.CDLL:
                                      ctypes.c_size_t]
     lib.kws_engine_message.argtypes = [ctypes.c_void_p]
     lib.kws_engine_message.restype = ctypes.c_char_p
+    lib.kws_engine_first_inference_ms.argtypes = [ctypes.c_void_p]
+    lib.kws_engine_first_inference_ms.restype = ctypes.c_uint32
     lib.kws_binding_process.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
                                         ctypes.POINTER(_Inference), ctypes.c_size_t,
                                         ctypes.POINTER(ctypes.c_size_t)]
@@ -204,14 +206,8 @@ class PcPipeline:
         self.sample_rate = int(config.sample_rate_hz)
         latency = ctypes.c_uint32.from_buffer_copy(self._settings.raw, ctypes.sizeof(_Config))
         self.latency_ms = int(latency.value)  # kws_engine_settings_t: frontend, latency_ms
-        # The pipeline infers on every latency_ms boundary (after every frontend step for 0),
-        # the first one included: audio that ends before it gets no inference at all.
-        step_ms = max(1, int(config.window_step_ms))
-        self.first_inference_ms = max(1, self.latency_ms // step_ms) * step_ms
-        from kwshost.tflite_graph import keeps_state
-
-        if keeps_state(tflite):  # a streaming model runs once its first input's rows are out
-            self.first_inference_ms = int(config.sample_length_ms)
+        # Audio that ends before it gets no inference at all (the engine's own schedule).
+        self.first_inference_ms = int(lib.kws_engine_first_inference_ms(self._engine))
 
     @classmethod
     def from_model(cls, path: Path | str, accelerator: str = "none") -> PcPipeline:
