@@ -199,3 +199,25 @@ def test_audio_files_of_a_recordings_folder(tmp_path) -> None:
                                                        "e.mp3", "f.AIFF", "g.aif", "i.caf",
                                                        "j.opus"]
     assert audio_files(tmp_path / "missing") == []
+
+
+def test_the_c_frontends_range_table_names_the_bindings_fields() -> None:
+    """The host names a refused setting from the C table of ranges: each entry is a field of
+    the config the binding mirrors, at that field's offset and of its type, with a range that
+    holds the seed's value."""
+    from kwshost.frontend import _FLOAT_FIELDS, FrontendSettings, _Config, _lib, _out_of_range
+
+    lib = _lib()
+    seed = FrontendSettings()
+    names = []
+    for i in range(lib.kws_frontend_range_count()):
+        r = lib.kws_frontend_range_at(i).contents
+        name = r.name.decode()
+        names.append(name)
+        assert getattr(_Config, name).offset == r.offset, name
+        assert bool(r.is_float) == (name in _FLOAT_FIELDS), name
+        low, high = (r.lo, r.hi) if r.is_float else (r.int_lo, r.int_hi)
+        assert low <= getattr(seed, name) <= high, name
+    assert not lib.kws_frontend_range_at(len(names))
+    assert len(set(names)) == len(names) >= 20
+    assert _out_of_range(seed) == ""

@@ -353,7 +353,14 @@ def test_settings_the_firmware_refuses_are_named_with_their_range(capsys, tmp_pa
                           ("fe.log_scale_shift=40", "fe.log_scale_shift is 40; the frontend "
                                                     "takes 0 to 15"),
                           ("fe.window_size_ms=0", "fe.window_size_ms is 0; the frontend "
-                                                  "takes 1 or more")):
+                                                  "takes 1 or more"),
+                          ("fe.pcan_strength=500", "fe.pcan_strength is 500; the frontend "
+                                                   "takes -100 to 100"),
+                          ("fe.dc_notch_filter_coefficient=1",
+                           "fe.dc_notch_filter_coefficient is 1; the frontend takes 0 to "
+                           "0.99996"),
+                          ("fe.noise_reduction_even_smoothing=nan",
+                           "fe.noise_reduction_even_smoothing = nan is out of range")):
         code, _, err = kwshost(capsys, "params", ALEXA, "--set", setting, "-o", out)
         assert code == 2 and said in one_line_error(err, "params"), (setting, err)
         assert "latency_ms" not in err and not out.exists()

@@ -112,6 +112,23 @@ typedef struct {
 /* The seed model's settings (the table above). */
 void kws_frontend_config_default(kws_frontend_config_t *config);
 
+/* The range each numeric setting must lie in (inclusive; NaN is outside), the first checks
+ * of kws_frontend_geometry: the fractions and levels become fixed point by plain conversions
+ * (as MLTK's), so each must stay where that conversion is defined, or a model's metadata
+ * could make the frontend's behaviour undefined. The host names a refused setting from it. */
+typedef struct {
+  const char *name; /* the metadata key without "fe." */
+  uint16_t offset;  /* of the field in kws_frontend_config_t */
+  uint8_t is_float; /* a float field (lo, hi); else an int32 one (int_lo, int_hi) */
+  float lo, hi;
+  int32_t int_lo, int_hi;
+} kws_frontend_range_t;
+
+size_t kws_frontend_range_count(void);
+const kws_frontend_range_t *kws_frontend_range_at(size_t i); /* NULL past the end */
+/* The index of config's first setting outside its range, or kws_frontend_range_count(). */
+size_t kws_frontend_first_out_of_range(const kws_frontend_config_t *config);
+
 /* Checks a config and derives its sizes. KWS_ERR_ARG for inconsistent settings,
  * KWS_ERR_UNSUPPORTED for valid ones this code does not handle. */
 kws_status_t kws_frontend_geometry(const kws_frontend_config_t *config,

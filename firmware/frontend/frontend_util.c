@@ -1,5 +1,6 @@
 /* Config defaults, checks, sizing and the one-time construction of every stage's tables
  * inside the caller's buffer. */
+#include <stddef.h>
 #include <string.h>
 
 #include "frontend/activity_detection_util.h"
@@ -46,42 +47,64 @@ void kws_frontend_config_default(kws_frontend_config_t *c) {
   c->quantize_dynamic_scale_range_db = 40.0f;
 }
 
-/* lo <= v <= hi, false for NaN. */
-static int within(float v, float lo, float hi) { return v >= lo && v <= hi; }
+#define FLOAT_RANGE(field, lo, hi) \
+  {#field, (uint16_t)offsetof(kws_frontend_config_t, field), 1, lo, hi, 0, 0}
+#define INT_RANGE(field, lo, hi) \
+  {#field, (uint16_t)offsetof(kws_frontend_config_t, field), 0, 0.0f, 0.0f, lo, hi}
 
-/* The fractions and levels become fixed point by plain conversions (as MLTK's): each must
- * stay where that conversion is defined (int16 coefficients, a positive PCAN base), or a
- * model's metadata could make the frontend's behaviour undefined. */
-static int fractions_in_range(const kws_frontend_config_t *c) {
-  return within(c->filterbank_lower_band_limit, 0.0f, 1e6f) &&
-         within(c->filterbank_upper_band_limit, 0.0f, 1e6f) &&
-         within(c->noise_reduction_even_smoothing, 0.0f, 1.0f) &&
-         within(c->noise_reduction_odd_smoothing, 0.0f, 1.0f) &&
-         within(c->noise_reduction_min_signal_remaining, 0.0f, 1.0f) &&
-         within(c->pcan_strength, -100.0f, 100.0f) && within(c->pcan_offset, 0.0f, 1e9f) &&
-         within(c->activity_detection_alpha_a, 0.0f, 1.0f) &&
-         within(c->activity_detection_alpha_b, 0.0f, 1.0f) &&
-         within(c->activity_detection_arm_threshold, 0.0f, 7.99f) && /* x 4096 in int16 */
-         within(c->activity_detection_trip_threshold, 0.0f, 7.99f) &&
-         within(c->dc_notch_filter_coefficient, 0.0f, 0.99996f) && /* x 32768 in int16 */
-         within(c->quantize_dynamic_scale_range_db, 0.0f, 1000.0f);
+static const kws_frontend_range_t kRanges[] = {
+    FLOAT_RANGE(filterbank_lower_band_limit, 0.0f, 1e6f),
+    FLOAT_RANGE(filterbank_upper_band_limit, 0.0f, 1e6f),
+    FLOAT_RANGE(noise_reduction_even_smoothing, 0.0f, 1.0f),
+    FLOAT_RANGE(noise_reduction_odd_smoothing, 0.0f, 1.0f),
+    FLOAT_RANGE(noise_reduction_min_signal_remaining, 0.0f, 1.0f),
+    FLOAT_RANGE(pcan_strength, -100.0f, 100.0f),
+    FLOAT_RANGE(pcan_offset, 0.0f, 1e9f),
+    FLOAT_RANGE(activity_detection_alpha_a, 0.0f, 1.0f),
+    FLOAT_RANGE(activity_detection_alpha_b, 0.0f, 1.0f),
+    FLOAT_RANGE(activity_detection_arm_threshold, 0.0f, 7.99f), /* x 4096 in int16 */
+    FLOAT_RANGE(activity_detection_trip_threshold, 0.0f, 7.99f),
+    FLOAT_RANGE(dc_notch_filter_coefficient, 0.0f, 0.99996f), /* x 32768 in int16 */
+    FLOAT_RANGE(quantize_dynamic_scale_range_db, 0.0f, 1000.0f),
+    INT_RANGE(sample_rate_hz, 1000, 192000),
+    INT_RANGE(window_size_ms, 1, INT32_MAX),
+    INT_RANGE(window_step_ms, 1, INT32_MAX),
+    INT_RANGE(sample_length_ms, 1, INT32_MAX),
+    INT_RANGE(filterbank_n_channels, 1, 1024),
+    INT_RANGE(noise_reduction_smoothing_bits, 0, 24),
+    INT_RANGE(log_scale_shift, 0, 15),
+    INT_RANGE(pcan_gain_bits, 0, 31),
+};
+#define N_RANGES (sizeof(kRanges) / sizeof(kRanges[0]))
+
+size_t kws_frontend_range_count(void) { return N_RANGES; }
+
+const kws_frontend_range_t *kws_frontend_range_at(size_t i) {
+  return i < N_RANGES ? &kRanges[i] : NULL;
+}
+
+size_t kws_frontend_first_out_of_range(const kws_frontend_config_t *c) {
+  const uint8_t *base = (const uint8_t *)c;
+  for (size_t i = 0; i < N_RANGES; i++) {
+    const kws_frontend_range_t *r = &kRanges[i];
+    if (r->is_float) {
+      float v;
+      memcpy(&v, base + r->offset, sizeof(v));
+      if (!(v >= r->lo && v <= r->hi)) return i; /* NaN fails both */
+    } else {
+      int32_t v;
+      memcpy(&v, base + r->offset, sizeof(v));
+      if (v < r->int_lo || v > r->int_hi) return i;
+    }
+  }
+  return N_RANGES;
 }
 
 kws_status_t kws_frontend_geometry(const kws_frontend_config_t *c, kws_frontend_geometry_t *g) {
   if (!c || !g) return KWS_ERR_ARG;
   memset(g, 0, sizeof(*g));
-  if (!fractions_in_range(c)) return KWS_ERR_ARG;
-  if (c->sample_rate_hz < 1000 || c->sample_rate_hz > 192000 || c->window_size_ms <= 0 ||
-      c->window_step_ms <= 0 || c->sample_length_ms <= 0 || c->filterbank_n_channels <= 0 ||
-      c->filterbank_n_channels > 1024) {
-    return KWS_ERR_ARG;
-  }
+  if (kws_frontend_first_out_of_range(c) != N_RANGES) return KWS_ERR_ARG;
   if (c->pcan_enable && !c->noise_reduction_enable) return KWS_ERR_ARG; /* PCAN needs it */
-  if (c->noise_reduction_smoothing_bits < 0 || c->noise_reduction_smoothing_bits > 24 ||
-      c->log_scale_shift < 0 || c->log_scale_shift > 15 || c->pcan_gain_bits < 0 ||
-      c->pcan_gain_bits > 31) {
-    return KWS_ERR_ARG;
-  }
   /* The integer arithmetic MLTK uses for the sizes. */
   /* In 64 bits: a window of ~134,000 ms overflowed int32 (undefined) and could wrap into a
    * size that looks valid. Windows past 2^20 samples are refused (the FFT stops at 32768). */

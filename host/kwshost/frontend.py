@@ -202,6 +202,11 @@ def _lib() -> ctypes.CDLL:
     lib.kws_frontend_quantize_window.argtypes = [_U16P, _SZ, _SZ, ctypes.POINTER(_Config), _I8P]
     lib.kws_frontend_state_size.restype = _SZ
     lib.kws_frontend_state_size.argtypes = [ctypes.POINTER(_Config)]
+    lib.kws_frontend_range_count.restype = _SZ
+    lib.kws_frontend_range_at.argtypes = [_SZ]
+    lib.kws_frontend_range_at.restype = ctypes.POINTER(_Range)
+    lib.kws_frontend_first_out_of_range.argtypes = [ctypes.POINTER(_Config)]
+    lib.kws_frontend_first_out_of_range.restype = _SZ
     lib.kws_binding_settings_size.restype = _SZ
     lib.kws_binding_settings_keys_seen_offset.restype = _SZ
     lib.kws_settings_default.argtypes = [ctypes.c_void_p]
@@ -219,22 +224,28 @@ def _check(status: int, what: str, settings: FrontendSettings | None = None) -> 
                        + (f" ({why})" if why else ""), hint="check the model's fe.* settings")
 
 
-# What kws_frontend_geometry (firmware/frontend/frontend_util.c) accepts, in its order: the
-# fractions and levels that become fixed point, then the integer settings.
-_FRONTEND_RANGES = (
-    ("filterbank_lower_band_limit", 0.0, 1e6), ("filterbank_upper_band_limit", 0.0, 1e6),
-    ("noise_reduction_even_smoothing", 0.0, 1.0), ("noise_reduction_odd_smoothing", 0.0, 1.0),
-    ("noise_reduction_min_signal_remaining", 0.0, 1.0), ("pcan_strength", -100.0, 100.0),
-    ("pcan_offset", 0.0, 1e9), ("activity_detection_alpha_a", 0.0, 1.0),
-    ("activity_detection_alpha_b", 0.0, 1.0), ("activity_detection_arm_threshold", 0.0, 7.99),
-    ("activity_detection_trip_threshold", 0.0, 7.99),
-    ("dc_notch_filter_coefficient", 0.0, 0.99996),
-    ("quantize_dynamic_scale_range_db", 0.0, 1000.0),
-    ("sample_rate_hz", 1000, 192000), ("window_size_ms", 1, 2**31 - 1),
-    ("window_step_ms", 1, 2**31 - 1), ("sample_length_ms", 1, 2**31 - 1),
-    ("filterbank_n_channels", 1, 1024), ("noise_reduction_smoothing_bits", 0, 24),
-    ("log_scale_shift", 0, 15), ("pcan_gain_bits", 0, 31),
-)
+class _Range(ctypes.Structure):
+    """Mirror of kws_frontend_range_t: a setting's range, as kws_frontend_geometry checks it."""
+
+    _fields_ = [("name", ctypes.c_char_p), ("offset", ctypes.c_uint16),
+                ("is_float", ctypes.c_uint8), ("lo", ctypes.c_float), ("hi", ctypes.c_float),
+                ("int_lo", ctypes.c_int32), ("int_hi", ctypes.c_int32)]
+
+
+def _out_of_range(s: FrontendSettings) -> str:
+    """The first setting outside the range the C frontend takes (its own table), in words."""
+    lib = _lib()
+    i = lib.kws_frontend_first_out_of_range(ctypes.byref(_config(s)))
+    if i >= lib.kws_frontend_range_count():
+        return ""
+    r = lib.kws_frontend_range_at(i).contents
+    name = r.name.decode()
+    value = getattr(s, name)
+    if name == "filterbank_n_channels" and value <= 0:
+        return "fe.filterbank_n_channels must be positive"
+    low, high = (r.lo, r.hi) if r.is_float else (r.int_lo, r.int_hi)
+    takes = "1 or more" if high == 2**31 - 1 else f"{low:g} to {high:g}"
+    return f"fe.{name} is {value:g}; the frontend takes {takes}"
 
 
 def _explain(s: FrontendSettings) -> str:
@@ -244,13 +255,9 @@ def _explain(s: FrontendSettings) -> str:
         fft <<= 1
     # Each range first, by name: the checks below assume them (a sample rate of 0 made
     # every window 0 samples, and the message blamed fe.window_step_ms).
-    for name, low, high in _FRONTEND_RANGES:
-        value = getattr(s, name)
-        if name == "filterbank_n_channels" and value <= 0:
-            return "fe.filterbank_n_channels must be positive"
-        if not low <= value <= high:     # false for NaN too
-            takes = "1 or more" if high == 2**31 - 1 else f"{low:g} to {high:g}"
-            return f"fe.{name} is {value:g}; the frontend takes {takes}"
+    out_of_range = _out_of_range(s)
+    if out_of_range:
+        return out_of_range
     if s.pcan_enable and not s.noise_reduction_enable:
         return "fe.pcan_enable needs fe.noise_reduction_enable"
     if s.window_step <= 0 or s.window_step > s.window_size:
