@@ -42,7 +42,7 @@ examples:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", metavar="IN.wav",
-                        help="audio file (WAV; FLAC/OGG/AIFF/MP3 also read)")
+                        help="audio file (WAV; FLAC/OGG/Opus/AIFF/CAF/MP3 also read)")
     parser.add_argument("-o", "--output", metavar="OUT.npy", required=True,
                         help="where to save the features (.npy)")
     parser.add_argument("--model", "-m", metavar="M.tflite",

@@ -48,8 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_board_or_pc(parser, "run", "run")
     src = parser.add_mutually_exclusive_group()
     src.add_argument("--wav", metavar="FILE", type=Path,
-                     help="a WAV (or FLAC/OGG/AIFF/MP3) to listen to; other sample rates and "
-                          "channel counts are converted, with a notice")
+                     help="a WAV (or FLAC/OGG/Opus/AIFF/CAF/MP3) to listen to; other sample "
+                          "rates and channel counts are converted, with a notice")
     src.add_argument("--mic", action="store_true", help="listen to a microphone until Ctrl-C")
     parser.add_argument("--model", metavar="M", type=Path, default=None,
                         help=f"a .tflite with MLTK metadata (default: {DEFAULT_MODEL.name}); "
