@@ -165,9 +165,9 @@ def _check_device_model(model: Path, labels: tuple[str, ...], threshold: int,
 @contextlib.contextmanager
 def _stream_progress(args: argparse.Namespace, seconds: float):
     """A progress bar on a terminal's stderr while a WAV streams to the board (QEMU runs at
-    about real time: a long file would otherwise sit silent for minutes); none for --json or
-    when stderr is not a terminal."""
-    if args.json or not sys.stderr.isatty():
+    about real time: a long file would otherwise sit silent for minutes); none for --json
+    (progress_bar draws nothing where stderr is not a terminal)."""
+    if args.json:
         yield None
         return
     from kwshost.cli._progress import progress_bar
