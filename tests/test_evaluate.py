@@ -154,6 +154,33 @@ def test_tuned_model_gives_what_the_tuning_checked(tmp_path, capsys, streams) ->
     assert "needs streams with keyword events" in capsys.readouterr().err
 
 
+def test_a_model_naming_no_threshold_is_reported_at_the_detectors_default(tmp_path, capsys,
+                                                                          streams) -> None:
+    """A model without detection_threshold (or name) in its metadata was reported "at
+    threshold None" for "(None)": the detector runs it at its default, which is what counts."""
+    from kwshost.detector import DetectorSettings
+    from kwshost.metadata import write_params
+
+    params = {k: v for k, v in read_params(MODEL).items()
+              if k not in ("detection_threshold", "name")}
+    bare = tmp_path / "bare.tflite"
+    bare.write_bytes(write_params(MODEL, params))
+    speech = streams[streams.index("--stream", 1) + 1]
+    default = DetectorSettings(classes=()).detection_threshold
+    capsys.readouterr()
+    assert main(["evaluate", str(bare), "--stream", speech]) == 0
+    out = capsys.readouterr().out
+    assert "None" not in out and f"at threshold {default} (the detector's default" in out
+    assert main(["evaluate", str(bare), "--stream", speech, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["stream"]["threshold"] == default
+    # The C detector's default is the one reported: the same figures as naming it outright.
+    named = tmp_path / "named.tflite"
+    named.write_bytes(write_params(MODEL, {**params, "detection_threshold": default}))
+    assert main(["evaluate", str(named), "--stream", speech, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["stream"]["false_accepts"] == \
+        ev.stream(bare, Path(speech), None).false_accepts
+
+
 def test_no_tuned_model_when_the_device_pipeline_stays_over_the_budget(tmp_path, capsys,
                                                                         monkeypatch,
                                                                         streams) -> None:

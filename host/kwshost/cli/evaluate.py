@@ -229,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
             seconds = sum(r.duration_s for r in results)
             report["stream"] = {"hours": round(seconds / 3600, 4), "seconds": round(seconds, 3),
                                 **_totals(results),
-                                "threshold": params.get("detection_threshold")}
+                                "threshold": _threshold(params)}
             fired = _fired_on(args, results)
             if fired is not None:
                 report["stream"]["false_accepts_on"] = fired
@@ -251,7 +251,7 @@ def run(args: argparse.Namespace) -> int:
 
         print(json.dumps(json_safe(report), indent=1))
         return _status(report)
-    print(f"model: {args.model} ({params.get('name')})")
+    print(f"model: {args.model}" + (f" ({params['name']})" if params.get("name") else ""))
     if "clips" in report:
         c = report["clips"]
         auc = c["roc_auc"]
@@ -278,7 +278,9 @@ def run(args: argparse.Namespace) -> int:
                   else f"{s['seconds']:.1f} s")
         print(f"streams: {length}, {s['keywords']} keywords, {s['hits']} hits "
               f"(FRR {frr}), {s['false_accepts']} false accepts ({s['fa_per_hour']:.2f}/h, "
-              f"95% CI {lo:.2f}-{hi:.2f}) at threshold {s['threshold']}")
+              f"95% CI {lo:.2f}-{hi:.2f}) at threshold {s['threshold']}"
+              + ("" if "detection_threshold" in params else " (the detector's default: the "
+                 "model names no detection_threshold)"))
         if s.get("false_accepts_on"):
             from collections import Counter
 
@@ -326,6 +328,14 @@ def _totals(results: list) -> dict:
     return ev.stream_figures(sum(r.keywords for r in results), sum(r.hits for r in results),
                              sum(r.false_accepts for r in results),
                              sum(r.duration_s for r in results) / 3600)
+
+
+def _threshold(params: dict) -> int:
+    """The detection threshold the detector uses for this model (its default where the
+    metadata names none)."""
+    from kwshost.detector import DetectorSettings
+
+    return DetectorSettings.from_params(params).detection_threshold
 
 
 TUNED_KEYS = ("average_window_duration_ms", "minimum_count", "detection_threshold")
