@@ -178,3 +178,21 @@ def test_volume_gain_scales_the_microphone_as_the_board_does(tmp_path, monkeypat
     # A WAV is fed as it is: the quiet one under the same model gives other scores.
     sf.write(str(tmp_path / "quiet.wav"), quiet, 16000, subtype="PCM_16")
     assert events("--wav", str(tmp_path / "quiet.wav")) != from_wav
+
+
+def test_listen_pc_says_when_a_model_names_no_frontend_settings(tmp_path) -> None:
+    """Another tool's model with its classes but no fe.* keys ran on the seed's frontend
+    without a word; its input fits the seed's window, so it runs, and listen says on what."""
+    from kwshost.metadata import read_params, write_params
+    from kwshost.paths import REPO_ROOT
+
+    bundled = REPO_ROOT / "models" / "alexa_kwshost.tflite"
+    bare = tmp_path / "bare.tflite"
+    bare.write_bytes(write_params(bundled, {k: v for k, v in read_params(bundled).items()
+                                            if not k.startswith("fe.")}))
+    wav = tmp_path / "a.wav"
+    sf.write(str(wav), np.zeros(16000, dtype=np.int16), 16000, subtype="PCM_16")
+    out = kwshost("listen", "--pc", "--model", str(bare), "--wav", str(wav))
+    assert out.returncode == 0 and "names no fe.* frontend settings" in out.stderr, out.stderr
+    out = kwshost("listen", "--pc", "--model", str(bundled), "--wav", str(wav))
+    assert out.returncode == 0 and "fe.*" not in out.stderr, out.stderr

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,8 @@ from kwshost.frontend import _lib as frontend_lib
 MAX_CLASSES = 32  # KWS_DETECTOR_MAX_CLASSES (firmware/detector/detector.h)
 ARENA_BYTES = 1 << 20
 LABELS_BYTES = 256  # the firmware's label buffer (g_labels in firmware/app/main.c)
+
+log = logging.getLogger(__name__)
 
 
 class _Inference(ctypes.Structure):
@@ -215,7 +218,13 @@ class PcPipeline:
         from kwshost.model_file import read_model
 
         data = read_model(path)
-        return cls(data, read_params(data), accelerator)
+        params = read_params(data)
+        pipe = cls(data, params, accelerator)
+        if not any(str(k).startswith("fe.") for k in params):
+            # It runs (its input is the seed's window), but on settings it never named.
+            log.warning("%s names no fe.* frontend settings: it runs on the seed's frontend "
+                        "(kwshost params M --set fe.KEY=VALUE -o OUT stores its own)", path)
+        return pipe
 
     def reset(self) -> None:
         self._lib.kws_binding_reset(self._engine)
