@@ -180,9 +180,10 @@ def test_volume_gain_scales_the_microphone_as_the_board_does(tmp_path, monkeypat
     assert events("--wav", str(tmp_path / "quiet.wav")) != from_wav
 
 
-def test_listen_pc_says_when_a_model_names_no_frontend_settings(tmp_path) -> None:
+def test_listen_pc_says_when_a_model_names_no_frontend_settings(tmp_path, caplog) -> None:
     """Another tool's model with its classes but no fe.* keys ran on the seed's frontend
-    without a word; its input fits the seed's window, so it runs, and listen says on what."""
+    without a word; its input fits the seed's window, so it runs, and listen (and flash's
+    check before flashing) says on what."""
     from kwshost.metadata import read_params, write_params
     from kwshost.paths import REPO_ROOT
 
@@ -196,3 +197,10 @@ def test_listen_pc_says_when_a_model_names_no_frontend_settings(tmp_path) -> Non
     assert out.returncode == 0 and "names no fe.* frontend settings" in out.stderr, out.stderr
     out = kwshost("listen", "--pc", "--model", str(bundled), "--wav", str(wav))
     assert out.returncode == 0 and "fe.*" not in out.stderr, out.stderr
+    from kwshost.cli.flash import _check_model_runs
+
+    _check_model_runs(bare, bare.read_bytes(), "qemu")
+    assert "names no fe.* frontend settings" in caplog.text
+    caplog.clear()
+    _check_model_runs(bundled, bundled.read_bytes(), "efr32xg24")
+    assert "fe.*" not in caplog.text

@@ -31,6 +31,14 @@ LABELS_BYTES = 256  # the firmware's label buffer (g_labels in firmware/app/main
 log = logging.getLogger(__name__)
 
 
+def warn_if_no_frontend_settings(path: Path | str, params: Mapping[str, object]) -> None:
+    """A model that names no fe.* settings runs (its input is the seed's window), but on
+    settings it never named: say so where it is run or flashed."""
+    if not any(str(k).startswith("fe.") for k in params):
+        log.warning("%s names no fe.* frontend settings: it runs on the seed's frontend "
+                    "(kwshost params M --set fe.KEY=VALUE -o OUT stores its own)", path)
+
+
 class _Inference(ctypes.Structure):
     _fields_ = [("time_ms", ctypes.c_int32), ("index", ctypes.c_uint32),
                 ("scores", ctypes.c_int8 * MAX_CLASSES), ("class_index", ctypes.c_uint32),
@@ -220,10 +228,7 @@ class PcPipeline:
         data = read_model(path)
         params = read_params(data)
         pipe = cls(data, params, accelerator)
-        if not any(str(k).startswith("fe.") for k in params):
-            # It runs (its input is the seed's window), but on settings it never named.
-            log.warning("%s names no fe.* frontend settings: it runs on the seed's frontend "
-                        "(kwshost params M --set fe.KEY=VALUE -o OUT stores its own)", path)
+        warn_if_no_frontend_settings(path, params)
         return pipe
 
     def reset(self) -> None:

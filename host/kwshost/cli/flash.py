@@ -107,7 +107,7 @@ def _check_model_runs(path: Path, tflite: bytes, target: str) -> None:
     model the board would refuse is named now, not after flashing."""
     from kwshost import native
     from kwshost.metadata import read_params
-    from kwshost.pipeline import PcPipeline
+    from kwshost.pipeline import PcPipeline, warn_if_no_frontend_settings
 
     try:
         native.lib()
@@ -119,7 +119,9 @@ def _check_model_runs(path: Path, tflite: bytes, target: str) -> None:
     accelerator = "mvp" if target == "efr32xg24" else "none"
     hint = f"`kwshost summarize {path}` lists its operators; --no-check flashes it anyway"
     try:
-        PcPipeline(tflite, read_params(tflite), accelerator)
+        params = read_params(tflite)
+        PcPipeline(tflite, params, accelerator)
+        warn_if_no_frontend_settings(path, params)
         need = Interpreter(tflite, accelerator).arena_bytes
     except KwsError as e:
         why = str(e).removeprefix("the model cannot run: ")
