@@ -372,6 +372,10 @@ def test_recordings_in_formats_not_read_are_named_not_left_out(capsys, tmp_path)
     clips = [p for p, _ in features.extra_clips([root], ["alexa", "_unknown_"])]
     assert [p.name for p in clips] == ["a.wav", "c.caf", "d.opus"]
     assert [len(read_wav(p)) for p in clips[1:]] == [12800, 12800]
+    from kwshost.audio import AUDIO_SUFFIXES
+    from kwshost.data.clips import OTHER_AUDIO
+
+    assert not OTHER_AUDIO & set(AUDIO_SUFFIXES)   # a format is either read or refused
 
 
 # What a Mac writes beside every file it copies to a FAT/exFAT stick or a network share: an

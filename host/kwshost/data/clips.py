@@ -30,7 +30,7 @@ def class_files(root: Path, names: Iterable[str]) -> list[Path]:
                                     "no subfolders")
         unread = sorted(f for f in folder.iterdir()
                         if f.is_file() and not is_resource_fork(f)
-                        and f.suffix.lower() in OTHER_AUDIO - set(AUDIO_SUFFIXES))
+                        and f.suffix.lower() in OTHER_AUDIO)
         if unread:
             raise KwsError(f"{unread[0]}: {unread[0].suffix} recordings are not read "
                            f"({len(unread)} in {folder}; {', '.join(AUDIO_SUFFIXES)} are)",
@@ -53,7 +53,6 @@ def labelled_files(root: Path, classes: list[str]) -> tuple[list[tuple[Path, int
     return [(f, i) for i, c in enumerate(classes) for f in class_files(root, [c])], []
 
 
-# Recorders' and phones' formats: a folder of them beside WAVs would lose them without a word
-# (the ones AUDIO_SUFFIXES names are read, not refused).
-OTHER_AUDIO = {".mp3", ".m4a", ".aac", ".aif", ".aiff", ".caf", ".wma", ".opus", ".amr",
-               ".webm", ".3gp"}
+# Recorders' and phones' formats libsndfile does not read (AUDIO_SUFFIXES are read): a folder
+# of them beside WAVs would lose them without a word.
+OTHER_AUDIO = {".m4a", ".aac", ".wma", ".amr", ".webm", ".3gp"}
